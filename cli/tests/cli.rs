@@ -1,0 +1,381 @@
+//! The `signalcraft` command's contract, run as users run it.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures/sentry")
+        .join(name)
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        assert_eq!(self.code, 0, "stderr: {}", self.stderr);
+        serde_json::from_str(&self.stdout).unwrap()
+    }
+}
+
+fn sc(db: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_signalcraft"));
+    cmd.arg("--db").arg(db).args(args);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(b) = stdin {
+            input.write_all(b).unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn workspace_ingest_groups_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    let ws = sc(&db, &["workspace", "create", "acme"], None).json();
+    assert_eq!(ws["name"], "acme");
+    assert!(ws["id"].as_str().unwrap().starts_with("ws_"));
+    let list = sc(&db, &["workspace", "list"], None).json();
+    assert_eq!(list["workspaces"][0]["name"], "acme");
+
+    let f = fixture("issue_alert_triggered.docs.json");
+    let now = ["--now", "2026-03-01T12:00:00Z"];
+    let out = sc(
+        &db,
+        &[
+            &now[..],
+            &[
+                "ingest",
+                "acme",
+                "sentry",
+                "--header",
+                "Sentry-Hook-Resource: event_alert",
+                "--header",
+                "Request-ID: abc123",
+                f.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+        None,
+    )
+    .json();
+    assert_eq!(out["outcome"], "accepted");
+    let a = &out["alerts"][0];
+    assert_eq!(a["decision"], "new_group");
+    assert_eq!(a["status"], "open");
+    assert_eq!(a["count"], 1);
+    assert_eq!(a["severity"], "error");
+    assert_eq!(a["fingerprint"], "issue:1117540176");
+    let gid = a["group_id"].as_str().unwrap().to_string();
+
+    // the same delivery again, from stdin: a duplicate
+    let body = std::fs::read(&f).unwrap();
+    let dup = sc(
+        &db,
+        &[
+            "ingest",
+            "acme",
+            "sentry",
+            "-H",
+            "Sentry-Hook-Resource: event_alert",
+            "-H",
+            "Request-ID: abc123",
+            "-",
+        ],
+        Some(&body),
+    )
+    .json();
+    assert_eq!(dup["outcome"], "duplicate");
+    assert!(dup["reason"].as_str().unwrap().contains("abc123"));
+
+    let ignored = sc(
+        &db,
+        &[
+            "ingest",
+            "acme",
+            "sentry",
+            "-H",
+            "Sentry-Hook-Resource: installation",
+            fixture("installation_created.docs.json").to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(ignored["outcome"], "ignored");
+    assert!(ignored["reason"].as_str().unwrap().contains("installation"));
+
+    let groups = sc(&db, &["groups", "acme"], None).json();
+    let g = &groups["groups"][0];
+    for key in [
+        "id",
+        "source",
+        "project",
+        "environment",
+        "severity",
+        "status",
+        "title",
+        "fingerprint",
+        "count",
+        "first_seen",
+        "last_seen",
+    ] {
+        assert!(g.get(key).is_some(), "group lacks {key}: {g}");
+    }
+    assert_eq!(g["first_seen"], "2026-03-01T12:00:00Z");
+    assert_eq!(groups["next_cursor"], Value::Null);
+    assert_eq!(
+        sc(&db, &["groups", "acme", "--status", "resolved"], None).json()["groups"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        sc(
+            &db,
+            &["groups", "acme", "--environment", "production"],
+            None
+        )
+        .json()["groups"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        sc(
+            &db,
+            &[
+                "groups",
+                "acme",
+                "--project",
+                "front-end",
+                "--source",
+                "sentry",
+                "--limit",
+                "1"
+            ],
+            None
+        )
+        .json()["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let detail = sc(&db, &["group", "acme", &gid], None).json();
+    assert_eq!(detail["id"], gid.as_str());
+    assert_eq!(detail["events"].as_array().unwrap().len(), 1);
+    assert_eq!(detail["timeline"][0]["command"], "open");
+    assert_eq!(detail["timeline"][0]["to"], "open");
+}
+
+#[test]
+fn errors_say_their_kind_on_the_first_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    type Case<'a> = (Vec<&'a str>, Option<&'a [u8]>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec![
+                "ingest",
+                "acme",
+                "sentry",
+                "-H",
+                "Sentry-Hook-Resource: event_alert",
+                "-",
+            ],
+            Some(b"{\"trunc"),
+            "error: invalid_input: body: not valid JSON",
+        ),
+        (
+            vec!["ingest", "nope", "sentry", "-"],
+            Some(b"{}"),
+            "error: not_found: workspace not found: nope",
+        ),
+        (
+            vec!["ingest", "acme", "carrier-pigeon", "-"],
+            Some(b"{}"),
+            "error: invalid_input: source: unknown source",
+        ),
+        (
+            vec!["group", "acme", "grp_nope"],
+            None,
+            "error: not_found: group not found: grp_nope",
+        ),
+        (
+            vec!["groups", "acme", "--cursor", "zzz"],
+            None,
+            "error: invalid_input: cursor",
+        ),
+        (
+            vec!["groups", "acme", "--status", "sleeping"],
+            None,
+            "error: invalid_input:",
+        ),
+        (
+            vec!["--now", "tuesday", "workspace", "list"],
+            None,
+            "error: invalid_input: --now",
+        ),
+        (vec!["frobnicate"], None, "error: invalid_input:"),
+        (
+            vec!["ingest", "acme", "sentry", "/does/not/exist.json"],
+            None,
+            "error: invalid_input: FILE: cannot read",
+        ),
+    ];
+    for (args, stdin, expect) in cases {
+        let r = sc(&db, &args, stdin);
+        assert_ne!(r.code, 0, "{args:?} should fail");
+        let first = r.stderr.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with(expect),
+            "{args:?}: first stderr line {first:?}, expected {expect:?}"
+        );
+        assert!(r.stdout.is_empty());
+    }
+}
+
+#[test]
+fn signature_errors_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let view = sc(
+        &db,
+        &[
+            "integration",
+            "set",
+            "acme",
+            "sentry",
+            "--secret",
+            "s3cret",
+            "--max-skew-secs",
+            "300",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(view["has_secret"], true);
+    assert!(
+        !view.to_string().contains("s3cret"),
+        "the secret is never printed"
+    );
+    let r = sc(
+        &db,
+        &[
+            "ingest",
+            "acme",
+            "sentry",
+            "-H",
+            "Sentry-Hook-Resource: event_alert",
+            fixture("issue_alert_triggered.docs.json").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stderr
+            .starts_with("error: signature: Sentry-Hook-Signature: missing"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        sc(&db, &["groups", "acme"], None).json()["groups"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn settings_change_the_dedup_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let s = sc(
+        &db,
+        &[
+            "workspace",
+            "settings",
+            "acme",
+            "--dedup-window",
+            "fixed",
+            "--window-mins",
+            "10",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(s["dedup"]["window"], "fixed");
+    assert_eq!(s["dedup"]["window_secs"], 600);
+    let base: Value =
+        serde_json::from_slice(&std::fs::read(fixture("issue_alert_triggered.docs.json")).unwrap())
+            .unwrap();
+    let body = |n: u32| {
+        let mut d = base.clone();
+        d["data"]["event"]["event_id"] = format!("{n:032x}").into();
+        let p = dir.path().join(format!("e{n}.json"));
+        std::fs::write(&p, d.to_string()).unwrap();
+        p
+    };
+    let ingest = |now: &str, n: u32| {
+        let p = body(n);
+        sc(
+            &db,
+            &[
+                "--now",
+                now,
+                "ingest",
+                "acme",
+                "sentry",
+                "-H",
+                "Sentry-Hook-Resource: event_alert",
+                p.to_str().unwrap(),
+            ],
+            None,
+        )
+        .json()
+    };
+    assert_eq!(
+        ingest("2026-03-01T12:00:00Z", 1)["alerts"][0]["decision"],
+        "new_group"
+    );
+    assert_eq!(
+        ingest("2026-03-01T12:09:00Z", 2)["alerts"][0]["decision"],
+        "joined"
+    );
+    // fixed: 11 minutes after the first event is outside, though only 2 after the last
+    assert_eq!(
+        ingest("2026-03-01T12:11:00Z", 3)["alerts"][0]["decision"],
+        "new_group"
+    );
+    // the legacy plugin payload is recognized by its shape
+    let legacy = sc(
+        &db,
+        &[
+            "ingest",
+            "acme",
+            "sentry",
+            fixture("legacy_webhooks_plugin.zulip.json")
+                .to_str()
+                .unwrap(),
+        ],
+        None,
+    )
+    .json();
+    assert!(legacy["notes"][0].as_str().unwrap().contains("legacy"));
+}

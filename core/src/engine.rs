@@ -1,0 +1,806 @@
+//! The [`Engine`]: the one shell around the pure modules. It loads state, asks the pure modules
+//! what to do, and writes every consequence of a call in one SQLite transaction.
+
+use crate::alert::{
+    AlertStatus, GroupId, MatchScope, NormalizedAlert, Source, SourceAction, WorkspaceId,
+};
+use crate::clock::{Clock, SystemClock};
+use crate::dedup::{self, DedupDecision, DedupOutcome, GroupSnapshot};
+use crate::fingerprint::{self, GROUP_KEY_CONTEXT_V1, GroupKeyInputs};
+use crate::group::{AlertGroup, GroupDetail, GroupPage, GroupQuery, TimelineEntry};
+use crate::headers::Headers;
+use crate::ingest::{IngestDecision, IngestOutcome, IngestedAlert, Outcome};
+use crate::lifecycle::GroupStatus;
+use crate::sources::{self, IntegrationConfig, Parsed, SourceInput};
+use crate::store::groups::GroupRecord;
+use crate::store::{self, Store};
+use crate::workspace::{self, Workspace, WorkspaceSettings};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::Transaction;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The default largest request body ingest accepts.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+
+/// Headers never written to the database.
+const REDACTED_HEADERS: [&str; 5] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-auth-token",
+];
+
+#[derive(Debug)]
+enum Location {
+    Path(PathBuf),
+    InMemory,
+}
+
+/// Builds an [`Engine`].
+#[derive(Debug)]
+pub struct EngineBuilder {
+    location: Location,
+    clock: Arc<dyn Clock>,
+    max_body_bytes: usize,
+}
+
+impl EngineBuilder {
+    /// Stores in the SQLite file at `path` (created if missing).
+    pub fn path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.location = Location::Path(path.into());
+        self
+    }
+
+    /// Stores in memory only (for tests and dry runs).
+    pub fn in_memory(mut self) -> Self {
+        self.location = Location::InMemory;
+        self
+    }
+
+    /// Uses `clock` instead of the system clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Rejects request bodies larger than `bytes` (default 5 MiB).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Opens the store (migrating it to the latest schema) and returns the engine.
+    pub fn build(self) -> Result<Engine> {
+        let store = match &self.location {
+            Location::Path(p) => Store::open(p)?,
+            Location::InMemory => Store::in_memory()?,
+        };
+        Ok(Engine {
+            store,
+            clock: self.clock,
+            max_body_bytes: self.max_body_bytes,
+        })
+    }
+}
+
+/// An integration's settings as the engine shows them: the secret is never shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationView {
+    /// The workspace.
+    pub workspace: WorkspaceId,
+    /// The source.
+    pub source: Source,
+    /// Whether a secret is set (signatures are then required).
+    pub has_secret: bool,
+    /// The timestamp skew limit, if set.
+    pub max_skew_secs: Option<u64>,
+    /// Source-specific options.
+    pub options: serde_json::Value,
+}
+
+/// A change to an integration's settings; fields left `None` keep their value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntegrationUpdate {
+    /// A new secret.
+    pub secret: Option<String>,
+    /// Removes the secret (unsigned payloads are then accepted).
+    pub clear_secret: bool,
+    /// A new timestamp skew limit in seconds.
+    pub max_skew_secs: Option<u64>,
+    /// Removes the skew limit.
+    pub clear_max_skew: bool,
+    /// New source-specific options (replacing the old ones).
+    pub options: Option<serde_json::Value>,
+}
+
+/// The alert-processing engine. Cheap to share across threads (`Send + Sync`).
+#[derive(Debug)]
+pub struct Engine {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    max_body_bytes: usize,
+}
+
+fn short_hash(context: &str, parts: &[&[u8]]) -> String {
+    let mut h = blake3::Hasher::new_derive_key(context);
+    for p in parts {
+        h.update(&(p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    hex::encode(&h.finalize().as_bytes()[..10])
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Internal(format!("serializing: {e}")))
+}
+
+impl Engine {
+    /// A builder: in memory, system clock, 5 MiB bodies, until told otherwise.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder {
+            location: Location::InMemory,
+            clock: Arc::new(SystemClock),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// The engine's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    // ---- workspaces -------------------------------------------------------------------------
+
+    /// Creates a workspace. Names are unique.
+    pub fn create_workspace(&self, name: &str) -> Result<Workspace> {
+        workspace::validate_name(name)?;
+        let now = self.now();
+        self.store.write(|tx| {
+            let mut attempt: u32 = 0;
+            let id = loop {
+                let id = format!(
+                    "ws_{}",
+                    short_hash(
+                        "signalcraft workspace id v1",
+                        &[
+                            name.as_bytes(),
+                            &now.timestamp_millis().to_le_bytes(),
+                            &attempt.to_le_bytes()
+                        ]
+                    )
+                );
+                if !store::workspaces::id_exists(tx, &id)? {
+                    break id;
+                }
+                attempt += 1;
+            };
+            let ws = Workspace {
+                id: WorkspaceId(id),
+                name: name.to_string(),
+                created_at: now,
+            };
+            store::workspaces::insert(tx, &ws)?;
+            Ok(ws)
+        })
+    }
+
+    /// Every workspace, by name.
+    pub fn workspaces(&self) -> Result<Vec<Workspace>> {
+        self.store.read(store::workspaces::list)
+    }
+
+    /// The workspace whose id or name is `reference`.
+    pub fn workspace(&self, reference: &str) -> Result<Workspace> {
+        self.store
+            .read(|tx| store::workspaces::resolve(tx, reference))
+    }
+
+    /// A workspace's settings.
+    pub fn settings(&self, workspace: &str) -> Result<WorkspaceSettings> {
+        self.store.read(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            store::workspaces::settings(tx, &ws.id)
+        })
+    }
+
+    /// Replaces a workspace's settings.
+    pub fn set_settings(&self, workspace: &str, settings: &WorkspaceSettings) -> Result<()> {
+        self.store.write(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            store::workspaces::set_settings(tx, &ws.id, settings)
+        })
+    }
+
+    /// An integration's settings (the secret masked).
+    pub fn integration(&self, workspace: &str, source: Source) -> Result<IntegrationView> {
+        self.store.read(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            let c = store::workspaces::integration(tx, &ws.id, source)?;
+            Ok(view(ws.id, source, &c))
+        })
+    }
+
+    /// Changes an integration's settings.
+    pub fn set_integration(
+        &self,
+        workspace: &str,
+        source: Source,
+        update: &IntegrationUpdate,
+    ) -> Result<IntegrationView> {
+        if let Some(s) = &update.secret {
+            if s.is_empty() {
+                return Err(Error::invalid("secret", "must not be empty"));
+            }
+            if update.clear_secret {
+                return Err(Error::invalid(
+                    "secret",
+                    "cannot both set and clear the secret",
+                ));
+            }
+        }
+        if update.max_skew_secs == Some(0) {
+            return Err(Error::invalid("max_skew_secs", "must be at least 1"));
+        }
+        if let Some(options) = &update.options {
+            sources::validate_options(source, options)?;
+        }
+        let now = self.now();
+        self.store.write(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            let mut c = store::workspaces::integration(tx, &ws.id, source)?;
+            if update.clear_secret {
+                c.secret = None;
+            }
+            if let Some(s) = &update.secret {
+                c.secret = Some(s.clone());
+            }
+            if update.clear_max_skew {
+                c.max_skew_secs = None;
+            }
+            if let Some(s) = update.max_skew_secs {
+                c.max_skew_secs = Some(s);
+            }
+            if let Some(o) = &update.options {
+                c.options = o.clone();
+            }
+            store::workspaces::set_integration(tx, &ws.id, source, &c, now)?;
+            Ok(view(ws.id, source, &c))
+        })
+    }
+
+    // ---- ingest -----------------------------------------------------------------------------
+
+    /// Verifies, parses, deduplicates and stores one webhook delivery, in one transaction.
+    /// Returns only after the commit; on error nothing is stored.
+    pub fn ingest(
+        &self,
+        workspace: &str,
+        source: Source,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<IngestOutcome> {
+        if body.len() > self.max_body_bytes {
+            return Err(Error::invalid(
+                "body",
+                format!(
+                    "{} bytes is over the limit of {} bytes",
+                    body.len(),
+                    self.max_body_bytes
+                ),
+            ));
+        }
+        let now = self.now();
+        let (ws, config, settings) = self.store.read(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            let config = store::workspaces::integration(tx, &ws.id, source)?;
+            let settings = store::workspaces::settings(tx, &ws.id)?;
+            Ok((ws, config, settings))
+        })?;
+        let parsed = sources::parse(
+            source,
+            &SourceInput {
+                workspace: &ws.id,
+                config: &config,
+                headers,
+                body,
+                now,
+            },
+        )?;
+        let (delivery_id, alerts, notes) = match parsed {
+            Parsed::Ignored { reason } => {
+                return Ok(IngestOutcome {
+                    outcome: Outcome::Ignored,
+                    reason: Some(reason),
+                    source,
+                    alerts: Vec::new(),
+                    notes: Vec::new(),
+                });
+            }
+            Parsed::Alerts {
+                delivery_id,
+                alerts,
+                notes,
+            } => (delivery_id, alerts, notes),
+        };
+        let stored_headers = redacted_headers(headers)?;
+        self.store.write(|tx| {
+            let ctx = IngestCtx {
+                tx,
+                ws: &ws.id,
+                settings: &settings,
+                source,
+                now,
+                notes: &notes,
+            };
+            ctx.run(delivery_id.as_deref(), alerts, &stored_headers, body)
+        })
+    }
+
+    // ---- queries ----------------------------------------------------------------------------
+
+    /// A page of a workspace's groups, newest activity first.
+    pub fn groups(&self, workspace: &str, query: &GroupQuery) -> Result<GroupPage> {
+        self.store.read(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            store::groups::page(tx, &ws.id, query)
+        })
+    }
+
+    /// One group with its events and timeline.
+    pub fn group(&self, workspace: &str, id: &str) -> Result<GroupDetail> {
+        self.store.read(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            let rec = store::groups::get(tx, &ws.id, id)?;
+            let events = store::events::by_group(tx, &rec.group.id)?;
+            let timeline = store::groups::timeline(tx, &rec.group.id)?;
+            Ok(GroupDetail {
+                group: rec.group,
+                events,
+                timeline,
+            })
+        })
+    }
+}
+
+fn view(ws: WorkspaceId, source: Source, c: &IntegrationConfig) -> IntegrationView {
+    IntegrationView {
+        workspace: ws,
+        source,
+        has_secret: c.secret.is_some(),
+        max_skew_secs: c.max_skew_secs,
+        options: c.options.clone(),
+    }
+}
+
+fn redacted_headers(headers: &Headers) -> Result<String> {
+    let pairs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| {
+            if REDACTED_HEADERS.iter().any(|r| n.eq_ignore_ascii_case(r)) {
+                (n, "[redacted]")
+            } else {
+                (n, v)
+            }
+        })
+        .collect();
+    to_json(&pairs)
+}
+
+/// One ingest's state inside its transaction.
+struct IngestCtx<'a, 't> {
+    tx: &'a Transaction<'t>,
+    ws: &'a WorkspaceId,
+    settings: &'a WorkspaceSettings,
+    source: Source,
+    now: DateTime<Utc>,
+    notes: &'a [String],
+}
+
+/// What one alert did to one group, before it is written as an event.
+struct Applied {
+    decision: IngestDecision,
+    group: Option<AlertGroup>,
+    dedup: DedupOutcome,
+}
+
+impl IngestCtx<'_, '_> {
+    fn actor(&self) -> String {
+        format!("source:{}", self.source)
+    }
+
+    fn run(
+        &self,
+        delivery_id: Option<&str>,
+        alerts: Vec<NormalizedAlert>,
+        headers: &str,
+        body: &[u8],
+    ) -> Result<IngestOutcome> {
+        let mut outcome = IngestOutcome {
+            outcome: Outcome::Accepted,
+            reason: None,
+            source: self.source,
+            alerts: Vec::new(),
+            notes: self.notes.to_vec(),
+        };
+        if let Some(id) = delivery_id
+            && let Some(at) = store::events::delivery_seen(self.tx, self.ws, self.source, id)?
+        {
+            outcome.outcome = Outcome::Duplicate;
+            outcome.reason = Some(format!(
+                "delivery {id:?} was already ingested at {}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            ));
+            return Ok(outcome);
+        }
+        let mut fresh = Vec::with_capacity(alerts.len());
+        let mut seen_here: Vec<String> = Vec::new();
+        for alert in alerts {
+            if let Some(eid) = &alert.source_event_id {
+                if seen_here.contains(eid)
+                    || store::events::source_event_seen(self.tx, self.ws, self.source, eid)?
+                {
+                    outcome.alerts.push(IngestedAlert {
+                        group_id: None,
+                        event_id: None,
+                        decision: IngestDecision::Duplicate,
+                        status: None,
+                        count: 0,
+                        severity: alert.severity,
+                        fingerprint: alert.fingerprint.clone(),
+                        title: alert.title.clone(),
+                        trace: json!({"idempotency": format!("event id {eid:?} was already ingested")}),
+                    });
+                    continue;
+                }
+                seen_here.push(eid.clone());
+            }
+            fresh.push(alert);
+        }
+        if fresh.is_empty() {
+            outcome.outcome = Outcome::Duplicate;
+            outcome.reason = Some(if outcome.alerts.is_empty() {
+                "the delivery holds no alerts".into()
+            } else {
+                "every alert's event id was already ingested".into()
+            });
+            return Ok(outcome);
+        }
+        let request_seq = store::events::insert_request(
+            self.tx,
+            self.ws,
+            &store::events::NewRequest {
+                source: self.source,
+                delivery_id,
+                received_at: self.now,
+                headers,
+                body,
+            },
+        )?;
+        for (index, alert) in fresh.into_iter().enumerate() {
+            let mut entries = self.apply(&alert, request_seq, index)?;
+            outcome.alerts.append(&mut entries);
+        }
+        Ok(outcome)
+    }
+
+    /// Applies one alert: decides, writes the group(s), the event(s) and the timeline.
+    fn apply(
+        &self,
+        alert: &NormalizedAlert,
+        request_seq: i64,
+        index: usize,
+    ) -> Result<Vec<IngestedAlert>> {
+        let inputs = GroupKeyInputs::of(alert);
+        let key = fingerprint::group_key(&inputs).to_hex();
+        let applied: Vec<Applied> = match (&alert.action, alert.status) {
+            (Some(action), _) => self.apply_action(alert, &key, action)?,
+            (None, AlertStatus::Resolved) => self.apply_resolve(alert, &key)?,
+            (None, AlertStatus::Firing) => vec![self.apply_firing(alert, &key)?],
+        };
+        let alert_json = to_json(alert)?;
+        let mut out = Vec::with_capacity(applied.len());
+        for (sub, a) in applied.into_iter().enumerate() {
+            let event_id = format!(
+                "evt_{}",
+                short_hash(
+                    "signalcraft event id v1",
+                    &[
+                        self.ws.as_str().as_bytes(),
+                        &request_seq.to_le_bytes(),
+                        &(index as u64).to_le_bytes(),
+                        &(sub as u64).to_le_bytes(),
+                    ]
+                )
+            );
+            let trace = json!({
+                "source": self.source,
+                "notes": self.notes,
+                "group_key": {
+                    "context": GROUP_KEY_CONTEXT_V1,
+                    "workspace": inputs.workspace,
+                    "source": inputs.source,
+                    "project": inputs.project,
+                    "environment": inputs.environment,
+                    "fingerprint": inputs.fingerprint,
+                    "key": key,
+                },
+                "match_scope": alert.scope,
+                "dedup": {
+                    "decision": a.dedup.decision,
+                    "reason": a.dedup.reason,
+                    "policy": self.settings.dedup,
+                },
+            });
+            let trace_text = to_json(&trace)?;
+            store::events::insert_event(
+                self.tx,
+                self.ws,
+                &store::events::NewEvent {
+                    id: &event_id,
+                    request_seq,
+                    group_id: a.group.as_ref().map(|g| &g.id),
+                    source: self.source,
+                    // One source event may touch several groups; its id is kept on the first.
+                    source_event_id: if sub == 0 {
+                        alert.source_event_id.as_deref()
+                    } else {
+                        None
+                    },
+                    decision: a.decision.as_str(),
+                    status: alert.status.as_str(),
+                    severity: alert.severity,
+                    title: &alert.title,
+                    received_at: self.now,
+                    occurred_at: alert.occurred_at,
+                    alert: &alert_json,
+                    trace: &trace_text,
+                },
+            )?;
+            if let Some(entry) = self.timeline_entry(alert, &a)
+                && let Some(g) = &a.group
+            {
+                store::groups::add_timeline(self.tx, self.ws, &g.id, &entry)?;
+            }
+            out.push(IngestedAlert {
+                group_id: a.group.as_ref().map(|g| g.id.clone()),
+                event_id: Some(event_id),
+                decision: a.decision,
+                status: a.group.as_ref().map(|g| g.status),
+                count: a.group.as_ref().map_or(0, |g| g.count),
+                severity: alert.severity,
+                fingerprint: alert.fingerprint.clone(),
+                title: alert.title.clone(),
+                trace,
+            });
+        }
+        Ok(out)
+    }
+
+    fn timeline_entry(&self, alert: &NormalizedAlert, a: &Applied) -> Option<TimelineEntry> {
+        let g = a.group.as_ref()?;
+        let (command, from, detail) = match a.decision {
+            IngestDecision::NewGroup => ("open", None, json!({"fingerprint": alert.fingerprint})),
+            IngestDecision::Reopened => (
+                "reopen",
+                Some(GroupStatus::Resolved),
+                json!({"reopen_count": g.reopen_count}),
+            ),
+            IngestDecision::Resolved => ("resolve", None, serde_json::Value::Null),
+            IngestDecision::Assigned => ("assign", Some(g.status), json!({"assignee": g.assignee})),
+            IngestDecision::Joined | IngestDecision::Unmatched | IngestDecision::Duplicate => {
+                return None;
+            }
+        };
+        Some(TimelineEntry {
+            at: self.now,
+            actor: self.actor(),
+            command: command.into(),
+            from,
+            to: Some(g.status),
+            detail,
+        })
+    }
+
+    fn targets(&self, alert: &NormalizedAlert, key: &str) -> Result<Vec<GroupRecord>> {
+        match alert.scope {
+            MatchScope::GroupKey => store::groups::unresolved_by_key(self.tx, self.ws, key),
+            MatchScope::Fingerprint => store::groups::unresolved_by_fingerprint(
+                self.tx,
+                self.ws,
+                alert.source.as_str(),
+                &alert.fingerprint,
+            ),
+        }
+    }
+
+    fn scope_words(alert: &NormalizedAlert) -> &'static str {
+        match alert.scope {
+            MatchScope::GroupKey => "group key",
+            MatchScope::Fingerprint => "fingerprint",
+        }
+    }
+
+    fn unmatched(alert: &NormalizedAlert, what: &str) -> Applied {
+        Applied {
+            decision: IngestDecision::Unmatched,
+            group: None,
+            dedup: DedupOutcome {
+                decision: DedupDecision::Unmatched,
+                reason: format!(
+                    "{what}: no unresolved group with this {}",
+                    Self::scope_words(alert)
+                ),
+            },
+        }
+    }
+
+    fn apply_resolve(&self, alert: &NormalizedAlert, key: &str) -> Result<Vec<Applied>> {
+        let targets = self.targets(alert, key)?;
+        if targets.is_empty() {
+            return Ok(vec![Self::unmatched(alert, "resolve")]);
+        }
+        let n = targets.len();
+        targets
+            .into_iter()
+            .map(|mut rec| {
+                let from = rec.group.status;
+                rec.group.status = GroupStatus::Resolved;
+                rec.group.resolved_at = Some(self.now);
+                rec.group.last_activity = self.now;
+                store::groups::update(self.tx, &rec)?;
+                Ok(Applied {
+                    decision: IngestDecision::Resolved,
+                    dedup: DedupOutcome {
+                        decision: DedupDecision::Resolved,
+                        reason: format!(
+                            "the source resolved {n} unresolved group(s) with this {}; this one was {from}",
+                            Self::scope_words(alert)
+                        ),
+                    },
+                    group: Some(rec.group),
+                })
+            })
+            .collect()
+    }
+
+    fn apply_action(
+        &self,
+        alert: &NormalizedAlert,
+        key: &str,
+        action: &SourceAction,
+    ) -> Result<Vec<Applied>> {
+        let SourceAction::Assign { assignee } = action;
+        let targets = self.targets(alert, key)?;
+        if targets.is_empty() {
+            return Ok(vec![Self::unmatched(alert, "assignment")]);
+        }
+        targets
+            .into_iter()
+            .map(|mut rec| {
+                rec.group.assignee = assignee.clone();
+                rec.group.last_activity = self.now;
+                store::groups::update(self.tx, &rec)?;
+                Ok(Applied {
+                    decision: IngestDecision::Assigned,
+                    dedup: DedupOutcome {
+                        decision: DedupDecision::Joined,
+                        reason: "assignment from the source; the count does not change".into(),
+                    },
+                    group: Some(rec.group),
+                })
+            })
+            .collect()
+    }
+
+    fn apply_firing(&self, alert: &NormalizedAlert, key: &str) -> Result<Applied> {
+        let latest = store::groups::latest_by_key(self.tx, self.ws, key)?;
+        let snapshot = latest.as_ref().map(|r| GroupSnapshot {
+            status: r.group.status,
+            window_start: r.window_start,
+            last_seen: r.group.last_seen,
+            resolved_at: r.group.resolved_at,
+        });
+        let d = dedup::decide(
+            &self.settings.dedup,
+            snapshot.as_ref(),
+            AlertStatus::Firing,
+            self.now,
+        );
+        let now = self.now;
+        let (decision, group) = match (d.decision, latest) {
+            (DedupDecision::Joined, Some(mut rec)) => {
+                take_latest(&mut rec.group, alert);
+                rec.group.count += 1;
+                rec.group.last_seen = now;
+                rec.group.last_activity = now;
+                store::groups::update(self.tx, &rec)?;
+                (IngestDecision::Joined, rec.group)
+            }
+            (DedupDecision::Reopened, Some(mut rec)) => {
+                take_latest(&mut rec.group, alert);
+                rec.group.status = GroupStatus::Open;
+                rec.group.count += 1;
+                rec.group.reopen_count += 1;
+                rec.group.last_seen = now;
+                rec.group.last_activity = now;
+                rec.group.resolved_at = None;
+                rec.window_start = now;
+                store::groups::update(self.tx, &rec)?;
+                (IngestDecision::Reopened, rec.group)
+            }
+            (DedupDecision::NewGroup, _) => (IngestDecision::NewGroup, self.new_group(alert, key)?),
+            (other, _) => {
+                return Err(Error::Internal(format!(
+                    "dedup answered {other:?} for a firing event"
+                )));
+            }
+        };
+        Ok(Applied {
+            decision,
+            group: Some(group),
+            dedup: d,
+        })
+    }
+
+    fn new_group(&self, alert: &NormalizedAlert, key: &str) -> Result<AlertGroup> {
+        let mut attempt: u32 = 0;
+        let id = loop {
+            let id = format!(
+                "grp_{}",
+                short_hash(
+                    "signalcraft group id v1",
+                    &[
+                        self.ws.as_str().as_bytes(),
+                        key.as_bytes(),
+                        &self.now.timestamp_millis().to_le_bytes(),
+                        &attempt.to_le_bytes(),
+                    ]
+                )
+            );
+            if !store::groups::id_exists(self.tx, &id)? {
+                break id;
+            }
+            attempt += 1;
+        };
+        let g = AlertGroup {
+            id: GroupId(id),
+            group_key: key.to_string(),
+            source: alert.source,
+            project: alert.project.clone(),
+            environment: alert.environment.clone(),
+            severity: alert.severity,
+            status: GroupStatus::Open,
+            title: alert.title.clone(),
+            message: alert.message.clone(),
+            fingerprint: alert.fingerprint.clone(),
+            link: alert.link.clone(),
+            tags: alert.tags.clone(),
+            assignee: None,
+            count: 1,
+            reopen_count: 0,
+            first_seen: self.now,
+            last_seen: self.now,
+            last_activity: self.now,
+            resolved_at: None,
+        };
+        store::groups::insert(self.tx, self.ws, &g, self.now)?;
+        Ok(g)
+    }
+}
+
+/// A firing event brings the group's descriptive fields up to date.
+fn take_latest(g: &mut AlertGroup, alert: &NormalizedAlert) {
+    g.severity = alert.severity;
+    g.title = alert.title.clone();
+    g.message = alert.message.clone();
+    g.tags = alert.tags.clone();
+    if alert.link.is_some() {
+        g.link = alert.link.clone();
+    }
+}

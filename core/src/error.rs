@@ -1,0 +1,111 @@
+//! One error type for the whole engine, with a stable [`ErrorKind`] that bindings map on.
+
+use std::fmt;
+
+/// The stable category of an [`Error`]: what hosts and bindings branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The input (payload, option, query, command) is malformed or not allowed.
+    InvalidInput,
+    /// A webhook signature or timestamp did not verify.
+    Signature,
+    /// A workspace, group or other named thing does not exist.
+    NotFound,
+    /// The database failed (I/O, disk full, locked too long, corrupt).
+    Storage,
+    /// A bug: an invariant the engine relies on did not hold.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The kind's stable snake_case name, as printed by the CLI (`error: KIND: message`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Signature => "signature",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Storage => "storage",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Bad input; `path` names where (a JSON path such as `data.event.level`, a header or an argument).
+    #[error("{path}: {message}")]
+    InvalidInput {
+        /// Where the problem is.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A signature check failed.
+    #[error("{0}")]
+    Signature(String),
+    /// Something named does not exist.
+    #[error("{what} not found: {id}")]
+    NotFound {
+        /// What kind of thing (`workspace`, `group`, ...).
+        what: &'static str,
+        /// The name or id that was asked for.
+        id: String,
+    },
+    /// The database failed.
+    #[error("{context}: {source}")]
+    Storage {
+        /// What the engine was doing.
+        context: &'static str,
+        /// The database error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// An invariant did not hold.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable category of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Error::Signature(_) => ErrorKind::Signature,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Storage { .. } => ErrorKind::Storage,
+            Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// An [`Error::InvalidInput`] at `path`.
+    pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::NotFound`].
+    pub fn not_found(what: &'static str, id: impl Into<String>) -> Self {
+        Error::NotFound {
+            what,
+            id: id.into(),
+        }
+    }
+
+    pub(crate) fn storage(context: &'static str) -> impl FnOnce(rusqlite::Error) -> Self {
+        move |source| Error::Storage { context, source }
+    }
+}
+
+/// The engine's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

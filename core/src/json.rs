@@ -1,0 +1,186 @@
+//! Reading untrusted JSON with errors that name the JSON path of the bad field.
+
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// Parses a request body as JSON; a syntax error says where (line and column).
+pub fn parse_body(body: &[u8]) -> Result<Value> {
+    serde_json::from_slice(body).map_err(|e| Error::invalid("body", format!("not valid JSON: {e}")))
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A JSON node that owns its path: the type sources use.
+#[derive(Debug, Clone)]
+pub struct Node<'a> {
+    value: &'a Value,
+    path: String,
+}
+
+impl<'a> Node<'a> {
+    /// The root of a document.
+    pub fn root(value: &'a Value) -> Self {
+        Self {
+            value,
+            path: String::new(),
+        }
+    }
+
+    /// A node for `value` found at `path`.
+    pub fn at(value: &'a Value, path: impl Into<String>) -> Self {
+        Self {
+            value,
+            path: path.into(),
+        }
+    }
+
+    /// The value here.
+    pub fn value(&self) -> &'a Value {
+        self.value
+    }
+
+    /// The JSON path of this node (`$` at the root).
+    pub fn path(&self) -> &str {
+        if self.path.is_empty() {
+            "$"
+        } else {
+            &self.path
+        }
+    }
+
+    /// An error at this path.
+    pub fn error(&self, message: impl Into<String>) -> Error {
+        Error::invalid(self.path(), message)
+    }
+
+    fn child_key(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    /// Fails unless this is an object.
+    pub fn expect_object(&self) -> Result<&'a serde_json::Map<String, Value>> {
+        self.value
+            .as_object()
+            .ok_or_else(|| self.error(format!("expected an object, got {}", type_name(self.value))))
+    }
+
+    /// The member `key`, if this is an object that has it and it is not null.
+    pub fn get(&self, key: &str) -> Option<Node<'a>> {
+        let v = self.value.as_object()?.get(key)?;
+        (!v.is_null()).then(|| Node {
+            value: v,
+            path: self.child_key(key),
+        })
+    }
+
+    /// The member `key`, which must be present and not null.
+    pub fn req(&self, key: &str) -> Result<Node<'a>> {
+        self.expect_object()?;
+        self.get(key)
+            .ok_or_else(|| Error::invalid(self.child_key(key), "missing"))
+    }
+
+    /// This value as a string.
+    pub fn str(&self) -> Result<&'a str> {
+        self.value
+            .as_str()
+            .ok_or_else(|| self.error(format!("expected a string, got {}", type_name(self.value))))
+    }
+
+    /// This value as an id: a string, or an integer written as a number.
+    pub fn id(&self) -> Result<String> {
+        match self.value {
+            Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            Value::String(_) => Err(self.error("expected an id, got an empty string")),
+            Value::Number(n) if n.is_u64() || n.is_i64() => Ok(n.to_string()),
+            other => Err(self.error(format!(
+                "expected an id (string or integer), got {}",
+                type_name(other)
+            ))),
+        }
+    }
+
+    /// This value as an array of nodes.
+    pub fn array(&self) -> Result<Vec<Node<'a>>> {
+        let items = self.value.as_array().ok_or_else(|| {
+            self.error(format!("expected an array, got {}", type_name(self.value)))
+        })?;
+        Ok(items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Node {
+                value: v,
+                path: format!("{}[{i}]", self.path()),
+            })
+            .collect())
+    }
+
+    /// The member `key` as a string, if present and not null.
+    pub fn opt_str(&self, key: &str) -> Result<Option<&'a str>> {
+        self.get(key).map(|n| n.str()).transpose()
+    }
+
+    /// The member `key` as a non-empty string, if present, not null and not blank.
+    pub fn opt_text(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .opt_str(key)?
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string))
+    }
+
+    /// This value as a time: an RFC 3339 string, or unix seconds (integer or fraction).
+    pub fn time(&self) -> Result<DateTime<Utc>> {
+        match self.value {
+            Value::String(s) => DateTime::parse_from_rfc3339(s.trim())
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| self.error(format!("not an RFC 3339 time: {s:?} ({e})"))),
+            Value::Number(n) => {
+                let millis = n
+                    .as_f64()
+                    .filter(|f| f.is_finite())
+                    .map(|f| (f * 1000.0).round())
+                    .filter(|m| m.abs() < 8.0e15)
+                    .ok_or_else(|| self.error("unix time out of range"))?;
+                DateTime::from_timestamp_millis(millis as i64)
+                    .ok_or_else(|| self.error("unix time out of range"))
+            }
+            other => Err(self.error(format!(
+                "expected a time (RFC 3339 string or unix seconds), got {}",
+                type_name(other)
+            ))),
+        }
+    }
+
+    /// The member `key` as a time, if present and not null.
+    pub fn opt_time(&self, key: &str) -> Result<Option<DateTime<Utc>>> {
+        self.get(key).map(|n| n.time()).transpose()
+    }
+
+    /// This value as a tag value: strings as they are, numbers and booleans written out.
+    pub fn scalar_text(&self) -> Result<String> {
+        match self.value {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => Err(self.error(format!(
+                "expected a string, number or boolean, got {}",
+                type_name(other)
+            ))),
+        }
+    }
+}

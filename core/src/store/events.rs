@@ -1,0 +1,167 @@
+//! Received requests (raw payloads) and the alert events made from them.
+
+use super::{from_ms, opt_from_ms, to_ms};
+use crate::alert::{GroupId, Severity, Source, WorkspaceId};
+use crate::group::StoredEvent;
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+/// When a delivery with this id was already received, if it was.
+pub(crate) fn delivery_seen(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    source: Source,
+    delivery_id: &str,
+) -> Result<Option<DateTime<Utc>>> {
+    tx.prepare_cached(
+        "SELECT received_at FROM requests
+         WHERE workspace_id = ?1 AND source = ?2 AND delivery_id = ?3",
+    )
+    .and_then(|mut s| {
+        s.query_row(params![ws.as_str(), source.as_str(), delivery_id], |r| {
+            r.get::<_, i64>(0)
+        })
+        .optional()
+    })
+    .map(|o| o.map(from_ms))
+    .map_err(Error::storage("checking a delivery id"))
+}
+
+/// Whether an event with this source event id was already stored.
+pub(crate) fn source_event_seen(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    source: Source,
+    source_event_id: &str,
+) -> Result<bool> {
+    tx.prepare_cached(
+        "SELECT EXISTS(SELECT 1 FROM alert_events
+         WHERE workspace_id = ?1 AND source = ?2 AND source_event_id = ?3)",
+    )
+    .and_then(|mut s| {
+        s.query_row(
+            params![ws.as_str(), source.as_str(), source_event_id],
+            |r| r.get(0),
+        )
+    })
+    .map_err(Error::storage("checking a source event id"))
+}
+
+/// A received request to store.
+pub(crate) struct NewRequest<'a> {
+    pub source: Source,
+    pub delivery_id: Option<&'a str>,
+    pub received_at: DateTime<Utc>,
+    pub headers: &'a str,
+    pub body: &'a [u8],
+}
+
+/// Stores a received request; returns its seq.
+pub(crate) fn insert_request(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    r: &NewRequest<'_>,
+) -> Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO requests (workspace_id, source, delivery_id, received_at, headers, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            ws.as_str(),
+            r.source.as_str(),
+            r.delivery_id,
+            to_ms(r.received_at),
+            r.headers,
+            r.body
+        ])
+    })
+    .map_err(Error::storage("storing the request"))?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// An alert event to store.
+pub(crate) struct NewEvent<'a> {
+    pub id: &'a str,
+    pub request_seq: i64,
+    pub group_id: Option<&'a GroupId>,
+    pub source: Source,
+    pub source_event_id: Option<&'a str>,
+    pub decision: &'a str,
+    pub status: &'a str,
+    pub severity: Severity,
+    pub title: &'a str,
+    pub received_at: DateTime<Utc>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub alert: &'a str,
+    pub trace: &'a str,
+}
+
+pub(crate) fn insert_event(tx: &Transaction<'_>, ws: &WorkspaceId, e: &NewEvent<'_>) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO alert_events (id, workspace_id, request_seq, group_id, source,
+            source_event_id, decision, status, severity, title, received_at, occurred_at, alert,
+            trace)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            e.id,
+            ws.as_str(),
+            e.request_seq,
+            e.group_id.map(GroupId::as_str),
+            e.source.as_str(),
+            e.source_event_id,
+            e.decision,
+            e.status,
+            e.severity.rank(),
+            e.title,
+            to_ms(e.received_at),
+            e.occurred_at.map(to_ms),
+            e.alert,
+            e.trace,
+        ])
+    })
+    .map_err(Error::storage("storing an event"))?;
+    Ok(())
+}
+
+/// A group's events, oldest first.
+pub(crate) fn by_group(tx: &Transaction<'_>, group: &GroupId) -> Result<Vec<StoredEvent>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT id, group_id, decision, status, severity, title, source_event_id,
+                occurred_at, received_at, alert, trace
+             FROM alert_events WHERE group_id = ?1 ORDER BY seq",
+        )
+        .map_err(Error::storage("reading events"))?;
+    let rows = stmt
+        .query_map([group.as_str()], |r| {
+            let alert: String = r.get(9)?;
+            let trace: String = r.get(10)?;
+            let bad = |col, e: serde_json::Error| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    col,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            };
+            Ok(StoredEvent {
+                id: r.get(0)?,
+                group_id: r.get::<_, Option<String>>(1)?.map(GroupId),
+                decision: r.get(2)?,
+                status: r.get(3)?,
+                severity: Severity::from_rank(r.get(4)?).unwrap_or(Severity::Error),
+                title: r.get(5)?,
+                source_event_id: r.get(6)?,
+                occurred_at: opt_from_ms(r.get(7)?),
+                received_at: from_ms(r.get(8)?),
+                alert: serde_json::from_str(&alert).map_err(|e| bad(9, e))?,
+                trace: serde_json::from_str(&trace).map_err(|e| bad(10, e))?,
+            })
+        })
+        .map_err(Error::storage("reading events"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("reading events"))
+}

@@ -1,0 +1,355 @@
+//! Alert groups and their timelines.
+
+use super::{from_ms, opt_from_ms, to_ms};
+use crate::alert::{GroupId, Severity, WorkspaceId};
+use crate::group::{AlertGroup, Cursor, GroupPage, GroupQuery, TimelineEntry};
+use crate::lifecycle::GroupStatus;
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{OptionalExtension, Row, Transaction, params, params_from_iter};
+
+/// A group as stored: the public view plus what only the engine needs.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GroupRecord {
+    pub seq: i64,
+    pub group: AlertGroup,
+    pub window_start: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "seq, id, group_key, source, project, environment, severity, status, title, \
+     message, fingerprint, link, tags, assignee, count, reopen_count, first_seen, last_seen, \
+     last_activity, resolved_at, window_start";
+
+fn parse_err(col: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+}
+
+fn row_to_record(r: &Row<'_>) -> rusqlite::Result<GroupRecord> {
+    let source: String = r.get(3)?;
+    let severity: i64 = r.get(6)?;
+    let status: String = r.get(7)?;
+    let tags: String = r.get(12)?;
+    let group = AlertGroup {
+        id: GroupId(r.get(1)?),
+        group_key: r.get(2)?,
+        source: source.parse().map_err(|e| parse_err(3, e))?,
+        project: r.get(4)?,
+        environment: r.get(5)?,
+        severity: Severity::from_rank(severity).unwrap_or(Severity::Error),
+        status: status.parse().map_err(|e| parse_err(7, e))?,
+        title: r.get(8)?,
+        message: r.get(9)?,
+        fingerprint: r.get(10)?,
+        link: r.get(11)?,
+        tags: serde_json::from_str(&tags).map_err(|e| parse_err(12, e))?,
+        assignee: r.get(13)?,
+        count: r.get::<_, i64>(14)?.max(0) as u64,
+        reopen_count: r.get::<_, i64>(15)?.max(0) as u64,
+        first_seen: from_ms(r.get(16)?),
+        last_seen: from_ms(r.get(17)?),
+        last_activity: from_ms(r.get(18)?),
+        resolved_at: opt_from_ms(r.get(19)?),
+    };
+    Ok(GroupRecord {
+        seq: r.get(0)?,
+        group,
+        window_start: from_ms(r.get(20)?),
+    })
+}
+
+fn records(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+    what: &'static str,
+) -> Result<Vec<GroupRecord>> {
+    let mut stmt = tx.prepare_cached(sql).map_err(Error::storage(what))?;
+    let rows = stmt
+        .query_map(params, row_to_record)
+        .map_err(Error::storage(what))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage(what))
+}
+
+/// The most recent group with `key`.
+pub(crate) fn latest_by_key(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    key: &str,
+) -> Result<Option<GroupRecord>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM alert_groups WHERE workspace_id = ?1 AND group_key = ?2
+         ORDER BY seq DESC LIMIT 1"
+    );
+    Ok(records(
+        tx,
+        &sql,
+        params![ws.as_str(), key],
+        "finding a group by key",
+    )?
+    .into_iter()
+    .next())
+}
+
+/// Every unresolved group with `key`, oldest first.
+pub(crate) fn unresolved_by_key(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    key: &str,
+) -> Result<Vec<GroupRecord>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM alert_groups
+         WHERE workspace_id = ?1 AND group_key = ?2 AND status <> 'resolved' ORDER BY seq"
+    );
+    records(
+        tx,
+        &sql,
+        params![ws.as_str(), key],
+        "finding open groups by key",
+    )
+}
+
+/// Every unresolved group of `source` with `fingerprint`, oldest first.
+pub(crate) fn unresolved_by_fingerprint(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    source: &str,
+    fingerprint: &str,
+) -> Result<Vec<GroupRecord>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM alert_groups
+         WHERE workspace_id = ?1 AND source = ?2 AND fingerprint = ?3 AND status <> 'resolved'
+         ORDER BY seq"
+    );
+    records(
+        tx,
+        &sql,
+        params![ws.as_str(), source, fingerprint],
+        "finding open groups by fingerprint",
+    )
+}
+
+pub(crate) fn id_exists(tx: &Transaction<'_>, id: &str) -> Result<bool> {
+    tx.query_row(
+        "SELECT EXISTS(SELECT 1 FROM alert_groups WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )
+    .map_err(Error::storage("checking a group id"))
+}
+
+/// Writes a new group; returns its seq.
+pub(crate) fn insert(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    g: &AlertGroup,
+    window_start: DateTime<Utc>,
+) -> Result<i64> {
+    let tags = serde_json::to_string(&g.tags)
+        .map_err(|e| Error::Internal(format!("serializing tags: {e}")))?;
+    tx.prepare_cached(
+        "INSERT INTO alert_groups (id, workspace_id, group_key, source, project, environment,
+            fingerprint, severity, status, title, message, link, tags, assignee, count,
+            reopen_count, first_seen, last_seen, window_start, last_activity, resolved_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+            ?18, ?19, ?20, ?21)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            g.id.as_str(),
+            ws.as_str(),
+            g.group_key,
+            g.source.as_str(),
+            g.project,
+            g.environment,
+            g.fingerprint,
+            g.severity.rank(),
+            g.status.as_str(),
+            g.title,
+            g.message,
+            g.link,
+            tags,
+            g.assignee,
+            g.count as i64,
+            g.reopen_count as i64,
+            to_ms(g.first_seen),
+            to_ms(g.last_seen),
+            to_ms(window_start),
+            to_ms(g.last_activity),
+            g.resolved_at.map(to_ms),
+        ])
+    })
+    .map_err(Error::storage("writing a new group"))?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Writes back the mutable state of an existing group.
+pub(crate) fn update(tx: &Transaction<'_>, rec: &GroupRecord) -> Result<()> {
+    let g = &rec.group;
+    let tags = serde_json::to_string(&g.tags)
+        .map_err(|e| Error::Internal(format!("serializing tags: {e}")))?;
+    let changed = tx
+        .prepare_cached(
+            "UPDATE alert_groups SET severity = ?2, status = ?3, title = ?4, message = ?5,
+                link = ?6, tags = ?7, assignee = ?8, count = ?9, reopen_count = ?10,
+                last_seen = ?11, window_start = ?12, last_activity = ?13, resolved_at = ?14
+             WHERE seq = ?1",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                rec.seq,
+                g.severity.rank(),
+                g.status.as_str(),
+                g.title,
+                g.message,
+                g.link,
+                tags,
+                g.assignee,
+                g.count as i64,
+                g.reopen_count as i64,
+                to_ms(g.last_seen),
+                to_ms(rec.window_start),
+                to_ms(g.last_activity),
+                g.resolved_at.map(to_ms),
+            ])
+        })
+        .map_err(Error::storage("updating a group"))?;
+    if changed != 1 {
+        return Err(Error::Internal(format!(
+            "group {} vanished while updating",
+            g.id
+        )));
+    }
+    Ok(())
+}
+
+/// The group `id` in `ws`.
+pub(crate) fn get(tx: &Transaction<'_>, ws: &WorkspaceId, id: &str) -> Result<GroupRecord> {
+    let sql = format!("SELECT {COLUMNS} FROM alert_groups WHERE workspace_id = ?1 AND id = ?2");
+    tx.query_row(&sql, params![ws.as_str(), id], row_to_record)
+        .optional()
+        .map_err(Error::storage("reading a group"))?
+        .ok_or_else(|| Error::not_found("group", id))
+}
+
+/// A page of groups, newest activity first.
+pub(crate) fn page(tx: &Transaction<'_>, ws: &WorkspaceId, q: &GroupQuery) -> Result<GroupPage> {
+    let limit = q.page_size()?;
+    let mut sql = format!("SELECT {COLUMNS} FROM alert_groups WHERE workspace_id = ?");
+    let mut args: Vec<SqlValue> = vec![SqlValue::Text(ws.0.clone())];
+    if let Some(status) = q.status {
+        sql.push_str(" AND status = ?");
+        args.push(SqlValue::Text(status.as_str().into()));
+    }
+    if let Some(env) = &q.environment {
+        sql.push_str(" AND environment = ?");
+        args.push(SqlValue::Text(env.clone()));
+    }
+    if let Some(project) = &q.project {
+        sql.push_str(" AND project = ?");
+        args.push(SqlValue::Text(project.clone()));
+    }
+    if let Some(source) = q.source {
+        sql.push_str(" AND source = ?");
+        args.push(SqlValue::Text(source.as_str().into()));
+    }
+    if let Some(sev) = q.min_severity {
+        sql.push_str(" AND severity >= ?");
+        args.push(SqlValue::Integer(sev.rank()));
+    }
+    if let Some(c) = &q.cursor {
+        let c = Cursor::decode(c)?;
+        sql.push_str(" AND (last_activity < ? OR (last_activity = ? AND seq < ?))");
+        args.push(SqlValue::Integer(c.last_activity_ms));
+        args.push(SqlValue::Integer(c.last_activity_ms));
+        args.push(SqlValue::Integer(c.seq));
+    }
+    sql.push_str(" ORDER BY last_activity DESC, seq DESC LIMIT ?");
+    args.push(SqlValue::Integer(i64::from(limit) + 1));
+    let mut recs = records(tx, &sql, params_from_iter(args), "listing groups")?;
+    let next_cursor = if recs.len() > limit as usize {
+        recs.truncate(limit as usize);
+        recs.last().map(|r| {
+            Cursor {
+                last_activity_ms: to_ms(r.group.last_activity),
+                seq: r.seq,
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    Ok(GroupPage {
+        groups: recs.into_iter().map(|r| r.group).collect(),
+        next_cursor,
+    })
+}
+
+/// Appends a timeline entry.
+pub(crate) fn add_timeline(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    group: &GroupId,
+    e: &TimelineEntry,
+) -> Result<()> {
+    let detail = if e.detail.is_null() {
+        None
+    } else {
+        Some(e.detail.to_string())
+    };
+    tx.prepare_cached(
+        "INSERT INTO group_timeline (workspace_id, group_id, at, actor, command, from_status,
+            to_status, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            ws.as_str(),
+            group.as_str(),
+            to_ms(e.at),
+            e.actor,
+            e.command,
+            e.from.map(GroupStatus::as_str),
+            e.to.map(GroupStatus::as_str),
+            detail,
+        ])
+    })
+    .map_err(Error::storage("writing the timeline"))?;
+    Ok(())
+}
+
+/// A group's timeline, oldest first.
+pub(crate) fn timeline(tx: &Transaction<'_>, group: &GroupId) -> Result<Vec<TimelineEntry>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT at, actor, command, from_status, to_status, detail FROM group_timeline
+             WHERE group_id = ?1 ORDER BY seq",
+        )
+        .map_err(Error::storage("reading the timeline"))?;
+    let rows = stmt
+        .query_map([group.as_str()], |r| {
+            let from: Option<String> = r.get(3)?;
+            let to: Option<String> = r.get(4)?;
+            let detail: Option<String> = r.get(5)?;
+            Ok(TimelineEntry {
+                at: from_ms(r.get(0)?),
+                actor: r.get(1)?,
+                command: r.get(2)?,
+                from: from
+                    .map(|s| s.parse())
+                    .transpose()
+                    .map_err(|e| parse_err(3, e))?,
+                to: to
+                    .map(|s| s.parse())
+                    .transpose()
+                    .map_err(|e| parse_err(4, e))?,
+                detail: match detail {
+                    Some(d) => serde_json::from_str(&d).map_err(|e| parse_err(5, e))?,
+                    None => serde_json::Value::Null,
+                },
+            })
+        })
+        .map_err(Error::storage("reading the timeline"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("reading the timeline"))
+}

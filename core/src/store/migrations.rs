@@ -1,0 +1,140 @@
+//! The schema, one migration per `PRAGMA user_version` step.
+
+use crate::{Error, Result};
+use rusqlite::Connection;
+
+/// Migration `i` takes the database from `user_version` i to i + 1.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 0 -> 1: workspaces, integrations, received requests, groups, events, timeline.
+    r#"
+CREATE TABLE workspaces (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL,
+    settings    TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+
+CREATE TABLE integrations (
+    workspace_id  TEXT NOT NULL REFERENCES workspaces(id),
+    source        TEXT NOT NULL,
+    secret        TEXT,
+    max_skew_secs INTEGER,
+    options       TEXT NOT NULL DEFAULT 'null',
+    updated_at    INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, source)
+) STRICT;
+
+-- One row per accepted webhook delivery: the raw payload, kept once however many alerts it holds.
+CREATE TABLE requests (
+    seq          INTEGER PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    source       TEXT NOT NULL,
+    delivery_id  TEXT,
+    received_at  INTEGER NOT NULL,
+    headers      TEXT NOT NULL,
+    body         BLOB NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX requests_by_delivery ON requests(workspace_id, source, delivery_id)
+    WHERE delivery_id IS NOT NULL;
+
+CREATE TABLE alert_groups (
+    seq           INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces(id),
+    group_key     TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    project       TEXT,
+    environment   TEXT,
+    fingerprint   TEXT NOT NULL,
+    severity      INTEGER NOT NULL,
+    status        TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    message       TEXT,
+    link          TEXT,
+    tags          TEXT NOT NULL,
+    assignee      TEXT,
+    count         INTEGER NOT NULL,
+    reopen_count  INTEGER NOT NULL DEFAULT 0,
+    first_seen    INTEGER NOT NULL,
+    last_seen     INTEGER NOT NULL,
+    window_start  INTEGER NOT NULL,
+    last_activity INTEGER NOT NULL,
+    resolved_at   INTEGER,
+    snoozed_until INTEGER
+) STRICT;
+CREATE INDEX groups_by_key ON alert_groups(workspace_id, group_key, seq);
+CREATE INDEX groups_unresolved_by_fingerprint ON alert_groups(workspace_id, source, fingerprint)
+    WHERE status <> 'resolved';
+CREATE INDEX groups_by_activity ON alert_groups(workspace_id, last_activity, seq);
+CREATE INDEX groups_by_status ON alert_groups(workspace_id, status, last_activity, seq);
+
+CREATE TABLE alert_events (
+    seq             INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
+    workspace_id    TEXT NOT NULL REFERENCES workspaces(id),
+    request_seq     INTEGER NOT NULL REFERENCES requests(seq),
+    group_id        TEXT REFERENCES alert_groups(id),
+    source          TEXT NOT NULL,
+    source_event_id TEXT,
+    decision        TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    severity        INTEGER NOT NULL,
+    title           TEXT NOT NULL,
+    received_at     INTEGER NOT NULL,
+    occurred_at     INTEGER,
+    alert           TEXT NOT NULL,
+    trace           TEXT NOT NULL
+) STRICT;
+CREATE INDEX events_by_group ON alert_events(group_id, seq);
+CREATE INDEX events_by_time ON alert_events(workspace_id, received_at);
+CREATE UNIQUE INDEX events_by_source_event ON alert_events(workspace_id, source, source_event_id)
+    WHERE source_event_id IS NOT NULL;
+
+CREATE TABLE group_timeline (
+    seq          INTEGER PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    group_id     TEXT NOT NULL REFERENCES alert_groups(id),
+    at           INTEGER NOT NULL,
+    actor        TEXT NOT NULL,
+    command      TEXT NOT NULL,
+    from_status  TEXT,
+    to_status    TEXT,
+    detail       TEXT
+) STRICT;
+CREATE INDEX timeline_by_group ON group_timeline(group_id, seq);
+"#,
+];
+
+/// The schema version this build writes.
+pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to [`LATEST_VERSION`], one transaction per step.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(Error::storage("reading the schema version"))?;
+    if version > LATEST_VERSION {
+        return Err(Error::Internal(format!(
+            "the database has schema version {version}, newer than this build's {LATEST_VERSION}"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(Error::storage("starting a migration"))?;
+        // Another engine may have migrated while we waited for the write lock.
+        let now: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(Error::storage("reading the schema version"))?;
+        if now > i as i64 {
+            continue;
+        }
+        tx.execute_batch(sql)
+            .map_err(Error::storage("applying a migration"))?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)
+            .map_err(Error::storage("recording the schema version"))?;
+        tx.commit()
+            .map_err(Error::storage("committing a migration"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Workspaces and their integrations.
+
+use super::{from_ms, to_ms};
+use crate::alert::{Source, WorkspaceId};
+use crate::sources::IntegrationConfig;
+use crate::workspace::{Workspace, WorkspaceSettings};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+fn row_to_workspace(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workspace> {
+    Ok(Workspace {
+        id: WorkspaceId(r.get(0)?),
+        name: r.get(1)?,
+        created_at: from_ms(r.get(2)?),
+    })
+}
+
+pub(crate) fn insert(tx: &Transaction<'_>, ws: &Workspace) -> Result<()> {
+    let taken: bool = tx
+        .query_row(
+            "SELECT EXISTS(SELECT 1 FROM workspaces WHERE name = ?1)",
+            [&ws.name],
+            |r| r.get(0),
+        )
+        .map_err(Error::storage("checking a workspace name"))?;
+    if taken {
+        return Err(Error::invalid(
+            "name",
+            format!("a workspace named {:?} already exists", ws.name),
+        ));
+    }
+    tx.execute(
+        "INSERT INTO workspaces (id, name, created_at) VALUES (?1, ?2, ?3)",
+        params![ws.id.as_str(), ws.name, to_ms(ws.created_at)],
+    )
+    .map_err(Error::storage("creating a workspace"))?;
+    Ok(())
+}
+
+pub(crate) fn id_exists(tx: &Transaction<'_>, id: &str) -> Result<bool> {
+    tx.query_row(
+        "SELECT EXISTS(SELECT 1 FROM workspaces WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )
+    .map_err(Error::storage("looking up a workspace"))
+}
+
+/// The workspace whose id, or else whose name, is `reference`.
+pub(crate) fn resolve(tx: &Transaction<'_>, reference: &str) -> Result<Workspace> {
+    tx.query_row(
+        "SELECT id, name, created_at FROM workspaces WHERE id = ?1
+         UNION ALL
+         SELECT id, name, created_at FROM workspaces WHERE name = ?1
+         LIMIT 1",
+        [reference],
+        row_to_workspace,
+    )
+    .optional()
+    .map_err(Error::storage("looking up a workspace"))?
+    .ok_or_else(|| Error::not_found("workspace", reference))
+}
+
+pub(crate) fn list(tx: &Transaction<'_>) -> Result<Vec<Workspace>> {
+    let mut stmt = tx
+        .prepare_cached("SELECT id, name, created_at FROM workspaces ORDER BY name")
+        .map_err(Error::storage("listing workspaces"))?;
+    let rows = stmt
+        .query_map([], row_to_workspace)
+        .map_err(Error::storage("listing workspaces"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("listing workspaces"))
+}
+
+pub(crate) fn settings(tx: &Transaction<'_>, ws: &WorkspaceId) -> Result<WorkspaceSettings> {
+    let text: String = tx
+        .query_row(
+            "SELECT settings FROM workspaces WHERE id = ?1",
+            [ws.as_str()],
+            |r| r.get(0),
+        )
+        .map_err(Error::storage("reading workspace settings"))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Internal(format!("stored workspace settings are not JSON: {e}")))?;
+    WorkspaceSettings::from_json(&value)
+}
+
+pub(crate) fn set_settings(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    settings: &WorkspaceSettings,
+) -> Result<()> {
+    let text = serde_json::to_string(settings)
+        .map_err(|e| Error::Internal(format!("serializing settings: {e}")))?;
+    tx.execute(
+        "UPDATE workspaces SET settings = ?2 WHERE id = ?1",
+        params![ws.as_str(), text],
+    )
+    .map_err(Error::storage("writing workspace settings"))?;
+    Ok(())
+}
+
+pub(crate) fn integration(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    source: Source,
+) -> Result<IntegrationConfig> {
+    let row = tx
+        .query_row(
+            "SELECT secret, max_skew_secs, options FROM integrations
+             WHERE workspace_id = ?1 AND source = ?2",
+            params![ws.as_str(), source.as_str()],
+            |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(Error::storage("reading an integration"))?;
+    let Some((secret, skew, options)) = row else {
+        return Ok(IntegrationConfig::default());
+    };
+    Ok(IntegrationConfig {
+        secret,
+        max_skew_secs: skew.map(|s| s.max(0) as u64),
+        options: serde_json::from_str(&options).map_err(|e| {
+            Error::Internal(format!("stored integration options are not JSON: {e}"))
+        })?,
+    })
+}
+
+pub(crate) fn set_integration(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    source: Source,
+    config: &IntegrationConfig,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let options = serde_json::to_string(&config.options)
+        .map_err(|e| Error::Internal(format!("serializing options: {e}")))?;
+    let skew = config
+        .max_skew_secs
+        .map(|s| i64::try_from(s).unwrap_or(i64::MAX));
+    tx.execute(
+        "INSERT INTO integrations (workspace_id, source, secret, max_skew_secs, options, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (workspace_id, source) DO UPDATE SET
+           secret = excluded.secret, max_skew_secs = excluded.max_skew_secs,
+           options = excluded.options, updated_at = excluded.updated_at",
+        params![ws.as_str(), source.as_str(), config.secret, skew, options, to_ms(now)],
+    )
+    .map_err(Error::storage("writing an integration"))?;
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! Property tests: the group key ignores tag order and is deterministic; parsers never panic.
+
+use crate::common::{fixture, t0};
+use proptest::prelude::*;
+use signalcraft_core::fingerprint::{GroupKeyInputs, alert_group_key, group_key};
+use signalcraft_core::sources::{self, IntegrationConfig, Parsed, SourceInput};
+use signalcraft_core::{Headers, Source, WorkspaceId};
+
+fn parse_event(tags: &[(String, String)]) -> signalcraft_core::NormalizedAlert {
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&fixture("sentry/issue_alert_triggered.docs.json")).unwrap();
+    doc["data"]["event"]["tags"] = tags
+        .iter()
+        .map(|(k, v)| serde_json::json!([k, v]))
+        .collect();
+    let body = doc.to_string();
+    let ws = WorkspaceId::from("ws_p");
+    let config = IntegrationConfig::default();
+    let headers = Headers::new().with("Sentry-Hook-Resource", "event_alert");
+    let input = SourceInput {
+        workspace: &ws,
+        config: &config,
+        headers: &headers,
+        body: body.as_bytes(),
+        now: t0(),
+    };
+    match sources::parse(Source::Sentry, &input).unwrap() {
+        Parsed::Alerts { mut alerts, .. } => alerts.remove(0),
+        other => panic!("{other:?}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn group_key_ignores_tag_order(
+        tags in proptest::collection::btree_map("[a-z.]{1,8}", "[ -~]{0,12}", 0..8),
+        seed in any::<u64>(),
+    ) {
+        let mut list: Vec<(String, String)> = tags.into_iter().collect();
+        let a = parse_event(&list);
+        // a deterministic shuffle from the seed
+        let n = list.len();
+        if n > 1 {
+            let mut s = seed;
+            for i in (1..n).rev() {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                list.swap(i, (s >> 33) as usize % (i + 1));
+            }
+        }
+        let b = parse_event(&list);
+        prop_assert_eq!(&a.tags, &b.tags);
+        prop_assert_eq!(alert_group_key(&a), alert_group_key(&b));
+    }
+
+    #[test]
+    fn group_key_is_deterministic_and_separates_fields(
+        ws in "[a-z0-9_]{1,12}", project in proptest::option::of("[ -~]{0,10}"),
+        env in proptest::option::of("[ -~]{0,10}"), fp in "[ -~]{1,20}",
+    ) {
+        let inputs = GroupKeyInputs { workspace: &ws, source: "sentry", project: project.as_deref(), environment: env.as_deref(), fingerprint: &fp };
+        let k1 = group_key(&inputs);
+        let k2 = group_key(&inputs.clone());
+        prop_assert_eq!(k1, k2);
+        prop_assert_eq!(k1.to_hex().len(), 64);
+        // swapping project and environment (when they differ) gives another key
+        if project != env {
+            let swapped = GroupKeyInputs { project: env.as_deref(), environment: project.as_deref(), ..inputs };
+            prop_assert_ne!(k1, group_key(&swapped));
+        }
+    }
+
+    #[test]
+    fn parser_never_panics_on_arbitrary_bytes(body in proptest::collection::vec(any::<u8>(), 0..512), resource in prop::sample::select(vec!["event_alert", "issue", "metric_alert", "error", "x"])) {
+        let ws = WorkspaceId::from("ws_p");
+        let config = IntegrationConfig::default();
+        let headers = Headers::new().with("Sentry-Hook-Resource", resource);
+        let input = SourceInput { workspace: &ws, config: &config, headers: &headers, body: &body, now: t0() };
+        let _ = sources::parse(Source::Sentry, &input);
+    }
+}
