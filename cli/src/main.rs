@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
 use signalcraft_core::{
     DedupWindow, Engine, Error, ErrorKind, GroupQuery, GroupStatus, Headers, IntegrationUpdate,
-    ManualClock, Severity, Source,
+    ManualClock, NewMaintenanceWindow, NewSilence, RuleSet, Severity, Source,
 };
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -44,6 +44,29 @@ enum Command {
     Ingest(IngestArgs),
     /// List a workspace's groups, newest activity first.
     Groups(GroupsArgs),
+    /// Check, store, list and test routing rules.
+    #[command(subcommand)]
+    Rules(RulesCmd),
+    /// Re-run stored history through candidate rules and show what would change.
+    Replay {
+        /// Workspace name or id.
+        workspace: String,
+        /// The candidate rules (a JSON list).
+        #[arg(long)]
+        rules: PathBuf,
+        /// From this time (RFC 3339; default: the first event).
+        #[arg(long)]
+        since: Option<String>,
+        /// Until this time (RFC 3339, exclusive; default: now).
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Mute matching alerts for a while (they are still grouped and stored).
+    #[command(subcommand)]
+    Silence(SilenceCmd),
+    /// Recurring maintenance windows.
+    #[command(subcommand)]
+    Maintenance(MaintenanceCmd),
     /// Show one group with its events and timeline.
     Group {
         /// Workspace name or id.
@@ -75,6 +98,117 @@ enum WorkspaceCmd {
         /// Reopen window in minutes (0: never reopen).
         #[arg(long)]
         reopen_window_mins: Option<u64>,
+        /// Where alerts no rule matches go: a rule's `then` object ("null": store, don't notify).
+        #[arg(long, value_name = "JSON")]
+        default_route: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesCmd {
+    /// Validate a rules file (a JSON list of rules) without storing it.
+    Check {
+        /// The rules file.
+        file: PathBuf,
+    },
+    /// Replace a workspace's rules with a file's.
+    Put {
+        /// Workspace name or id.
+        workspace: String,
+        /// The rules file.
+        file: PathBuf,
+    },
+    /// List a workspace's rules in evaluation order.
+    List {
+        /// Workspace name or id.
+        workspace: String,
+    },
+    /// Dry-run a delivery: what ingest would decide, storing nothing.
+    Test {
+        /// Workspace name or id.
+        workspace: String,
+        /// The source.
+        source: String,
+        /// A request header, "Name: value" (repeatable).
+        #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// Candidate rules to use instead of the workspace's.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// The body file; `-` or nothing reads stdin.
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SilenceCmd {
+    /// Add a silence.
+    Add {
+        /// Workspace name or id.
+        workspace: String,
+        /// Which alerts (a condition, as in rules' `when`).
+        #[arg(long, value_name = "JSON")]
+        when: String,
+        /// Until (RFC 3339, or a duration from now such as 2h, 30m, 1d).
+        #[arg(long)]
+        until: String,
+        /// From (RFC 3339; default now).
+        #[arg(long)]
+        from: Option<String>,
+        /// Why.
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// List silences (with whether each is active now).
+    List {
+        /// Workspace name or id.
+        workspace: String,
+    },
+    /// End a silence now.
+    Expire {
+        /// Workspace name or id.
+        workspace: String,
+        /// The silence's id.
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum MaintenanceCmd {
+    /// Add a recurring window.
+    Add {
+        /// Workspace name or id.
+        workspace: String,
+        /// Weekdays it starts on: mon,tue,… or a range such as mon-fri, or all.
+        #[arg(long)]
+        weekdays: String,
+        /// Local start, HH:MM.
+        #[arg(long)]
+        from: String,
+        /// Local end, HH:MM (not after --from: it runs past midnight).
+        #[arg(long)]
+        to: String,
+        /// IANA time zone, e.g. Europe/Berlin.
+        #[arg(long)]
+        tz: String,
+        /// Only alerts matching this condition.
+        #[arg(long, value_name = "JSON")]
+        when: Option<String>,
+        /// Only these rules (comma-separated ids); the whole workspace when absent.
+        #[arg(long, value_delimiter = ',')]
+        rules: Vec<String>,
+    },
+    /// List windows (deleted ones with deleted_at).
+    List {
+        /// Workspace name or id.
+        workspace: String,
+    },
+    /// Delete a window.
+    Delete {
+        /// Workspace name or id.
+        workspace: String,
+        /// The window's id.
+        id: String,
     },
 }
 
@@ -238,7 +372,63 @@ fn read_body(file: Option<&PathBuf>) -> Result<Vec<u8>, Error> {
     Ok(body)
 }
 
+fn json_arg(what: &str, text: &str) -> Result<Value, Error> {
+    serde_json::from_str(text).map_err(|e| Error::invalid(what, format!("not JSON: {e}")))
+}
+
+fn read_rules(path: &PathBuf) -> Result<RuleSet, Error> {
+    let text = std::fs::read(path)
+        .map_err(|e| Error::invalid("FILE", format!("cannot read {}: {e}", path.display())))?;
+    let value: Value = serde_json::from_slice(&text)
+        .map_err(|e| Error::invalid("rules", format!("not JSON: {e}")))?;
+    RuleSet::from_json(&value)
+}
+
+fn parse_time(what: &str, s: &str) -> Result<DateTime<Utc>, Error> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::invalid(what, format!("not an RFC 3339 time: {s:?} ({e})")))
+}
+
+/// An RFC 3339 time, or a duration from `now` (`90s`, `30m`, `2h`, `1d`).
+fn parse_time_or_duration(what: &str, s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Error> {
+    let s = s.trim();
+    let unit = s.chars().last().unwrap_or(' ');
+    let secs = match unit {
+        's' => Some(1),
+        'm' => Some(60),
+        'h' => Some(3600),
+        'd' => Some(86_400),
+        _ => None,
+    };
+    if let Some(mult) = secs
+        && let Ok(n) = s[..s.len() - 1].parse::<i64>()
+    {
+        if n <= 0 || n > 3650 * 86_400 {
+            return Err(Error::invalid(
+                what,
+                format!("duration out of range: {s:?}"),
+            ));
+        }
+        return Ok(now + chrono::TimeDelta::seconds(n * mult));
+    }
+    parse_time(what, s)
+}
+
+fn headers_from(lines: &[String]) -> Result<Headers, Error> {
+    let mut headers = Headers::new();
+    for line in lines {
+        let (n, v) = Headers::parse_line(line)?;
+        headers.push(n, v);
+    }
+    Ok(headers)
+}
+
 fn run(cli: Cli) -> Result<Value, Error> {
+    if let Command::Rules(RulesCmd::Check { file }) = &cli.command {
+        let rules = read_rules(file)?;
+        return Ok(json!({"ok": true, "rules": rules.len()}));
+    }
     let engine = open(&cli)?;
     match cli.command {
         Command::Workspace(WorkspaceCmd::Create { name }) => {
@@ -253,10 +443,17 @@ fn run(cli: Cli) -> Result<Value, Error> {
             dedup_window,
             window_mins,
             reopen_window_mins,
+            default_route,
         }) => {
             let mut s = engine.settings(&workspace)?;
-            let changing =
-                dedup_window.is_some() || window_mins.is_some() || reopen_window_mins.is_some();
+            let changing = dedup_window.is_some()
+                || window_mins.is_some()
+                || reopen_window_mins.is_some()
+                || default_route.is_some();
+            if let Some(r) = default_route {
+                let v = json_arg("--default-route", &r)?;
+                s.default_route = (!v.is_null()).then_some(v);
+            }
             if let Some(w) = dedup_window {
                 s.dedup.window = w.parse::<DedupWindow>()?;
             }
@@ -300,13 +497,135 @@ fn run(cli: Cli) -> Result<Value, Error> {
         }
         Command::Ingest(args) => {
             let source: Source = args.source.parse()?;
-            let mut headers = Headers::new();
-            for line in &args.headers {
-                let (n, v) = Headers::parse_line(line)?;
-                headers.push(n, v);
-            }
+            let headers = headers_from(&args.headers)?;
             let body = read_body(args.file.as_ref())?;
             to_value(&engine.ingest(&args.workspace, source, &headers, &body)?)
+        }
+        Command::Rules(RulesCmd::Check { .. }) => Err(Error::Internal("handled above".into())),
+        Command::Rules(RulesCmd::Put { workspace, file }) => {
+            let rules = read_rules(&file)?;
+            engine.put_rules(&workspace, &rules)?;
+            Ok(json!({"ok": true, "rules": rules.len()}))
+        }
+        Command::Rules(RulesCmd::List { workspace }) => {
+            Ok(json!({"rules": engine.rules(&workspace)?.to_json()}))
+        }
+        Command::Rules(RulesCmd::Test {
+            workspace,
+            source,
+            headers,
+            rules,
+            file,
+        }) => {
+            let source: Source = source.parse()?;
+            let headers = headers_from(&headers)?;
+            let rules = rules.as_ref().map(read_rules).transpose()?;
+            let body = read_body(file.as_ref())?;
+            let out = engine.dry_run(&workspace, source, &headers, &body, rules.as_ref())?;
+            let mut v = to_value(&out)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("stored".into(), Value::Bool(false));
+            }
+            Ok(v)
+        }
+        Command::Replay {
+            workspace,
+            rules,
+            since,
+            until,
+        } => {
+            let rules = read_rules(&rules)?;
+            let since = since
+                .as_deref()
+                .map(|s| parse_time("--since", s))
+                .transpose()?;
+            let until = until
+                .as_deref()
+                .map(|s| parse_time("--until", s))
+                .transpose()?;
+            to_value(&engine.replay(&workspace, &rules, since, until)?)
+        }
+        Command::Silence(SilenceCmd::Add {
+            workspace,
+            when,
+            until,
+            from,
+            comment,
+        }) => {
+            let now = engine.now();
+            let s = engine.add_silence(
+                &workspace,
+                &NewSilence {
+                    when: json_arg("--when", &when)?,
+                    starts_at: from
+                        .as_deref()
+                        .map(|f| parse_time("--from", f))
+                        .transpose()?,
+                    ends_at: parse_time_or_duration("--until", &until, now)?,
+                    comment,
+                },
+            )?;
+            Ok(s.to_json())
+        }
+        Command::Silence(SilenceCmd::List { workspace }) => {
+            let now = engine.now();
+            let list: Vec<Value> = engine
+                .silences(&workspace)?
+                .iter()
+                .map(|s| {
+                    let mut v = s.to_json();
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("active".into(), Value::Bool(s.active_at(now)));
+                    }
+                    v
+                })
+                .collect();
+            Ok(json!({"silences": list}))
+        }
+        Command::Silence(SilenceCmd::Expire { workspace, id }) => {
+            engine.expire_silence(&workspace, &id)?;
+            Ok(json!({"ok": true, "id": id}))
+        }
+        Command::Maintenance(MaintenanceCmd::Add {
+            workspace,
+            weekdays,
+            from,
+            to,
+            tz,
+            when,
+            rules,
+        }) => {
+            let w = engine.add_maintenance(
+                &workspace,
+                &NewMaintenanceWindow {
+                    weekdays,
+                    from,
+                    to,
+                    tz,
+                    when: when.as_deref().map(|w| json_arg("--when", w)).transpose()?,
+                    rules,
+                },
+            )?;
+            Ok(w.to_json())
+        }
+        Command::Maintenance(MaintenanceCmd::List { workspace }) => {
+            let now = engine.now();
+            let list: Vec<Value> = engine
+                .maintenance_windows(&workspace)?
+                .iter()
+                .map(|w| {
+                    let mut v = w.to_json();
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("active".into(), Value::Bool(w.active_at(now)));
+                    }
+                    v
+                })
+                .collect();
+            Ok(json!({"maintenance": list}))
+        }
+        Command::Maintenance(MaintenanceCmd::Delete { workspace, id }) => {
+            engine.delete_maintenance(&workspace, &id)?;
+            Ok(json!({"ok": true, "id": id}))
         }
         Command::Groups(a) => {
             let query = GroupQuery {

@@ -11,6 +11,10 @@ use crate::group::{AlertGroup, GroupDetail, GroupPage, GroupQuery, TimelineEntry
 use crate::headers::Headers;
 use crate::ingest::{IngestDecision, IngestOutcome, IngestedAlert, Outcome};
 use crate::lifecycle::GroupStatus;
+use crate::routing::{
+    self, GroupContext, MaintenanceWindow, ReplayEvent, ReplayReport, RouteDecision, RouteEvent,
+    RoutingContext, RuleActions, RuleSet, Silence, advance_state,
+};
 use crate::sources::{self, IntegrationConfig, Parsed, SourceInput};
 use crate::store::groups::GroupRecord;
 use crate::store::{self, Store};
@@ -20,8 +24,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The default largest request body ingest accepts.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
@@ -84,6 +89,7 @@ impl EngineBuilder {
             store,
             clock: self.clock,
             max_body_bytes: self.max_body_bytes,
+            routing_cache: Mutex::new(HashMap::new()),
         })
     }
 }
@@ -125,6 +131,58 @@ pub struct Engine {
     store: Store,
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
+    /// Compiled routing per workspace id, with the routing version it was loaded at.
+    routing_cache: Mutex<HashMap<String, (i64, Arc<Routing>)>>,
+}
+
+/// A workspace's compiled routing: what ingest evaluates.
+#[derive(Debug, Default)]
+struct Routing {
+    rules: RuleSet,
+    silences: Vec<Silence>,
+    windows: Vec<MaintenanceWindow>,
+    default_route: Option<RuleActions>,
+}
+
+impl Routing {
+    fn context<'a>(&'a self, rules: Option<&'a RuleSet>) -> RoutingContext<'a> {
+        RoutingContext {
+            rules: rules.unwrap_or(&self.rules),
+            default_route: self.default_route.as_ref(),
+            silences: &self.silences,
+            windows: &self.windows,
+        }
+    }
+}
+
+/// A new silence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSilence {
+    /// Which alerts it mutes (the condition language of rules).
+    pub when: serde_json::Value,
+    /// From when (default: now).
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Until when.
+    pub ends_at: DateTime<Utc>,
+    /// Why.
+    pub comment: Option<String>,
+}
+
+/// A new maintenance window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMaintenanceWindow {
+    /// Weekdays it starts on: `mon,tue,…`, ranges `mon-fri`, or `all`.
+    pub weekdays: String,
+    /// Local start, `HH:MM`.
+    pub from: String,
+    /// Local end, `HH:MM` (not after `from`: it runs past midnight).
+    pub to: String,
+    /// IANA time zone.
+    pub tz: String,
+    /// Only alerts matching this condition.
+    pub when: Option<serde_json::Value>,
+    /// Only these rules (the whole workspace when empty).
+    pub rules: Vec<String>,
 }
 
 fn short_hash(context: &str, parts: &[&[u8]]) -> String {
@@ -211,9 +269,266 @@ impl Engine {
 
     /// Replaces a workspace's settings.
     pub fn set_settings(&self, workspace: &str, settings: &WorkspaceSettings) -> Result<()> {
+        settings.default_route_actions()?;
         self.store.write(|tx| {
             let ws = store::workspaces::resolve(tx, workspace)?;
-            store::workspaces::set_settings(tx, &ws.id, settings)
+            store::workspaces::set_settings(tx, &ws.id, settings)?;
+            store::routing::bump(tx, &ws.id)
+        })
+    }
+
+    // ---- routing ----------------------------------------------------------------------------
+
+    /// Replaces a workspace's rules.
+    pub fn put_rules(&self, workspace: &str, rules: &RuleSet) -> Result<()> {
+        self.store.write(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            store::routing::put_rules(tx, &ws.id, rules)
+        })
+    }
+
+    /// A workspace's rules, in evaluation order.
+    pub fn rules(&self, workspace: &str) -> Result<RuleSet> {
+        self.store.read(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            store::routing::rules(tx, &ws.id)
+        })
+    }
+
+    /// Adds a silence.
+    pub fn add_silence(&self, workspace: &str, new: &NewSilence) -> Result<Silence> {
+        let now = self.now();
+        let when = routing::Condition::from_json(&new.when, "when")?;
+        let starts_at = new.starts_at.unwrap_or(now);
+        if new.ends_at <= starts_at {
+            return Err(Error::invalid("until", "must be after the start"));
+        }
+        if new.ends_at <= now {
+            return Err(Error::invalid("until", "is already past"));
+        }
+        self.store.write(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            let id = format!(
+                "sil_{}",
+                short_hash(
+                    "signalcraft silence id v1",
+                    &[
+                        ws.id.as_str().as_bytes(),
+                        &now.timestamp_millis().to_le_bytes(),
+                        new.when.to_string().as_bytes(),
+                        &store::routing::version(tx, &ws.id)?.to_le_bytes()
+                    ]
+                )
+            );
+            let s = Silence {
+                id,
+                when,
+                starts_at,
+                ends_at: new.ends_at,
+                comment: new.comment.clone(),
+                created_at: now,
+            };
+            store::routing::add_silence(tx, &ws.id, &s)?;
+            Ok(s)
+        })
+    }
+
+    /// Every silence of a workspace, past ones too.
+    pub fn silences(&self, workspace: &str) -> Result<Vec<Silence>> {
+        self.store.read(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            store::routing::silences(tx, &ws.id, None)
+        })
+    }
+
+    /// Ends a silence now.
+    pub fn expire_silence(&self, workspace: &str, id: &str) -> Result<()> {
+        let now = self.now();
+        self.store.write(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            store::routing::expire_silence(tx, &ws.id, id, now)
+        })
+    }
+
+    /// Adds a maintenance window.
+    pub fn add_maintenance(
+        &self,
+        workspace: &str,
+        new: &NewMaintenanceWindow,
+    ) -> Result<MaintenanceWindow> {
+        let now = self.now();
+        let from = routing::silence::parse_time_of_day("from", &new.from)?;
+        let to = routing::silence::parse_time_of_day("to", &new.to)?;
+        if from == to {
+            return Err(Error::invalid(
+                "to",
+                "a window needs a length: from and to are equal",
+            ));
+        }
+        let when = new
+            .when
+            .as_ref()
+            .map(|w| routing::Condition::from_json(w, "when"))
+            .transpose()?;
+        let mut rules = Vec::new();
+        for r in &new.rules {
+            let r = r.trim();
+            if r.is_empty() {
+                return Err(Error::invalid("rules", "empty rule id"));
+            }
+            rules.push(r.to_string());
+        }
+        let weekdays = routing::silence::parse_weekdays(&new.weekdays)?;
+        let tz = routing::silence::parse_tz(&new.tz)?;
+        self.store.write(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            let id = format!(
+                "mw_{}",
+                short_hash(
+                    "signalcraft maintenance id v1",
+                    &[
+                        ws.id.as_str().as_bytes(),
+                        &now.timestamp_millis().to_le_bytes(),
+                        &store::routing::version(tx, &ws.id)?.to_le_bytes()
+                    ]
+                )
+            );
+            let w = MaintenanceWindow {
+                id,
+                weekdays,
+                from,
+                to,
+                tz,
+                when,
+                rules,
+                created_at: now,
+                deleted_at: None,
+            };
+            store::routing::add_window(tx, &ws.id, &w)?;
+            Ok(w)
+        })
+    }
+
+    /// A workspace's maintenance windows (deleted ones too, with `deleted_at`).
+    pub fn maintenance_windows(&self, workspace: &str) -> Result<Vec<MaintenanceWindow>> {
+        self.store.read(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            store::routing::windows(tx, &ws.id, true)
+        })
+    }
+
+    /// Deletes a maintenance window (it stays visible to replays of the time it existed).
+    pub fn delete_maintenance(&self, workspace: &str, id: &str) -> Result<()> {
+        let now = self.now();
+        self.store.write(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            store::routing::delete_window(tx, &ws.id, id, now)
+        })
+    }
+
+    fn routing_for(
+        &self,
+        tx: &Transaction<'_>,
+        ws: &WorkspaceId,
+        settings: &WorkspaceSettings,
+    ) -> Result<Arc<Routing>> {
+        let version = store::routing::version(tx, ws)?;
+        {
+            let cache = self.routing_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((v, r)) = cache.get(ws.as_str())
+                && *v == version
+            {
+                return Ok(r.clone());
+            }
+        }
+        let routing = Arc::new(Routing {
+            rules: store::routing::rules(tx, ws)?,
+            silences: store::routing::silences(tx, ws, Some(self.now()))?,
+            windows: store::routing::windows(tx, ws, false)?,
+            default_route: settings.default_route_actions()?,
+        });
+        let mut cache = self.routing_cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.insert(ws.0.clone(), (version, routing.clone()));
+        Ok(routing)
+    }
+
+    /// Everything `ingest` would decide for this delivery — group decision, matched rules,
+    /// notifications, silences — with `rules` in place of the workspace's when given, without
+    /// writing anything.
+    pub fn dry_run(
+        &self,
+        workspace: &str,
+        source: Source,
+        headers: &Headers,
+        body: &[u8],
+        rules: Option<&RuleSet>,
+    ) -> Result<IngestOutcome> {
+        self.ingest_with(workspace, source, headers, body, rules, true)
+    }
+
+    /// Re-runs stored history received in `[since, until)` through `candidate` rules, with the
+    /// original timing and the silences and maintenance windows as they were then, and reports
+    /// the difference against what was decided. Deterministic.
+    pub fn replay(
+        &self,
+        workspace: &str,
+        candidate: &RuleSet,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<ReplayReport> {
+        let now = self.now();
+        self.store.read(|tx| {
+            let ws = store::workspaces::resolve(tx, workspace)?;
+            let until = until.unwrap_or(now);
+            let since = match since {
+                Some(s) => s,
+                None => store::routing::first_event_at(tx, &ws.id)?.unwrap_or(until),
+            };
+            if since > until {
+                return Err(Error::invalid("since", "is after until"));
+            }
+            let settings = store::workspaces::settings(tx, &ws.id)?;
+            let routing = Routing {
+                rules: candidate.clone(),
+                silences: store::routing::silences(tx, &ws.id, None)?,
+                windows: store::routing::windows(tx, &ws.id, true)?,
+                default_route: settings.default_route_actions()?,
+            };
+            let history = store::routing::history(tx, &ws.id, since, until)?;
+            let mut events = Vec::with_capacity(history.len());
+            let mut initial: BTreeMap<String, BTreeMap<String, routing::ChannelState>> =
+                BTreeMap::new();
+            for h in history {
+                let alert: NormalizedAlert = serde_json::from_str(&h.alert).map_err(|e| {
+                    Error::Internal(format!("stored alert {} does not parse: {e}", h.id))
+                })?;
+                let before = parse_route(h.route.as_deref(), &h.id)?;
+                if let Some(g) = &h.group_id
+                    && !initial.contains_key(g.as_str())
+                {
+                    let mut st = BTreeMap::new();
+                    for past in store::routing::routes_before(tx, g, since)? {
+                        let route = parse_route(past.route.as_deref(), g.as_str())?;
+                        advance_state(&mut st, route_event(&past.decision), &route, past.at);
+                    }
+                    initial.insert(g.0.clone(), st);
+                }
+                events.push(ReplayEvent {
+                    event_id: h.id,
+                    group_id: h.group_id.map(|g| g.0),
+                    event: route_event(&h.decision),
+                    at: h.received_at,
+                    alert,
+                    before,
+                });
+            }
+            Ok(routing::replay(
+                &routing.context(None),
+                since,
+                until,
+                &events,
+                initial,
+            ))
         })
     }
 
@@ -285,6 +600,18 @@ impl Engine {
         headers: &Headers,
         body: &[u8],
     ) -> Result<IngestOutcome> {
+        self.ingest_with(workspace, source, headers, body, None, false)
+    }
+
+    fn ingest_with(
+        &self,
+        workspace: &str,
+        source: Source,
+        headers: &Headers,
+        body: &[u8],
+        rules: Option<&RuleSet>,
+        dry: bool,
+    ) -> Result<IngestOutcome> {
         if body.len() > self.max_body_bytes {
             return Err(Error::invalid(
                 "body",
@@ -329,17 +656,24 @@ impl Engine {
             } => (delivery_id, alerts, notes),
         };
         let stored_headers = redacted_headers(headers)?;
-        self.store.write(|tx| {
+        let run = |tx: &Transaction<'_>| {
+            let routing = self.routing_for(tx, &ws.id, &settings)?;
             let ctx = IngestCtx {
                 tx,
                 ws: &ws.id,
                 settings: &settings,
+                routing: routing.context(rules),
                 source,
                 now,
                 notes: &notes,
             };
             ctx.run(delivery_id.as_deref(), alerts, &stored_headers, body)
-        })
+        };
+        if dry {
+            self.store.write_rollback(run)
+        } else {
+            self.store.write(run)
+        }
     }
 
     // ---- queries ----------------------------------------------------------------------------
@@ -365,6 +699,24 @@ impl Engine {
                 timeline,
             })
         })
+    }
+}
+
+/// What an ingest decision means to routing.
+fn route_event(decision: &str) -> RouteEvent {
+    match decision {
+        "new_group" | "reopened" => RouteEvent::Opened,
+        "joined" => RouteEvent::Joined,
+        "resolved" => RouteEvent::Resolved,
+        _ => RouteEvent::Other,
+    }
+}
+
+fn parse_route(route: Option<&str>, what: &str) -> Result<RouteDecision> {
+    match route {
+        None => Ok(RouteDecision::default()),
+        Some(r) => serde_json::from_str(r)
+            .map_err(|e| Error::Internal(format!("stored route of {what} does not parse: {e}"))),
     }
 }
 
@@ -397,6 +749,7 @@ struct IngestCtx<'a, 't> {
     tx: &'a Transaction<'t>,
     ws: &'a WorkspaceId,
     settings: &'a WorkspaceSettings,
+    routing: RoutingContext<'a>,
     source: Source,
     now: DateTime<Utc>,
     notes: &'a [String],
@@ -454,6 +807,7 @@ impl IngestCtx<'_, '_> {
                         severity: alert.severity,
                         fingerprint: alert.fingerprint.clone(),
                         title: alert.title.clone(),
+                        route: None,
                         trace: json!({"idempotency": format!("event id {eid:?} was already ingested")}),
                     });
                     continue;
@@ -505,7 +859,12 @@ impl IngestCtx<'_, '_> {
         };
         let alert_json = to_json(alert)?;
         let mut out = Vec::with_capacity(applied.len());
-        for (sub, a) in applied.into_iter().enumerate() {
+        for (sub, mut a) in applied.into_iter().enumerate() {
+            let (route, route_trace) = self.route(alert, &mut a)?;
+            let severity = match (route.set_severity, alert.status) {
+                (Some(s), AlertStatus::Firing) => s,
+                _ => alert.severity,
+            };
             let event_id = format!(
                 "evt_{}",
                 short_hash(
@@ -536,7 +895,9 @@ impl IngestCtx<'_, '_> {
                     "reason": a.dedup.reason,
                     "policy": self.settings.dedup,
                 },
+                "routing": route_trace,
             });
+            let route_text = to_json(&route)?;
             let trace_text = to_json(&trace)?;
             store::events::insert_event(
                 self.tx,
@@ -554,12 +915,13 @@ impl IngestCtx<'_, '_> {
                     },
                     decision: a.decision.as_str(),
                     status: alert.status.as_str(),
-                    severity: alert.severity,
+                    severity,
                     title: &alert.title,
                     received_at: self.now,
                     occurred_at: alert.occurred_at,
                     alert: &alert_json,
                     trace: &trace_text,
+                    route: Some(&route_text),
                 },
             )?;
             if let Some(entry) = self.timeline_entry(alert, &a)
@@ -573,13 +935,51 @@ impl IngestCtx<'_, '_> {
                 decision: a.decision,
                 status: a.group.as_ref().map(|g| g.status),
                 count: a.group.as_ref().map_or(0, |g| g.count),
-                severity: alert.severity,
+                severity,
                 fingerprint: alert.fingerprint.clone(),
                 title: alert.title.clone(),
+                route: Some(route),
                 trace,
             });
         }
         Ok(out)
+    }
+
+    /// Routes one applied event: evaluates the rules against the group's notification state,
+    /// moves that state on, and applies a rule's `set_severity` to the group.
+    fn route(
+        &self,
+        alert: &NormalizedAlert,
+        a: &mut Applied,
+    ) -> Result<(RouteDecision, routing::RouteTrace)> {
+        let event = route_event(a.decision.as_str());
+        let mut channels = match &a.group {
+            Some(g) => store::routing::channel_state(self.tx, &g.id)?,
+            None => BTreeMap::new(),
+        };
+        let (route, trace) = routing::evaluate(
+            &self.routing,
+            alert,
+            &GroupContext {
+                event,
+                channels: &channels,
+            },
+            self.now,
+        );
+        if let Some(g) = &mut a.group {
+            if !route.notify.is_empty() {
+                advance_state(&mut channels, event, &route, self.now);
+                store::routing::save_channel_state(self.tx, &g.id, &channels)?;
+            }
+            if let (Some(sev), RouteEvent::Opened | RouteEvent::Joined) =
+                (route.set_severity, event)
+                && g.severity != sev
+            {
+                g.severity = sev;
+                store::routing::set_group_severity(self.tx, &g.id, sev.rank())?;
+            }
+        }
+        Ok((route, trace))
     }
 
     fn timeline_entry(&self, alert: &NormalizedAlert, a: &Applied) -> Option<TimelineEntry> {

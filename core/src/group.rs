@@ -75,6 +75,8 @@ pub struct StoredEvent {
     pub alert: serde_json::Value,
     /// How ingest decided.
     pub trace: serde_json::Value,
+    /// What routing decided (null for events stored before routing existed).
+    pub route: serde_json::Value,
 }
 
 /// One state change of a group.

@@ -64,12 +64,14 @@ pub struct IngestedAlert {
     pub status: Option<GroupStatus>,
     /// Firing events in the group after this event.
     pub count: u64,
-    /// The alert's severity.
+    /// The alert's severity (after a rule's `set_severity`).
     pub severity: Severity,
     /// The source's fingerprint.
     pub fingerprint: String,
     /// The alert's title.
     pub title: String,
+    /// What routing decided (absent for duplicates).
+    pub route: Option<crate::routing::RouteDecision>,
     /// How the decision was made.
     pub trace: serde_json::Value,
 }

@@ -31,6 +31,7 @@ pub mod headers;
 pub mod ingest;
 pub mod json;
 pub mod lifecycle;
+pub mod routing;
 pub mod signature;
 pub mod sources;
 mod store;
@@ -42,12 +43,15 @@ pub use alert::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dedup::{DedupDecision, DedupPolicy, DedupWindow};
-pub use engine::{Engine, EngineBuilder, IntegrationUpdate, IntegrationView};
+pub use engine::{
+    Engine, EngineBuilder, IntegrationUpdate, IntegrationView, NewMaintenanceWindow, NewSilence,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use group::{AlertGroup, GroupDetail, GroupPage, GroupQuery, StoredEvent, TimelineEntry};
 pub use headers::Headers;
 pub use ingest::{IngestDecision, IngestOutcome, IngestedAlert, Outcome};
 pub use lifecycle::GroupStatus;
+pub use routing::{RouteDecision, RoutingRule, RuleSet};
 pub use store::LATEST_VERSION as SCHEMA_VERSION;
 pub use workspace::{Workspace, WorkspaceSettings};
 

@@ -23,13 +23,33 @@ pub struct Workspace {
 pub struct WorkspaceSettings {
     /// How events are grouped in time.
     pub dedup: DedupPolicy,
+    /// Where alerts that match no rule go: a rule's `then` object. `None` (the default): stored,
+    /// not notified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_route: Option<serde_json::Value>,
 }
 
 impl WorkspaceSettings {
     /// Parses settings JSON, naming the path of a bad field.
     pub fn from_json(value: &serde_json::Value) -> Result<Self> {
-        serde_json::from_value(value.clone())
-            .map_err(|e| Error::invalid("settings", format!("{e}")))
+        let s: Self = serde_json::from_value(value.clone())
+            .map_err(|e| Error::invalid("settings", format!("{e}")))?;
+        s.default_route_actions()?;
+        Ok(s)
+    }
+
+    /// The default route, parsed and checked.
+    pub fn default_route_actions(&self) -> Result<Option<crate::routing::RuleActions>> {
+        let Some(v) = &self.default_route else {
+            return Ok(None);
+        };
+        let mut errors = crate::routing::FieldErrors::default();
+        let a = crate::routing::RuleActions::parse(
+            &crate::json::Node::at(v, "default_route"),
+            &mut errors,
+        );
+        errors.into_result()?;
+        Ok(Some(a))
     }
 }
 

@@ -96,14 +96,15 @@ pub(crate) struct NewEvent<'a> {
     pub occurred_at: Option<DateTime<Utc>>,
     pub alert: &'a str,
     pub trace: &'a str,
+    pub route: Option<&'a str>,
 }
 
 pub(crate) fn insert_event(tx: &Transaction<'_>, ws: &WorkspaceId, e: &NewEvent<'_>) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO alert_events (id, workspace_id, request_seq, group_id, source,
             source_event_id, decision, status, severity, title, received_at, occurred_at, alert,
-            trace)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            trace, route)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -121,6 +122,7 @@ pub(crate) fn insert_event(tx: &Transaction<'_>, ws: &WorkspaceId, e: &NewEvent<
             e.occurred_at.map(to_ms),
             e.alert,
             e.trace,
+            e.route,
         ])
     })
     .map_err(Error::storage("storing an event"))?;
@@ -132,7 +134,7 @@ pub(crate) fn by_group(tx: &Transaction<'_>, group: &GroupId) -> Result<Vec<Stor
     let mut stmt = tx
         .prepare_cached(
             "SELECT id, group_id, decision, status, severity, title, source_event_id,
-                occurred_at, received_at, alert, trace
+                occurred_at, received_at, alert, trace, route
              FROM alert_events WHERE group_id = ?1 ORDER BY seq",
         )
         .map_err(Error::storage("reading events"))?;
@@ -140,6 +142,7 @@ pub(crate) fn by_group(tx: &Transaction<'_>, group: &GroupId) -> Result<Vec<Stor
         .query_map([group.as_str()], |r| {
             let alert: String = r.get(9)?;
             let trace: String = r.get(10)?;
+            let route: Option<String> = r.get(11)?;
             let bad = |col, e: serde_json::Error| {
                 rusqlite::Error::FromSqlConversionFailure(
                     col,
@@ -159,6 +162,10 @@ pub(crate) fn by_group(tx: &Transaction<'_>, group: &GroupId) -> Result<Vec<Stor
                 received_at: from_ms(r.get(8)?),
                 alert: serde_json::from_str(&alert).map_err(|e| bad(9, e))?,
                 trace: serde_json::from_str(&trace).map_err(|e| bad(10, e))?,
+                route: match route {
+                    Some(r) => serde_json::from_str(&r).map_err(|e| bad(11, e))?,
+                    None => serde_json::Value::Null,
+                },
             })
         })
         .map_err(Error::storage("reading events"))?;

@@ -103,6 +103,50 @@ CREATE TABLE group_timeline (
 ) STRICT;
 CREATE INDEX timeline_by_group ON group_timeline(group_id, seq);
 "#,
+    // 1 -> 2: routing: rules, silences, maintenance windows, per-channel notification state,
+    // and the route decided for each event.
+    r#"
+ALTER TABLE workspaces ADD COLUMN routing_version INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE rules (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    position     INTEGER NOT NULL,
+    id           TEXT NOT NULL,
+    rule         TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+) STRICT;
+
+CREATE TABLE silences (
+    seq          INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL UNIQUE,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    condition    TEXT NOT NULL,
+    starts_at    INTEGER NOT NULL,
+    ends_at      INTEGER NOT NULL,
+    comment      TEXT,
+    created_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX silences_by_end ON silences(workspace_id, ends_at);
+
+CREATE TABLE maintenance_windows (
+    seq          INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL UNIQUE,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    spec         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    deleted_at   INTEGER
+) STRICT;
+
+CREATE TABLE group_channels (
+    group_id       TEXT NOT NULL REFERENCES alert_groups(id),
+    channel        TEXT NOT NULL,
+    last_firing_at INTEGER,
+    firing_sent    INTEGER NOT NULL,
+    PRIMARY KEY (group_id, channel)
+) STRICT;
+
+ALTER TABLE alert_events ADD COLUMN route TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

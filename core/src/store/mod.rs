@@ -4,6 +4,7 @@
 pub(crate) mod events;
 pub(crate) mod groups;
 pub(crate) mod migrations;
+pub(crate) mod routing;
 pub(crate) mod workspaces;
 
 use crate::{Error, Result};
@@ -17,6 +18,9 @@ pub use migrations::LATEST_VERSION;
 
 /// How long a writer waits for another process's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// WAL pages between automatic checkpoints (SQLite's default is 1000).
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 8192;
 
 #[derive(Debug)]
 pub(crate) struct Store {
@@ -34,6 +38,9 @@ fn configure(conn: &Connection, writer: bool) -> Result<()> {
             .map_err(Error::storage("enabling WAL"))?;
         conn.pragma_update(None, "synchronous", "normal")
             .map_err(Error::storage("setting synchronous"))?;
+        // Checkpoint less often: pages rewritten by many commits are copied back once.
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
+            .map_err(Error::storage("setting the checkpoint interval"))?;
     }
     Ok(())
 }
@@ -81,6 +88,22 @@ impl Store {
         let out = f(&tx)?;
         tx.commit().map_err(Error::storage("committing"))?;
         Ok(out)
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction and always rolls it back: what `f` would have
+    /// written is seen by `f` alone (dry runs).
+    pub(crate) fn write_rollback<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = Self::lock(&self.writer);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Error::storage("starting a dry-run transaction"))?;
+        let out = f(&tx);
+        tx.rollback()
+            .map_err(Error::storage("rolling back a dry run"))?;
+        out
     }
 
     /// Runs `f` on the reader (or the writer, for an in-memory database), in one read transaction

@@ -24,6 +24,7 @@ fn with_window(h: &Harness, window: DedupWindow) {
             window,
             ..DedupPolicy::default()
         },
+        ..WorkspaceSettings::default()
     };
     h.engine.set_settings(h.ws(), &settings).unwrap();
 }
