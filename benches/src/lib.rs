@@ -48,3 +48,52 @@ impl SentryBodies {
         .into_bytes()
     }
 }
+
+/// `n` realistic routing rules: each looks at environment, severity, a tag and the title, and
+/// the alert of [`routing_alert`] matches only the last (with `continue` off for all).
+pub fn routing_rules(n: usize) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let last = i + 1 == n;
+            serde_json::json!({
+                "id": format!("rule-{i:04}"),
+                "priority": i,
+                "when": {"all": [
+                    {"field": "environment", "op": "eq", "value": if last { "production".to_string() } else { format!("env-{}", i % 13) }},
+                    {"field": "severity", "op": "gte", "value": "warning"},
+                    {"not": {"field": "tags.team", "op": "in", "value": ["growth", "labs"]}},
+                    {"any": [
+                        {"field": "title", "op": "regex", "value": format!("(Timeout|Connection)Error: .*{}.*", if last { "upstream".to_string() } else { format!("svc{i}") })},
+                        {"field": "project", "op": "glob", "value": format!("team-{}-*", i % 17)}
+                    ]}
+                ]},
+                "then": {"notify": [format!("channel-{}", i % 9)], "repeat_interval_mins": 240}
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rules)
+}
+
+/// The alert the routing bench evaluates.
+pub fn routing_alert() -> signalcraft_core::NormalizedAlert {
+    signalcraft_core::NormalizedAlert {
+        workspace: "ws_bench".into(),
+        source: signalcraft_core::Source::Sentry,
+        source_event_id: None,
+        project: Some("checkout".into()),
+        environment: Some("production".into()),
+        severity: signalcraft_core::Severity::Error,
+        status: signalcraft_core::AlertStatus::Firing,
+        fingerprint: "issue:42".into(),
+        title: "TimeoutError: upstream took 31s".into(),
+        message: None,
+        tags: [("team".to_string(), "payments".to_string())]
+            .into_iter()
+            .collect(),
+        link: None,
+        occurred_at: None,
+        received_at: chrono::DateTime::UNIX_EPOCH,
+        scope: Default::default(),
+        action: None,
+    }
+}

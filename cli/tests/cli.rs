@@ -379,3 +379,218 @@ fn settings_change_the_dedup_window() {
     .json();
     assert!(legacy["notes"][0].as_str().unwrap().contains("legacy"));
 }
+
+#[test]
+fn rules_silences_maintenance_and_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    let write = |name: &str, v: Value| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, v.to_string()).unwrap();
+        p
+    };
+    let good = write(
+        "rules.json",
+        serde_json::json!([
+            {"id": "prod-critical", "name": "Production errors to on-call", "priority": 10, "enabled": true,
+             "when": {"all": [{"field": "environment", "op": "eq", "value": "production"},
+                              {"field": "severity", "op": "gte", "value": "error"},
+                              {"not": {"field": "tags.team", "op": "in", "value": ["growth", "labs"]}}]},
+             "then": {"notify": ["slack-oncall"], "mention": ["@here"], "escalation": "default",
+                      "suppress": false, "set_severity": null, "group_wait_secs": 0, "repeat_interval_mins": 240},
+             "continue": false},
+            {"id": "everything", "priority": 20, "when": {}, "then": {"notify": ["firehose"]}}
+        ]),
+    );
+    let bad = write(
+        "bad.json",
+        serde_json::json!([{"id": "a"}, {"id": "b"}, {"id": "c", "when": {"all": [{"field": "environment", "op": "equalz", "value": "x"}]}}]),
+    );
+    let check = sc(&db, &["rules", "check", good.to_str().unwrap()], None).json();
+    assert_eq!(check, serde_json::json!({"ok": true, "rules": 2}));
+    let r = sc(&db, &["rules", "check", bad.to_str().unwrap()], None);
+    assert_ne!(r.code, 0);
+    assert_eq!(
+        r.stderr.lines().next().unwrap(),
+        "error: invalid_input: rules[2].when.all[0].op: unknown operator \"equalz\""
+    );
+    assert!(!db.exists(), "rules check needs no database");
+
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    sc(&db, &["rules", "put", "acme", good.to_str().unwrap()], None).json();
+    let list = sc(&db, &["rules", "list", "acme"], None).json();
+    assert_eq!(list["rules"][0]["id"], "prod-critical");
+    assert_eq!(list["rules"][0]["then"]["repeat_interval_mins"], 240);
+
+    let f = fixture("issue_alert_triggered.docs.json");
+    let base: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+    let mut prod = base.clone();
+    prod["data"]["event"]["environment"] = "production".into();
+    let prod_file = write("prod.json", prod);
+    let t = sc(
+        &db,
+        &[
+            "--now",
+            "2026-03-01T12:00:00Z",
+            "rules",
+            "test",
+            "acme",
+            "sentry",
+            "-H",
+            "Sentry-Hook-Resource: event_alert",
+            prod_file.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(t["stored"], false);
+    let a = &t["alerts"][0];
+    assert_eq!(a["decision"], "new_group");
+    assert_eq!(a["route"]["matched"], serde_json::json!(["prod-critical"]));
+    assert_eq!(a["route"]["notify"], serde_json::json!(["slack-oncall"]));
+    assert_eq!(a["route"]["intended"], serde_json::json!(["slack-oncall"]));
+    assert_eq!(a["route"]["suppressed_by"], Value::Null);
+    assert_eq!(a["trace"]["routing"]["rules"][1]["result"], "not_evaluated");
+    assert_eq!(
+        sc(&db, &["groups", "acme"], None).json()["groups"],
+        serde_json::json!([]),
+        "rules test stores nothing"
+    );
+
+    let s = sc(
+        &db,
+        &[
+            "--now",
+            "2026-03-01T12:00:00Z",
+            "silence",
+            "add",
+            "acme",
+            "--when",
+            r#"{"field": "environment", "op": "eq", "value": "production"}"#,
+            "--until",
+            "2h",
+            "--comment",
+            "deploy",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(s["ends_at"], "2026-03-01T14:00:00Z");
+    let sl = sc(
+        &db,
+        &["--now", "2026-03-01T13:00:00Z", "silence", "list", "acme"],
+        None,
+    )
+    .json();
+    assert_eq!(sl["silences"][0]["active"], true);
+    let ingest = sc(
+        &db,
+        &[
+            "--now",
+            "2026-03-01T13:00:00Z",
+            "ingest",
+            "acme",
+            "sentry",
+            "-H",
+            "Sentry-Hook-Resource: event_alert",
+            prod_file.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(
+        ingest["alerts"][0]["route"]["suppressed_by"],
+        format!("silence:{}", s["id"].as_str().unwrap())
+    );
+    assert_eq!(
+        ingest["alerts"][0]["route"]["notify"],
+        serde_json::json!([])
+    );
+
+    let m = sc(
+        &db,
+        &[
+            "maintenance",
+            "add",
+            "acme",
+            "--weekdays",
+            "mon,tue,wed",
+            "--from",
+            "22:00",
+            "--to",
+            "02:00",
+            "--tz",
+            "Europe/Berlin",
+            "--rules",
+            "everything",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(m["rules"], serde_json::json!(["everything"]));
+    assert_eq!(
+        sc(&db, &["maintenance", "list", "acme"], None).json()["maintenance"][0]["tz"],
+        "Europe/Berlin"
+    );
+    let bad_tz = sc(
+        &db,
+        &[
+            "maintenance",
+            "add",
+            "acme",
+            "--weekdays",
+            "mon",
+            "--from",
+            "22:00",
+            "--to",
+            "02:00",
+            "--tz",
+            "Nowhere/City",
+        ],
+        None,
+    );
+    assert!(
+        bad_tz.stderr.starts_with("error: invalid_input: tz:"),
+        "{}",
+        bad_tz.stderr
+    );
+
+    let candidate = write(
+        "cand.json",
+        serde_json::json!([{"id": "everything", "when": {}, "then": {"notify": ["firehose"]}}]),
+    );
+    let rep = sc(
+        &db,
+        &[
+            "--now",
+            "2026-03-02T00:00:00Z",
+            "replay",
+            "acme",
+            "--rules",
+            candidate.to_str().unwrap(),
+            "--since",
+            "2026-03-01T00:00:00Z",
+        ],
+        None,
+    )
+    .json();
+    for key in [
+        "since",
+        "until",
+        "events",
+        "per_rule",
+        "per_channel",
+        "changed",
+    ] {
+        assert!(rep.get(key).is_some(), "replay lacks {key}");
+    }
+    assert_eq!(rep["events"], 1);
+    assert_eq!(
+        rep["per_rule"]["prod-critical"],
+        serde_json::json!({"before": 1, "after": 0})
+    );
+    assert_eq!(
+        rep["changed"][0]["after"]["matched"],
+        serde_json::json!(["everything"])
+    );
+}

@@ -468,7 +468,8 @@ impl Engine {
 
     /// Re-runs stored history received in `[since, until)` through `candidate` rules, with the
     /// original timing and the silences and maintenance windows as they were then, and reports
-    /// the difference against what was decided. Deterministic.
+    /// the difference against what was decided. `since` defaults to the first event, `until` to
+    /// now (inclusive). Deterministic.
     pub fn replay(
         &self,
         workspace: &str,
@@ -479,7 +480,8 @@ impl Engine {
         let now = self.now();
         self.store.read(|tx| {
             let ws = store::workspaces::resolve(tx, workspace)?;
-            let until = until.unwrap_or(now);
+            // default: through now (an event received at this very moment included)
+            let until = until.unwrap_or(now + chrono::TimeDelta::milliseconds(1));
             let since = match since {
                 Some(s) => s,
                 None => store::routing::first_event_at(tx, &ws.id)?.unwrap_or(until),
@@ -895,7 +897,7 @@ impl IngestCtx<'_, '_> {
                     "reason": a.dedup.reason,
                     "policy": self.settings.dedup,
                 },
-                "routing": route_trace,
+                "routing": route_trace.explain(self.routing.rules, alert),
             });
             let route_text = to_json(&route)?;
             let trace_text = to_json(&trace)?;

@@ -22,7 +22,7 @@ const REGEX_SIZE_LIMIT: usize = 256 * 1024;
 pub const MAX_DEPTH: usize = 32;
 
 /// A field of an alert a condition can look at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Field {
     /// The source's name.
     Source,
@@ -76,7 +76,8 @@ impl Field {
         }
     }
 
-    fn get<'a>(&self, a: &'a NormalizedAlert) -> Option<&'a str> {
+    /// The field's value in `a`, if present.
+    pub fn get<'a>(&self, a: &'a NormalizedAlert) -> Option<&'a str> {
         match self {
             Field::Source => Some(a.source.as_str()),
             Field::Project => a.project.as_deref(),
@@ -236,6 +237,31 @@ fn number_of(v: &Value) -> Option<f64> {
 }
 
 impl Condition {
+    /// If the condition can only match alerts whose `field` is one of a few exact values
+    /// (a top-level `eq`/`in`, or one inside a top-level `all`), those values by field.
+    pub fn required_values(&self) -> Vec<(&Field, Vec<&str>)> {
+        fn from_matcher(m: &Matcher) -> Option<(&Field, Vec<&str>)> {
+            match (&m.op, &m.compiled) {
+                (Op::Eq, Compiled::Text(t)) => Some((&m.field, vec![t.as_str()])),
+                (Op::In, Compiled::Set(s)) => {
+                    Some((&m.field, s.iter().map(String::as_str).collect()))
+                }
+                _ => None,
+            }
+        }
+        match self {
+            Condition::Match(m) => from_matcher(m.as_ref()).into_iter().collect(),
+            Condition::All(children) => children
+                .iter()
+                .filter_map(|c| match c {
+                    Condition::Match(m) => from_matcher(m),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Parses and compiles a condition at `node`, adding every problem to `errors`.
     pub fn parse(node: &Node<'_>, errors: &mut FieldErrors) -> Option<Condition> {
         Self::parse_at(node, errors, 0)
@@ -340,9 +366,15 @@ impl Condition {
         }
     }
 
-    /// Whether `alert` matches.
+    /// Whether `alert` matches (no allocation: the hot path of routing).
     pub fn matches(&self, alert: &NormalizedAlert) -> bool {
-        self.check(alert).is_ok()
+        match self {
+            Condition::Always => true,
+            Condition::Match(m) => m.test(alert),
+            Condition::All(children) => children.iter().all(|c| c.matches(alert)),
+            Condition::Any(children) => children.iter().any(|c| c.matches(alert)),
+            Condition::Not(c) => !c.matches(alert),
+        }
     }
 
     /// `Ok` if `alert` matches, else the first part that failed and why.
@@ -525,8 +557,18 @@ impl Matcher {
     }
 
     fn check(&self, alert: &NormalizedAlert) -> Result<(), String> {
+        if self.test(alert) {
+            return Ok(());
+        }
+        Err(match self.field.get(alert) {
+            Some(a) => format!("{}: was {a:?}", self.describe()),
+            None => format!("{}: {} is missing", self.describe(), self.field.name()),
+        })
+    }
+
+    fn test(&self, alert: &NormalizedAlert) -> bool {
         let actual = self.field.get(alert);
-        let ok = match (&self.compiled, actual) {
+        match (&self.compiled, actual) {
             (Compiled::Exists(want), a) => a.is_some() == *want,
             (Compiled::Text(_), None) | (Compiled::Set(_), None) => {
                 matches!(self.op, Op::Ne | Op::NotIn)
@@ -546,14 +588,6 @@ impl Matcher {
             (Compiled::Number(n), Some(a)) => {
                 a.trim().parse::<f64>().is_ok_and(|x| self.compare(x, *n))
             }
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(match actual {
-                Some(a) => format!("{}: was {a:?}", self.describe()),
-                None => format!("{}: {} is missing", self.describe(), self.field.name()),
-            })
         }
     }
 

@@ -75,7 +75,7 @@ pub struct RouteDecision {
     pub default_route: bool,
 }
 
-/// One rule's part in the decision.
+/// One rule's part in the decision, in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleTrace {
     /// The rule's id.
@@ -87,9 +87,27 @@ pub struct RuleTrace {
     pub reason: Option<String>,
 }
 
-/// How routing reached its decision.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// How routing reached its decision. Kept compact (no per-rule strings) so that evaluation stays
+/// cheap with thousands of rules; [`RouteTrace::explain`] turns it into words.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RouteTrace {
+    /// The positions (in evaluation order) of the rules that matched.
+    pub matched: Vec<usize>,
+    /// The position of the rule that matched without `continue`, if one did.
+    pub stopped_at: Option<usize>,
+    /// The active silences that matched.
+    pub silences: Vec<String>,
+    /// The active maintenance windows that applied, with what they covered.
+    pub maintenance: Vec<String>,
+    /// Per channel: why it is or is not notified by this event.
+    pub channels: BTreeMap<String, String>,
+    /// Whether the default route applied.
+    pub default_route: Option<String>,
+}
+
+/// A route trace in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteTraceView {
     /// Every rule, in evaluation order.
     pub rules: Vec<RuleTrace>,
     /// The active silences that matched.
@@ -99,7 +117,56 @@ pub struct RouteTrace {
     /// Per channel: why it is or is not notified by this event.
     pub channels: BTreeMap<String, String>,
     /// Whether the default route applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_route: Option<String>,
+}
+
+impl RouteTrace {
+    /// The trace in words: each rule's result, and for a rule that did not match, the first
+    /// condition that failed and the value it saw.
+    pub fn explain(&self, rules: &RuleSet, alert: &NormalizedAlert) -> RouteTraceView {
+        let list = rules.rules();
+        let view = |i: usize| list.get(i).map_or("?", |r| r.id.as_str()).to_string();
+        RouteTraceView {
+            rules: list
+                .iter()
+                .enumerate()
+                .map(|(i, rule)| match self.stopped_at {
+                    Some(by) if i > by => RuleTrace {
+                        rule: rule.id.clone(),
+                        result: "not_evaluated".into(),
+                        reason: Some(format!("rule {:?} matched without continue", view(by))),
+                    },
+                    _ if !rule.enabled => RuleTrace {
+                        rule: rule.id.clone(),
+                        result: "disabled".into(),
+                        reason: None,
+                    },
+                    _ if self.matched.contains(&i) => RuleTrace {
+                        rule: rule.id.clone(),
+                        result: "matched".into(),
+                        reason: None,
+                    },
+                    _ => RuleTrace {
+                        rule: rule.id.clone(),
+                        result: "no_match".into(),
+                        reason: rule.when.check(alert).err().map(|miss| {
+                            let at = if miss.at.is_empty() {
+                                "when".to_string()
+                            } else {
+                                format!("when.{}", miss.at)
+                            };
+                            format!("{at}: {}", miss.why)
+                        }),
+                    },
+                })
+                .collect(),
+            silences: self.silences.clone(),
+            maintenance: self.maintenance.clone(),
+            channels: self.channels.clone(),
+            default_route: self.default_route.clone(),
+        }
+    }
 }
 
 fn push_unique(v: &mut Vec<String>, items: &[String]) {
@@ -125,48 +192,19 @@ pub fn evaluate(
     let mut t = RouteTrace::default();
     // channel -> (repeat interval from the first rule that names it)
     let mut repeat: BTreeMap<String, Option<u64>> = BTreeMap::new();
-    let mut stopped_by: Option<&str> = None;
     let active_windows: Vec<&MaintenanceWindow> = ctx
         .windows
         .iter()
         .filter(|w| w.active_at(now) && w.when.as_ref().is_none_or(|c| c.matches(alert)))
         .collect();
 
-    for rule in ctx.rules.rules() {
-        if let Some(by) = stopped_by {
-            t.rules.push(RuleTrace {
-                rule: rule.id.clone(),
-                result: "not_evaluated".into(),
-                reason: Some(format!("rule {by:?} matched without continue")),
-            });
+    let all = ctx.rules.rules();
+    for index in ctx.rules.candidates(alert) {
+        let Some(rule) = all.get(index) else { continue };
+        if !rule.enabled || !rule.when.matches(alert) {
             continue;
         }
-        if !rule.enabled {
-            t.rules.push(RuleTrace {
-                rule: rule.id.clone(),
-                result: "disabled".into(),
-                reason: None,
-            });
-            continue;
-        }
-        if let Err(miss) = rule.when.check(alert) {
-            let at = if miss.at.is_empty() {
-                "when".to_string()
-            } else {
-                format!("when.{}", miss.at)
-            };
-            t.rules.push(RuleTrace {
-                rule: rule.id.clone(),
-                result: "no_match".into(),
-                reason: Some(format!("{at}: {}", miss.why)),
-            });
-            continue;
-        }
-        t.rules.push(RuleTrace {
-            rule: rule.id.clone(),
-            result: "matched".into(),
-            reason: None,
-        });
+        t.matched.push(index);
         d.matched.push(rule.id.clone());
         let a = &rule.then;
         push_unique(&mut d.intended, &a.notify);
@@ -196,7 +234,8 @@ pub fn evaluate(
             }
         }
         if !rule.continue_ {
-            stopped_by = Some(&rule.id);
+            t.stopped_at = Some(index);
+            break;
         }
     }
 

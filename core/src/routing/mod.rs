@@ -15,7 +15,7 @@ pub use evaluate::{
     advance_state, evaluate,
 };
 pub use replay::{ReplayEvent, ReplayReport, replay};
-pub use rule::{RoutingRule, RuleActions, RuleSet};
+pub use rule::{Candidates, RoutingRule, RuleActions, RuleSet};
 pub use silence::{MaintenanceWindow, Silence};
 
 use crate::Error;

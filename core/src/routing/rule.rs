@@ -1,11 +1,12 @@
 //! Routing rules: the schema, validation with JSON-path errors, and the ordered rule set.
 
 use super::FieldErrors;
-use super::condition::Condition;
+use super::condition::{Condition, Field};
 use crate::Result;
 use crate::alert::Severity;
 use crate::json::Node;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 /// What a matching rule asks for.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -286,9 +287,72 @@ impl RoutingRule {
 }
 
 /// A workspace's rules, in evaluation order (ascending priority, ties by id).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     rules: Vec<RoutingRule>,
+    index: Option<RuleIndex>,
+}
+
+impl PartialEq for RuleSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.rules == other.rules
+    }
+}
+
+/// Which rules can match an alert, by one field that many rules require to equal a value
+/// (`environment eq production`): rules that require another value are never evaluated.
+#[derive(Debug, Clone)]
+struct RuleIndex {
+    field: Field,
+    by_value: HashMap<String, Vec<usize>>,
+    /// Rules that do not constrain the field: always candidates.
+    rest: Vec<usize>,
+}
+
+impl RuleIndex {
+    /// Builds the index on the field that the most rules constrain; none when it would not help.
+    fn build(rules: &[RoutingRule]) -> Option<RuleIndex> {
+        let mut counts: HashMap<&Field, usize> = HashMap::new();
+        for r in rules {
+            for (f, _) in r.when.required_values() {
+                *counts.entry(f).or_default() += 1;
+            }
+        }
+        let (field, n) = counts
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.name().cmp(&a.0.name())))?;
+        if n < 8 {
+            return None;
+        }
+        let field = field.clone();
+        let mut by_value: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut rest = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            let values: Vec<&str> = r
+                .when
+                .required_values()
+                .into_iter()
+                .filter(|(f, _)| **f == field)
+                .map(|(_, v)| v)
+                .min_by_key(Vec::len)
+                .unwrap_or_default();
+            if values.is_empty() && !r.when.required_values().iter().any(|(f, _)| **f == field) {
+                rest.push(i);
+            } else {
+                for v in values {
+                    let list = by_value.entry(v.to_string()).or_default();
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        Some(RuleIndex {
+            field,
+            by_value,
+            rest,
+        })
+    }
 }
 
 impl RuleSet {
@@ -335,7 +399,40 @@ impl RuleSet {
     /// A rule set from parsed rules (sorted into evaluation order).
     pub fn new(mut rules: Vec<RoutingRule>) -> RuleSet {
         rules.sort_by(|a, b| a.priority.cmp(&b.priority).then_with(|| a.id.cmp(&b.id)));
-        RuleSet { rules }
+        let index = RuleIndex::build(&rules);
+        RuleSet { rules, index }
+    }
+
+    /// The positions of the rules that can match `alert`, in evaluation order. Every other rule
+    /// requires a value the alert does not have.
+    pub fn candidates(&self, alert: &crate::alert::NormalizedAlert) -> Candidates<'_> {
+        match &self.index {
+            None => Candidates::All(0..self.rules.len()),
+            Some(ix) => {
+                let hits = ix
+                    .field
+                    .get(alert)
+                    .and_then(|v| ix.by_value.get(v))
+                    .map_or(&[][..], Vec::as_slice);
+                Candidates::Merge {
+                    a: hits,
+                    b: &ix.rest,
+                }
+            }
+        }
+    }
+
+    /// The same rules with no index: every rule is evaluated (for tests and benches that compare).
+    pub fn without_index(&self) -> RuleSet {
+        RuleSet {
+            rules: self.rules.clone(),
+            index: None,
+        }
+    }
+
+    /// The field the rule index is built on, if any.
+    pub fn indexed_field(&self) -> Option<&Field> {
+        self.index.as_ref().map(|i| &i.field)
     }
 
     /// The rules in evaluation order.
@@ -356,5 +453,41 @@ impl RuleSet {
     /// The rule set as a JSON list, in evaluation order.
     pub fn to_json(&self) -> Value {
         Value::Array(self.rules.iter().map(RoutingRule::to_json).collect())
+    }
+}
+
+/// Rule positions in evaluation order (see [`RuleSet::candidates`]).
+#[derive(Debug, Clone)]
+pub enum Candidates<'a> {
+    /// Every rule.
+    All(std::ops::Range<usize>),
+    /// Two sorted lists merged.
+    Merge {
+        /// One list.
+        a: &'a [usize],
+        /// The other.
+        b: &'a [usize],
+    },
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            Candidates::All(r) => r.next(),
+            Candidates::Merge { a, b } => {
+                let take_a = match (a.first(), b.first()) {
+                    (Some(x), Some(y)) => x <= y,
+                    (Some(_), None) => true,
+                    (None, Some(_)) => false,
+                    (None, None) => return None,
+                };
+                let list = if take_a { a } else { b };
+                let (first, rest) = list.split_first()?;
+                *list = rest;
+                Some(*first)
+            }
+        }
     }
 }

@@ -8,6 +8,8 @@ mod ingest;
 mod malformed;
 mod props;
 mod queries;
+mod replay;
+mod routing;
 mod sentry;
 mod signature;
 mod store;

@@ -80,3 +80,145 @@ proptest! {
         let _ = sources::parse(Source::Sentry, &input);
     }
 }
+
+mod routing_props {
+    use crate::common::t0;
+    use crate::routing::alert;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+    use signalcraft_core::routing::{GroupContext, RouteEvent, RoutingContext, RuleSet, evaluate};
+    use std::collections::BTreeMap;
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        let field = prop::sample::select(vec![
+            "source",
+            "project",
+            "environment",
+            "title",
+            "fingerprint",
+            "tags.team",
+            "tags.region",
+            "status",
+        ]);
+        let word = prop::sample::select(vec![
+            "production",
+            "staging",
+            "checkout",
+            "payments",
+            "eu",
+            "issue:42",
+            "firing",
+        ]);
+        prop_oneof![
+            (
+                field.clone(),
+                prop::sample::select(vec![
+                    "eq",
+                    "ne",
+                    "contains",
+                    "starts_with",
+                    "ends_with",
+                    "glob"
+                ]),
+                word.clone()
+            )
+                .prop_map(|(f, o, v)| json!({"field": f, "op": o, "value": v})),
+            (
+                field.clone(),
+                prop::sample::select(vec!["in", "not_in"]),
+                prop::collection::vec(word.clone(), 1..3)
+            )
+                .prop_map(|(f, o, v)| json!({"field": f, "op": o, "value": v})),
+            (field.clone(), any::<bool>())
+                .prop_map(|(f, b)| json!({"field": f, "op": "exists", "value": b})),
+            (
+                prop::sample::select(vec!["gt", "gte", "lt", "lte", "eq"]),
+                prop::sample::select(vec!["debug", "info", "warning", "error", "critical"])
+            )
+                .prop_map(|(o, v)| json!({"field": "severity", "op": o, "value": v})),
+            (field, "[a-z]{1,4}")
+                .prop_map(|(f, r)| json!({"field": f, "op": "regex", "value": format!("{r}.*")})),
+        ]
+    }
+
+    fn condition() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 1..4).prop_map(|v| json!({"all": v})),
+                prop::collection::vec(inner.clone(), 1..4).prop_map(|v| json!({"any": v})),
+                inner.prop_map(|c| json!({"not": c})),
+            ]
+        })
+    }
+
+    fn rules() -> impl Strategy<Value = Value> {
+        prop::collection::vec((condition(), -5i64..5, any::<bool>(), any::<bool>(), prop::collection::vec(prop::sample::select(vec!["a", "b", "c"]), 0..3)), 0..8)
+            .prop_map(|rs| {
+                Value::Array(rs.into_iter().enumerate().map(|(i, (when, prio, cont, enabled, notify))| json!({
+                    "id": format!("r{i}"), "priority": prio, "continue": cont, "enabled": enabled,
+                    "when": when, "then": {"notify": notify}
+                })).collect())
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn rule_json_round_trips(doc in rules()) {
+            let a = RuleSet::from_json(&doc).unwrap();
+            let b = RuleSet::from_json(&a.to_json()).unwrap();
+            prop_assert_eq!(&a, &b);
+            prop_assert_eq!(a.to_json(), b.to_json());
+        }
+
+        #[test]
+        fn the_rule_index_never_changes_a_decision(
+            envs in prop::collection::vec(prop::sample::select(vec!["production", "staging", "qa", "dev"]), 8..40),
+            extra in rules(),
+            env in prop::sample::select(vec!["production", "staging", "qa", "dev", "none"]),
+            sev in prop::sample::select(vec!["info", "error", "critical"]),
+        ) {
+            let mut list: Vec<Value> = envs.iter().enumerate().map(|(i, e)| json!({
+                "id": format!("env{i}"), "priority": (i % 5) as i64, "continue": i % 3 == 0,
+                "when": {"all": [{"field": "environment", "op": if i % 4 == 0 { "in" } else { "eq" },
+                                  "value": if i % 4 == 0 { json!([e, "dev"]) } else { json!(e) }},
+                                 {"field": "severity", "op": "gte", "value": "error"}]},
+                "then": {"notify": [format!("c{}", i % 3)]}
+            })).collect();
+            list.extend(extra.as_array().unwrap().iter().cloned());
+            let rs = RuleSet::from_json(&Value::Array(list)).unwrap();
+            prop_assert!(rs.indexed_field().is_some());
+            let plain = rs.without_index();
+            let mut a = alert();
+            if env == "none" { a.environment = None } else { a.environment = Some(env.to_string()) }
+            a.severity = sev.parse().unwrap();
+            let state = BTreeMap::new();
+            let g = GroupContext { event: RouteEvent::Opened, channels: &state };
+            let c1 = RoutingContext { rules: &rs, default_route: None, silences: &[], windows: &[] };
+            let c2 = RoutingContext { rules: &plain, default_route: None, silences: &[], windows: &[] };
+            let (d1, t1) = evaluate(&c1, &a, &g, t0());
+            let (d2, t2) = evaluate(&c2, &a, &g, t0());
+            prop_assert_eq!(d1, d2);
+            prop_assert_eq!(t1.explain(&rs, &a), t2.explain(&plain, &a));
+        }
+
+        #[test]
+        fn evaluation_is_deterministic_and_ignores_tag_order(doc in rules(), tags in prop::collection::vec((prop::sample::select(vec!["team", "region", "x"]), prop::sample::select(vec!["payments", "eu", "growth"])), 0..4)) {
+            let rs = RuleSet::from_json(&doc).unwrap();
+            let ctx = RoutingContext { rules: &rs, default_route: None, silences: &[], windows: &[] };
+            let mut a = alert();
+            a.tags.clear();
+            let mut b = a.clone();
+            for (k, v) in &tags { a.tags.insert(k.to_string(), v.to_string()); }
+            for (k, v) in tags.iter().rev() { b.tags.entry(k.to_string()).or_insert_with(|| v.to_string()); }
+            // last write wins for a, first for b: make them agree on duplicates
+            for (k, v) in &a.tags { b.tags.insert(k.clone(), v.clone()); }
+            let state = BTreeMap::new();
+            let g = GroupContext { event: RouteEvent::Opened, channels: &state };
+            let first = evaluate(&ctx, &a, &g, t0());
+            prop_assert_eq!(&first, &evaluate(&ctx, &a, &g, t0()));
+            prop_assert_eq!(&first, &evaluate(&ctx, &b, &g, t0()));
+        }
+    }
+}
