@@ -14,6 +14,10 @@ pub enum ErrorKind {
     NotFound,
     /// The database failed (I/O, disk full, locked too long, corrupt).
     Storage,
+    /// The command does not apply to the current state (acknowledging a resolved group).
+    Conflict,
+    /// The actor's role does not allow the command.
+    Forbidden,
     /// A bug: an invariant the engine relies on did not hold.
     Internal,
 }
@@ -26,6 +30,8 @@ impl ErrorKind {
             ErrorKind::Signature => "signature",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Storage => "storage",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Forbidden => "forbidden",
             ErrorKind::Internal => "internal",
         }
     }
@@ -69,6 +75,12 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+    /// The command does not apply to the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// The role does not allow the command.
+    #[error("{0}")]
+    Forbidden(String),
     /// An invariant did not hold.
     #[error("{0}")]
     Internal(String),
@@ -82,6 +94,8 @@ impl Error {
             Error::Signature(_) => ErrorKind::Signature,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Storage { .. } => ErrorKind::Storage,
+            Error::Conflict(_) => ErrorKind::Conflict,
+            Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::Internal(_) => ErrorKind::Internal,
         }
     }
