@@ -353,6 +353,10 @@ impl Engine {
         headers: &Headers,
         body: &[u8],
     ) -> Result<IngestOutcome> {
+        if body.len() > self.max_body_bytes {
+            // Same answer as `ingest`, before spending time parsing the body.
+            return self.ingest(workspace, Source::Generic, headers, body);
+        }
         let doc = crate::json::parse_body(body)?;
         let (source, why) = match sources::detect(headers, &doc) {
             Some(found) => found,

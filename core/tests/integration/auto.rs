@@ -105,3 +105,14 @@ fn unrecognized_is_invalid_unless_a_generic_mapping_exists() {
     let out = h.engine.ingest_auto(h.ws(), &Headers::new(), body).unwrap();
     assert_eq!(out.source, Source::Generic);
 }
+
+#[test]
+fn oversized_bodies_are_refused_before_detection() {
+    let h = Harness::on_disk();
+    let big = vec![b' '; 6 * 1024 * 1024];
+    let err = h
+        .engine
+        .ingest_auto(h.ws(), &Headers::new(), &big)
+        .unwrap_err();
+    assert!(err.to_string().contains("over the limit"), "{err}");
+}
