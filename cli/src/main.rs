@@ -218,7 +218,7 @@ enum IntegrationCmd {
     Set {
         /// Workspace name or id.
         workspace: String,
-        /// The source (sentry).
+        /// The source: sentry, alertmanager, grafana, datadog, pagerduty, opsgenie or generic.
         source: String,
         /// The shared secret signatures are checked with.
         #[arg(long)]
@@ -229,9 +229,11 @@ enum IntegrationCmd {
         /// How far the sender's timestamp may be from now, in seconds.
         #[arg(long)]
         max_skew_secs: Option<u64>,
-        /// Source options as JSON (for sentry: {"organization", "base_url"}).
-        #[arg(long, value_name = "JSON")]
-        options: Option<String>,
+        /// Source options as JSON, replacing the old ones (`--options` is the same flag): for
+        /// generic, the mapping ({"events", "fields", "severity_map", "status_map",
+        /// "fingerprint_fields", "signature"}); see the README for each source's options.
+        #[arg(long = "config", visible_alias = "options", value_name = "JSON")]
+        config: Option<String>,
     },
     /// Show a source's settings for a workspace (the secret is never shown).
     Show {
@@ -246,7 +248,8 @@ enum IntegrationCmd {
 struct IngestArgs {
     /// Workspace name or id.
     workspace: String,
-    /// The source (sentry).
+    /// The source: sentry, alertmanager, grafana, datadog, pagerduty, opsgenie, generic, or
+    /// auto (picked from the headers and body shape; the output's "source" says which).
     source: String,
     /// A request header, "Name: value" (repeatable).
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
@@ -474,13 +477,13 @@ fn run(cli: Cli) -> Result<Value, Error> {
             secret,
             clear_secret,
             max_skew_secs,
-            options,
+            config,
         }) => {
             let source: Source = source.parse()?;
-            let options = options
+            let options = config
                 .map(|o| {
                     serde_json::from_str::<Value>(&o)
-                        .map_err(|e| Error::invalid("--options", format!("not JSON: {e}")))
+                        .map_err(|e| Error::invalid("--config", format!("not JSON: {e}")))
                 })
                 .transpose()?;
             let update = IntegrationUpdate {
@@ -496,10 +499,18 @@ fn run(cli: Cli) -> Result<Value, Error> {
             to_value(&engine.integration(&workspace, source.parse()?)?)
         }
         Command::Ingest(args) => {
-            let source: Source = args.source.parse()?;
+            let source: Option<Source> = match args.source.as_str() {
+                "auto" => None,
+                name => Some(name.parse()?),
+            };
             let headers = headers_from(&args.headers)?;
             let body = read_body(args.file.as_ref())?;
-            to_value(&engine.ingest(&args.workspace, source, &headers, &body)?)
+            match source {
+                Some(source) => {
+                    to_value(&engine.ingest(&args.workspace, source, &headers, &body)?)
+                }
+                None => to_value(&engine.ingest_auto(&args.workspace, &headers, &body)?),
+            }
         }
         Command::Rules(RulesCmd::Check { .. }) => Err(Error::Internal("handled above".into())),
         Command::Rules(RulesCmd::Put { workspace, file }) => {

@@ -594,3 +594,100 @@ fn rules_silences_maintenance_and_replay() {
         serde_json::json!(["everything"])
     );
 }
+
+fn source_fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures")
+        .join(rel)
+}
+
+#[test]
+fn generic_config_and_auto_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let mapping = r#"{"events": "alerts", "fields": {"title": "summary", "severity": "level", "status": "state"},
+        "severity_map": {"P1": "critical"}, "status_map": {"ok": "resolved"}, "fingerprint_fields": ["service", "check"]}"#;
+    let view = sc(
+        &db,
+        &["integration", "set", "acme", "generic", "--config", mapping],
+        None,
+    )
+    .json();
+    assert_eq!(view["source"], "generic");
+    assert_eq!(view["options"]["fields"]["title"], "summary");
+    // --options is the same flag
+    sc(
+        &db,
+        &[
+            "integration",
+            "set",
+            "acme",
+            "generic",
+            "--options",
+            mapping,
+        ],
+        None,
+    )
+    .json();
+    // a bad mapping names the path
+    let bad = sc(
+        &db,
+        &[
+            "integration",
+            "set",
+            "acme",
+            "generic",
+            "--config",
+            r#"{"fields": {"title": "a..b"}}"#,
+        ],
+        None,
+    );
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .starts_with("error: invalid_input: options.fields.title"),
+        "{}",
+        bad.stderr
+    );
+    let body =
+        br#"{"alerts": [{"summary": "db down", "level": "P1", "service": "db", "check": "ping"}]}"#;
+    let out = sc(&db, &["ingest", "acme", "generic", "-"], Some(body)).json();
+    assert_eq!(out["alerts"][0]["severity"], "critical");
+    assert_eq!(out["alerts"][0]["decision"], "new_group");
+    // auto: a real Alertmanager body is recognized, and the output says so
+    let am = source_fixture("alertmanager/zulip_firing_2_alerts.json");
+    let out = sc(
+        &db,
+        &[
+            "--now",
+            "2020-02-06T00:20:00Z",
+            "ingest",
+            "acme",
+            "auto",
+            am.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(out["source"], "alertmanager");
+    assert!(
+        out["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("auto: alertmanager")
+    );
+    assert_eq!(out["alerts"].as_array().unwrap().len(), 2);
+    // auto with a generic mapping set: an unknown shape goes to generic
+    let out = sc(&db, &["ingest", "acme", "auto", "-"], Some(body)).json();
+    assert_eq!(out["source"], "generic");
+    assert_eq!(out["alerts"][0]["decision"], "joined");
+    // PagerDuty through auto: trigger then acknowledge
+    let pd = source_fixture("pagerduty/events_v2_trigger.openapi-example.json");
+    let out = sc(&db, &["ingest", "acme", "auto", pd.to_str().unwrap()], None).json();
+    assert_eq!(out["source"], "pagerduty");
+    let ack = br#"{"routing_key": "e93facc04764012d7bfb002500d5d1a6", "dedup_key": "srv01/mysql", "event_action": "acknowledge"}"#;
+    let out = sc(&db, &["ingest", "acme", "pagerduty", "-"], Some(ack)).json();
+    assert_eq!(out["alerts"][0]["decision"], "acknowledged");
+    assert_eq!(out["alerts"][0]["status"], "acknowledged");
+}

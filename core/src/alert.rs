@@ -152,16 +152,42 @@ impl AlertStatus {
 pub enum Source {
     /// Sentry: integration-platform webhooks and the legacy WebHooks plugin.
     Sentry,
+    /// Prometheus Alertmanager webhooks (`version: "4"`).
+    Alertmanager,
+    /// Grafana-managed alerting webhooks (`version: "1"` with `orgId`).
+    Grafana,
+    /// Datadog webhooks (the default payload, or a custom one with the same keys).
+    Datadog,
+    /// PagerDuty Events API v2 bodies (`trigger`, `acknowledge`, `resolve`).
+    Pagerduty,
+    /// Opsgenie outgoing webhooks (`Create`, `Acknowledge`, `Close`).
+    Opsgenie,
+    /// Any JSON, through a per-integration field mapping.
+    Generic,
 }
 
 impl Source {
     /// Every source.
-    pub const ALL: [Source; 1] = [Source::Sentry];
+    pub const ALL: [Source; 7] = [
+        Source::Sentry,
+        Source::Alertmanager,
+        Source::Grafana,
+        Source::Datadog,
+        Source::Pagerduty,
+        Source::Opsgenie,
+        Source::Generic,
+    ];
 
     /// The lowercase name used in APIs, the CLI and storage.
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Sentry => "sentry",
+            Source::Alertmanager => "alertmanager",
+            Source::Grafana => "grafana",
+            Source::Datadog => "datadog",
+            Source::Pagerduty => "pagerduty",
+            Source::Opsgenie => "opsgenie",
+            Source::Generic => "generic",
         }
     }
 }
@@ -209,6 +235,9 @@ pub enum SourceAction {
         /// The assignee's display name.
         assignee: Option<String>,
     },
+    /// Someone acknowledged the alert in the source (PagerDuty `acknowledge`, Opsgenie
+    /// `Acknowledge`): the unresolved groups it matches become `acknowledged`.
+    Acknowledge,
 }
 
 /// One alert in the shape every source is turned into.

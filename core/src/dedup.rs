@@ -196,7 +196,8 @@ pub fn decide(
                 );
             };
             let age = now - resolved_at;
-            if age <= reopen {
+            // A reopen window of 0 means never reopen, even in the same instant.
+            if policy.reopen_window_secs > 0 && age <= reopen {
                 outcome(
                     DedupDecision::Reopened,
                     format!(
@@ -329,6 +330,10 @@ mod tests {
         };
         assert_eq!(
             decide(&no_reopen, Some(&g), AlertStatus::Firing, at(1)).decision,
+            DedupDecision::NewGroup
+        );
+        assert_eq!(
+            decide(&no_reopen, Some(&g), AlertStatus::Firing, at(0)).decision,
             DedupDecision::NewGroup
         );
     }

@@ -625,12 +625,13 @@ impl Engine {
             ));
         }
         let now = self.now();
-        let (ws, config, settings) = self.store.read(|tx| {
+        let (ws, config, mut settings) = self.store.read(|tx| {
             let ws = store::workspaces::resolve(tx, workspace)?;
             let config = store::workspaces::integration(tx, &ws.id, source)?;
             let settings = store::workspaces::settings(tx, &ws.id)?;
             Ok((ws, config, settings))
         })?;
+        settings.dedup = sources::dedup_policy(source, &config, settings.dedup);
         let parsed = sources::parse(
             source,
             &SourceInput {
@@ -676,6 +677,45 @@ impl Engine {
         } else {
             self.store.write(run)
         }
+    }
+
+    /// Like [`Engine::ingest`], with the source picked from the headers and body by
+    /// [`sources::detect`]; when nothing matches and the workspace has a `generic` mapping, the
+    /// generic source. The outcome's `source` says which, and its first note says why.
+    /// Unrecognized payloads are `invalid_input` and nothing is stored.
+    pub fn ingest_auto(
+        &self,
+        workspace: &str,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<IngestOutcome> {
+        if body.len() > self.max_body_bytes {
+            // Same answer as `ingest`, before spending time parsing the body.
+            return self.ingest(workspace, Source::Generic, headers, body);
+        }
+        let doc = crate::json::parse_body(body)?;
+        let (source, why) = match sources::detect(headers, &doc) {
+            Some(found) => found,
+            None => {
+                let generic = self.store.read(|tx| {
+                    let ws = store::workspaces::resolve(tx, workspace)?;
+                    store::workspaces::integration(tx, &ws.id, Source::Generic)
+                })?;
+                if generic.options.is_null() {
+                    return Err(Error::invalid(
+                        "$",
+                        "auto: cannot tell the source from the headers or the body shape (known: sentry, alertmanager, grafana, datadog, pagerduty, opsgenie; set a generic mapping for anything else)",
+                    ));
+                }
+                (
+                    Source::Generic,
+                    "no known shape; the workspace has a generic mapping".to_string(),
+                )
+            }
+        };
+        let mut out = self.ingest(workspace, source, headers, body)?;
+        out.notes.insert(0, format!("auto: {source} ({why})"));
+        Ok(out)
     }
 
     // ---- queries ----------------------------------------------------------------------------
@@ -995,7 +1035,11 @@ impl IngestCtx<'_, '_> {
             ),
             IngestDecision::Resolved => ("resolve", None, serde_json::Value::Null),
             IngestDecision::Assigned => ("assign", Some(g.status), json!({"assignee": g.assignee})),
-            IngestDecision::Joined | IngestDecision::Unmatched | IngestDecision::Duplicate => {
+            // An acknowledgement writes its own entry (it knows the status it changed from).
+            IngestDecision::Acknowledged
+            | IngestDecision::Joined
+            | IngestDecision::Unmatched
+            | IngestDecision::Duplicate => {
                 return None;
             }
         };
@@ -1077,7 +1121,10 @@ impl IngestCtx<'_, '_> {
         key: &str,
         action: &SourceAction,
     ) -> Result<Vec<Applied>> {
-        let SourceAction::Assign { assignee } = action;
+        let assignee = match action {
+            SourceAction::Assign { assignee } => assignee,
+            SourceAction::Acknowledge => return self.apply_acknowledge(alert, key),
+        };
         let targets = self.targets(alert, key)?;
         if targets.is_empty() {
             return Ok(vec![Self::unmatched(alert, "assignment")]);
@@ -1093,6 +1140,46 @@ impl IngestCtx<'_, '_> {
                     dedup: DedupOutcome {
                         decision: DedupDecision::Joined,
                         reason: "assignment from the source; the count does not change".into(),
+                    },
+                    group: Some(rec.group),
+                })
+            })
+            .collect()
+    }
+
+    /// A source's acknowledgement: the unresolved groups it matches become `acknowledged`, each
+    /// with an `ack` timeline entry (a group already acknowledged is left as it is).
+    fn apply_acknowledge(&self, alert: &NormalizedAlert, key: &str) -> Result<Vec<Applied>> {
+        let targets = self.targets(alert, key)?;
+        if targets.is_empty() {
+            return Ok(vec![Self::unmatched(alert, "acknowledgement")]);
+        }
+        targets
+            .into_iter()
+            .map(|mut rec| {
+                let from = rec.group.status;
+                let reason = if from == GroupStatus::Acknowledged {
+                    "acknowledgement from the source; the group was already acknowledged".into()
+                } else {
+                    rec.group.status = GroupStatus::Acknowledged;
+                    rec.group.last_activity = self.now;
+                    store::groups::update(self.tx, &rec)?;
+                    let entry = TimelineEntry {
+                        at: self.now,
+                        actor: self.actor(),
+                        command: "ack".into(),
+                        from: Some(from),
+                        to: Some(GroupStatus::Acknowledged),
+                        detail: json!({"fingerprint": alert.fingerprint}),
+                    };
+                    store::groups::add_timeline(self.tx, self.ws, &rec.group.id, &entry)?;
+                    format!("acknowledgement from the source; the group was {from}")
+                };
+                Ok(Applied {
+                    decision: IngestDecision::Acknowledged,
+                    dedup: DedupOutcome {
+                        decision: DedupDecision::Joined,
+                        reason,
                     },
                     group: Some(rec.group),
                 })

@@ -30,6 +30,8 @@ pub enum IngestDecision {
     Resolved,
     /// The source assigned someone on the group.
     Assigned,
+    /// The source acknowledged the group.
+    Acknowledged,
     /// A resolve or assignment for which no group is unresolved: stored, nothing changed.
     Unmatched,
     /// This alert's event id was already ingested: nothing stored for it.
@@ -45,6 +47,7 @@ impl IngestDecision {
             IngestDecision::Reopened => "reopened",
             IngestDecision::Resolved => "resolved",
             IngestDecision::Assigned => "assigned",
+            IngestDecision::Acknowledged => "acknowledged",
             IngestDecision::Unmatched => "unmatched",
             IngestDecision::Duplicate => "duplicate",
         }

@@ -1,15 +1,34 @@
 //! Alert sources: each file verifies a webhook's signature and parses it into [`NormalizedAlert`]s.
 //!
 //! Every source has the same shape: `parse(&SourceInput) -> Result<Parsed>`. Adding a source
-//! means one file here and one line in [`parse`] and [`validate_options`].
+//! means one file here, one variant of [`Source`] and one line in each of [`parse`] and
+//! [`validate_options`].
+//!
+//! Shared here:
+//! - **common options**, accepted by every source: `fingerprint_fields` (see
+//!   [`FingerprintFields`]) and `reopen_window_secs` (overrides the workspace's reopen window for
+//!   this source; `0` means a firing alert after a resolve always opens a new group);
+//! - [`SeverityMap`], the value → severity table of the label-based sources;
+//! - [`detect`], which picks the source of a payload for `ingest WS auto`;
+//! - [`dedup_policy`], a source's adjustment of the workspace's dedup policy (PagerDuty never
+//!   reopens: after a resolve, a new trigger opens a new incident).
 
+pub mod alertmanager;
+pub mod datadog;
+pub mod generic;
+pub mod grafana;
+pub mod opsgenie;
+pub mod pagerduty;
 pub mod sentry;
 
-use crate::Result;
-use crate::alert::{NormalizedAlert, Source, WorkspaceId};
+use crate::alert::{NormalizedAlert, Severity, Source, WorkspaceId};
+use crate::dedup::{DedupPolicy, DedupWindow};
 use crate::headers::Headers;
-use chrono::{DateTime, Utc};
+use crate::json::Node;
+use crate::{Error, Result};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// A workspace's settings for one source.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -60,12 +79,462 @@ pub enum Parsed {
 pub fn parse(source: Source, input: &SourceInput<'_>) -> Result<Parsed> {
     match source {
         Source::Sentry => sentry::parse(input),
+        Source::Alertmanager => alertmanager::parse(input),
+        Source::Grafana => grafana::parse(input),
+        Source::Datadog => datadog::parse(input),
+        Source::Pagerduty => pagerduty::parse(input),
+        Source::Opsgenie => opsgenie::parse(input),
+        Source::Generic => generic::parse(input),
     }
 }
 
-/// Checks a source's integration options.
+/// Checks a source's integration options (the common ones and the source's own).
 pub fn validate_options(source: Source, options: &serde_json::Value) -> Result<()> {
+    validate_common(options)?;
     match source {
         Source::Sentry => sentry::validate_options(options),
+        Source::Alertmanager => alertmanager::validate_options(options),
+        Source::Grafana => grafana::validate_options(options),
+        Source::Datadog => datadog::validate_options(options),
+        Source::Pagerduty => pagerduty::validate_options(options),
+        Source::Opsgenie => opsgenie::validate_options(options),
+        Source::Generic => generic::validate_options(options),
+    }
+}
+
+// ---- common options ---------------------------------------------------------------------------
+
+/// Options every source accepts, besides its own.
+pub const COMMON_OPTIONS: [&str; 2] = ["fingerprint_fields", "reopen_window_secs"];
+
+/// Whether `key` is one of the [`COMMON_OPTIONS`].
+pub fn is_common_option(key: &str) -> bool {
+    COMMON_OPTIONS.contains(&key)
+}
+
+fn validate_common(options: &Value) -> Result<()> {
+    if options.is_null() {
+        return Ok(());
+    }
+    let root = Node::at(options, "options");
+    root.expect_object()?;
+    FingerprintFields::from_options(options)?;
+    reopen_override(options)?;
+    Ok(())
+}
+
+/// Fails on any key of the options object that is neither common nor in `known`.
+pub(crate) fn check_keys(options: &Value, known: &[&str]) -> Result<()> {
+    if options.is_null() {
+        return Ok(());
+    }
+    let root = Node::at(options, "options");
+    for key in root.expect_object()?.keys() {
+        if !is_common_option(key) && !known.contains(&key.as_str()) {
+            let mut all: Vec<&str> = known.to_vec();
+            all.extend(COMMON_OPTIONS);
+            return Err(Error::invalid(
+                format!("options.{key}"),
+                format!("unknown option (known: {})", all.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn reopen_override(options: &Value) -> Result<Option<u64>> {
+    let Some(n) = Node::at(options, "options").get("reopen_window_secs") else {
+        return Ok(None);
+    };
+    n.value()
+        .as_u64()
+        .map(Some)
+        .ok_or_else(|| n.error("expected a whole number of seconds (0 or more)"))
+}
+
+/// The dedup policy ingest uses for `source`: the workspace's, adjusted by the source's rules
+/// and the integration's `reopen_window_secs` option.
+///
+/// PagerDuty follows PagerDuty: an alert with a `dedup_key` joins the open incident however long
+/// it has been open, and after a resolve a new trigger opens a new incident (no reopen).
+pub fn dedup_policy(source: Source, config: &IntegrationConfig, base: DedupPolicy) -> DedupPolicy {
+    let mut p = base;
+    if source == Source::Pagerduty {
+        p.window = DedupWindow::UntilResolved;
+        p.reopen_window_secs = 0;
+    }
+    // Options were validated when set; a bad stored value is ignored rather than failing ingest.
+    if let Ok(Some(secs)) = reopen_override(&config.options) {
+        p.reopen_window_secs = secs;
+    }
+    p
+}
+
+// ---- paths ------------------------------------------------------------------------------------
+
+/// Parses a dotted path (`a.b.0.c`): non-empty segments; numeric segments index arrays.
+pub fn parse_path(text: &str, at: &str) -> Result<Vec<String>> {
+    let segments: Vec<String> = text.split('.').map(str::to_string).collect();
+    if text.is_empty() || segments.iter().any(String::is_empty) {
+        return Err(Error::invalid(
+            at,
+            format!("{text:?} is not a dotted path (segments must not be empty, e.g. \"a.b.0.c\")"),
+        ));
+    }
+    Ok(segments)
+}
+
+/// Follows a dotted path from `node`: object members by name, array items by index.
+/// `None` when some step is missing or null.
+pub fn lookup<'a>(node: &Node<'a>, path: &[String]) -> Option<Node<'a>> {
+    let mut cur = node.clone();
+    for seg in path {
+        cur = match cur.value() {
+            Value::Object(_) => cur.get(seg)?,
+            Value::Array(items) => {
+                let i: usize = seg.parse().ok()?;
+                let v = items.get(i).filter(|v| !v.is_null())?;
+                Node::at(v, format!("{}[{i}]", cur.path()))
+            }
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+// ---- fingerprint_fields -----------------------------------------------------------------------
+
+/// One entry of `fingerprint_fields`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FieldRef {
+    /// A field of the normalized alert.
+    Normalized(&'static str),
+    /// `tags.<name>`.
+    Tag(String),
+    /// `event.<path>`, or any other bare path: inside the alert's own item of the payload.
+    Event(Vec<String>),
+    /// `body.<path>`: from the root of the body.
+    Body(Vec<String>),
+}
+
+const NORMALIZED_FIELDS: [&str; 8] = [
+    "project",
+    "environment",
+    "title",
+    "severity",
+    "message",
+    "link",
+    "fingerprint",
+    "source_event_id",
+];
+
+/// An integration's `fingerprint_fields`: the fingerprint made from named fields instead of the
+/// source's own.
+///
+/// Syntax of each entry, tried in this order:
+/// - one of `project`, `environment`, `title`, `severity`, `message`, `link`, `fingerprint` (the
+///   source's own), `source_event_id`: that field of the normalized alert;
+/// - `tags.NAME`: the tag `NAME` (everything after the first dot, dots included);
+/// - `body.PATH`: the dotted `PATH` from the root of the request body;
+/// - `event.PATH`, or any other dotted path: inside the alert's own item of the payload (the
+///   entry of `alerts[]` for Alertmanager and Grafana, the event for generic batches, the whole
+///   body for the other sources).
+///
+/// The fingerprint is `fields:` and 32 hex digits of a blake3 hash over the entries and their
+/// values in the order listed (a missing value is hashed as missing, not as empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FingerprintFields(Vec<(String, FieldRef)>);
+
+impl FingerprintFields {
+    /// Reads `fingerprint_fields` from an integration's options, if set.
+    pub fn from_options(options: &Value) -> Result<Option<Self>> {
+        let Some(list) = Node::at(options, "options").get("fingerprint_fields") else {
+            return Ok(None);
+        };
+        Self::parse(&list).map(Some)
+    }
+
+    /// Parses a list of entries at `node`.
+    pub fn parse(node: &Node<'_>) -> Result<Self> {
+        let items = node.array()?;
+        if items.is_empty() {
+            return Err(node.error("must name at least one field"));
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let text = item.str()?;
+            let at = item.path().to_string();
+            let r = if let Some(f) = NORMALIZED_FIELDS.iter().find(|f| **f == text) {
+                FieldRef::Normalized(f)
+            } else if let Some(tag) = text.strip_prefix("tags.") {
+                if tag.is_empty() {
+                    return Err(item.error("\"tags.\" needs a tag name"));
+                }
+                FieldRef::Tag(tag.to_string())
+            } else if let Some(p) = text.strip_prefix("body.") {
+                FieldRef::Body(parse_path(p, &at)?)
+            } else if let Some(p) = text.strip_prefix("event.") {
+                FieldRef::Event(parse_path(p, &at)?)
+            } else {
+                FieldRef::Event(parse_path(text, &at)?)
+            };
+            out.push((text.to_string(), r));
+        }
+        Ok(Self(out))
+    }
+
+    /// Replaces `alert.fingerprint` with the hash of the named fields. `body` is the whole
+    /// payload, `event` the alert's own item in it.
+    pub fn apply(&self, alert: &mut NormalizedAlert, body: &Value, event: &Value) {
+        let mut h = blake3::Hasher::new_derive_key("signalcraft 2026-11-22 fingerprint_fields v1");
+        for (name, r) in &self.0 {
+            let value: Option<String> = match r {
+                FieldRef::Normalized(f) => match *f {
+                    "project" => alert.project.clone(),
+                    "environment" => alert.environment.clone(),
+                    "title" => Some(alert.title.clone()),
+                    "severity" => Some(alert.severity.as_str().to_string()),
+                    "message" => alert.message.clone(),
+                    "link" => alert.link.clone(),
+                    "fingerprint" => Some(alert.fingerprint.clone()),
+                    _ => alert.source_event_id.clone(),
+                },
+                FieldRef::Tag(t) => alert.tags.get(t).cloned(),
+                FieldRef::Event(p) => lookup(&Node::root(event), p).map(|n| canonical(n.value())),
+                FieldRef::Body(p) => lookup(&Node::root(body), p).map(|n| canonical(n.value())),
+            };
+            put(&mut h, Some(name));
+            put(&mut h, value.as_deref());
+        }
+        alert.fingerprint = format!("fields:{}", hex::encode(&h.finalize().as_bytes()[..16]));
+    }
+}
+
+fn canonical(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn put(h: &mut blake3::Hasher, field: Option<&str>) {
+    match field {
+        None => {
+            h.update(&[0]);
+        }
+        Some(s) => {
+            h.update(&[1]);
+            h.update(&(s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
+        }
+    }
+}
+
+// ---- severity maps ----------------------------------------------------------------------------
+
+/// A value → severity table, matched without regard to case or surrounding space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeverityMap(Vec<(String, Severity)>);
+
+impl SeverityMap {
+    /// The label-based sources' defaults: critical/page/p1 → critical, error/high/p2 → error,
+    /// warning/warn/p3 → warning, info/low → info, debug → debug.
+    pub fn label_defaults() -> Self {
+        let mut v = Vec::new();
+        for (names, s) in [
+            (&["critical", "page", "p1"][..], Severity::Critical),
+            (&["error", "high", "p2"][..], Severity::Error),
+            (&["warning", "warn", "p3"][..], Severity::Warning),
+            (&["info", "low"][..], Severity::Info),
+            (&["debug"][..], Severity::Debug),
+        ] {
+            for n in names {
+                v.push(((*n).to_string(), s));
+            }
+        }
+        Self(v)
+    }
+
+    /// An empty table.
+    pub fn empty() -> Self {
+        Self(Vec::new())
+    }
+
+    /// `base` with the entries of the object at `options.<key>` put first (they win).
+    pub fn with_options(base: Self, options: &Value, key: &str) -> Result<Self> {
+        let Some(node) = Node::at(options, "options").get(key) else {
+            return Ok(base);
+        };
+        let map = node.expect_object()?;
+        let mut v = Vec::with_capacity(map.len() + base.0.len());
+        for (name, value) in map {
+            let at = Node::at(value, format!("{}.{name}", node.path()));
+            let sev: Severity = at
+                .str()?
+                .parse()
+                .map_err(|_| at.error("expected debug, info, warning, error or critical"))?;
+            v.push((name.trim().to_ascii_lowercase(), sev));
+        }
+        v.extend(base.0);
+        Ok(Self(v))
+    }
+
+    /// The severity for `value`, if the table has it.
+    pub fn get(&self, value: &str) -> Option<Severity> {
+        let key = value.trim().to_ascii_lowercase();
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, s)| *s)
+    }
+}
+
+// ---- helpers for parsers ----------------------------------------------------------------------
+
+/// A short hex hash of length-prefixed parts under a derive-key context.
+pub(crate) fn hash_hex(context: &str, parts: &[&str], bytes: usize) -> String {
+    let mut h = blake3::Hasher::new_derive_key(context);
+    for p in parts {
+        put(&mut h, Some(p));
+    }
+    hex::encode(&h.finalize().as_bytes()[..bytes.min(32)])
+}
+
+/// A time given as RFC 3339, or ISO 8601 with a `+0000`-style offset (as PagerDuty documents).
+pub(crate) fn iso_time(node: &Node<'_>) -> Result<DateTime<Utc>> {
+    let s = node.str()?.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Ok(t.and_utc());
+    }
+    Err(node.error(format!("not an ISO 8601 time: {s:?}")))
+}
+
+/// An integer (a JSON integer, or a string of digits) read exactly, without going through floats.
+pub(crate) fn exact_int(node: &Node<'_>) -> Result<i64> {
+    match node.value() {
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| node.error(format!("expected an integer, got {n}"))),
+        Value::String(s) => s
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| node.error(format!("expected an integer, got {s:?}"))),
+        _ => Err(node.error("expected an integer (number or string of digits)")),
+    }
+}
+
+/// Unix milliseconds as a time, exactly.
+pub(crate) fn from_millis(node: &Node<'_>) -> Result<DateTime<Utc>> {
+    let ms = exact_int(node)?;
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| node.error("unix time out of range"))
+}
+
+/// Unix nanoseconds as a time, exactly (`i64` nanoseconds reach the year 2262).
+pub(crate) fn from_nanos(node: &Node<'_>) -> Result<DateTime<Utc>> {
+    let ns = exact_int(node)?;
+    let secs = ns.div_euclid(1_000_000_000);
+    let sub = ns.rem_euclid(1_000_000_000) as u32;
+    DateTime::from_timestamp(secs, sub).ok_or_else(|| node.error("unix time out of range"))
+}
+
+// ---- auto-detection ---------------------------------------------------------------------------
+
+/// Picks the source of a payload from its headers and the shape of its body, saying why.
+/// `None` when nothing matches.
+///
+/// Headers first: `Sentry-Hook-Resource` → sentry; `X-Grafana-Alerting-Signature` or
+/// `User-Agent: Grafana…` → grafana; `User-Agent: Alertmanager/…` → alertmanager. Then the body:
+/// `version` "4" with `alerts` → alertmanager; `version` "1" with `orgId` → grafana;
+/// `event_action` with `routing_key` or `dedup_key` → pagerduty; `action` with `alert.alertId`
+/// → opsgenie; `action` with a `data` object, or a legacy-plugin body → sentry; `event_type`,
+/// `title` and `org` or `date` (Datadog's default payload keys) → datadog.
+pub fn detect(headers: &Headers, body: &Value) -> Option<(Source, String)> {
+    if headers.get(sentry::RESOURCE_HEADER).is_some() {
+        return Some((
+            Source::Sentry,
+            format!("header {}", sentry::RESOURCE_HEADER),
+        ));
+    }
+    if headers.get(grafana::SIGNATURE_HEADER).is_some() {
+        return Some((
+            Source::Grafana,
+            format!("header {}", grafana::SIGNATURE_HEADER),
+        ));
+    }
+    let ua = headers.get("User-Agent").unwrap_or("");
+    let version = body.get("version").and_then(Value::as_str);
+    let has = |k: &str| body.get(k).is_some_and(|v| !v.is_null());
+    if ua.starts_with("Alertmanager/") && version != Some("1") {
+        return Some((Source::Alertmanager, format!("User-Agent {ua:?}")));
+    }
+    if ua.starts_with("Grafana") && has("alerts") {
+        return Some((Source::Grafana, format!("User-Agent {ua:?}")));
+    }
+    if version == Some("4") && has("alerts") {
+        return Some((
+            Source::Alertmanager,
+            "body: version \"4\" with alerts".into(),
+        ));
+    }
+    if version == Some("1") && has("orgId") {
+        return Some((Source::Grafana, "body: version \"1\" with orgId".into()));
+    }
+    if has("event_action") && (has("routing_key") || has("dedup_key")) {
+        return Some((
+            Source::Pagerduty,
+            "body: event_action with routing_key/dedup_key".into(),
+        ));
+    }
+    if has("action") && body.get("alert").and_then(|a| a.get("alertId")).is_some() {
+        return Some((Source::Opsgenie, "body: action with alert.alertId".into()));
+    }
+    if has("action") && body.get("data").is_some_and(Value::is_object) {
+        return Some((Source::Sentry, "body: action with a data object".into()));
+    }
+    if body.get("event").is_some_and(Value::is_object)
+        && (has("project_slug") || has("triggering_rules"))
+    {
+        return Some((Source::Sentry, "body: legacy WebHooks-plugin shape".into()));
+    }
+    if has("event_type") && has("title") && (has("org") || has("date") || has("last_updated")) {
+        return Some((
+            Source::Datadog,
+            "body: Datadog default payload keys (event_type, title, org/date)".into(),
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_lookup() {
+        let doc = serde_json::json!({"a": {"b": [{"c": 1}, {"c": "x"}]}});
+        let p = parse_path("a.b.1.c", "p").unwrap_or_default();
+        let n = lookup(&Node::root(&doc), &p);
+        assert_eq!(n.as_ref().map(|n| n.path()), Some("a.b[1].c"));
+        assert!(lookup(&Node::root(&doc), &["a".into(), "z".into()]).is_none());
+        assert!(parse_path("a..b", "p").is_err());
+        assert!(parse_path("", "p").is_err());
+    }
+
+    #[test]
+    fn exact_nanos() {
+        let v = serde_json::json!(1502709956288000110_i64);
+        let t = from_nanos(&Node::root(&v)).unwrap_or_default();
+        assert_eq!(t.timestamp(), 1502709956);
+        assert_eq!(t.timestamp_subsec_nanos(), 288000110);
+    }
+
+    #[test]
+    fn pagerduty_offsets() {
+        let v = serde_json::json!("2015-07-17T08:42:58.315+0000");
+        let t = iso_time(&Node::root(&v)).unwrap_or_default();
+        assert_eq!(t.timestamp_millis(), 1437122578315);
     }
 }

@@ -18,7 +18,7 @@
 //! Options: `{"base_url": "https://sentry.io", "organization": "acme"}` build deep links for issue
 //! webhooks, whose payloads carry none.
 
-use super::{IntegrationConfig, Parsed, SourceInput};
+use super::{FingerprintFields, IntegrationConfig, Parsed, SourceInput};
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source, SourceAction};
 use crate::json::{Node, parse_body};
 use crate::signature;
@@ -44,7 +44,19 @@ const IGNORED_RESOURCES: [&str; 4] = ["installation", "comment", "seer", "size_a
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
     verify(input)?;
     let doc = parse_body(input.body)?;
-    let root = Node::root(&doc);
+    let mut parsed = parse_doc(input, &doc)?;
+    if let Some(ff) = FingerprintFields::from_options(&input.config.options)?
+        && let Parsed::Alerts { alerts, .. } = &mut parsed
+    {
+        for a in alerts {
+            ff.apply(a, &doc, &doc);
+        }
+    }
+    Ok(parsed)
+}
+
+fn parse_doc(input: &SourceInput<'_>, doc: &Value) -> Result<Parsed> {
+    let root = Node::root(doc);
     root.expect_object()?;
     let options = Options::from(input.config)?;
     let delivery_id = input
@@ -138,15 +150,8 @@ impl Options {
             return Ok(Self::default());
         }
         let root = Node::at(options, "options");
-        let map = root.expect_object()?;
-        for key in map.keys() {
-            if key != "base_url" && key != "organization" {
-                return Err(Error::invalid(
-                    format!("options.{key}"),
-                    "unknown option (known: base_url, organization)",
-                ));
-            }
-        }
+        root.expect_object()?;
+        super::check_keys(options, &["base_url", "organization"])?;
         let base_url = root.opt_text("base_url")?;
         if let Some(url) = &base_url
             && !(url.starts_with("https://") || url.starts_with("http://"))

@@ -108,3 +108,128 @@ pub const SENTRY_FIXTURES: &[(&str, Option<&str>)] = &[
     ("sentry/issue_ignored.zulip.json", Some("issue")),
     ("sentry/legacy_webhooks_plugin.zulip.json", None),
 ];
+
+/// Parses `body` as `source` with the given options and secret, at `now`.
+pub fn parse_as(
+    source: Source,
+    headers: &Headers,
+    body: &[u8],
+    options: serde_json::Value,
+    secret: Option<&str>,
+    now: DateTime<Utc>,
+) -> signalcraft_core::Result<signalcraft_core::sources::Parsed> {
+    let ws = signalcraft_core::WorkspaceId::from("ws_test");
+    let config = signalcraft_core::sources::IntegrationConfig {
+        secret: secret.map(str::to_string),
+        max_skew_secs: None,
+        options,
+    };
+    signalcraft_core::sources::parse(
+        source,
+        &signalcraft_core::sources::SourceInput {
+            workspace: &ws,
+            config: &config,
+            headers,
+            body,
+            now,
+        },
+    )
+}
+
+/// The alerts and notes of a parse that must give alerts.
+pub fn alerts(
+    parsed: signalcraft_core::sources::Parsed,
+) -> (Vec<signalcraft_core::NormalizedAlert>, Vec<String>) {
+    match parsed {
+        signalcraft_core::sources::Parsed::Alerts { alerts, notes, .. } => (alerts, notes),
+        other => panic!("expected alerts, got {other:?}"),
+    }
+}
+
+/// Snapshots every fixture of a source: `(file, headers)` parsed at `now`.
+pub fn snapshot_fixtures(source: Source, files: &[&str], now: DateTime<Utc>) {
+    for file in files {
+        let parsed = parse_as(
+            source,
+            &Headers::new(),
+            &fixture(file),
+            serde_json::Value::Null,
+            None,
+            now,
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let name = file
+            .split('/')
+            .next_back()
+            .unwrap()
+            .trim_end_matches(".json")
+            .replace(['.', '-'], "_");
+        let name = format!("{source}__{name}");
+        let value = match parsed {
+            signalcraft_core::sources::Parsed::Alerts {
+                alerts,
+                notes,
+                delivery_id,
+            } => serde_json::json!({"alerts": alerts, "notes": notes, "delivery_id": delivery_id}),
+            signalcraft_core::sources::Parsed::Ignored { reason } => {
+                serde_json::json!({"ignored": reason})
+            }
+        };
+        insta::assert_json_snapshot!(name, value);
+    }
+}
+
+/// A fixture with an edit applied, re-serialized.
+pub fn edited(file: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut doc: serde_json::Value = serde_json::from_slice(&fixture(file)).unwrap();
+    edit(&mut doc);
+    doc.to_string().into_bytes()
+}
+
+impl Harness {
+    /// Ingests as `source` with no headers.
+    pub fn ingest(
+        &self,
+        source: Source,
+        body: &[u8],
+    ) -> signalcraft_core::Result<signalcraft_core::IngestOutcome> {
+        self.engine.ingest(self.ws(), source, &Headers::new(), body)
+    }
+
+    /// Sets an integration's options (and secret).
+    pub fn configure(&self, source: Source, options: serde_json::Value, secret: Option<&str>) {
+        self.engine
+            .set_integration(
+                self.ws(),
+                source,
+                &signalcraft_core::IntegrationUpdate {
+                    secret: secret.map(str::to_string),
+                    options: Some(options),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    }
+
+    /// Asserts `invalid_input` naming `needle`, and that nothing was stored.
+    pub fn check_invalid(&self, source: Source, headers: &Headers, body: &[u8], needle: &str) {
+        let err = self
+            .engine
+            .ingest(self.ws(), source, headers, body)
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            signalcraft_core::ErrorKind::InvalidInput,
+            "{source}: {err}"
+        );
+        assert!(
+            err.to_string().contains(needle),
+            "{source}: expected {needle:?} in {err}"
+        );
+        assert!(
+            self.row_counts().iter().all(|(_, n)| *n == 0),
+            "{source}: {:?}",
+            self.row_counts()
+        );
+    }
+}

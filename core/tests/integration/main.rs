@@ -1,11 +1,19 @@
 //! Integration tests of signalcraft-core: one binary, a module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod alertmanager;
+mod am_peer;
+mod auto;
 mod common;
 mod crash;
+mod datadog;
 mod dedup;
+mod generic;
+mod grafana;
 mod ingest;
 mod malformed;
+mod opsgenie;
+mod pagerduty;
 mod props;
 mod queries;
 mod replay;

@@ -222,3 +222,66 @@ mod routing_props {
         }
     }
 }
+
+/// An Alertmanager body with one alert whose labels are written in the given order (the JSON
+/// text itself, so the parser sees that order), and no `fingerprint`.
+fn am_body(labels: &[(String, String)]) -> String {
+    let labels: Vec<String> = labels
+        .iter()
+        .map(|(k, v)| format!("{}:{}", serde_json::json!(k), serde_json::json!(v)))
+        .collect();
+    format!(
+        r#"{{"version":"4","status":"firing","alerts":[{{"status":"firing","labels":{{{}}},"annotations":{{}},"startsAt":"2026-03-01T11:00:00Z","endsAt":"0001-01-01T00:00:00Z"}}]}}"#,
+        labels.join(",")
+    )
+}
+
+fn am_fingerprint(body: &str) -> String {
+    let ws = WorkspaceId::from("ws_p");
+    let config = IntegrationConfig::default();
+    let headers = Headers::new();
+    let input = SourceInput {
+        workspace: &ws,
+        config: &config,
+        headers: &headers,
+        body: body.as_bytes(),
+        now: t0(),
+    };
+    match sources::parse(Source::Alertmanager, &input).unwrap() {
+        Parsed::Alerts { alerts, .. } => alerts[0].fingerprint.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn alertmanager_fingerprint_ignores_label_order(
+        labels in proptest::collection::btree_map("[a-zA-Z_][a-zA-Z0-9_]{0,8}", "[ -~]{0,12}", 0..8),
+        seed in any::<u64>(),
+    ) {
+        let mut list: Vec<(String, String)> = labels.into_iter().collect();
+        let a = am_fingerprint(&am_body(&list));
+        let n = list.len();
+        let mut s = seed;
+        for i in (1..n.max(1)).rev() {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            list.swap(i, (s >> 33) as usize % (i + 1));
+        }
+        let b = am_fingerprint(&am_body(&list));
+        prop_assert_eq!(&a, &b);
+        prop_assert_eq!(a.len(), 16);
+    }
+
+    #[test]
+    fn every_source_parser_never_panics(body in proptest::collection::vec(any::<u8>(), 0..256), which in 0usize..7) {
+        let source = Source::ALL[which];
+        let ws = WorkspaceId::from("ws_p");
+        let config = IntegrationConfig { options: serde_json::json!({"fields": {"title": "a.0.b"}, "events": "x"}), ..IntegrationConfig::default() };
+        let config = if source == Source::Generic { config } else { IntegrationConfig::default() };
+        let headers = Headers::new();
+        let input = SourceInput { workspace: &ws, config: &config, headers: &headers, body: &body, now: t0() };
+        let _ = sources::parse(source, &input);
+    }
+}

@@ -1,0 +1,352 @@
+//! Prometheus Alertmanager: the webhook receiver's body (`version: "4"`), one alert per entry of
+//! `alerts[]`.
+//!
+//! | normalized | from (label and annotation names configurable) |
+//! |---|---|
+//! | fingerprint | the alert's `fingerprint`; without one, Alertmanager's own label hash (FNV-1a 64 over the sorted labels, 16 hex digits), so old and new senders agree |
+//! | status | `resolved` when `status` is `resolved` or `endsAt` is at or before receipt (a firing `endsAt` of `0001-01-01T00:00:00Z` means unset) |
+//! | severity | `labels.severity` through the severity map; unknown or missing → `warning`, with a note in the outcome |
+//! | environment | the first present of `labels.env`, `labels.environment`, `labels.namespace` |
+//! | project | the first present of `labels.service`, `labels.job`, `labels.app` |
+//! | title | `annotations.summary`, else `labels.alertname` |
+//! | message | `annotations.description`, else `annotations.message` |
+//! | link | `generatorURL` |
+//! | tags | every label, and every other annotation as `annotation.<name>` |
+//! | occurred_at | `startsAt` (a resolve: `endsAt`) |
+//!
+//! Alertmanager does not sign its webhooks (authentication is basic auth or a bearer token at the
+//! host) and sends no delivery id; it re-sends firing alerts every `repeat_interval`, which join
+//! their group.
+//!
+//! Options: `severity_label` (default `"severity"`), `environment_labels`, `project_labels`
+//! (lists), `title_annotation` (`"summary"`), `title_label` (`"alertname"`), `severity_map`
+//! (`{"value": "severity"}`, put before the defaults), plus the common options.
+
+use super::{FingerprintFields, Parsed, SeverityMap, SourceInput};
+use crate::Result;
+use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source};
+use crate::json::{Node, parse_body};
+use chrono::{DateTime, Datelike, Utc};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The option keys of the label-based sources (Alertmanager and Grafana).
+pub(crate) const LABEL_OPTIONS: [&str; 6] = [
+    "severity_label",
+    "environment_labels",
+    "project_labels",
+    "title_annotation",
+    "title_label",
+    "severity_map",
+];
+
+/// Parses an Alertmanager webhook.
+pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
+    let opts = LabelOptions::parse(&input.config.options)?;
+    let doc = parse_body(input.body)?;
+    let root = Node::root(&doc);
+    root.expect_object()?;
+    let version = root.req("version")?;
+    match version.str()? {
+        "4" => {}
+        "1" if root.get("orgId").is_some() => {
+            return Err(version.error(
+                "expected \"4\" (Alertmanager); version \"1\" with orgId is a Grafana-managed alerting payload: use the grafana source",
+            ));
+        }
+        other => {
+            return Err(version.error(format!(
+                "expected \"4\" (Alertmanager webhook), got {other:?}"
+            )));
+        }
+    }
+    let mut notes = Vec::new();
+    let mut alerts = parse_alerts(input, &root, &opts, Source::Alertmanager, &mut notes)?;
+    apply_fingerprint_fields(input, &doc, &mut alerts)?;
+    Ok(Parsed::Alerts {
+        delivery_id: None,
+        alerts,
+        notes,
+    })
+}
+
+/// Checks Alertmanager options.
+pub fn validate_options(options: &Value) -> Result<()> {
+    super::check_keys(options, &LABEL_OPTIONS)?;
+    LabelOptions::parse(options).map(|_| ())
+}
+
+/// Applies the integration's `fingerprint_fields` to alerts parsed from `doc.alerts[i]`.
+pub(crate) fn apply_fingerprint_fields(
+    input: &SourceInput<'_>,
+    doc: &Value,
+    alerts: &mut [NormalizedAlert],
+) -> Result<()> {
+    let Some(ff) = FingerprintFields::from_options(&input.config.options)? else {
+        return Ok(());
+    };
+    let items = doc.get("alerts").and_then(Value::as_array);
+    for (i, a) in alerts.iter_mut().enumerate() {
+        let item = items.and_then(|l| l.get(i)).unwrap_or(&Value::Null);
+        ff.apply(a, doc, item);
+    }
+    Ok(())
+}
+
+/// Label and annotation names, and the severity map.
+#[derive(Debug, Clone)]
+pub(crate) struct LabelOptions {
+    severity_label: String,
+    environment_labels: Vec<String>,
+    project_labels: Vec<String>,
+    title_annotation: String,
+    title_label: String,
+    severity_map: SeverityMap,
+}
+
+fn strings(options: &Value, key: &str, default: &[&str]) -> Result<Vec<String>> {
+    let Some(n) = Node::at(options, "options").get(key) else {
+        return Ok(default.iter().map(|s| (*s).to_string()).collect());
+    };
+    let list = n.array()?;
+    if list.is_empty() {
+        return Err(n.error("must name at least one label"));
+    }
+    list.iter()
+        .map(|i| i.str().map(str::to_string))
+        .collect::<Result<Vec<_>>>()
+}
+
+fn string(options: &Value, key: &str, default: &str) -> Result<String> {
+    let root = Node::at(options, "options");
+    match root.get(key) {
+        Some(n) => {
+            let s = n.str()?;
+            if s.is_empty() {
+                return Err(n.error("must not be empty"));
+            }
+            Ok(s.to_string())
+        }
+        None => Ok(default.to_string()),
+    }
+}
+
+impl LabelOptions {
+    pub(crate) fn parse(options: &Value) -> Result<Self> {
+        if !options.is_null() {
+            Node::at(options, "options").expect_object()?;
+        }
+        Ok(Self {
+            severity_label: string(options, "severity_label", "severity")?,
+            environment_labels: strings(
+                options,
+                "environment_labels",
+                &["env", "environment", "namespace"],
+            )?,
+            project_labels: strings(options, "project_labels", &["service", "job", "app"])?,
+            title_annotation: string(options, "title_annotation", "summary")?,
+            title_label: string(options, "title_label", "alertname")?,
+            severity_map: SeverityMap::with_options(
+                SeverityMap::label_defaults(),
+                options,
+                "severity_map",
+            )?,
+        })
+    }
+}
+
+/// Alertmanager's label-set fingerprint (`model.LabelSet.Fingerprint` in prometheus/common):
+/// FNV-1a 64 over each label name and value in name order, each followed by the byte 255,
+/// written as 16 hex digits.
+pub fn labels_fingerprint(labels: &BTreeMap<String, String>) -> String {
+    const OFFSET: u64 = 14_695_981_039_346_656_037;
+    const PRIME: u64 = 1_099_511_628_211;
+    let mut h = OFFSET;
+    let mut add = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(PRIME);
+        }
+    };
+    for (k, v) in labels {
+        add(k.as_bytes());
+        add(&[255]);
+        add(v.as_bytes());
+        add(&[255]);
+    }
+    format!("{h:016x}")
+}
+
+fn string_map(node: Option<Node<'_>>) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let Some(node) = node else { return Ok(out) };
+    let map = node.expect_object()?;
+    for (k, v) in map {
+        if v.is_null() {
+            continue;
+        }
+        out.insert(
+            k.clone(),
+            Node::at(v, format!("{}.{k}", node.path())).scalar_text()?,
+        );
+    }
+    Ok(out)
+}
+
+/// Alertmanager's "unset" time is Go's zero time, `0001-01-01T00:00:00Z`.
+fn set_time(t: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    t.filter(|t| t.year() > 1)
+}
+
+fn note_once(notes: &mut Vec<String>, note: String) {
+    if !notes.contains(&note) {
+        notes.push(note);
+    }
+}
+
+/// Parses `alerts[]` of an Alertmanager-shaped body (Alertmanager and Grafana share it).
+pub(crate) fn parse_alerts(
+    input: &SourceInput<'_>,
+    root: &Node<'_>,
+    opts: &LabelOptions,
+    source: Source,
+    notes: &mut Vec<String>,
+) -> Result<Vec<NormalizedAlert>> {
+    let items = root.req("alerts")?.array()?;
+    if let Some(n) = root.get("truncatedAlerts")
+        && let Some(k) = n.value().as_u64()
+        && k > 0
+    {
+        notes.push(format!(
+            "the sender truncated {k} alert(s) from this notification (max_alerts)"
+        ));
+    }
+    items
+        .iter()
+        .map(|item| one(input, item, opts, source, notes))
+        .collect()
+}
+
+fn one(
+    input: &SourceInput<'_>,
+    item: &Node<'_>,
+    opts: &LabelOptions,
+    source: Source,
+    notes: &mut Vec<String>,
+) -> Result<NormalizedAlert> {
+    item.expect_object()?;
+    let labels = string_map(Some(item.req("labels")?))?;
+    let mut annotations = string_map(item.get("annotations"))?;
+    let status_node = item.get("status");
+    let said_resolved = match status_node.as_ref().map(|n| n.str()).transpose()? {
+        None | Some("firing") => false,
+        Some("resolved") => true,
+        Some(other) => {
+            let n = status_node.as_ref().unwrap_or(item);
+            return Err(n.error(format!(
+                "unknown status {other:?} (expected firing or resolved)"
+            )));
+        }
+    };
+    let starts_at = set_time(item.opt_time("startsAt")?);
+    let ends_at = set_time(item.opt_time("endsAt")?);
+    let expired = ends_at.is_some_and(|t| t <= input.now);
+    if expired && !said_resolved {
+        note_once(
+            notes,
+            format!(
+                "{}: status is firing but endsAt is at or before receipt: treated as resolved",
+                item.path()
+            ),
+        );
+    }
+    let resolved = said_resolved || expired;
+    let fingerprint = match item.opt_text("fingerprint")? {
+        Some(f) => f,
+        None => labels_fingerprint(&labels),
+    };
+    let severity = match labels.get(&opts.severity_label) {
+        Some(v) => match opts.severity_map.get(v) {
+            Some(s) => s,
+            None => {
+                note_once(
+                    notes,
+                    format!(
+                        "labels.{}: unknown severity {v:?}, treated as warning",
+                        opts.severity_label
+                    ),
+                );
+                Severity::Warning
+            }
+        },
+        None => {
+            note_once(
+                notes,
+                format!(
+                    "labels.{}: missing, treated as warning",
+                    opts.severity_label
+                ),
+            );
+            Severity::Warning
+        }
+    };
+    let first = |names: &[String]| {
+        names
+            .iter()
+            .find_map(|n| labels.get(n).filter(|v| !v.trim().is_empty()).cloned())
+    };
+    let environment = first(&opts.environment_labels);
+    let project = first(&opts.project_labels);
+    let title = match annotations.remove(&opts.title_annotation) {
+        Some(t) if !t.trim().is_empty() => t,
+        _ => match labels.get(&opts.title_label) {
+            Some(t) if !t.trim().is_empty() => t.clone(),
+            _ => format!("({source} alert {fingerprint})"),
+        },
+    };
+    let message = match annotations.remove("description") {
+        Some(d) => Some(d),
+        None => annotations.remove("message"),
+    }
+    .filter(|m| !m.trim().is_empty());
+    let mut tags = labels;
+    for (k, v) in annotations {
+        tags.insert(format!("annotation.{k}"), v);
+    }
+    Ok(NormalizedAlert {
+        workspace: input.workspace.clone(),
+        source,
+        source_event_id: None,
+        project,
+        environment,
+        severity,
+        status: if resolved {
+            AlertStatus::Resolved
+        } else {
+            AlertStatus::Firing
+        },
+        fingerprint,
+        title,
+        message,
+        tags,
+        link: item.opt_text("generatorURL")?,
+        occurred_at: if resolved {
+            ends_at.or(starts_at)
+        } else {
+            starts_at
+        },
+        received_at: input.now,
+        scope: MatchScope::GroupKey,
+        action: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_label_set_is_fnv_offset() {
+        assert_eq!(labels_fingerprint(&BTreeMap::new()), "cbf29ce484222325");
+    }
+}

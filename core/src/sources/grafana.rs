@@ -1,0 +1,148 @@
+//! Grafana-managed alerting: the webhook contact point's body (`version: "1"` with `orgId`), a
+//! superset of Alertmanager's. Every field is mapped as for [`super::alertmanager`], plus:
+//!
+//! | tag | from |
+//! |---|---|
+//! | `grafana.value.<refId>` | each entry of the alert's `values` |
+//! | `grafana.valueString` | `valueString` |
+//! | `grafana.panelURL`, `grafana.dashboardURL`, `grafana.silenceURL`, `grafana.imageURL` | the alert's URLs, when not empty |
+//! | `grafana.orgId` | the body's `orgId` |
+//!
+//! Signature (grafana/alerting `http/hmac.go`): with a secret set, the header (option
+//! `signature_header`, default `X-Grafana-Alerting-Signature`) must be the lowercase hex
+//! HMAC-SHA256 of the raw body keyed with the secret; when the contact point also sets a timestamp
+//! header (option `timestamp_header`, no default, as in Grafana), the message is
+//! `"<unix seconds>:" + body` and, with `max_skew_secs`, the timestamp must be that close to now.
+//! There is no `sha256=` prefix.
+//!
+//! Options: those of Alertmanager, plus `signature_header` and `timestamp_header`.
+
+use super::alertmanager::{LABEL_OPTIONS, LabelOptions, apply_fingerprint_fields, parse_alerts};
+use super::{Parsed, SourceInput};
+use crate::alert::Source;
+use crate::json::{Node, parse_body};
+use crate::signature;
+use crate::{Error, Result};
+use serde_json::Value;
+
+/// The default signature header.
+pub const SIGNATURE_HEADER: &str = "X-Grafana-Alerting-Signature";
+
+const OWN_OPTIONS: [&str; 2] = ["signature_header", "timestamp_header"];
+
+/// Parses a Grafana alerting webhook.
+pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
+    let opts = LabelOptions::parse(&input.config.options)?;
+    verify(input)?;
+    let doc = parse_body(input.body)?;
+    let root = Node::root(&doc);
+    root.expect_object()?;
+    let version = root.req("version")?;
+    match version.str()? {
+        "1" => {}
+        "4" => {
+            return Err(version.error(
+                "expected \"1\" (Grafana-managed alerting); version \"4\" is a Prometheus Alertmanager payload: use the alertmanager source",
+            ));
+        }
+        other => {
+            return Err(version.error(format!(
+                "expected \"1\" (Grafana-managed alerting webhook), got {other:?}"
+            )));
+        }
+    }
+    let mut notes = Vec::new();
+    if root.get("orgId").is_none() {
+        notes.push("no orgId: an older Grafana, or not Grafana".into());
+    }
+    let org = root.get("orgId").map(|n| n.scalar_text()).transpose()?;
+    let mut alerts = parse_alerts(input, &root, &opts, Source::Grafana, &mut notes)?;
+    let items = root.req("alerts")?.array()?;
+    for (alert, item) in alerts.iter_mut().zip(items.iter()) {
+        if let Some(values) = item.get("values") {
+            for (k, v) in values.expect_object()? {
+                let n = Node::at(v, format!("{}.{k}", values.path()));
+                if !v.is_null() {
+                    alert
+                        .tags
+                        .insert(format!("grafana.value.{k}"), n.scalar_text()?);
+                }
+            }
+        }
+        for key in [
+            "valueString",
+            "panelURL",
+            "dashboardURL",
+            "silenceURL",
+            "imageURL",
+        ] {
+            if let Some(v) = item.opt_text(key)? {
+                alert.tags.insert(format!("grafana.{key}"), v);
+            }
+        }
+        if let Some(o) = &org {
+            alert.tags.insert("grafana.orgId".into(), o.clone());
+        }
+    }
+    apply_fingerprint_fields(input, &doc, &mut alerts)?;
+    Ok(Parsed::Alerts {
+        delivery_id: None,
+        alerts,
+        notes,
+    })
+}
+
+/// Checks Grafana options.
+pub fn validate_options(options: &Value) -> Result<()> {
+    let mut known: Vec<&str> = LABEL_OPTIONS.to_vec();
+    known.extend(OWN_OPTIONS);
+    super::check_keys(options, &known)?;
+    LabelOptions::parse(options)?;
+    header_option(options, "signature_header")?;
+    header_option(options, "timestamp_header")?;
+    Ok(())
+}
+
+fn header_option(options: &Value, key: &str) -> Result<Option<String>> {
+    let Some(n) = Node::at(options, "options").get(key) else {
+        return Ok(None);
+    };
+    let s = n.str()?.trim();
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+        return Err(n.error(format!("{s:?} is not a header name")));
+    }
+    Ok(Some(s.to_string()))
+}
+
+fn verify(input: &SourceInput<'_>) -> Result<()> {
+    let Some(secret) = input.config.secret.as_deref() else {
+        return Ok(());
+    };
+    let options = &input.config.options;
+    let header =
+        header_option(options, "signature_header")?.unwrap_or_else(|| SIGNATURE_HEADER.to_string());
+    let given = input.headers.get(&header).ok_or_else(|| {
+        Error::Signature(format!(
+            "{header}: missing, and the grafana integration has a secret"
+        ))
+    })?;
+    match header_option(options, "timestamp_header")? {
+        Some(ts_header) => {
+            let ts = input.headers.get(&ts_header).ok_or_else(|| {
+                Error::Signature(format!(
+                    "{ts_header}: missing (the grafana integration signs with a timestamp)"
+                ))
+            })?;
+            let mut message = Vec::with_capacity(ts.len() + 1 + input.body.len());
+            message.extend_from_slice(ts.as_bytes());
+            message.push(b':');
+            message.extend_from_slice(input.body);
+            signature::verify_hex(secret.as_bytes(), &message, given, &header)?;
+            if let Some(max) = input.config.max_skew_secs {
+                signature::check_skew(&ts_header, Some(ts), max, input.now)?;
+            }
+        }
+        None => signature::verify_hex(secret.as_bytes(), input.body, given, &header)?,
+    }
+    Ok(())
+}

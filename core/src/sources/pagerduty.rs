@@ -1,0 +1,208 @@
+//! PagerDuty Events API v2: the bodies tools `POST` to `/v2/enqueue`, so that anything that can
+//! page PagerDuty can send to SignalCraft instead.
+//!
+//! | `event_action` | becomes |
+//! |---|---|
+//! | `trigger` | a firing alert, fingerprint = `dedup_key` |
+//! | `acknowledge` | acknowledges every unresolved pagerduty group with that `dedup_key` |
+//! | `resolve` | resolves every unresolved pagerduty group with that `dedup_key` |
+//!
+//! PagerDuty's rules are followed: `dedup_key` is required for `acknowledge` and `resolve` (at most
+//! 255 characters); a trigger needs `payload.summary` (at most 1024 characters), `payload.source`
+//! and `payload.severity` (`critical`, `error`, `warning`, `info`, mapped as they are). A trigger
+//! joins the open group with its key however long it has been open, and after a resolve a new
+//! trigger opens a new group (see [`super::dedup_policy`]). A trigger without a `dedup_key` gets
+//! one derived from `routing_key`, `payload.summary` and `payload.source` (PagerDuty would make a
+//! random one), and the outcome says so.
+//!
+//! | normalized | from |
+//! |---|---|
+//! | title | `payload.summary` |
+//! | project | `payload.component` |
+//! | link | `links[0].href`, else `client_url` |
+//! | occurred_at | `payload.timestamp` (ISO 8601, `+0000` offsets accepted) |
+//! | tags | `payload.source`, `.component`, `.group`, `.class` as `pagerduty.<name>`, `client`, and each scalar of `payload.custom_details` as `details.<name>` |
+//!
+//! There is no signature: the `routing_key` is the credential. With a secret set on the
+//! integration, `routing_key` must equal it (compared in constant time), else a `signature` error.
+
+use super::{FingerprintFields, Parsed, SourceInput};
+use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source, SourceAction};
+use crate::json::{Node, parse_body};
+use crate::{Error, Result};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use subtle::ConstantTimeEq;
+
+/// Parses a PagerDuty Events API v2 event.
+pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
+    let doc = parse_body(input.body)?;
+    let root = Node::root(&doc);
+    root.expect_object()?;
+    if root.get("event_action").is_none() && root.get("status").is_some() {
+        return Err(root.error(
+            "this is a PagerDuty Events API response (status/message), not an event: expected event_action",
+        ));
+    }
+    let routing_key = root.req("routing_key")?;
+    let key = routing_key.str()?;
+    if let Some(secret) = input.config.secret.as_deref()
+        && !bool::from(key.as_bytes().ct_eq(secret.as_bytes()))
+    {
+        return Err(Error::Signature(
+            "routing_key: does not match the pagerduty integration's secret".into(),
+        ));
+    }
+    let action = root.req("event_action")?;
+    let dedup = root.get("dedup_key");
+    let dedup_key = match &dedup {
+        Some(n) => {
+            let k = n.str()?;
+            if k.is_empty() {
+                return Err(n.error("must not be empty"));
+            }
+            if k.chars().count() > 255 {
+                return Err(n.error("longer than PagerDuty's 255 characters"));
+            }
+            Some(k.to_string())
+        }
+        None => None,
+    };
+    let mut notes = Vec::new();
+    let mut alert = NormalizedAlert {
+        workspace: input.workspace.clone(),
+        source: Source::Pagerduty,
+        source_event_id: None,
+        project: None,
+        environment: None,
+        severity: Severity::Info,
+        status: AlertStatus::Firing,
+        fingerprint: String::new(),
+        title: String::new(),
+        message: None,
+        tags: BTreeMap::new(),
+        link: None,
+        occurred_at: None,
+        received_at: input.now,
+        scope: MatchScope::Fingerprint,
+        action: None,
+    };
+    match action.str()? {
+        "trigger" => {
+            let payload = root.req("payload")?;
+            payload.expect_object()?;
+            let summary_node = payload.req("summary")?;
+            let summary = summary_node.str()?;
+            if summary.trim().is_empty() {
+                return Err(summary_node.error("must not be empty"));
+            }
+            if summary.chars().count() > 1024 {
+                return Err(summary_node.error("longer than PagerDuty's 1024 characters"));
+            }
+            let source = payload.req("source")?.scalar_text()?;
+            let sev = payload.req("severity")?;
+            alert.severity = match sev.str()? {
+                "critical" => Severity::Critical,
+                "error" => Severity::Error,
+                "warning" => Severity::Warning,
+                "info" => Severity::Info,
+                other => {
+                    return Err(sev.error(format!(
+                        "unknown severity {other:?} (PagerDuty's are critical, error, warning, info)"
+                    )));
+                }
+            };
+            alert.fingerprint = match dedup_key {
+                Some(k) => k,
+                None => {
+                    notes.push(
+                        "no dedup_key: fingerprint derived from routing_key, payload.summary and payload.source".into(),
+                    );
+                    format!(
+                        "derived:{}",
+                        super::hash_hex(
+                            "signalcraft 2026-11-22 pagerduty dedup_key v1",
+                            &[key, summary, &source],
+                            16
+                        )
+                    )
+                }
+            };
+            alert.title = summary.trim().to_string();
+            alert.scope = MatchScope::GroupKey;
+            alert.project = payload.opt_text("component")?;
+            alert.occurred_at = payload
+                .get("timestamp")
+                .map(|t| super::iso_time(&t))
+                .transpose()?;
+            alert.tags.insert("pagerduty.source".into(), source);
+            for k in ["component", "group", "class"] {
+                if let Some(v) = payload.opt_text(k)? {
+                    alert.tags.insert(format!("pagerduty.{k}"), v);
+                }
+            }
+            if let Some(details) = payload.get("custom_details") {
+                match details.value() {
+                    Value::Object(map) => {
+                        for (k, v) in map {
+                            if matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
+                                let n = Node::at(v, format!("{}.{k}", details.path()));
+                                alert.tags.insert(format!("details.{k}"), n.scalar_text()?);
+                            }
+                        }
+                    }
+                    _ => {
+                        alert.message = Some(match details.value() {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        });
+                    }
+                }
+            }
+            if let Some(c) = root.opt_text("client")? {
+                alert.tags.insert("client".into(), c);
+            }
+            let first_link = match root.get("links") {
+                Some(links) => match links.array()?.first() {
+                    Some(l) => l.opt_text("href")?,
+                    None => None,
+                },
+                None => None,
+            };
+            alert.link = match first_link {
+                Some(l) => Some(l),
+                None => root.opt_text("client_url")?,
+            };
+        }
+        name @ ("acknowledge" | "resolve") => {
+            let k = dedup_key.ok_or_else(|| {
+                Error::invalid("dedup_key", format!("missing (required for {name})"))
+            })?;
+            alert.title = format!("{name} {k}");
+            alert.fingerprint = k;
+            if name == "resolve" {
+                alert.status = AlertStatus::Resolved;
+            } else {
+                alert.action = Some(SourceAction::Acknowledge);
+            }
+        }
+        other => {
+            return Err(action.error(format!(
+                "unknown event_action {other:?} (expected trigger, acknowledge or resolve)"
+            )));
+        }
+    }
+    if let Some(ff) = FingerprintFields::from_options(&input.config.options)? {
+        ff.apply(&mut alert, &doc, &doc);
+    }
+    Ok(Parsed::Alerts {
+        delivery_id: None,
+        alerts: vec![alert],
+        notes,
+    })
+}
+
+/// Checks PagerDuty options (only the common ones).
+pub fn validate_options(options: &Value) -> Result<()> {
+    super::check_keys(options, &[])
+}
