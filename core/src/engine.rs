@@ -20,13 +20,21 @@ use crate::store::groups::GroupRecord;
 use crate::store::{self, Store};
 use crate::workspace::{self, Workspace, WorkspaceSettings};
 use crate::{Error, Result};
+
+mod act;
+mod stats;
+mod tick;
+
+pub use act::Actor;
 use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+pub use stats::Stats;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+pub use tick::{FiredStep, TickReport};
 
 /// The default largest request body ingest accepts.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
@@ -800,6 +808,8 @@ struct IngestCtx<'a, 't> {
 /// What one alert did to one group, before it is written as an event.
 struct Applied {
     decision: IngestDecision,
+    /// The group's status before this event (none for a new group).
+    from: Option<GroupStatus>,
     group: Option<AlertGroup>,
     dedup: DedupOutcome,
 }
@@ -902,7 +912,7 @@ impl IngestCtx<'_, '_> {
         let alert_json = to_json(alert)?;
         let mut out = Vec::with_capacity(applied.len());
         for (sub, mut a) in applied.into_iter().enumerate() {
-            let (route, route_trace) = self.route(alert, &mut a)?;
+            let (route, route_trace, escalation) = self.route(alert, &mut a)?;
             let severity = match (route.set_severity, alert.status) {
                 (Some(s), AlertStatus::Firing) => s,
                 _ => alert.severity,
@@ -938,6 +948,7 @@ impl IngestCtx<'_, '_> {
                     "policy": self.settings.dedup,
                 },
                 "routing": route_trace.explain(self.routing.rules, alert),
+                "escalation": escalation,
             });
             let route_text = to_json(&route)?;
             let trace_text = to_json(&trace)?;
@@ -993,12 +1004,29 @@ impl IngestCtx<'_, '_> {
         &self,
         alert: &NormalizedAlert,
         a: &mut Applied,
-    ) -> Result<(RouteDecision, routing::RouteTrace)> {
+    ) -> Result<(RouteDecision, routing::RouteTrace, serde_json::Value)> {
         let event = route_event(a.decision.as_str());
         let mut channels = match &a.group {
             Some(g) => store::routing::channel_state(self.tx, &g.id)?,
             None => BTreeMap::new(),
         };
+        let mut escalation = serde_json::Value::Null;
+        if let (Some(g), RouteEvent::Resolved) = (&a.group, event) {
+            // A firing still held by group_wait never went out: cancel it, and send no resolve.
+            for c in store::lifecycle::cancel_held_firing(self.tx, &g.id, self.now)? {
+                if let Some(st) = channels.get_mut(&c) {
+                    st.firing_sent = false;
+                }
+            }
+            act::escalation_follows(
+                self.tx,
+                self.ws,
+                &g.id,
+                a.from.unwrap_or(GroupStatus::Open),
+                GroupStatus::Resolved,
+                self.now,
+            )?;
+        }
         let (route, trace) = routing::evaluate(
             &self.routing,
             alert,
@@ -1009,10 +1037,6 @@ impl IngestCtx<'_, '_> {
             self.now,
         );
         if let Some(g) = &mut a.group {
-            if !route.notify.is_empty() {
-                advance_state(&mut channels, event, &route, self.now);
-                store::routing::save_channel_state(self.tx, &g.id, &channels)?;
-            }
             if let (Some(sev), RouteEvent::Opened | RouteEvent::Joined) =
                 (route.set_severity, event)
                 && g.severity != sev
@@ -1020,8 +1044,63 @@ impl IngestCtx<'_, '_> {
                 g.severity = sev;
                 store::routing::set_group_severity(self.tx, &g.id, sev.rank())?;
             }
+            if event == RouteEvent::Resolved || !route.notify.is_empty() {
+                advance_state(&mut channels, event, &route, self.now);
+                store::routing::save_channel_state(self.tx, &g.id, &channels)?;
+            }
+            let kind = if event == RouteEvent::Resolved {
+                "resolved"
+            } else {
+                "firing"
+            };
+            let not_before = if event == RouteEvent::Opened {
+                self.now + chrono::TimeDelta::seconds(route.group_wait_secs.min(86_400) as i64)
+            } else {
+                self.now
+            };
+            for c in &route.notify {
+                let payload = json!({
+                    "group": g, "alert": alert, "decision": a.decision, "mention": route.mention,
+                });
+                store::lifecycle::enqueue(
+                    self.tx,
+                    self.ws,
+                    &store::lifecycle::NewNotification {
+                        group: Some(&g.id),
+                        channel: c,
+                        kind,
+                        payload: &payload,
+                        not_before,
+                    },
+                    self.now,
+                )?;
+            }
+            if event == RouteEvent::Opened {
+                escalation = self.start_escalation(g, &route)?;
+            }
         }
-        Ok((route, trace))
+        Ok((route, trace, escalation))
+    }
+
+    /// A group that opens (or reopens) under a route naming a policy starts escalating, unless
+    /// its notifications are suppressed.
+    fn start_escalation(&self, g: &AlertGroup, route: &RouteDecision) -> Result<serde_json::Value> {
+        let Some(name) = &route.escalation else {
+            return Ok(serde_json::Value::Null);
+        };
+        if let Some(by) = &route.suppressed_by {
+            return Ok(
+                json!({"policy": name, "started": false, "reason": format!("suppressed by {by}")}),
+            );
+        }
+        let Some(policy) = store::lifecycle::policy(self.tx, self.ws, name)? else {
+            return Ok(
+                json!({"policy": name, "started": false, "reason": "no escalation policy by that name"}),
+            );
+        };
+        let e = crate::escalation::Escalation::start(name, &policy, self.now);
+        store::lifecycle::save_escalation(self.tx, self.ws, &g.id, &e)?;
+        Ok(json!({"policy": name, "started": true, "due_at": e.due_at}))
     }
 
     fn timeline_entry(&self, alert: &NormalizedAlert, a: &Applied) -> Option<TimelineEntry> {
@@ -1033,7 +1112,7 @@ impl IngestCtx<'_, '_> {
                 Some(GroupStatus::Resolved),
                 json!({"reopen_count": g.reopen_count}),
             ),
-            IngestDecision::Resolved => ("resolve", None, serde_json::Value::Null),
+            IngestDecision::Resolved => ("resolve", a.from, serde_json::Value::Null),
             IngestDecision::Assigned => ("assign", Some(g.status), json!({"assignee": g.assignee})),
             // An acknowledgement writes its own entry (it knows the status it changed from).
             IngestDecision::Acknowledged
@@ -1075,6 +1154,7 @@ impl IngestCtx<'_, '_> {
     fn unmatched(alert: &NormalizedAlert, what: &str) -> Applied {
         Applied {
             decision: IngestDecision::Unmatched,
+            from: None,
             group: None,
             dedup: DedupOutcome {
                 decision: DedupDecision::Unmatched,
@@ -1098,10 +1178,12 @@ impl IngestCtx<'_, '_> {
                 let from = rec.group.status;
                 rec.group.status = GroupStatus::Resolved;
                 rec.group.resolved_at = Some(self.now);
+                rec.group.snoozed_until = None;
                 rec.group.last_activity = self.now;
                 store::groups::update(self.tx, &rec)?;
                 Ok(Applied {
                     decision: IngestDecision::Resolved,
+                    from: Some(from),
                     dedup: DedupOutcome {
                         decision: DedupDecision::Resolved,
                         reason: format!(
@@ -1137,6 +1219,7 @@ impl IngestCtx<'_, '_> {
                 store::groups::update(self.tx, &rec)?;
                 Ok(Applied {
                     decision: IngestDecision::Assigned,
+                    from: Some(rec.group.status),
                     dedup: DedupOutcome {
                         decision: DedupDecision::Joined,
                         reason: "assignment from the source; the count does not change".into(),
@@ -1158,25 +1241,23 @@ impl IngestCtx<'_, '_> {
             .into_iter()
             .map(|mut rec| {
                 let from = rec.group.status;
-                let reason = if from == GroupStatus::Acknowledged {
-                    "acknowledgement from the source; the group was already acknowledged".into()
-                } else {
-                    rec.group.status = GroupStatus::Acknowledged;
-                    rec.group.last_activity = self.now;
-                    store::groups::update(self.tx, &rec)?;
-                    let entry = TimelineEntry {
-                        at: self.now,
-                        actor: self.actor(),
-                        command: "ack".into(),
-                        from: Some(from),
-                        to: Some(GroupStatus::Acknowledged),
-                        detail: json!({"fingerprint": alert.fingerprint}),
-                    };
-                    store::groups::add_timeline(self.tx, self.ws, &rec.group.id, &entry)?;
+                let changed = act::transition(
+                    self.tx,
+                    self.ws,
+                    &mut rec,
+                    &crate::lifecycle::Command::Ack,
+                    &self.actor(),
+                    self.now,
+                    json!({"fingerprint": alert.fingerprint}),
+                )?;
+                let reason = if changed {
                     format!("acknowledgement from the source; the group was {from}")
+                } else {
+                    "acknowledgement from the source; the group was already acknowledged".into()
                 };
                 Ok(Applied {
                     decision: IngestDecision::Acknowledged,
+                    from: Some(from),
                     dedup: DedupOutcome {
                         decision: DedupDecision::Joined,
                         reason,
@@ -1202,6 +1283,7 @@ impl IngestCtx<'_, '_> {
             self.now,
         );
         let now = self.now;
+        let from = latest.as_ref().map(|r| r.group.status);
         let (decision, group) = match (d.decision, latest) {
             (DedupDecision::Joined, Some(mut rec)) => {
                 take_latest(&mut rec.group, alert);
@@ -1219,6 +1301,8 @@ impl IngestCtx<'_, '_> {
                 rec.group.last_seen = now;
                 rec.group.last_activity = now;
                 rec.group.resolved_at = None;
+                rec.group.acknowledged_at = None;
+                rec.group.snoozed_until = None;
                 rec.window_start = now;
                 store::groups::update(self.tx, &rec)?;
                 (IngestDecision::Reopened, rec.group)
@@ -1232,6 +1316,11 @@ impl IngestCtx<'_, '_> {
         };
         Ok(Applied {
             decision,
+            from: if decision == IngestDecision::NewGroup {
+                None
+            } else {
+                from
+            },
             group: Some(group),
             dedup: d,
         })
@@ -1277,6 +1366,9 @@ impl IngestCtx<'_, '_> {
             last_seen: self.now,
             last_activity: self.now,
             resolved_at: None,
+            snoozed_until: None,
+            acknowledged_at: None,
+            runbook: None,
         };
         store::groups::insert(self.tx, self.ws, &g, self.now)?;
         Ok(g)

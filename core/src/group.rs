@@ -48,6 +48,12 @@ pub struct AlertGroup {
     pub last_activity: DateTime<Utc>,
     /// When it was resolved, if it is.
     pub resolved_at: Option<DateTime<Utc>>,
+    /// When a snooze ends, if it is snoozed.
+    pub snoozed_until: Option<DateTime<Utc>>,
+    /// When it was first acknowledged (since it last opened).
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// A runbook link.
+    pub runbook: Option<String>,
 }
 
 /// One stored alert event.

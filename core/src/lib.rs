@@ -25,6 +25,7 @@ pub mod clock;
 pub mod dedup;
 pub mod engine;
 pub mod error;
+pub mod escalation;
 pub mod fingerprint;
 pub mod group;
 pub mod headers;

@@ -17,12 +17,33 @@ pub struct Workspace {
     pub created_at: DateTime<Utc>,
 }
 
+/// When `tick` closes and forgets groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HygienePolicy {
+    /// Resolve groups with no event for this many minutes (0: never).
+    pub auto_close_after_mins: u64,
+    /// Delete the events and timelines of groups resolved this many days ago (0: keep forever).
+    pub retention_days: u64,
+}
+
+impl Default for HygienePolicy {
+    fn default() -> Self {
+        Self {
+            auto_close_after_mins: 24 * 60,
+            retention_days: 30,
+        }
+    }
+}
+
 /// A workspace's settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WorkspaceSettings {
     /// How events are grouped in time.
     pub dedup: DedupPolicy,
+    /// Auto-close and retention.
+    pub hygiene: HygienePolicy,
     /// Where alerts that match no rule go: a rule's `then` object. `None` (the default): stored,
     /// not notified.
     #[serde(skip_serializing_if = "Option::is_none")]

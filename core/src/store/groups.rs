@@ -19,7 +19,7 @@ pub(crate) struct GroupRecord {
 
 const COLUMNS: &str = "seq, id, group_key, source, project, environment, severity, status, title, \
      message, fingerprint, link, tags, assignee, count, reopen_count, first_seen, last_seen, \
-     last_activity, resolved_at, window_start";
+     last_activity, resolved_at, window_start, snoozed_until, acknowledged_at, runbook";
 
 fn parse_err(col: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
@@ -50,6 +50,9 @@ fn row_to_record(r: &Row<'_>) -> rusqlite::Result<GroupRecord> {
         last_seen: from_ms(r.get(17)?),
         last_activity: from_ms(r.get(18)?),
         resolved_at: opt_from_ms(r.get(19)?),
+        snoozed_until: opt_from_ms(r.get(21)?),
+        acknowledged_at: opt_from_ms(r.get(22)?),
+        runbook: r.get(23)?,
     };
     Ok(GroupRecord {
         seq: r.get(0)?,
@@ -193,7 +196,8 @@ pub(crate) fn update(tx: &Transaction<'_>, rec: &GroupRecord) -> Result<()> {
         .prepare_cached(
             "UPDATE alert_groups SET severity = ?2, status = ?3, title = ?4, message = ?5,
                 link = ?6, tags = ?7, assignee = ?8, count = ?9, reopen_count = ?10,
-                last_seen = ?11, window_start = ?12, last_activity = ?13, resolved_at = ?14
+                last_seen = ?11, window_start = ?12, last_activity = ?13, resolved_at = ?14,
+                snoozed_until = ?15, acknowledged_at = ?16, runbook = ?17
              WHERE seq = ?1",
         )
         .and_then(|mut s| {
@@ -212,6 +216,9 @@ pub(crate) fn update(tx: &Transaction<'_>, rec: &GroupRecord) -> Result<()> {
                 to_ms(rec.window_start),
                 to_ms(g.last_activity),
                 g.resolved_at.map(to_ms),
+                g.snoozed_until.map(to_ms),
+                g.acknowledged_at.map(to_ms),
+                g.runbook,
             ])
         })
         .map_err(Error::storage("updating a group"))?;

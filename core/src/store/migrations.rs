@@ -147,6 +147,55 @@ CREATE TABLE group_channels (
 
 ALTER TABLE alert_events ADD COLUMN route TEXT;
 "#,
+    // 2 -> 3: lifecycle and escalation: runbooks, first-ack times, escalation policies and
+    // timers, the notification outbox, and indexes for the hygiene sweeps.
+    r#"
+ALTER TABLE alert_groups ADD COLUMN runbook TEXT;
+ALTER TABLE alert_groups ADD COLUMN acknowledged_at INTEGER;
+ALTER TABLE alert_groups ADD COLUMN purged_at INTEGER;
+CREATE INDEX groups_unresolved_by_last_seen ON alert_groups(last_seen) WHERE status <> 'resolved';
+CREATE INDEX groups_snoozed_until ON alert_groups(snoozed_until) WHERE status = 'snoozed';
+CREATE INDEX groups_resolved_unpurged ON alert_groups(resolved_at)
+    WHERE status = 'resolved' AND purged_at IS NULL;
+CREATE INDEX groups_by_first_seen ON alert_groups(workspace_id, first_seen);
+
+CREATE TABLE escalation_policies (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    name         TEXT NOT NULL,
+    policy       TEXT NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, name)
+) STRICT;
+
+CREATE TABLE group_escalations (
+    group_id      TEXT PRIMARY KEY REFERENCES alert_groups(id),
+    workspace_id  TEXT NOT NULL REFERENCES workspaces(id),
+    policy        TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    next_step     INTEGER NOT NULL,
+    cycle         INTEGER NOT NULL,
+    base_at       INTEGER NOT NULL,
+    due_at        INTEGER,
+    last_fired_at INTEGER
+) STRICT;
+CREATE INDEX escalations_due ON group_escalations(due_at) WHERE state = 'active';
+
+-- Notifications decided and not yet delivered: written in the transaction that decided them.
+CREATE TABLE outbox (
+    seq          INTEGER PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    group_id     TEXT REFERENCES alert_groups(id),
+    channel      TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    payload      TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    not_before   INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    created_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX outbox_pending ON outbox(not_before) WHERE status = 'pending';
+CREATE INDEX outbox_by_group ON outbox(group_id, seq);
+"#,
 ];
 
 /// The schema version this build writes.

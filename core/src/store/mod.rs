@@ -3,8 +3,10 @@
 
 pub(crate) mod events;
 pub(crate) mod groups;
+pub(crate) mod lifecycle;
 pub(crate) mod migrations;
 pub(crate) mod routing;
+pub(crate) mod stats;
 pub(crate) mod workspaces;
 
 use crate::{Error, Result};

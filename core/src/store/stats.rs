@@ -1,0 +1,184 @@
+//! The queries behind the dashboard figures.
+
+use super::{from_ms, to_ms};
+use crate::alert::WorkspaceId;
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{Transaction, params};
+
+fn count(
+    tx: &Transaction<'_>,
+    sql: &str,
+    p: impl rusqlite::Params,
+    what: &'static str,
+) -> Result<u64> {
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.query_row(p, |r| r.get::<_, i64>(0)))
+        .map(|n| n.max(0) as u64)
+        .map_err(Error::storage(what))
+}
+
+/// Events received in `[since, until)`.
+pub(crate) fn events(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<u64> {
+    count(
+        tx,
+        "SELECT COUNT(*) FROM alert_events WHERE workspace_id = ?1 AND received_at >= ?2 AND received_at < ?3",
+        params![ws.as_str(), to_ms(since), to_ms(until)],
+        "counting events",
+    )
+}
+
+/// Distinct groups the events in `[since, until)` went to.
+pub(crate) fn event_groups(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<u64> {
+    count(
+        tx,
+        "SELECT COUNT(DISTINCT group_id) FROM alert_events
+         WHERE workspace_id = ?1 AND received_at >= ?2 AND received_at < ?3 AND group_id IS NOT NULL",
+        params![ws.as_str(), to_ms(since), to_ms(until)],
+        "counting groups",
+    )
+}
+
+/// Groups first seen in `[since, until)`.
+pub(crate) fn new_groups(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<u64> {
+    count(
+        tx,
+        "SELECT COUNT(*) FROM alert_groups WHERE workspace_id = ?1 AND first_seen >= ?2 AND first_seen < ?3",
+        params![ws.as_str(), to_ms(since), to_ms(until)],
+        "counting new groups",
+    )
+}
+
+/// A group's first seen, first ack and first resolve (from the timeline), in ms.
+pub(crate) struct GroupTimes {
+    pub opened: i64,
+    pub acked: Option<i64>,
+    pub resolved: Option<i64>,
+}
+
+/// The times of the groups first seen in `[since, until)`.
+pub(crate) fn group_times(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<GroupTimes>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT g.first_seen,
+                (SELECT MIN(at) FROM group_timeline t WHERE t.group_id = g.id AND t.command = 'ack'),
+                (SELECT MIN(at) FROM group_timeline t WHERE t.group_id = g.id AND t.command = 'resolve')
+             FROM alert_groups g
+             WHERE g.workspace_id = ?1 AND g.first_seen >= ?2 AND g.first_seen < ?3",
+        )
+        .map_err(Error::storage("reading group times"))?;
+    let rows = stmt
+        .query_map(params![ws.as_str(), to_ms(since), to_ms(until)], |r| {
+            Ok(GroupTimes {
+                opened: r.get(0)?,
+                acked: r.get(1)?,
+                resolved: r.get(2)?,
+            })
+        })
+        .map_err(Error::storage("reading group times"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("reading group times"))
+}
+
+/// Events in `[since, until)` by a column (`source`, or the group's `project` / `fingerprint`),
+/// most first, ties by name, at most `limit`.
+pub(crate) fn noisy(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    by: &str,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<(String, u64)>> {
+    let column = match by {
+        "source" => "e.source",
+        "project" => "g.project",
+        _ => "g.fingerprint",
+    };
+    let sql = format!(
+        "SELECT {column} AS name, COUNT(*) AS n FROM alert_events e
+         LEFT JOIN alert_groups g ON g.id = e.group_id
+         WHERE e.workspace_id = ?1 AND e.received_at >= ?2 AND e.received_at < ?3 AND {column} IS NOT NULL
+         GROUP BY name ORDER BY n DESC, name LIMIT ?4"
+    );
+    let mut stmt = tx
+        .prepare_cached(&sql)
+        .map_err(Error::storage("finding noisy sources"))?;
+    let rows = stmt
+        .query_map(
+            params![ws.as_str(), to_ms(since), to_ms(until), limit as i64],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)),
+        )
+        .map_err(Error::storage("finding noisy sources"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("finding noisy sources"))
+}
+
+/// The last event time per source (all time): a source gone quiet shows here.
+pub(crate) fn last_event_by_source(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+) -> Result<Vec<(String, DateTime<Utc>)>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT source, MAX(received_at) FROM alert_events WHERE workspace_id = ?1 GROUP BY source ORDER BY source",
+        )
+        .map_err(Error::storage("reading last events"))?;
+    let rows = stmt
+        .query_map([ws.as_str()], |r| {
+            Ok((r.get::<_, String>(0)?, from_ms(r.get(1)?)))
+        })
+        .map_err(Error::storage("reading last events"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("reading last events"))
+}
+
+/// Group counts by `status` or `severity` rank, over groups still unresolved or active since
+/// `since`.
+pub(crate) fn group_counts(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    by: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<(String, u64)>> {
+    let column = if by == "status" {
+        "status"
+    } else {
+        "CAST(severity AS TEXT)"
+    };
+    let sql = format!(
+        "SELECT {column}, COUNT(*) FROM alert_groups
+         WHERE workspace_id = ?1 AND (status <> 'resolved' OR last_activity >= ?2)
+         GROUP BY 1 ORDER BY 1"
+    );
+    let mut stmt = tx
+        .prepare_cached(&sql)
+        .map_err(Error::storage("counting groups"))?;
+    let rows = stmt
+        .query_map(params![ws.as_str(), to_ms(since)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+        })
+        .map_err(Error::storage("counting groups"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("counting groups"))
+}
