@@ -6,6 +6,9 @@
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
+use signalcraft_core::engine::Actor;
+use signalcraft_core::escalation::EscalationPolicy;
+use signalcraft_core::lifecycle::{Command as LifecycleCommand, Role};
 use signalcraft_core::{
     DedupWindow, Engine, Error, ErrorKind, GroupQuery, GroupStatus, Headers, IntegrationUpdate,
     ManualClock, NewMaintenanceWindow, NewSilence, RuleSet, Severity, Source,
@@ -67,6 +70,24 @@ enum Command {
     /// Recurring maintenance windows.
     #[command(subcommand)]
     Maintenance(MaintenanceCmd),
+    /// Run a lifecycle command on a group (prints the group after it).
+    Act(ActArgs),
+    /// Escalation policies.
+    #[command(subcommand)]
+    Escalation(EscalationCmd),
+    /// Fire due escalation steps, end snoozes, auto-close idle groups, apply retention.
+    Tick {
+        /// Only this workspace (all when absent).
+        workspace: Option<String>,
+    },
+    /// Dashboard figures.
+    Stats {
+        /// Workspace name or id.
+        workspace: String,
+        /// The window ending now: 30m, 24h, 7d…
+        #[arg(long, default_value = "24h")]
+        window: String,
+    },
     /// Show one group with its events and timeline.
     Group {
         /// Workspace name or id.
@@ -101,6 +122,87 @@ enum WorkspaceCmd {
         /// Where alerts no rule matches go: a rule's `then` object ("null": store, don't notify).
         #[arg(long, value_name = "JSON")]
         default_route: Option<String>,
+        /// Resolve groups with no event for this many minutes (0: never).
+        #[arg(long)]
+        auto_close_mins: Option<u64>,
+        /// Delete events and timelines of groups resolved this many days ago (0: keep).
+        #[arg(long)]
+        retention_days: Option<u64>,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ActArgs {
+    /// Workspace name or id.
+    workspace: String,
+    /// The group's id.
+    group_id: String,
+    /// Who acts (written on the timeline).
+    #[arg(long, global = true)]
+    actor: Option<String>,
+    /// The actor's role: owner, admin, member or viewer.
+    #[arg(long, global = true, default_value = "owner", value_parser = ["owner", "admin", "member", "viewer"])]
+    role: String,
+    #[command(subcommand)]
+    command: ActCmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum ActCmd {
+    /// Someone is on it.
+    Ack,
+    /// Nobody is on it after all.
+    Unack,
+    /// It is over.
+    Resolve,
+    /// It is not over after all.
+    Reopen,
+    /// End a snooze now.
+    Unsnooze,
+    /// Mute until a time (--until RFC3339) or for a while (--for 2h).
+    Snooze {
+        /// Until when.
+        #[arg(long, conflicts_with = "for_")]
+        until: Option<String>,
+        /// For how long: 30m, 2h, 1d.
+        #[arg(long = "for", id = "for_")]
+        for_: Option<String>,
+    },
+    /// Assign someone (or --none).
+    Assign {
+        /// The user.
+        user: Option<String>,
+        /// Clear the assignee.
+        #[arg(long, conflicts_with = "user")]
+        none: bool,
+    },
+    /// Add a note.
+    Note {
+        /// The text.
+        text: String,
+    },
+    /// Attach a runbook link.
+    Runbook {
+        /// The URL.
+        url: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum EscalationCmd {
+    /// Create or replace a policy from a JSON file.
+    Put {
+        /// Workspace name or id.
+        workspace: String,
+        /// The policy's name.
+        name: String,
+        /// The policy file.
+        file: PathBuf,
+    },
+    /// List policies.
+    List {
+        /// Workspace name or id.
+        workspace: String,
     },
 }
 
@@ -337,6 +439,8 @@ fn exit_code(kind: ErrorKind) -> u8 {
         ErrorKind::Signature => 3,
         ErrorKind::NotFound => 4,
         ErrorKind::Storage => 5,
+        ErrorKind::Conflict => 6,
+        ErrorKind::Forbidden => 7,
         _ => 70,
     }
 }
@@ -447,9 +551,19 @@ fn run(cli: Cli) -> Result<Value, Error> {
             window_mins,
             reopen_window_mins,
             default_route,
+            auto_close_mins,
+            retention_days,
         }) => {
             let mut s = engine.settings(&workspace)?;
-            let changing = dedup_window.is_some()
+            if let Some(m) = auto_close_mins {
+                s.hygiene.auto_close_after_mins = m;
+            }
+            if let Some(d) = retention_days {
+                s.hygiene.retention_days = d;
+            }
+            let changing = auto_close_mins.is_some()
+                || retention_days.is_some()
+                || dedup_window.is_some()
                 || window_mins.is_some()
                 || reopen_window_mins.is_some()
                 || default_route.is_some();
@@ -662,5 +776,72 @@ fn run(cli: Cli) -> Result<Value, Error> {
             workspace,
             group_id,
         } => to_value(&engine.group(&workspace, &group_id)?),
+        Command::Act(a) => {
+            let now = engine.now();
+            let command = match a.command {
+                ActCmd::Ack => LifecycleCommand::Ack,
+                ActCmd::Unack => LifecycleCommand::Unack,
+                ActCmd::Resolve => LifecycleCommand::Resolve,
+                ActCmd::Reopen => LifecycleCommand::Reopen,
+                ActCmd::Unsnooze => LifecycleCommand::Unsnooze,
+                ActCmd::Snooze { until, for_ } => {
+                    let until = match (until, for_) {
+                        (Some(u), None) => parse_time("--until", &u)?,
+                        (None, Some(f)) => {
+                            now + signalcraft_core::engine::parse_window(&f).map_err(|_| {
+                                Error::invalid(
+                                    "--for",
+                                    format!("expected a duration such as 30m or 2h, got {f:?}"),
+                                )
+                            })?
+                        }
+                        _ => {
+                            return Err(Error::invalid(
+                                "snooze",
+                                "give --until T or --for DURATION",
+                            ));
+                        }
+                    };
+                    LifecycleCommand::Snooze { until }
+                }
+                ActCmd::Assign { user, none } => {
+                    if user.is_none() && !none {
+                        return Err(Error::invalid("assign", "give a USER or --none"));
+                    }
+                    LifecycleCommand::Assign { user }
+                }
+                ActCmd::Note { text } => LifecycleCommand::Note { text },
+                ActCmd::Runbook { url } => LifecycleCommand::Runbook { url },
+            };
+            let actor = a
+                .actor
+                .ok_or_else(|| Error::invalid("--actor", "who acts? (--actor NAME)"))?;
+            let actor = Actor::new(actor, a.role.parse::<Role>()?);
+            to_value(&engine.act(&a.workspace, &a.group_id, &command, &actor)?)
+        }
+        Command::Escalation(EscalationCmd::Put {
+            workspace,
+            name,
+            file,
+        }) => {
+            let text = std::fs::read(&file).map_err(|e| {
+                Error::invalid("FILE", format!("cannot read {}: {e}", file.display()))
+            })?;
+            let value: Value = serde_json::from_slice(&text)
+                .map_err(|e| Error::invalid("policy", format!("not JSON: {e}")))?;
+            let policy = EscalationPolicy::from_json(&value)?;
+            engine.put_escalation(&workspace, &name, &policy)?;
+            Ok(json!({"ok": true, "name": name, "policy": policy.to_json()}))
+        }
+        Command::Escalation(EscalationCmd::List { workspace }) => {
+            let list: serde_json::Map<String, Value> = engine
+                .escalations(&workspace)?
+                .into_iter()
+                .map(|(n, p)| (n, p.to_json()))
+                .collect();
+            Ok(json!({"policies": list}))
+        }
+        Command::Tick { workspace } => to_value(&engine.tick(workspace.as_deref())?),
+        Command::Stats { workspace, window } => to_value(&engine.stats(&workspace, &window)?),
     }
 }

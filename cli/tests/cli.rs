@@ -691,3 +691,265 @@ fn generic_config_and_auto_ingest() {
     assert_eq!(out["alerts"][0]["decision"], "acknowledged");
     assert_eq!(out["alerts"][0]["status"], "acknowledged");
 }
+
+#[test]
+fn act_escalation_tick_and_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    let p = |name: &str, v: Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, v.to_string()).unwrap();
+        path
+    };
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let policy = p(
+        "policy.json",
+        serde_json::json!({"steps": [{"after_mins": 5, "notify": ["oncall"], "mention": ["@here"]}, {"after_mins": 15, "notify": ["managers"]}], "repeat": 0}),
+    );
+    let put = sc(
+        &db,
+        &[
+            "escalation",
+            "put",
+            "acme",
+            "default",
+            policy.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(put["ok"], true);
+    let bad = p(
+        "bad.json",
+        serde_json::json!({"steps": [{"after_mins": 10, "notify": ["a"]}, {"after_mins": 5, "notify": ["b"]}]}),
+    );
+    let r = sc(
+        &db,
+        &["escalation", "put", "acme", "bad", bad.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        r.stderr
+            .starts_with("error: invalid_input: policy.steps[1].after_mins"),
+        "{}",
+        r.stderr
+    );
+    let rules = p(
+        "rules.json",
+        serde_json::json!([{"id": "all", "when": {}, "then": {"notify": ["oncall"], "escalation": "default"}}]),
+    );
+    sc(
+        &db,
+        &["rules", "put", "acme", rules.to_str().unwrap()],
+        None,
+    )
+    .json();
+    let f = fixture("issue_alert_triggered.docs.json");
+    let now = |t: &str| format!("2026-03-01T{t}:00Z");
+    let out = sc(
+        &db,
+        &[
+            "--now",
+            &now("12:00"),
+            "ingest",
+            "acme",
+            "sentry",
+            "-H",
+            "Sentry-Hook-Resource: event_alert",
+            f.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    let gid = out["alerts"][0]["group_id"].as_str().unwrap().to_string();
+
+    let tick = sc(&db, &["--now", &now("12:05"), "tick"], None).json();
+    assert_eq!(
+        tick["fired"],
+        serde_json::json!([{"group_id": gid, "policy": "default", "step": 1, "at": "2026-03-01T12:05:00Z"}])
+    );
+    assert_eq!(tick["auto_closed"], 0);
+    assert_eq!(tick["unsnoozed"], 0);
+    assert_eq!(tick["purged"], 0);
+
+    let acked = sc(
+        &db,
+        &[
+            "--now",
+            &now("12:06"),
+            "act",
+            "acme",
+            &gid,
+            "ack",
+            "--actor",
+            "alice",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(acked["status"], "acknowledged");
+    let again = sc(
+        &db,
+        &[
+            "--now",
+            &now("12:06"),
+            "act",
+            "acme",
+            &gid,
+            "ack",
+            "--actor",
+            "alice",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(again, acked, "a double click is a no-op");
+    let r = sc(
+        &db,
+        &["act", "acme", &gid, "reopen", "--actor", "alice"],
+        None,
+    );
+    assert_eq!(r.code, 6);
+    assert!(
+        r.stderr
+            .starts_with("error: conflict: cannot reopen a group that is acknowledged"),
+        "{}",
+        r.stderr
+    );
+    let r = sc(
+        &db,
+        &[
+            "act", "acme", &gid, "resolve", "--actor", "vic", "--role", "viewer",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 7);
+    assert!(r.stderr.starts_with("error: forbidden:"), "{}", r.stderr);
+    let snoozed = sc(
+        &db,
+        &[
+            "--now",
+            &now("12:07"),
+            "act",
+            "acme",
+            &gid,
+            "snooze",
+            "--for",
+            "2h",
+            "--actor",
+            "alice",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(snoozed["snoozed_until"], "2026-03-01T14:07:00Z");
+    let snoozed = sc(
+        &db,
+        &[
+            "--now",
+            &now("12:07"),
+            "act",
+            "acme",
+            &gid,
+            "snooze",
+            "--until",
+            "2026-03-01T13:00:00Z",
+            "--actor",
+            "alice",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(snoozed["snoozed_until"], "2026-03-01T13:00:00Z");
+    let assigned = sc(
+        &db,
+        &["act", "acme", &gid, "assign", "bob", "--actor", "alice"],
+        None,
+    )
+    .json();
+    assert_eq!(assigned["assignee"], "bob");
+    let cleared = sc(
+        &db,
+        &["act", "acme", &gid, "assign", "--none", "--actor", "alice"],
+        None,
+    )
+    .json();
+    assert_eq!(cleared["assignee"], Value::Null);
+    sc(
+        &db,
+        &[
+            "act",
+            "acme",
+            &gid,
+            "note",
+            "failing over",
+            "--actor",
+            "alice",
+        ],
+        None,
+    )
+    .json();
+    let rb = sc(
+        &db,
+        &[
+            "act",
+            "acme",
+            &gid,
+            "runbook",
+            "https://wiki.example/rb",
+            "--actor",
+            "alice",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(rb["runbook"], "https://wiki.example/rb");
+    let r = sc(&db, &["act", "acme", &gid, "ack"], None);
+    assert!(
+        r.stderr.starts_with("error: invalid_input: --actor"),
+        "{}",
+        r.stderr
+    );
+
+    let tick = sc(&db, &["--now", &now("13:00"), "tick", "acme"], None).json();
+    assert_eq!(tick["unsnoozed"], 1);
+    let stats = sc(
+        &db,
+        &["--now", &now("13:00"), "stats", "acme", "--window", "24h"],
+        None,
+    )
+    .json();
+    for key in [
+        "window",
+        "events",
+        "events_previous",
+        "new_groups",
+        "dedup_ratio",
+        "ack_rate",
+        "mtta_secs",
+        "mttr_secs",
+        "noisy",
+        "last_event_by_source",
+        "by_status",
+        "by_severity",
+    ] {
+        assert!(stats.get(key).is_some(), "stats lacks {key}");
+    }
+    assert_eq!(stats["events"], 1);
+    assert_eq!(stats["mtta_secs"]["median"], 360.0);
+    assert_eq!(stats["by_status"]["open"], 1);
+    let timeline = sc(&db, &["group", "acme", &gid], None).json()["timeline"].clone();
+    let commands: Vec<&str> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "open", "escalate", "ack", "snooze", "snooze", "assign", "assign", "note", "runbook",
+            "unsnooze"
+        ]
+    );
+}

@@ -30,7 +30,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-pub use stats::Stats;
+pub use stats::{Stats, parse_window};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

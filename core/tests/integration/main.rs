@@ -11,6 +11,7 @@ mod dedup;
 mod generic;
 mod grafana;
 mod ingest;
+mod lifecycle;
 mod malformed;
 mod opsgenie;
 mod pagerduty;
