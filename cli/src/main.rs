@@ -88,6 +88,25 @@ enum Command {
         #[arg(long, default_value = "24h")]
         window: String,
     },
+    /// Notification channels.
+    #[command(subcommand)]
+    Channel(ChannelCmd),
+    /// Deliver due notifications (waiting for due retries up to --wait-secs).
+    Dispatch {
+        /// Only this workspace.
+        workspace: Option<String>,
+        /// Keep delivering until nothing is pending or this many seconds have passed.
+        #[arg(long, default_value_t = 0)]
+        wait_secs: u64,
+    },
+    /// The delivery log: every notification and its attempts.
+    Deliveries {
+        /// Workspace name or id.
+        workspace: String,
+        /// Only this group.
+        #[arg(long)]
+        group: Option<String>,
+    },
     /// Show one group with its events and timeline.
     Group {
         /// Workspace name or id.
@@ -185,6 +204,28 @@ enum ActCmd {
     Runbook {
         /// The URL.
         url: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ChannelCmd {
+    /// Create or replace a channel.
+    Set {
+        /// Workspace name or id.
+        workspace: String,
+        /// The channel's name (what rules' `notify` lists).
+        name: String,
+        /// slack, webhook, pagerduty or email.
+        #[arg(long, value_parser = ["slack", "webhook", "pagerduty", "email"])]
+        kind: String,
+        /// The kind's settings as JSON.
+        #[arg(long, value_name = "JSON")]
+        config: String,
+    },
+    /// List channels (secrets masked).
+    List {
+        /// Workspace name or id.
+        workspace: String,
     },
 }
 
@@ -842,6 +883,28 @@ fn run(cli: Cli) -> Result<Value, Error> {
             Ok(json!({"policies": list}))
         }
         Command::Tick { workspace } => to_value(&engine.tick(workspace.as_deref())?),
+        Command::Channel(ChannelCmd::Set {
+            workspace,
+            name,
+            kind,
+            config,
+        }) => {
+            let config = json_arg("--config", &config)?;
+            engine.set_channel(&workspace, &name, kind.parse()?, &config)
+        }
+        Command::Channel(ChannelCmd::List { workspace }) => {
+            Ok(json!({"channels": engine.channels(&workspace)?}))
+        }
+        Command::Dispatch {
+            workspace,
+            wait_secs,
+        } => to_value(&engine.dispatch(
+            workspace.as_deref(),
+            std::time::Duration::from_secs(wait_secs.min(24 * 3600)),
+        )?),
+        Command::Deliveries { workspace, group } => {
+            Ok(json!({"deliveries": to_value(&engine.deliveries(&workspace, group.as_deref())?)?}))
+        }
         Command::Stats { workspace, window } => to_value(&engine.stats(&workspace, &window)?),
     }
 }

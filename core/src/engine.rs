@@ -15,6 +15,7 @@ use crate::routing::{
     self, GroupContext, MaintenanceWindow, ReplayEvent, ReplayReport, RouteDecision, RouteEvent,
     RoutingContext, RuleActions, RuleSet, Silence, advance_state,
 };
+use crate::secrets::SecretBox;
 use crate::sources::{self, IntegrationConfig, Parsed, SourceInput};
 use crate::store::groups::GroupRecord;
 use crate::store::{self, Store};
@@ -22,11 +23,13 @@ use crate::workspace::{self, Workspace, WorkspaceSettings};
 use crate::{Error, Result};
 
 mod act;
+mod deliver;
 mod stats;
 mod tick;
 
 pub use act::Actor;
 use chrono::{DateTime, Utc};
+pub use deliver::DispatchReport;
 use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -60,6 +63,7 @@ pub struct EngineBuilder {
     location: Location,
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
+    secret_key: Option<[u8; 32]>,
 }
 
 impl EngineBuilder {
@@ -87,18 +91,30 @@ impl EngineBuilder {
         self
     }
 
+    /// Encrypts stored secrets with this key (instead of `SIGNALCRAFT_SECRET_KEY` or the key
+    /// file beside the database).
+    pub fn secret_key(mut self, key: [u8; 32]) -> Self {
+        self.secret_key = Some(key);
+        self
+    }
+
     /// Opens the store (migrating it to the latest schema) and returns the engine.
     pub fn build(self) -> Result<Engine> {
-        let store = match &self.location {
-            Location::Path(p) => Store::open(p)?,
-            Location::InMemory => Store::in_memory()?,
+        let (store, db_path) = match &self.location {
+            Location::Path(p) => (Store::open(p)?, Some(p.clone())),
+            Location::InMemory => (Store::in_memory()?, None),
         };
-        Ok(Engine {
+        let engine = Engine {
             store,
             clock: self.clock,
             max_body_bytes: self.max_body_bytes,
             routing_cache: Mutex::new(HashMap::new()),
-        })
+            secrets: Mutex::new(self.secret_key.map(|k| SecretBox::new(&k))),
+            db_path,
+            delivery: deliver::DeliveryRuntime::default(),
+        };
+        engine.seal_plaintext_secrets()?;
+        Ok(engine)
     }
 }
 
@@ -141,6 +157,12 @@ pub struct Engine {
     max_body_bytes: usize,
     /// Compiled routing per workspace id, with the routing version it was loaded at.
     routing_cache: Mutex<HashMap<String, (i64, Arc<Routing>)>>,
+    /// The key for secrets at rest, once known.
+    secrets: Mutex<Option<SecretBox>>,
+    /// The database file (where the key file goes).
+    db_path: Option<PathBuf>,
+    /// The tokio runtime, HTTP client and background loop of delivery.
+    delivery: deliver::DeliveryRuntime,
 }
 
 /// A workspace's compiled routing: what ingest evaluates.
@@ -213,7 +235,44 @@ impl Engine {
             location: Location::InMemory,
             clock: Arc::new(SystemClock),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            secret_key: None,
         }
+    }
+
+    /// The box that seals and opens stored secrets: the builder's key, else
+    /// `SIGNALCRAFT_SECRET_KEY`, else the key file beside the database (created on first use,
+    /// mode 0600), else (in memory) a random key for this engine's life.
+    pub(crate) fn secret_box(&self) -> Result<SecretBox> {
+        let mut guard = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = guard.as_ref() {
+            return Ok(b.clone());
+        }
+        let b = match &self.db_path {
+            Some(p) => SecretBox::for_database(p)?,
+            None => match std::env::var(crate::secrets::KEY_ENV) {
+                Ok(k) => SecretBox::new(&crate::secrets::parse_key(&k)?),
+                Err(_) => SecretBox::ephemeral()?,
+            },
+        };
+        *guard = Some(b.clone());
+        Ok(b)
+    }
+
+    /// Seals integration secrets stored in the clear by an older version.
+    fn seal_plaintext_secrets(&self) -> Result<()> {
+        let plain = self
+            .store
+            .read(store::outbox::plaintext_integration_secrets)?;
+        if plain.is_empty() {
+            return Ok(());
+        }
+        let b = self.secret_box()?;
+        self.store.write(|tx| {
+            for (ws, source, secret) in &plain {
+                store::outbox::set_integration_secret(tx, ws, source, &b.seal(secret)?)?;
+            }
+            Ok(())
+        })
     }
 
     /// The engine's current time.
@@ -287,10 +346,24 @@ impl Engine {
 
     // ---- routing ----------------------------------------------------------------------------
 
-    /// Replaces a workspace's rules.
+    /// Replaces a workspace's rules. Once the workspace has channels, every channel a rule
+    /// names must exist.
     pub fn put_rules(&self, workspace: &str, rules: &RuleSet) -> Result<()> {
         self.store.write(|tx| {
             let ws = store::workspaces::resolve(tx, workspace)?;
+            let channels = store::outbox::channel_names(tx, &ws.id)?;
+            if !channels.is_empty() {
+                let mut errors = routing::FieldErrors::default();
+                for r in rules.rules() {
+                    for c in r.then.notify.iter().filter(|c| !channels.contains(c)) {
+                        errors.push(
+                            format!("rules[id={}].then.notify", r.id),
+                            format!("no channel named {c:?} (channels: {})", channels.join(", ")),
+                        );
+                    }
+                }
+                errors.into_result()?;
+            }
             store::routing::put_rules(tx, &ws.id, rules)
         })
     }
@@ -583,7 +656,7 @@ impl Engine {
                 c.secret = None;
             }
             if let Some(s) = &update.secret {
-                c.secret = Some(s.clone());
+                c.secret = Some(self.secret_box()?.seal(s)?);
             }
             if update.clear_max_skew {
                 c.max_skew_secs = None;
@@ -639,6 +712,14 @@ impl Engine {
             let settings = store::workspaces::settings(tx, &ws.id)?;
             Ok((ws, config, settings))
         })?;
+        let mut config = config;
+        let opened = match config.secret.as_deref() {
+            Some(s) if crate::secrets::is_sealed(s) => Some(self.secret_box()?.open(s)?),
+            _ => None,
+        };
+        if opened.is_some() {
+            config.secret = opened;
+        }
         settings.dedup = sources::dedup_policy(source, &config, settings.dedup);
         let parsed = sources::parse(
             source,

@@ -291,7 +291,7 @@ pub(crate) fn purge(tx: &Transaction<'_>, group: &GroupId, now: DateTime<Utc>) -
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(Error::storage("purging events"))?
     };
-    let steps: [(&str, &'static str); 5] = [
+    let steps: [(&str, &'static str); 7] = [
         (
             "DELETE FROM alert_events WHERE group_id = ?1",
             "purging events",
@@ -307,6 +307,15 @@ pub(crate) fn purge(tx: &Transaction<'_>, group: &GroupId, now: DateTime<Utc>) -
         (
             "DELETE FROM group_escalations WHERE group_id = ?1",
             "purging escalation state",
+        ),
+        (
+            "DELETE FROM slack_messages WHERE group_id = ?1",
+            "purging Slack message ids",
+        ),
+        (
+            "DELETE FROM delivery_attempts WHERE outbox_seq IN
+             (SELECT seq FROM outbox WHERE group_id = ?1 AND status <> 'pending')",
+            "purging the delivery log",
         ),
         (
             "DELETE FROM outbox WHERE group_id = ?1 AND status <> 'pending'",

@@ -196,6 +196,51 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox(not_before) WHERE status = 'pending';
 CREATE INDEX outbox_by_group ON outbox(group_id, seq);
 "#,
+    // 3 -> 4: delivery: channels, retry state and leases on the outbox, the attempt log,
+    // circuit breakers, and the Slack message of each group and channel.
+    r#"
+CREATE TABLE channels (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    name         TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    config       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, name)
+) STRICT;
+
+ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER;
+ALTER TABLE outbox ADD COLUMN lease_until INTEGER;
+ALTER TABLE outbox ADD COLUMN last_error TEXT;
+ALTER TABLE outbox ADD COLUMN finished_at INTEGER;
+
+CREATE TABLE delivery_attempts (
+    seq         INTEGER PRIMARY KEY,
+    outbox_seq  INTEGER NOT NULL REFERENCES outbox(seq),
+    at          INTEGER NOT NULL,
+    outcome     TEXT NOT NULL,
+    http_status INTEGER,
+    error       TEXT,
+    latency_ms  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX attempts_by_outbox ON delivery_attempts(outbox_seq, seq);
+
+CREATE TABLE channel_breakers (
+    workspace_id TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    failures     INTEGER NOT NULL,
+    open_until   INTEGER,
+    PRIMARY KEY (workspace_id, channel)
+) STRICT;
+
+CREATE TABLE slack_messages (
+    group_id      TEXT NOT NULL REFERENCES alert_groups(id),
+    channel       TEXT NOT NULL,
+    slack_channel TEXT NOT NULL,
+    ts            TEXT NOT NULL,
+    PRIMARY KEY (group_id, channel)
+) STRICT;
+"#,
 ];
 
 /// The schema version this build writes.

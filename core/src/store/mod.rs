@@ -5,6 +5,7 @@ pub(crate) mod events;
 pub(crate) mod groups;
 pub(crate) mod lifecycle;
 pub(crate) mod migrations;
+pub(crate) mod outbox;
 pub(crate) mod routing;
 pub(crate) mod stats;
 pub(crate) mod workspaces;

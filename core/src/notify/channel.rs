@@ -1,0 +1,318 @@
+//! Notification channels: kinds, their configuration (validated with JSON paths), and which of
+//! their fields are secrets.
+
+use super::RetryPolicy;
+use crate::json::Node;
+use crate::routing::FieldErrors;
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// What a channel delivers through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// Slack's Web API (`chat.postMessage`, `chat.update`).
+    Slack,
+    /// A signed JSON POST.
+    Webhook,
+    /// PagerDuty Events API v2.
+    Pagerduty,
+    /// SMTP.
+    Email,
+}
+
+impl ChannelKind {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Slack => "slack",
+            ChannelKind::Webhook => "webhook",
+            ChannelKind::Pagerduty => "pagerduty",
+            ChannelKind::Email => "email",
+        }
+    }
+
+    /// The config fields holding secrets (stored sealed, shown masked).
+    pub fn secret_fields(self) -> &'static [&'static str] {
+        match self {
+            ChannelKind::Slack => &["token"],
+            ChannelKind::Webhook => &["secret"],
+            ChannelKind::Pagerduty => &["routing_key"],
+            ChannelKind::Email => &["password"],
+        }
+    }
+
+    fn fields(self) -> (&'static [&'static str], &'static [&'static str]) {
+        // (required, optional), besides the common `retry` and `breaker`
+        match self {
+            ChannelKind::Slack => (&["token", "channel"], &["api_base"]),
+            ChannelKind::Webhook => (&["url"], &["secret", "timeout_secs"]),
+            ChannelKind::Pagerduty => (&["routing_key"], &["events_url"]),
+            ChannelKind::Email => (
+                &["smtp_host", "smtp_port", "from", "to"],
+                &["starttls", "username", "password"],
+            ),
+        }
+    }
+}
+
+impl std::str::FromStr for ChannelKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "slack" => Ok(ChannelKind::Slack),
+            "webhook" => Ok(ChannelKind::Webhook),
+            "pagerduty" => Ok(ChannelKind::Pagerduty),
+            "email" => Ok(ChannelKind::Email),
+            _ => Err(Error::invalid(
+                "kind",
+                format!("unknown channel kind {s:?} (slack, webhook, pagerduty, email)"),
+            )),
+        }
+    }
+}
+
+/// When a channel's circuit breaker opens and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BreakerPolicy {
+    /// Consecutive failed attempts that open it.
+    pub failures: u32,
+    /// Seconds it stays open before one attempt is let through.
+    pub open_secs: u64,
+}
+
+impl Default for BreakerPolicy {
+    fn default() -> Self {
+        Self {
+            failures: 5,
+            open_secs: 30,
+        }
+    }
+}
+
+/// A channel's validated configuration (secrets in the clear: only in memory).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelConfig {
+    /// The channel's name in the workspace.
+    pub name: String,
+    /// Its kind.
+    pub kind: ChannelKind,
+    /// The kind's settings, as given.
+    pub config: Map<String, Value>,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// The circuit breaker.
+    pub breaker: BreakerPolicy,
+}
+
+fn is_url(s: &str) -> bool {
+    (s.starts_with("https://") || s.starts_with("http://"))
+        && s.len() > 8
+        && !s.contains(char::is_whitespace)
+}
+
+fn email_ok(s: &str) -> bool {
+    let s = s.trim();
+    let addr = s
+        .rsplit_once('<')
+        .map_or(s, |(_, a)| a.trim_end_matches('>'));
+    addr.split_once('@')
+        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+}
+
+/// Checks a channel name: 1 to 128 letters, digits, `.`, `_`, `-`, `#`.
+pub fn validate_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.len() > 128
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '/' | '#'))
+    {
+        return Err(Error::invalid(
+            "name",
+            format!("channel names are 1 to 128 letters, digits or . _ - : / #; got {name:?}"),
+        ));
+    }
+    Ok(())
+}
+
+impl ChannelConfig {
+    /// Validates `config` for a channel of `kind`, every problem with its JSON path.
+    pub fn parse(name: &str, kind: ChannelKind, config: &Value) -> Result<ChannelConfig> {
+        validate_name(name)?;
+        let root = Node::at(config, "config");
+        let mut errors = FieldErrors::default();
+        let Some(map) = config.as_object() else {
+            return Err(Error::invalid("config", "expected a JSON object"));
+        };
+        let (required, optional) = kind.fields();
+        for k in map.keys() {
+            if !required.contains(&k.as_str())
+                && !optional.contains(&k.as_str())
+                && k != "retry"
+                && k != "breaker"
+            {
+                errors.push(
+                    format!("config.{k}"),
+                    format!(
+                        "unknown key for a {} channel (known: {})",
+                        kind.as_str(),
+                        [required, optional].concat().join(", ")
+                    ),
+                );
+            }
+        }
+        for k in required {
+            if root.get(k).is_none() {
+                errors.push(format!("config.{k}"), "missing");
+            }
+        }
+        let text = |k: &str, errors: &mut FieldErrors| -> Option<String> {
+            let n = root.get(k)?;
+            match n.str() {
+                Ok(s) if !s.trim().is_empty() => Some(s.to_string()),
+                Ok(_) => {
+                    errors.push(n.path(), "empty");
+                    None
+                }
+                Err(e) => {
+                    errors.push_error(e);
+                    None
+                }
+            }
+        };
+        match kind {
+            ChannelKind::Slack => {
+                text("token", &mut errors);
+                if let Some(c) = text("channel", &mut errors)
+                    && c.contains(char::is_whitespace)
+                {
+                    errors.push("config.channel", "a Slack channel id or name has no spaces");
+                }
+                if let Some(u) = text("api_base", &mut errors)
+                    && !is_url(&u)
+                {
+                    errors.push("config.api_base", "expected an http(s) URL");
+                }
+            }
+            ChannelKind::Webhook => {
+                if let Some(u) = text("url", &mut errors)
+                    && !is_url(&u)
+                {
+                    errors.push("config.url", "expected an http(s) URL");
+                }
+                text("secret", &mut errors);
+                if let Some(n) = root.get("timeout_secs")
+                    && !n.value().as_u64().is_some_and(|t| (1..=300).contains(&t))
+                {
+                    errors.push(n.path(), "expected 1 to 300 seconds");
+                }
+            }
+            ChannelKind::Pagerduty => {
+                text("routing_key", &mut errors);
+                if let Some(u) = text("events_url", &mut errors)
+                    && !is_url(&u)
+                {
+                    errors.push("config.events_url", "expected an http(s) URL");
+                }
+            }
+            ChannelKind::Email => {
+                text("smtp_host", &mut errors);
+                if let Some(n) = root.get("smtp_port")
+                    && !n.value().as_u64().is_some_and(|p| (1..=65535).contains(&p))
+                {
+                    errors.push(n.path(), "expected a port number");
+                }
+                for k in ["from"] {
+                    if let Some(f) = text(k, &mut errors)
+                        && !email_ok(&f)
+                    {
+                        errors.push(
+                            format!("config.{k}"),
+                            format!("not an email address: {f:?}"),
+                        );
+                    }
+                }
+                if let Some(to) = root.get("to") {
+                    match to.array() {
+                        Ok(list) if !list.is_empty() => {
+                            for item in list {
+                                match item.str() {
+                                    Ok(a) if email_ok(a) => {}
+                                    Ok(a) => errors
+                                        .push(item.path(), format!("not an email address: {a:?}")),
+                                    Err(e) => errors.push_error(e),
+                                }
+                            }
+                        }
+                        _ => errors.push(to.path(), "expected a non-empty list of addresses"),
+                    }
+                }
+                if let Some(n) = root.get("starttls")
+                    && !n.value().is_boolean()
+                {
+                    errors.push(n.path(), "expected true or false");
+                }
+                text("username", &mut errors);
+                text("password", &mut errors);
+            }
+        }
+        let retry = match map.get("retry") {
+            None => RetryPolicy::default(),
+            Some(v) => match serde_json::from_value::<RetryPolicy>(v.clone()) {
+                Ok(r) if r.max_attempts >= 1 && r.first_ms >= 1 => r,
+                Ok(_) => {
+                    errors.push(
+                        "config.retry",
+                        "max_attempts and first_ms must be at least 1",
+                    );
+                    RetryPolicy::default()
+                }
+                Err(e) => {
+                    errors.push("config.retry", e.to_string());
+                    RetryPolicy::default()
+                }
+            },
+        };
+        let breaker = match map.get("breaker") {
+            None => BreakerPolicy::default(),
+            Some(v) => match serde_json::from_value::<BreakerPolicy>(v.clone()) {
+                Ok(b) if b.failures >= 1 => b,
+                Ok(_) => {
+                    errors.push("config.breaker.failures", "must be at least 1");
+                    BreakerPolicy::default()
+                }
+                Err(e) => {
+                    errors.push("config.breaker", e.to_string());
+                    BreakerPolicy::default()
+                }
+            },
+        };
+        errors.into_result()?;
+        Ok(ChannelConfig {
+            name: name.to_string(),
+            kind,
+            config: map.clone(),
+            retry,
+            breaker,
+        })
+    }
+
+    /// A string setting.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.config.get(key).and_then(Value::as_str)
+    }
+
+    /// The config with its secrets masked, for showing.
+    pub fn masked(&self) -> Value {
+        let mut c = self.config.clone();
+        for k in self.kind.secret_fields() {
+            if let Some(Value::String(s)) = c.get_mut(*k) {
+                *s = crate::secrets::mask(s);
+            }
+        }
+        Value::Object(c)
+    }
+}

@@ -1,0 +1,160 @@
+//! Email channel: SMTP (lettre), plain text and HTML. Email gets firing, escalation and resolve
+//! notifications; other status changes are skipped.
+
+use super::dispatch::{Notifier, Outgoing, SendOutcome};
+use crate::group::AlertGroup;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::Value;
+use std::time::Duration;
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Subject, plain text and HTML of a notification.
+pub fn render(out: &Outgoing<'_>, g: &AlertGroup) -> (String, String, String) {
+    let what = match out.kind {
+        "resolved" => "RESOLVED",
+        "escalation" => "ESCALATED",
+        _ => "FIRING",
+    };
+    let subject: String = format!(
+        "[{what}] [{}] {}",
+        g.severity.as_str().to_uppercase(),
+        g.title
+    )
+    .chars()
+    .filter(|c| !c.is_control())
+    .take(200)
+    .collect();
+    let rows = [
+        ("Status", g.status.as_str().to_string()),
+        ("Severity", g.severity.as_str().to_string()),
+        (
+            "Environment",
+            g.environment.clone().unwrap_or_else(|| "-".into()),
+        ),
+        ("Project", g.project.clone().unwrap_or_else(|| "-".into())),
+        ("Events", g.count.to_string()),
+        ("First seen", g.first_seen.to_rfc3339()),
+        ("Last seen", g.last_seen.to_rfc3339()),
+        ("Group", g.id.to_string()),
+    ];
+    let mut text = format!("{}\n\n", g.title);
+    for (k, v) in &rows {
+        text.push_str(&format!("{k}: {v}\n"));
+    }
+    if let Some(l) = &g.link {
+        text.push_str(&format!("\nSource: {l}\n"));
+    }
+    let mut html = format!("<h2>{}</h2><table>", escape_html(&g.title));
+    for (k, v) in &rows {
+        html.push_str(&format!(
+            "<tr><th align=\"left\">{k}</th><td>{}</td></tr>",
+            escape_html(v)
+        ));
+    }
+    html.push_str("</table>");
+    if let Some(l) = &g.link {
+        html.push_str(&format!(
+            "<p><a href=\"{}\">Open in the source</a></p>",
+            escape_html(l)
+        ));
+    }
+    (subject, text, html)
+}
+
+/// Sends to an email channel.
+#[derive(Debug, Clone, Default)]
+pub struct EmailNotifier;
+
+impl Notifier for EmailNotifier {
+    async fn send(&self, out: &Outgoing<'_>) -> SendOutcome {
+        if !matches!(out.kind, "firing" | "resolved" | "escalation") {
+            return SendOutcome::Skip {
+                reason: format!("email gets no {} notifications", out.kind),
+            };
+        }
+        let Some(g) = out.group else {
+            return SendOutcome::Skip {
+                reason: "no group".into(),
+            };
+        };
+        let c = out.channel;
+        let fail = |error: String| SendOutcome::Fail {
+            http_status: None,
+            error,
+        };
+        let Some(host) = c.text("smtp_host") else {
+            return fail("no smtp_host".into());
+        };
+        let port = c
+            .config
+            .get("smtp_port")
+            .and_then(Value::as_u64)
+            .unwrap_or(25) as u16;
+        let from: Mailbox = match c.text("from").unwrap_or_default().parse() {
+            Ok(m) => m,
+            Err(e) => return fail(format!("bad from address: {e}")),
+        };
+        let (subject, text, html) = render(out, g);
+        let mut msg = Message::builder().from(from).subject(subject);
+        for to in c
+            .config
+            .get("to")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            match to.parse::<Mailbox>() {
+                Ok(m) => msg = msg.to(m),
+                Err(e) => return fail(format!("bad to address {to:?}: {e}")),
+            }
+        }
+        let message = match msg
+            .header(lettre::message::header::MessageId::from(format!(
+                "<{}.{}@signalcraft>",
+                out.delivery_id, g.id
+            )))
+            .multipart(MultiPart::alternative_plain_html(text, html))
+        {
+            Ok(m) => m,
+            Err(e) => return fail(format!("cannot build the message: {e}")),
+        };
+        let starttls = c
+            .config
+            .get("starttls")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let builder = if starttls {
+            match AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host) {
+                Ok(b) => b,
+                Err(e) => return fail(format!("STARTTLS setup failed: {e}")),
+            }
+        } else {
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+        };
+        let mut builder = builder.port(port).timeout(Some(Duration::from_secs(15)));
+        if let (Some(u), Some(p)) = (c.text("username"), c.text("password")) {
+            builder = builder.credentials(Credentials::new(u.to_string(), p.to_string()));
+        }
+        match builder.build().send(message).await {
+            Ok(r) => SendOutcome::Sent {
+                http_status: None,
+                reference: r.message().next().map(str::to_string),
+            },
+            Err(e) if e.is_permanent() => fail(format!("SMTP rejected it: {e}")),
+            Err(e) => SendOutcome::Retry {
+                http_status: None,
+                error: format!("SMTP: {e}"),
+                retry_after: None,
+            },
+        }
+    }
+}

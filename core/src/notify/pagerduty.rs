@@ -1,0 +1,112 @@
+//! PagerDuty channel: Events API v2, with `dedup_key` = the group id, so that trigger,
+//! acknowledge and resolve follow the group.
+
+use super::dispatch::{Notifier, Outgoing, SendOutcome, classify, parse_retry_after};
+use crate::alert::Severity;
+use crate::lifecycle::GroupStatus;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// PagerDuty's events endpoint.
+pub const DEFAULT_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+
+fn pd_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "critical",
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info | Severity::Debug => "info",
+    }
+}
+
+/// The event to send, or `None` when the notification means nothing to PagerDuty (a snooze).
+pub fn render(out: &Outgoing<'_>, routing_key: &str) -> Option<Value> {
+    let g = out.group?;
+    let action = match out.kind {
+        "firing" | "escalation" => "trigger",
+        "resolved" => "resolve",
+        "status" => match g.status {
+            GroupStatus::Acknowledged => "acknowledge",
+            GroupStatus::Open => "trigger",
+            GroupStatus::Resolved => "resolve",
+            GroupStatus::Snoozed => return None,
+        },
+        _ => return None,
+    };
+    let summary: String = g.title.chars().take(1024).collect();
+    let mut event = json!({
+        "routing_key": routing_key,
+        "event_action": action,
+        "dedup_key": g.id,
+        "client": "SignalCraft",
+    });
+    if action == "trigger" {
+        event["payload"] = json!({
+            "summary": summary,
+            "source": g.project.clone().unwrap_or_else(|| g.source.as_str().to_string()),
+            "severity": pd_severity(g.severity),
+            "timestamp": g.last_seen,
+            "component": g.project,
+            "group": g.environment,
+            "class": g.source,
+            "custom_details": {
+                "count": g.count, "fingerprint": g.fingerprint, "status": g.status,
+                "first_seen": g.first_seen, "tags": g.tags, "kind": out.kind,
+            },
+        });
+        if let Some(link) = &g.link {
+            event["links"] = json!([{"href": link, "text": "Open in the source"}]);
+        }
+    }
+    Some(event)
+}
+
+/// Sends to a PagerDuty channel.
+#[derive(Debug, Clone)]
+pub struct PagerdutyNotifier {
+    /// The HTTP client.
+    pub http: reqwest::Client,
+}
+
+impl Notifier for PagerdutyNotifier {
+    async fn send(&self, out: &Outgoing<'_>) -> SendOutcome {
+        let Some(key) = out.channel.text("routing_key") else {
+            return SendOutcome::Fail {
+                http_status: None,
+                error: "the channel has no routing_key".into(),
+            };
+        };
+        let Some(event) = render(out, key) else {
+            return SendOutcome::Skip {
+                reason: format!(
+                    "PagerDuty has nothing for a {} notification in this state",
+                    out.kind
+                ),
+            };
+        };
+        let url = out.channel.text("events_url").unwrap_or(DEFAULT_EVENTS_URL);
+        let req = self
+            .http
+            .post(url)
+            .timeout(Duration::from_secs(10))
+            .header("Content-Type", "application/json")
+            .body(event.to_string());
+        match req.send().await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let retry_after = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| parse_retry_after(v, out.now));
+                let text = resp.text().await.unwrap_or_default();
+                classify(status, &text, retry_after)
+            }
+            Err(e) => SendOutcome::Retry {
+                http_status: None,
+                error: format!("request failed: {e}"),
+                retry_after: None,
+            },
+        }
+    }
+}
