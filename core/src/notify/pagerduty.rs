@@ -25,7 +25,14 @@ pub fn render(out: &Outgoing<'_>, routing_key: &str) -> Option<Value> {
     let action = match out.kind {
         "firing" | "escalation" => "trigger",
         "resolved" => "resolve",
-        "status" => match g.status {
+        // the status the change moved to (the group may have moved on since)
+        "status" => match out
+            .payload
+            .get("to")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<GroupStatus>().ok())
+            .unwrap_or(g.status)
+        {
             GroupStatus::Acknowledged => "acknowledge",
             GroupStatus::Open => "trigger",
             GroupStatus::Resolved => "resolve",
