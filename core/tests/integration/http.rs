@@ -180,10 +180,13 @@ fn handle_conn(stream: TcpStream, reqs: &Mutex<Vec<Recorded>>, responder: &Respo
     let _ = out.flush();
 }
 
+/// (MAIL FROM, RCPT TOs, data) of one message.
+pub type Mail = (String, Vec<String>, String);
+
 /// A real SMTP server on 127.0.0.1 that accepts every message and keeps it.
 pub struct SmtpSink {
     pub port: u16,
-    messages: Arc<Mutex<Vec<(String, Vec<String>, String)>>>,
+    messages: Arc<Mutex<Vec<Mail>>>,
     stop: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
@@ -217,7 +220,7 @@ impl SmtpSink {
     }
 
     /// (MAIL FROM, RCPT TOs, data) of each message received.
-    pub fn messages(&self) -> Vec<(String, Vec<String>, String)> {
+    pub fn messages(&self) -> Vec<Mail> {
         self.messages.lock().unwrap().clone()
     }
 }
@@ -231,7 +234,7 @@ impl Drop for SmtpSink {
     }
 }
 
-fn smtp_session(stream: TcpStream, msgs: &Mutex<Vec<(String, Vec<String>, String)>>) {
+fn smtp_session(stream: TcpStream, msgs: &Mutex<Vec<Mail>>) {
     stream.set_nonblocking(false).ok();
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let mut w = stream.try_clone().unwrap();
