@@ -106,11 +106,20 @@ pub(crate) fn integration(
     ws: &WorkspaceId,
     source: Source,
 ) -> Result<IntegrationConfig> {
+    integration_named(tx, ws, source.as_str())
+}
+
+/// An integration by name: a source's, or `slack` (the signing secret of interactive actions).
+pub(crate) fn integration_named(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    name: &str,
+) -> Result<IntegrationConfig> {
     let row = tx
         .query_row(
             "SELECT secret, max_skew_secs, options FROM integrations
              WHERE workspace_id = ?1 AND source = ?2",
-            params![ws.as_str(), source.as_str()],
+            params![ws.as_str(), name],
             |r| {
                 Ok((
                     r.get::<_, Option<String>>(0)?,
@@ -140,6 +149,17 @@ pub(crate) fn set_integration(
     config: &IntegrationConfig,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    set_integration_named(tx, ws, source.as_str(), config, now)
+}
+
+/// Writes an integration by name.
+pub(crate) fn set_integration_named(
+    tx: &Transaction<'_>,
+    ws: &WorkspaceId,
+    name: &str,
+    config: &IntegrationConfig,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let options = serde_json::to_string(&config.options)
         .map_err(|e| Error::Internal(format!("serializing options: {e}")))?;
     let skew = config
@@ -151,7 +171,7 @@ pub(crate) fn set_integration(
          ON CONFLICT (workspace_id, source) DO UPDATE SET
            secret = excluded.secret, max_skew_secs = excluded.max_skew_secs,
            options = excluded.options, updated_at = excluded.updated_at",
-        params![ws.as_str(), source.as_str(), config.secret, skew, options, to_ms(now)],
+        params![ws.as_str(), name, config.secret, skew, options, to_ms(now)],
     )
     .map_err(Error::storage("writing an integration"))?;
     Ok(())
