@@ -20,6 +20,7 @@
 //! Pure modules ([`sources`], [`fingerprint`], [`dedup`], [`lifecycle`]) decide and take `now`
 //! as an argument; only the [`Engine`] and its store do I/O.
 
+pub mod actions;
 pub mod alert;
 pub mod clock;
 pub mod dedup;
@@ -32,6 +33,7 @@ pub mod headers;
 pub mod ingest;
 pub mod json;
 pub mod lifecycle;
+pub mod notify;
 pub mod routing;
 pub mod signature;
 pub mod sources;
