@@ -24,6 +24,7 @@ use crate::{Error, Result};
 
 mod act;
 mod deliver;
+mod slack;
 mod stats;
 mod tick;
 
@@ -33,6 +34,7 @@ pub use deliver::DispatchReport;
 use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+pub use slack::{SLACK_INTEGRATION, SlackActionOutcome};
 pub use stats::{Stats, parse_window};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

@@ -20,6 +20,7 @@
 //! Pure modules ([`sources`], [`fingerprint`], [`dedup`], [`lifecycle`]) decide and take `now`
 //! as an argument; only the [`Engine`] and its store do I/O.
 
+pub mod actions;
 pub mod alert;
 pub mod clock;
 pub mod dedup;

@@ -5,6 +5,7 @@ use super::Engine;
 use crate::notify::dispatch::{Notifier, Outgoing, SendOutcome};
 use crate::notify::email::EmailNotifier;
 use crate::notify::pagerduty::PagerdutyNotifier;
+use crate::notify::slack_api::SlackNotifier;
 use crate::notify::webhook::WebhookNotifier;
 use crate::notify::{ChannelConfig, ChannelKind};
 use crate::store::{self, outbox::After, outbox::Attempt, outbox::Claimed, outbox::Delivery};
@@ -300,7 +301,6 @@ impl Engine {
                 Some(g),
                 ChannelKind::Slack,
             ) = (&outcome, &c.group, channel.kind)
-                && c.kind == "firing"
                 && let Some(slack_channel) = channel.text("channel")
             {
                 store::outbox::set_slack_message(tx, g, &c.channel, slack_channel, ts)?;
@@ -337,10 +337,7 @@ impl Engine {
                 ChannelKind::Webhook => WebhookNotifier { http }.send(out).await,
                 ChannelKind::Pagerduty => PagerdutyNotifier { http }.send(out).await,
                 ChannelKind::Email => EmailNotifier.send(out).await,
-                ChannelKind::Slack => SendOutcome::Fail {
-                    http_status: None,
-                    error: "slack delivery is not built yet".into(),
-                },
+                ChannelKind::Slack => SlackNotifier { http }.send(out).await,
             }
         }))
     }

@@ -23,4 +23,5 @@ mod replay;
 mod routing;
 mod sentry;
 mod signature;
+mod slack;
 mod store;

@@ -1,0 +1,179 @@
+//! Slack channel delivery: Slack's Web API with a bot token (`Authorization: Bearer`, JSON
+//! bodies). The first firing posts a message (its `ts` is kept per group and channel); later
+//! events reply in its thread and refresh it; status changes update it with `chat.update`;
+//! escalation steps reply in the thread with their mentions.
+
+use super::dispatch::{Notifier, Outgoing, SendOutcome, parse_retry_after};
+use super::slack::{MessageKind, SlackMessage, post_message, thread_reply, update_message};
+use serde_json::Value;
+use std::time::Duration;
+
+/// Slack's Web API.
+pub const DEFAULT_API_BASE: &str = "https://slack.com/api";
+
+/// Slack `error` codes worth retrying.
+const RETRYABLE: [&str; 5] = [
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+];
+
+/// Sends to a Slack channel.
+#[derive(Debug, Clone)]
+pub struct SlackNotifier {
+    /// The HTTP client.
+    pub http: reqwest::Client,
+}
+
+impl SlackNotifier {
+    /// Calls one Web API method; `Ok` with Slack's answer when `ok: true`.
+    async fn call(
+        &self,
+        out: &Outgoing<'_>,
+        method: &str,
+        body: &Value,
+    ) -> Result<Value, SendOutcome> {
+        let base = out
+            .channel
+            .text("api_base")
+            .unwrap_or(DEFAULT_API_BASE)
+            .trim_end_matches('/');
+        let token = out.channel.text("token").unwrap_or_default();
+        let resp = self
+            .http
+            .post(format!("{base}/{method}"))
+            .timeout(Duration::from_secs(10))
+            .bearer_auth(token)
+            .header("Content-Type", "application/json; charset=utf-8")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| SendOutcome::Retry {
+                http_status: None,
+                error: format!("{method}: request failed: {e}"),
+                retry_after: None,
+            })?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, out.now));
+        let text = resp.text().await.unwrap_or_default();
+        if status == 429 || status >= 500 {
+            return Err(SendOutcome::Retry {
+                http_status: Some(status),
+                error: format!("{method}: HTTP {status}"),
+                retry_after,
+            });
+        }
+        if !(200..300).contains(&status) {
+            return Err(SendOutcome::Fail {
+                http_status: Some(status),
+                error: format!("{method}: HTTP {status}"),
+            });
+        }
+        let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if answer.get("ok").and_then(Value::as_bool) == Some(true) {
+            return Ok(answer);
+        }
+        let code = answer
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("no ok in the answer")
+            .to_string();
+        if RETRYABLE.contains(&code.as_str()) {
+            Err(SendOutcome::Retry {
+                http_status: Some(status),
+                error: format!("{method}: {code}"),
+                retry_after,
+            })
+        } else {
+            Err(SendOutcome::Fail {
+                http_status: Some(status),
+                error: format!("{method}: {code}"),
+            })
+        }
+    }
+
+    async fn run(&self, out: &Outgoing<'_>) -> Result<SendOutcome, SendOutcome> {
+        let Some(g) = out.group else {
+            return Ok(SendOutcome::Skip {
+                reason: "no group".into(),
+            });
+        };
+        let channel = out.channel.text("channel").unwrap_or_default();
+        let mentions: Vec<String> = out
+            .payload
+            .get("mention")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let actor = out.payload.get("actor").and_then(Value::as_str);
+        let kind = match out.kind {
+            "resolved" => MessageKind::Resolved,
+            "status" => MessageKind::Status,
+            "escalation" => MessageKind::Escalation {
+                // the outbox counts steps from 1, the renderer from 0
+                step: (out.payload.get("step").and_then(Value::as_u64).unwrap_or(1) as usize)
+                    .saturating_sub(1),
+            },
+            _ => MessageKind::Firing,
+        };
+        let msg = SlackMessage {
+            group: g,
+            mentions: &mentions,
+            kind,
+            actor,
+        };
+        let sent = |reference: Option<String>| SendOutcome::Sent {
+            http_status: Some(200),
+            reference,
+        };
+        match (out.slack_ts, out.kind) {
+            (None, "status") => Ok(SendOutcome::Skip {
+                reason: "no Slack message to update".into(),
+            }),
+            (None, _) => {
+                let answer = self
+                    .call(out, "chat.postMessage", &post_message(channel, &msg))
+                    .await?;
+                Ok(sent(
+                    answer.get("ts").and_then(Value::as_str).map(str::to_string),
+                ))
+            }
+            (Some(ts), "status") => {
+                self.call(out, "chat.update", &update_message(channel, ts, &msg))
+                    .await?;
+                Ok(sent(None))
+            }
+            (Some(ts), _) => {
+                // refresh the original (count, status), then say it in the thread
+                let refresh = SlackMessage {
+                    kind: MessageKind::Status,
+                    ..msg
+                };
+                self.call(out, "chat.update", &update_message(channel, ts, &refresh))
+                    .await?;
+                self.call(out, "chat.postMessage", &thread_reply(channel, ts, &msg))
+                    .await?;
+                Ok(sent(None))
+            }
+        }
+    }
+}
+
+impl Notifier for SlackNotifier {
+    async fn send(&self, out: &Outgoing<'_>) -> SendOutcome {
+        match self.run(out).await {
+            Ok(o) | Err(o) => o,
+        }
+    }
+}
