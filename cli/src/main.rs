@@ -107,6 +107,9 @@ enum Command {
         #[arg(long)]
         group: Option<String>,
     },
+    /// Slack's interactive requests.
+    #[command(subcommand)]
+    Slack(SlackCmd),
     /// Show one group with its events and timeline.
     Group {
         /// Workspace name or id.
@@ -204,6 +207,21 @@ enum ActCmd {
     Runbook {
         /// The URL.
         url: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SlackCmd {
+    /// Handle a Slack interactive request (a button click): FILE (or stdin) is the raw form body.
+    Action {
+        /// Workspace name or id.
+        workspace: String,
+        /// A request header, "Name: value" (repeatable): X-Slack-Signature and
+        /// X-Slack-Request-Timestamp at least.
+        #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// The body file; `-` or nothing reads stdin.
+        file: Option<PathBuf>,
     },
 }
 
@@ -634,6 +652,16 @@ fn run(cli: Cli) -> Result<Value, Error> {
             max_skew_secs,
             config,
         }) => {
+            if source == "slack" {
+                // Slack is not an alert source: its secret verifies interactive requests
+                let secret = secret.ok_or_else(|| {
+                    Error::invalid("--secret", "the Slack signing secret is required")
+                })?;
+                engine.set_slack_signing_secret(&workspace, &secret)?;
+                return Ok(
+                    json!({"workspace": engine.workspace(&workspace)?.id, "source": "slack", "has_secret": true}),
+                );
+            }
             let source: Source = source.parse()?;
             let options = config
                 .map(|o| {
@@ -891,6 +919,15 @@ fn run(cli: Cli) -> Result<Value, Error> {
         }) => {
             let config = json_arg("--config", &config)?;
             engine.set_channel(&workspace, &name, kind.parse()?, &config)
+        }
+        Command::Slack(SlackCmd::Action {
+            workspace,
+            headers,
+            file,
+        }) => {
+            let headers = headers_from(&headers)?;
+            let body = read_body(file.as_ref())?;
+            to_value(&engine.handle_slack_action(&workspace, &headers, &body)?)
         }
         Command::Channel(ChannelCmd::List { workspace }) => {
             Ok(json!({"channels": engine.channels(&workspace)?}))

@@ -953,3 +953,231 @@ fn act_escalation_tick_and_stats() {
         ]
     );
 }
+
+#[test]
+fn channels_dispatch_deliveries_and_slack_action() {
+    use std::io::{BufRead, BufReader, Read, Write as _};
+    use std::net::TcpListener;
+    // a webhook receiver on 127.0.0.1 that answers 200 to two requests
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let mut bodies = Vec::new();
+        for _ in 0..2 {
+            let (s, _) = listener.accept().unwrap();
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut len = 0;
+            loop {
+                let mut l = String::new();
+                r.read_line(&mut l).unwrap();
+                if l == "\r\n" {
+                    break;
+                }
+                if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+            }
+            let mut b = vec![0; len];
+            r.read_exact(&mut b).unwrap();
+            bodies.push(String::from_utf8(b).unwrap());
+            let mut w = s;
+            w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .unwrap();
+        }
+        bodies
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let ch = sc(
+        &db,
+        &[
+            "channel",
+            "set",
+            "acme",
+            "hook",
+            "--kind",
+            "webhook",
+            "--config",
+            &format!(r#"{{"url": "http://127.0.0.1:{port}/in", "secret": "topsecretvalue"}}"#),
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(ch["config"]["secret"], "••••alue");
+    let list = sc(&db, &["channel", "list", "acme"], None).json();
+    assert_eq!(list["channels"][0]["name"], "hook");
+    assert!(!list.to_string().contains("topsecretvalue"));
+    let bad = sc(
+        &db,
+        &[
+            "channel",
+            "set",
+            "acme",
+            "x",
+            "--kind",
+            "email",
+            "--config",
+            r#"{"smtp_host": "h"}"#,
+        ],
+        None,
+    );
+    assert!(
+        bad.stderr
+            .starts_with("error: invalid_input: config.smtp_port: missing"),
+        "{}",
+        bad.stderr
+    );
+    let rules = dir.path().join("rules.json");
+    std::fs::write(
+        &rules,
+        r#"[{"id": "all", "when": {}, "then": {"notify": ["hook"]}}]"#,
+    )
+    .unwrap();
+    sc(
+        &db,
+        &["rules", "put", "acme", rules.to_str().unwrap()],
+        None,
+    )
+    .json();
+    let unknown = dir.path().join("unknown.json");
+    std::fs::write(
+        &unknown,
+        r#"[{"id": "all", "when": {}, "then": {"notify": ["nope"]}}]"#,
+    )
+    .unwrap();
+    let r = sc(
+        &db,
+        &["rules", "put", "acme", unknown.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        r.stderr.contains("no channel named \"nope\""),
+        "{}",
+        r.stderr
+    );
+    let f = fixture("issue_alert_triggered.docs.json");
+    let out = sc(
+        &db,
+        &[
+            "ingest",
+            "acme",
+            "sentry",
+            "-H",
+            "Sentry-Hook-Resource: event_alert",
+            f.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    let gid = out["alerts"][0]["group_id"].as_str().unwrap().to_string();
+    let d = sc(&db, &["dispatch", "--wait-secs", "5"], None).json();
+    assert_eq!(d, serde_json::json!({"sent": 1, "failed": 0, "pending": 0}));
+
+    // a Slack click through the CLI
+    sc(
+        &db,
+        &[
+            "integration",
+            "set",
+            "acme",
+            "slack",
+            "--secret",
+            "8f742231b10e8888abcd99yyyzzz85a5",
+        ],
+        None,
+    )
+    .json();
+    let payload = serde_json::json!({"type": "block_actions", "user": {"id": "U42", "username": "ada"},
+        "actions": [{"action_id": "signalcraft_ack", "value": gid, "type": "button"}],
+        "channel": {"id": "C1"}, "container": {"message_ts": "1.2"}});
+    let form = format!(
+        "payload={}",
+        payload
+            .to_string()
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            })
+            .collect::<String>()
+    );
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let mut mac = format!("v0:{ts}:").into_bytes();
+    mac.extend_from_slice(form.as_bytes());
+    let sig = format!(
+        "v0={}",
+        signalcraft_core::signature::hmac_sha256_hex(b"8f742231b10e8888abcd99yyyzzz85a5", &mac)
+    );
+    let act = sc(
+        &db,
+        &[
+            "slack",
+            "action",
+            "acme",
+            "-H",
+            &format!("X-Slack-Request-Timestamp: {ts}"),
+            "-H",
+            &format!("X-Slack-Signature: {sig}"),
+            "-",
+        ],
+        Some(form.as_bytes()),
+    )
+    .json();
+    assert_eq!(act["command"], "ack");
+    assert_eq!(act["group_id"], gid.as_str());
+    assert_eq!(act["actor"], "slack:U42");
+    assert_eq!(act["status"], "acknowledged");
+    let bad_sig = sc(
+        &db,
+        &[
+            "slack",
+            "action",
+            "acme",
+            "-H",
+            &format!("X-Slack-Request-Timestamp: {ts}"),
+            "-H",
+            "X-Slack-Signature: v0=00",
+            "-",
+        ],
+        Some(form.as_bytes()),
+    );
+    assert!(
+        bad_sig.stderr.starts_with("error: signature:"),
+        "{}",
+        bad_sig.stderr
+    );
+
+    let d = sc(&db, &["dispatch", "acme", "--wait-secs", "5"], None).json();
+    assert_eq!(
+        d["sent"], 1,
+        "the ack reaches the webhook as a status event"
+    );
+    let log = sc(&db, &["deliveries", "acme", "--group", &gid], None).json();
+    let rows = log["deliveries"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for key in [
+        "id",
+        "group_id",
+        "channel",
+        "kind",
+        "status",
+        "attempts",
+        "last_error",
+        "attempt_log",
+    ] {
+        assert!(rows[0].get(key).is_some(), "delivery lacks {key}");
+    }
+    assert_eq!(
+        (
+            rows[0]["channel"].as_str(),
+            rows[0]["kind"].as_str(),
+            rows[0]["status"].as_str()
+        ),
+        (Some("hook"), Some("webhook"), Some("sent"))
+    );
+    assert_eq!(rows[1]["notification"], "status");
+    let bodies = server.join().unwrap();
+    assert!(bodies[1].contains("\"type\":\"status\""), "{}", bodies[1]);
+}

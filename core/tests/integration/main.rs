@@ -24,4 +24,5 @@ mod routing;
 mod sentry;
 mod signature;
 mod slack;
+mod slack_delivery;
 mod store;
