@@ -558,27 +558,10 @@ fn parse_time(what: &str, s: &str) -> Result<DateTime<Utc>, Error> {
 
 /// An RFC 3339 time, or a duration from `now` (`90s`, `30m`, `2h`, `1d`).
 fn parse_time_or_duration(what: &str, s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Error> {
-    let s = s.trim();
-    let unit = s.chars().last().unwrap_or(' ');
-    let secs = match unit {
-        's' => Some(1),
-        'm' => Some(60),
-        'h' => Some(3600),
-        'd' => Some(86_400),
-        _ => None,
-    };
-    if let Some(mult) = secs
-        && let Ok(n) = s[..s.len() - 1].parse::<i64>()
-    {
-        if n <= 0 || n > 3650 * 86_400 {
-            return Err(Error::invalid(
-                what,
-                format!("duration out of range: {s:?}"),
-            ));
-        }
-        return Ok(now + chrono::TimeDelta::seconds(n * mult));
+    match signalcraft_core::engine::parse_window(s) {
+        Ok(d) => Ok(now + d),
+        Err(_) => parse_time(what, s),
     }
-    parse_time(what, s)
 }
 
 fn headers_from(lines: &[String]) -> Result<Headers, Error> {

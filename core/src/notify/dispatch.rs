@@ -109,6 +109,27 @@ pub fn classify(status: u16, body: &str, retry_after: Option<Duration>) -> SendO
     }
 }
 
+/// Sends a request and reads the answer: `(status, Retry-After, body)`, or a retry when no
+/// answer came (connection refused, timeout).
+pub async fn exchange(
+    req: reqwest::RequestBuilder,
+    now: DateTime<Utc>,
+    what: &str,
+) -> Result<(u16, Option<Duration>, String), SendOutcome> {
+    let resp = req.send().await.map_err(|e| SendOutcome::Retry {
+        http_status: None,
+        error: format!("{what}request failed: {e}"),
+        retry_after: None,
+    })?;
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, now));
+    Ok((status, retry_after, resp.text().await.unwrap_or_default()))
+}
+
 /// Parses `Retry-After`: delay seconds or an HTTP date.
 pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let v = value.trim();

@@ -1,7 +1,7 @@
 //! PagerDuty channel: Events API v2, with `dedup_key` = the group id, so that trigger,
 //! acknowledge and resolve follow the group.
 
-use super::dispatch::{Notifier, Outgoing, SendOutcome, classify, parse_retry_after};
+use super::dispatch::{Notifier, Outgoing, SendOutcome, classify, exchange};
 use crate::alert::Severity;
 use crate::lifecycle::GroupStatus;
 use serde_json::{Value, json};
@@ -98,22 +98,9 @@ impl Notifier for PagerdutyNotifier {
             .timeout(Duration::from_secs(10))
             .header("Content-Type", "application/json")
             .body(event.to_string());
-        match req.send().await {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let retry_after = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, out.now));
-                let text = resp.text().await.unwrap_or_default();
-                classify(status, &text, retry_after)
-            }
-            Err(e) => SendOutcome::Retry {
-                http_status: None,
-                error: format!("request failed: {e}"),
-                retry_after: None,
-            },
+        match exchange(req, out.now, "").await {
+            Ok((status, retry_after, text)) => classify(status, &text, retry_after),
+            Err(outcome) => outcome,
         }
     }
 }

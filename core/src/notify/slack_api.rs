@@ -3,7 +3,7 @@
 //! events reply in its thread and refresh it; status changes update it with `chat.update`;
 //! escalation steps reply in the thread with their mentions.
 
-use super::dispatch::{Notifier, Outgoing, SendOutcome, parse_retry_after};
+use super::dispatch::{Notifier, Outgoing, SendOutcome, exchange};
 use super::slack::{MessageKind, SlackMessage, post_message, thread_reply, update_message};
 use serde_json::Value;
 use std::time::Duration;
@@ -41,27 +41,14 @@ impl SlackNotifier {
             .unwrap_or(DEFAULT_API_BASE)
             .trim_end_matches('/');
         let token = out.channel.text("token").unwrap_or_default();
-        let resp = self
+        let req = self
             .http
             .post(format!("{base}/{method}"))
             .timeout(Duration::from_secs(10))
             .bearer_auth(token)
             .header("Content-Type", "application/json; charset=utf-8")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|e| SendOutcome::Retry {
-                http_status: None,
-                error: format!("{method}: request failed: {e}"),
-                retry_after: None,
-            })?;
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, out.now));
-        let text = resp.text().await.unwrap_or_default();
+            .body(body.to_string());
+        let (status, retry_after, text) = exchange(req, out.now, &format!("{method}: ")).await?;
         if status == 429 || status >= 500 {
             return Err(SendOutcome::Retry {
                 http_status: Some(status),

@@ -5,7 +5,7 @@
 //! signature only when the channel has a secret). `X-SignalCraft-Delivery` carries the delivery
 //! id, the same on every retry, so receivers can drop duplicates.
 
-use super::dispatch::{Notifier, Outgoing, SendOutcome, classify, parse_retry_after};
+use super::dispatch::{Notifier, Outgoing, SendOutcome, classify, exchange};
 use crate::signature::hmac_sha256_hex;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -75,22 +75,9 @@ impl Notifier for WebhookNotifier {
         if let Some(secret) = out.channel.text("secret") {
             req = req.header(SIGNATURE_HEADER, sign(secret, ts, &body));
         }
-        match req.body(body).send().await {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let retry_after = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, out.now));
-                let text = resp.text().await.unwrap_or_default();
-                classify(status, &text, retry_after)
-            }
-            Err(e) => SendOutcome::Retry {
-                http_status: None,
-                error: format!("request failed: {e}"),
-                retry_after: None,
-            },
+        match exchange(req.body(body), out.now, "").await {
+            Ok((status, retry_after, text)) => classify(status, &text, retry_after),
+            Err(outcome) => outcome,
         }
     }
 }
