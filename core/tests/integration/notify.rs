@@ -491,3 +491,95 @@ fn without_a_key_a_key_file_is_made_beside_the_database() {
         "reopened with the same key file"
     );
 }
+
+#[test]
+fn the_background_loop_delivers_and_ticks_until_stopped() {
+    let server = TestServer::start(|_, _| Reply::status(200));
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(
+        Engine::builder()
+            .path(dir.path().join("bg.db"))
+            .clock(Arc::new(SystemClock))
+            .secret_key(KEY)
+            .build()
+            .unwrap(),
+    );
+    let ws = engine.create_workspace("acme").unwrap().id.0;
+    engine
+        .set_channel(
+            &ws,
+            "hook",
+            ChannelKind::Webhook,
+            &json!({"url": server.url("/")}),
+        )
+        .unwrap();
+    route_all(&engine, &ws, &["hook"], json!({}));
+    engine.start_background().unwrap();
+    engine.start_background().unwrap(); // idempotent
+    fire(&engine, &ws, "1");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.requests().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    engine.stop();
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "delivered by the background loop"
+    );
+    fire(&engine, &ws, "2");
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "stopped: nothing more goes out on its own"
+    );
+    assert_eq!(
+        engine.dispatch(None, Duration::from_secs(5)).unwrap().sent,
+        1
+    );
+}
+
+#[test]
+fn integration_secrets_stored_in_the_clear_are_sealed_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let ws = {
+        let engine = Engine::builder()
+            .path(&path)
+            .secret_key(KEY)
+            .build()
+            .unwrap();
+        engine.create_workspace("acme").unwrap().id.0
+    };
+    // what an older version left behind
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("INSERT INTO integrations (workspace_id, source, secret, options, updated_at) VALUES (?1, 'sentry', 'plain-old-secret', 'null', 0)", [&ws]).unwrap();
+    drop(conn);
+    let engine = Engine::builder()
+        .path(&path)
+        .secret_key(KEY)
+        .build()
+        .unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let stored: String = conn
+        .query_row("SELECT secret FROM integrations", [], |r| r.get(0))
+        .unwrap();
+    assert!(stored.starts_with("enc:v1:"), "{stored}");
+    // and it still verifies signatures
+    let body = serde_json::to_vec(&crate::common::compact(
+        "sentry/issue_alert_triggered.docs.json",
+    ))
+    .unwrap();
+    let sig = signalcraft_core::signature::hmac_sha256_hex(b"plain-old-secret", &body);
+    let h = signalcraft_core::Headers::new()
+        .with("Sentry-Hook-Resource", "event_alert")
+        .with("Sentry-Hook-Signature", sig);
+    assert_eq!(
+        engine
+            .ingest(&ws, signalcraft_core::Source::Sentry, &h, &body)
+            .unwrap()
+            .outcome,
+        signalcraft_core::Outcome::Accepted
+    );
+}
