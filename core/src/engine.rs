@@ -657,12 +657,10 @@ impl Engine {
                         continue;
                     }
                 };
-                tx.execute_batch("SAVEPOINT delivery")
-                    .map_err(Error::storage("starting a delivery's savepoint"))?;
+                savepoint(tx, "SAVEPOINT delivery", "starting a delivery's savepoint")?;
                 match self.commit_ready(tx, ready, None) {
                     Ok(o) => {
-                        tx.execute_batch("RELEASE delivery")
-                            .map_err(Error::storage("releasing a delivery's savepoint"))?;
+                        savepoint(tx, "RELEASE delivery", "releasing a delivery's savepoint")?;
                         out.push(Ok(o));
                     }
                     Err(e) => {
@@ -671,8 +669,9 @@ impl Engine {
                             // nothing of the batch is stored.
                             return Err(e);
                         }
-                        tx.execute_batch("ROLLBACK TO delivery; RELEASE delivery")
-                            .map_err(Error::storage("rolling back a delivery's savepoint"))?;
+                        let undo = "rolling back a delivery's savepoint";
+                        savepoint(tx, "ROLLBACK TO delivery", undo)?;
+                        savepoint(tx, "RELEASE delivery", undo)?;
                         out.push(Err(e));
                     }
                 }
@@ -889,6 +888,14 @@ fn view(ws: WorkspaceId, source: Source, c: &IntegrationConfig) -> IntegrationVi
         max_skew_secs: c.max_skew_secs,
         options: c.options.clone(),
     }
+}
+
+/// Runs a savepoint statement (cached: a batch runs two per delivery).
+fn savepoint(tx: &Transaction<'_>, sql: &str, what: &'static str) -> Result<()> {
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.execute([]))
+        .map(|_| ())
+        .map_err(Error::storage(what))
 }
 
 fn redacted_headers(headers: &Headers) -> Result<String> {
