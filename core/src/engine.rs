@@ -688,6 +688,81 @@ impl Engine {
         self.ingest_with(workspace, source, headers, body, None, false)
     }
 
+    /// Ingests many deliveries to one workspace in ONE transaction: one commit (and one
+    /// fsync-free WAL append) for the lot, which is what makes high rates durable.
+    ///
+    /// Each delivery goes through exactly the code path of [`Engine::ingest`] and gets its own
+    /// slot in the answer, in order: its outcome, or its error. Each delivery is all or nothing:
+    /// it runs inside its own SAVEPOINT, so one that fails (bad input, a bad signature, a failed
+    /// write) is rolled back to that savepoint, stores nothing, and does not stop the others.
+    /// Deliveries see what earlier ones in the batch wrote (a repeated delivery or event id is a
+    /// `duplicate`, an event joins a group opened earlier in the batch). Every delivery is
+    /// received at the same `now`.
+    ///
+    /// The outer `Err` means the batch as a whole did not commit (the database failed, or SQLite
+    /// rolled the transaction back after a full disk or I/O error): then nothing of the batch is
+    /// stored, whatever the slots would have said. The slots' `Ok` outcomes are durable once
+    /// this returns `Ok`.
+    pub fn ingest_batch(
+        &self,
+        workspace: &str,
+        deliveries: &[Delivery<'_>],
+    ) -> Result<Vec<Result<IngestOutcome>>> {
+        let now = self.now();
+        let mut loaded: Vec<(Source, Arc<Loaded>)> = Vec::new();
+        let mut prepared = Vec::with_capacity(deliveries.len());
+        for d in deliveries {
+            let cached = loaded
+                .iter()
+                .find(|(s, _)| *s == d.source)
+                .map(|(_, l)| l.clone());
+            let l = match cached {
+                Some(l) => Ok(l),
+                None => self.load(workspace, d.source).map(|l| {
+                    let l = Arc::new(l);
+                    loaded.push((d.source, l.clone()));
+                    l
+                }),
+            };
+            prepared.push(l.and_then(|l| self.prepare(&l, d.source, d.headers, d.body, now)));
+        }
+        self.store.write(|tx| {
+            let mut out = Vec::with_capacity(prepared.len());
+            for p in prepared {
+                let ready = match p {
+                    Ok(Prepared::Ready(r)) => r,
+                    Ok(Prepared::Ignored(o)) => {
+                        out.push(Ok(o));
+                        continue;
+                    }
+                    Err(e) => {
+                        out.push(Err(e));
+                        continue;
+                    }
+                };
+                savepoint(tx, "SAVEPOINT delivery", "starting a delivery's savepoint")?;
+                match self.commit_ready(tx, ready, None) {
+                    Ok(o) => {
+                        savepoint(tx, "RELEASE delivery", "releasing a delivery's savepoint")?;
+                        out.push(Ok(o));
+                    }
+                    Err(e) => {
+                        if tx.is_autocommit() {
+                            // SQLite rolled the whole transaction back (full disk, I/O error):
+                            // nothing of the batch is stored.
+                            return Err(e);
+                        }
+                        let undo = "rolling back a delivery's savepoint";
+                        savepoint(tx, "ROLLBACK TO delivery", undo)?;
+                        savepoint(tx, "RELEASE delivery", undo)?;
+                        out.push(Err(e));
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn ingest_with(
         &self,
         workspace: &str,
@@ -697,17 +772,22 @@ impl Engine {
         rules: Option<&RuleSet>,
         dry: bool,
     ) -> Result<IngestOutcome> {
-        if body.len() > self.max_body_bytes {
-            return Err(Error::invalid(
-                "body",
-                format!(
-                    "{} bytes is over the limit of {} bytes",
-                    body.len(),
-                    self.max_body_bytes
-                ),
-            ));
-        }
         let now = self.now();
+        let loaded = self.load(workspace, source)?;
+        let ready = match self.prepare(&loaded, source, headers, body, now)? {
+            Prepared::Ignored(outcome) => return Ok(outcome),
+            Prepared::Ready(r) => r,
+        };
+        let run = |tx: &Transaction<'_>| self.commit_ready(tx, ready, rules);
+        if dry {
+            self.store.write_rollback(run)
+        } else {
+            self.store.write(run)
+        }
+    }
+
+    /// What ingest reads before parsing: the workspace, the source's settings, the dedup policy.
+    fn load(&self, workspace: &str, source: Source) -> Result<Loaded> {
         let (ws, config, mut settings) = self.store.read(|tx| {
             let ws = store::workspaces::resolve(tx, workspace)?;
             let config = store::workspaces::integration(tx, &ws.id, source)?;
@@ -723,11 +803,37 @@ impl Engine {
             config.secret = opened;
         }
         settings.dedup = sources::dedup_policy(source, &config, settings.dedup);
+        Ok(Loaded {
+            ws,
+            config,
+            settings,
+        })
+    }
+
+    /// Checks the size, verifies and parses one delivery (pure: nothing is written).
+    fn prepare<'b>(
+        &self,
+        loaded: &Loaded,
+        source: Source,
+        headers: &Headers,
+        body: &'b [u8],
+        now: DateTime<Utc>,
+    ) -> Result<Prepared<'b>> {
+        if body.len() > self.max_body_bytes {
+            return Err(Error::invalid(
+                "body",
+                format!(
+                    "{} bytes is over the limit of {} bytes",
+                    body.len(),
+                    self.max_body_bytes
+                ),
+            ));
+        }
         let parsed = sources::parse(
             source,
             &SourceInput {
-                workspace: &ws.id,
-                config: &config,
+                workspace: &loaded.ws.id,
+                config: &loaded.config,
                 headers,
                 body,
                 now,
@@ -735,13 +841,13 @@ impl Engine {
         )?;
         let (delivery_id, alerts, notes) = match parsed {
             Parsed::Ignored { reason } => {
-                return Ok(IngestOutcome {
+                return Ok(Prepared::Ignored(IngestOutcome {
                     outcome: Outcome::Ignored,
                     reason: Some(reason),
                     source,
                     alerts: Vec::new(),
                     notes: Vec::new(),
-                });
+                }));
             }
             Parsed::Alerts {
                 delivery_id,
@@ -749,25 +855,37 @@ impl Engine {
                 notes,
             } => (delivery_id, alerts, notes),
         };
-        let stored_headers = redacted_headers(headers)?;
-        let run = |tx: &Transaction<'_>| {
-            let routing = self.routing_for(tx, &ws.id, &settings)?;
-            let ctx = IngestCtx {
-                tx,
-                ws: &ws.id,
-                settings: &settings,
-                routing: routing.context(rules),
-                source,
-                now,
-                notes: &notes,
-            };
-            ctx.run(delivery_id.as_deref(), alerts, &stored_headers, body)
+        Ok(Prepared::Ready(Ready {
+            ws: loaded.ws.id.clone(),
+            settings: loaded.settings.clone(),
+            source,
+            now,
+            delivery_id,
+            alerts,
+            notes,
+            headers: redacted_headers(headers)?,
+            body,
+        }))
+    }
+
+    /// Writes one parsed delivery inside `tx`.
+    fn commit_ready(
+        &self,
+        tx: &Transaction<'_>,
+        r: Ready<'_>,
+        rules: Option<&RuleSet>,
+    ) -> Result<IngestOutcome> {
+        let routing = self.routing_for(tx, &r.ws, &r.settings)?;
+        let ctx = IngestCtx {
+            tx,
+            ws: &r.ws,
+            settings: &r.settings,
+            routing: routing.context(rules),
+            source: r.source,
+            now: r.now,
+            notes: &r.notes,
         };
-        if dry {
-            self.store.write_rollback(run)
-        } else {
-            self.store.write(run)
-        }
+        ctx.run(r.delivery_id.as_deref(), r.alerts, &r.headers, r.body)
     }
 
     /// Like [`Engine::ingest`], with the source picked from the headers and body by
@@ -863,6 +981,14 @@ fn view(ws: WorkspaceId, source: Source, c: &IntegrationConfig) -> IntegrationVi
     }
 }
 
+/// Runs a savepoint statement (cached: a batch runs two per delivery).
+fn savepoint(tx: &Transaction<'_>, sql: &str, what: &'static str) -> Result<()> {
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.execute([]))
+        .map(|_| ())
+        .map_err(Error::storage(what))
+}
+
 fn redacted_headers(headers: &Headers) -> Result<String> {
     let pairs: Vec<(&str, &str)> = headers
         .iter()
@@ -886,6 +1012,43 @@ struct IngestCtx<'a, 't> {
     source: Source,
     now: DateTime<Utc>,
     notes: &'a [String],
+}
+
+/// One webhook delivery of an [`Engine::ingest_batch`]: what [`Engine::ingest`] takes.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    /// Which source sent it.
+    pub source: Source,
+    /// The request headers.
+    pub headers: &'a Headers,
+    /// The raw body, unchanged.
+    pub body: &'a [u8],
+}
+
+/// What ingest read about a workspace and source before parsing.
+struct Loaded {
+    ws: Workspace,
+    config: IntegrationConfig,
+    settings: WorkspaceSettings,
+}
+
+/// A delivery parsed and ready to be written.
+enum Prepared<'b> {
+    Ignored(IngestOutcome),
+    Ready(Ready<'b>),
+}
+
+/// A parsed delivery: everything the write needs.
+struct Ready<'b> {
+    ws: WorkspaceId,
+    settings: WorkspaceSettings,
+    source: Source,
+    now: DateTime<Utc>,
+    delivery_id: Option<String>,
+    alerts: Vec<NormalizedAlert>,
+    notes: Vec<String>,
+    headers: String,
+    body: &'b [u8],
 }
 
 /// What one alert did to one group, before it is written as an event.

@@ -48,7 +48,8 @@ pub use alert::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dedup::{DedupDecision, DedupPolicy, DedupWindow};
 pub use engine::{
-    Engine, EngineBuilder, IntegrationUpdate, IntegrationView, NewMaintenanceWindow, NewSilence,
+    Delivery, Engine, EngineBuilder, IntegrationUpdate, IntegrationView, NewMaintenanceWindow,
+    NewSilence,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use group::{AlertGroup, GroupDetail, GroupPage, GroupQuery, StoredEvent, TimelineEntry};

@@ -4,10 +4,14 @@
 mod alertmanager;
 mod am_peer;
 mod auto;
+mod bad_corpus;
+mod batch;
 mod common;
+mod concurrency;
 mod crash;
 mod datadog;
 mod dedup;
+mod faults;
 mod generic;
 mod grafana;
 mod http;

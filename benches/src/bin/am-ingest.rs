@@ -1,0 +1,81 @@
+//! SignalCraft's side of `benches/compare-alertmanager`: ingests Alertmanager-shaped alerts
+//! (the same labels the script posts to Alertmanager) into an engine on a SQLite file for a fixed
+//! time per mode, and prints alerts/s:
+//!
+//! - `per_alert`: one webhook delivery of 1 alert per `Engine::ingest` (one commit per alert);
+//! - `batch_100`: 100 deliveries of 1 alert per `Engine::ingest_batch` (one commit per 100);
+//! - `delivery_100`: one webhook delivery holding 100 alerts per `Engine::ingest`.
+//!
+//! Every alert is new (its own group), and every commit is durable (WAL, `synchronous=normal`).
+//!
+//!   am-ingest [SECONDS_PER_MODE]    (default 10)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use signalcraft_benches::am_webhook_body;
+use signalcraft_core::{Delivery, Engine, Headers, Outcome, Source};
+use std::time::{Duration, Instant};
+
+fn run(secs: f64, mut step: impl FnMut(u64) -> u64) -> f64 {
+    let limit = Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let (mut n, mut alerts) = (0u64, 0u64);
+    while start.elapsed() < limit {
+        let done = step(n);
+        n += done;
+        alerts += done;
+    }
+    alerts as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let secs: f64 = std::env::args()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10.0);
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::builder()
+        .path(dir.path().join("compare.db"))
+        .build()
+        .unwrap();
+    engine.create_workspace("bench").unwrap();
+    let headers = Headers::new().with("User-Agent", "Alertmanager/0.25.0");
+    let mut base = 0u64;
+
+    let per_alert = run(secs, |n| {
+        let body = am_webhook_body(base + n, 1);
+        let o = engine
+            .ingest("bench", Source::Alertmanager, &headers, &body)
+            .unwrap();
+        assert_eq!(o.outcome, Outcome::Accepted);
+        1
+    });
+    base += 100_000_000;
+    println!("signalcraft_per_alert={per_alert:.0}");
+
+    let batch_100 = run(secs, |n| {
+        let bodies: Vec<Vec<u8>> = (0..100).map(|i| am_webhook_body(base + n + i, 1)).collect();
+        let batch: Vec<Delivery<'_>> = bodies
+            .iter()
+            .map(|body| Delivery {
+                source: Source::Alertmanager,
+                headers: &headers,
+                body,
+            })
+            .collect();
+        let slots = engine.ingest_batch("bench", &batch).unwrap();
+        assert!(slots.iter().all(|s| s.is_ok()));
+        100
+    });
+    base += 100_000_000;
+    println!("signalcraft_batch_100={batch_100:.0}");
+
+    let delivery_100 = run(secs, |n| {
+        let body = am_webhook_body(base + n, 100);
+        let o = engine
+            .ingest("bench", Source::Alertmanager, &headers, &body)
+            .unwrap();
+        assert_eq!(o.alerts.len(), 100);
+        100
+    });
+    println!("signalcraft_delivery_100={delivery_100:.0}");
+}

@@ -1,0 +1,279 @@
+//! Crash test: `stress crash --trials N [--db PATH] [--max-ms M]`.
+//!
+//! Each trial starts a child process (`stress child DB START`) that ingests a stream of Sentry
+//! event alerts — single `ingest` calls, `ingest_batch` calls of 2 to 8 deliveries, and now and
+//! then an issue resolve — and prints `ack EVENT_ID` for each ingest acknowledged (returned
+//! `Ok`). The parent kills it with SIGKILL at a random moment, then reopens the database and
+//! checks: every acknowledged event is stored exactly once, no event is stored twice, no group
+//! key has two unresolved groups, every group's count equals the events that counted into it,
+//! `PRAGMA integrity_check` is ok, and the engine reopens and ingests. The last line is
+//! `crash: trials=N lost=0 duplicated=0 integrity=ok` (or the failures, and exit status 1).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use signalcraft_benches::SentryBodies;
+use signalcraft_core::{Delivery, Engine, Headers, Outcome, Source};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Issues the stream spreads its events over (so events join, and resolves reopen groups).
+const ISSUES: u64 = 40;
+/// Events per trial's numbering range: trial k uses k * SPAN ..
+const SPAN: u64 = 10_000_000;
+
+fn resolve_body(issue: u64) -> Vec<u8> {
+    let mut doc: serde_json::Value = serde_json::from_slice(&signalcraft_benches::fixture(
+        "sentry/issue_resolved.zulip.json",
+    ))
+    .unwrap();
+    doc["data"]["issue"]["id"] = issue.to_string().into();
+    doc.to_string().into_bytes()
+}
+
+/// The child: ingests until killed, printing each acknowledged event id.
+fn child(db: &str, start: u64) {
+    let engine = Engine::builder().path(db).build().unwrap();
+    let bodies = SentryBodies::new(ISSUES);
+    let alert = Headers::new().with("Sentry-Hook-Resource", "event_alert");
+    let issue = Headers::new().with("Sentry-Hook-Resource", "issue");
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    let mut n = start;
+    let mut step = 0u64;
+    loop {
+        step += 1;
+        if step.is_multiple_of(17) {
+            let body = resolve_body(n % ISSUES);
+            engine
+                .ingest("stress", Source::Sentry, &issue, &body)
+                .unwrap();
+            continue;
+        }
+        if step.is_multiple_of(3) {
+            let k = 2 + step % 7;
+            let batch: Vec<Vec<u8>> = (n..n + k).map(|i| bodies.body(i)).collect();
+            let deliveries: Vec<Delivery<'_>> = batch
+                .iter()
+                .map(|body| Delivery {
+                    source: Source::Sentry,
+                    headers: &alert,
+                    body,
+                })
+                .collect();
+            let slots = engine.ingest_batch("stress", &deliveries).unwrap();
+            for (i, slot) in (n..n + k).zip(slots) {
+                assert_eq!(slot.unwrap().outcome, Outcome::Accepted);
+                writeln!(out, "ack {i:032x}").unwrap();
+            }
+            n += k;
+        } else {
+            let o = engine
+                .ingest("stress", Source::Sentry, &alert, &bodies.body(n))
+                .unwrap();
+            assert_eq!(o.outcome, Outcome::Accepted);
+            writeln!(out, "ack {n:032x}").unwrap();
+            n += 1;
+        }
+        out.flush().unwrap();
+    }
+}
+
+/// A small xorshift: random kill moments without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    acked: usize,
+    lost: usize,
+    duplicated: usize,
+    group_dups: usize,
+    count_mismatch: usize,
+    integrity_bad: usize,
+}
+
+fn check(db: &str, acked: &[String], t: &mut Tally) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    if integrity != "ok" {
+        eprintln!("integrity_check: {integrity}");
+        t.integrity_bad += 1;
+    }
+    let mut stored = conn
+        .prepare("SELECT COUNT(*) FROM alert_events WHERE source_event_id = ?1")
+        .unwrap();
+    for id in acked {
+        let n: i64 = stored.query_row([id], |r| r.get(0)).unwrap();
+        match n {
+            0 => {
+                eprintln!("lost: acknowledged event {id} is not stored");
+                t.lost += 1;
+            }
+            1 => {}
+            _ => {
+                eprintln!("duplicated: event {id} stored {n} times");
+                t.duplicated += 1;
+            }
+        }
+    }
+    let twice: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM (SELECT source_event_id FROM alert_events
+             WHERE source_event_id IS NOT NULL GROUP BY workspace_id, source, source_event_id
+             HAVING COUNT(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    t.duplicated += twice as usize;
+    let group_dups: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM (SELECT group_key FROM alert_groups WHERE status <> 'resolved'
+             GROUP BY workspace_id, group_key HAVING COUNT(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if group_dups > 0 {
+        eprintln!("{group_dups} group keys have more than one unresolved group");
+    }
+    t.group_dups += group_dups as usize;
+    // every firing event that opened, joined or reopened a group counted once into it
+    let mismatch: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM alert_groups g WHERE g.count <> (SELECT COUNT(*) FROM alert_events e
+             WHERE e.group_id = g.id AND e.decision IN ('new_group', 'joined', 'reopened'))",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if mismatch > 0 {
+        eprintln!("{mismatch} groups whose count differs from their events");
+    }
+    t.count_mismatch += mismatch as usize;
+    // ---- OUTBOX CHECK GOES HERE -------------------------------------------------------------
+    // When the notification outbox exists (issue: notifications), check that every outbox row
+    // that was pending before the kill is still pending (or delivered with a delivery-log row),
+    // and that no acknowledged ingest lost its outbox rows. There is no outbox table yet.
+}
+
+fn crash(trials: u64, db: Option<String>, max_ms: u64) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db.unwrap_or_else(|| dir.path().join("stress.db").display().to_string());
+    {
+        let engine = Engine::builder().path(&db).build().unwrap();
+        if engine.workspace("stress").is_err() {
+            engine.create_workspace("stress").unwrap();
+        }
+    }
+    let seed = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(42)
+        | 1;
+    let mut rng = Rng(seed);
+    let exe = std::env::current_exe().unwrap();
+    let mut tally = Tally::default();
+    let started = Instant::now();
+    for trial in 0..trials {
+        // the first half of a trial's window also gives the child time to open the engine
+        let after = Duration::from_millis(5 + rng.next() % max_ms.max(1));
+        let mut child = Command::new(&exe)
+            .args(["child", &db, &((trial + 1) * SPAN).to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .filter_map(|l| l.strip_prefix("ack ").map(str::to_string))
+                .collect::<Vec<String>>()
+        });
+        std::thread::sleep(after);
+        let exited_early = child.try_wait().unwrap();
+        child.kill().unwrap(); // SIGKILL
+        let status = child.wait().unwrap();
+        let acked = reader.join().unwrap();
+        if let Some(s) = exited_early {
+            eprintln!("trial {trial}: the child exited by itself ({s}) before the kill");
+            tally.integrity_bad += 1;
+        }
+        check(&db, &acked, &mut tally);
+        tally.acked += acked.len();
+        println!(
+            "trial {}: killed after {:?} ({status}), acknowledged {}",
+            trial + 1,
+            after,
+            acked.len()
+        );
+    }
+    // the engine reopens and ingests after the last kill
+    let engine = Engine::builder().path(&db).build().unwrap();
+    let body = SentryBodies::new(ISSUES).body(u64::MAX / 2);
+    let alert = Headers::new().with("Sentry-Hook-Resource", "event_alert");
+    let reopened = engine
+        .ingest("stress", Source::Sentry, &alert, &body)
+        .is_ok();
+    let ok = tally.lost == 0
+        && tally.duplicated == 0
+        && tally.group_dups == 0
+        && tally.count_mismatch == 0
+        && tally.integrity_bad == 0
+        && reopened;
+    println!(
+        "acknowledged {} events over {} trials in {:.1?}; duplicated groups {}, count mismatches {}, reopen+ingest {}",
+        tally.acked,
+        trials,
+        started.elapsed(),
+        tally.group_dups,
+        tally.count_mismatch,
+        if reopened { "ok" } else { "FAILED" }
+    );
+    println!(
+        "crash: trials={trials} lost={} duplicated={} integrity={}",
+        tally.lost,
+        tally.duplicated + tally.group_dups,
+        if tally.integrity_bad == 0 && tally.count_mismatch == 0 {
+            "ok"
+        } else {
+            "FAILED"
+        }
+    );
+    ok
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    match args.first().map(String::as_str) {
+        Some("child") => child(&args[1], args[2].parse().unwrap()),
+        Some("crash") => {
+            let trials = flag("--trials").and_then(|v| v.parse().ok()).unwrap_or(50);
+            let max_ms = flag("--max-ms").and_then(|v| v.parse().ok()).unwrap_or(300);
+            if !crash(trials, flag("--db"), max_ms) {
+                std::process::exit(1);
+            }
+        }
+        _ => {
+            eprintln!("usage: stress crash --trials N [--db PATH] [--max-ms M]");
+            std::process::exit(2);
+        }
+    }
+}
