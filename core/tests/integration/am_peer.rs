@@ -239,30 +239,50 @@ fn real_alertmanager_fires_and_resolves_through_the_engine() {
         ),
     )
     .unwrap();
-    let am_port = free_port();
-    let _peer = Peer(
-        Command::new(&bin)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
-            .arg("--cluster.listen-address=")
-            .arg("--log.level=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display())),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !matches!(http(am_port, "GET", "/-/ready", ""), Ok((200, _))) {
-        assert!(
-            Instant::now() < deadline,
-            "alertmanager did not become ready on port {am_port}"
+    // A port from `free_port` may be taken by a parallel test before Alertmanager binds it: start
+    // again on another port when the process dies, and only trust a readiness answer while our
+    // own process is alive (so a neighbour's test server on that port cannot pass for it).
+    let mut started = None;
+    for _attempt in 0..5 {
+        let am_port = free_port();
+        let mut peer = Peer(
+            Command::new(&bin)
+                .arg(format!("--config.file={}", config.display()))
+                .arg(format!(
+                    "--storage.path={}",
+                    dir.path().join("data").display()
+                ))
+                .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
+                .arg("--cluster.listen-address=")
+                .arg("--log.level=warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display())),
         );
-        std::thread::sleep(Duration::from_millis(100));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let ready = loop {
+            if peer.0.try_wait().ok().flatten().is_some() {
+                break false; // it exited: the port was taken
+            }
+            if let Ok((200, body)) = http(am_port, "GET", "/-/ready", "")
+                && body.trim() == "OK"
+                && peer.0.try_wait().ok().flatten().is_none()
+            {
+                break true;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "alertmanager did not become ready on port {am_port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        if ready {
+            started = Some((peer, am_port));
+            break;
+        }
     }
+    let (_peer, am_port) = started.expect("alertmanager could not start on a free port in 5 tries");
 
     // fire two alerts
     let starts = (chrono::Utc::now() - chrono::TimeDelta::seconds(30)).to_rfc3339();
