@@ -98,6 +98,7 @@ struct Tally {
     group_dups: usize,
     count_mismatch: usize,
     integrity_bad: usize,
+    outbox_bad: usize,
 }
 
 fn check(db: &str, acked: &[String], t: &mut Tally) {
@@ -161,10 +162,26 @@ fn check(db: &str, acked: &[String], t: &mut Tally) {
         eprintln!("{mismatch} groups whose count differs from their events");
     }
     t.count_mismatch += mismatch as usize;
-    // ---- OUTBOX CHECK GOES HERE -------------------------------------------------------------
-    // When the notification outbox exists (issue: notifications), check that every outbox row
-    // that was pending before the kill is still pending (or delivered with a delivery-log row),
-    // and that no acknowledged ingest lost its outbox rows. There is no outbox table yet.
+    // The outbox: every notification a committed ingest decided is a row, and with no dispatcher
+    // running every row is still pending (none lost, none half-written, none invented).
+    let decided: i64 = conn
+        .query_row(
+            "SELECT COALESCE(SUM(json_array_length(route, '$.notify')), 0) FROM alert_events",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let (rows, pending): (i64, i64) = conn
+        .query_row(
+            "SELECT COUNT(*), COALESCE(SUM(status = 'pending'), 0) FROM outbox",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    if rows != decided || pending != rows {
+        eprintln!("outbox: {rows} rows ({pending} pending) for {decided} notifications decided");
+        t.outbox_bad += 1;
+    }
 }
 
 fn crash(trials: u64, db: Option<String>, max_ms: u64) -> bool {
@@ -174,6 +191,12 @@ fn crash(trials: u64, db: Option<String>, max_ms: u64) -> bool {
         let engine = Engine::builder().path(&db).build().unwrap();
         if engine.workspace("stress").is_err() {
             engine.create_workspace("stress").unwrap();
+            // every event notifies a channel, so that each ingest writes outbox rows
+            let rules = signalcraft_core::RuleSet::from_json(&serde_json::json!([
+                {"id": "all", "when": {}, "then": {"notify": ["pager"], "repeat_interval_mins": 1}}
+            ]))
+            .unwrap();
+            engine.put_rules("stress", &rules).unwrap();
         }
     }
     let seed = SystemTime::now()
@@ -232,21 +255,23 @@ fn crash(trials: u64, db: Option<String>, max_ms: u64) -> bool {
         && tally.group_dups == 0
         && tally.count_mismatch == 0
         && tally.integrity_bad == 0
+        && tally.outbox_bad == 0
         && reopened;
     println!(
-        "acknowledged {} events over {} trials in {:.1?}; duplicated groups {}, count mismatches {}, reopen+ingest {}",
+        "acknowledged {} events over {} trials in {:.1?}; duplicated groups {}, count mismatches {}, outbox mismatches {}, reopen+ingest {}",
         tally.acked,
         trials,
         started.elapsed(),
         tally.group_dups,
         tally.count_mismatch,
+        tally.outbox_bad,
         if reopened { "ok" } else { "FAILED" }
     );
     println!(
         "crash: trials={trials} lost={} duplicated={} integrity={}",
         tally.lost,
         tally.duplicated + tally.group_dups,
-        if tally.integrity_bad == 0 && tally.count_mismatch == 0 {
+        if tally.integrity_bad == 0 && tally.count_mismatch == 0 && tally.outbox_bad == 0 {
             "ok"
         } else {
             "FAILED"
