@@ -187,8 +187,7 @@ impl Engine {
                 error: Some(&err),
                 latency_ms: 0,
             };
-            let after =
-                self.retry_or_fail(c, &crate::notify::RetryPolicy::default(), None, now, at);
+            let after = retry_or_fail(c, &crate::notify::RetryPolicy::default(), at);
             self.store
                 .write(|tx| store::outbox::record(tx, c.seq, Some(&a), &after, now))?;
             return Ok(after);
@@ -258,7 +257,7 @@ impl Engine {
                     .backoff(c.attempts + 1, *retry_after, unit_random());
                 let at = now
                     + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::seconds(1));
-                let after = self.retry_or_fail(c, &channel.retry, *retry_after, now, at);
+                let after = retry_or_fail(c, &channel.retry, at);
                 let outcome = if after == After::Failed {
                     "failed"
                 } else {
@@ -309,26 +308,21 @@ impl Engine {
         })?;
         Ok(after)
     }
+}
 
-    fn retry_or_fail(
-        &self,
-        c: &Claimed,
-        policy: &crate::notify::RetryPolicy,
-        _retry_after: Option<Duration>,
-        now: DateTime<Utc>,
-        at: DateTime<Utc>,
-    ) -> After {
-        let too_many = c.attempts + 1 >= policy.max_attempts;
-        let too_old = at - c.created_at
-            > chrono::TimeDelta::seconds(policy.max_age_secs.min(365 * 86_400) as i64);
-        let _ = now;
-        if too_many || too_old {
-            After::Failed
-        } else {
-            After::RetryAt(at)
-        }
+/// After a failed attempt: try again at `at`, unless the attempts or the age run out.
+fn retry_or_fail(c: &Claimed, policy: &crate::notify::RetryPolicy, at: DateTime<Utc>) -> After {
+    let too_many = c.attempts + 1 >= policy.max_attempts;
+    let too_old = at - c.created_at
+        > chrono::TimeDelta::seconds(policy.max_age_secs.min(365 * 86_400) as i64);
+    if too_many || too_old {
+        After::Failed
+    } else {
+        After::RetryAt(at)
     }
+}
 
+impl Engine {
     fn send(&self, out: &Outgoing<'_>) -> Result<SendOutcome> {
         let rt = self.runtime()?;
         let http = self.http().clone();
