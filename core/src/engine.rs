@@ -277,6 +277,26 @@ impl Engine {
         })
     }
 
+    /// Runs `f` in a read transaction with the workspace whose id or name is `workspace`.
+    fn read_in<T>(
+        &self,
+        workspace: &str,
+        f: impl FnOnce(&Transaction<'_>, &Workspace) -> Result<T>,
+    ) -> Result<T> {
+        self.store
+            .read(|tx| f(tx, &store::workspaces::resolve(tx, workspace)?))
+    }
+
+    /// Runs `f` in a write transaction with the workspace whose id or name is `workspace`.
+    fn write_in<T>(
+        &self,
+        workspace: &str,
+        f: impl FnOnce(&Transaction<'_>, &Workspace) -> Result<T>,
+    ) -> Result<T> {
+        self.store
+            .write(|tx| f(tx, &store::workspaces::resolve(tx, workspace)?))
+    }
+
     /// The engine's current time.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
@@ -330,17 +350,13 @@ impl Engine {
 
     /// A workspace's settings.
     pub fn settings(&self, workspace: &str) -> Result<WorkspaceSettings> {
-        self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
-            store::workspaces::settings(tx, &ws.id)
-        })
+        self.read_in(workspace, |tx, ws| store::workspaces::settings(tx, &ws.id))
     }
 
     /// Replaces a workspace's settings.
     pub fn set_settings(&self, workspace: &str, settings: &WorkspaceSettings) -> Result<()> {
         settings.default_route_actions()?;
-        self.store.write(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.write_in(workspace, |tx, ws| {
             store::workspaces::set_settings(tx, &ws.id, settings)?;
             store::routing::bump(tx, &ws.id)
         })
@@ -351,8 +367,7 @@ impl Engine {
     /// Replaces a workspace's rules. Once the workspace has channels, every channel a rule
     /// names must exist.
     pub fn put_rules(&self, workspace: &str, rules: &RuleSet) -> Result<()> {
-        self.store.write(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.write_in(workspace, |tx, ws| {
             let channels = store::outbox::channel_names(tx, &ws.id)?;
             if !channels.is_empty() {
                 let mut errors = routing::FieldErrors::default();
@@ -372,10 +387,7 @@ impl Engine {
 
     /// A workspace's rules, in evaluation order.
     pub fn rules(&self, workspace: &str) -> Result<RuleSet> {
-        self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
-            store::routing::rules(tx, &ws.id)
-        })
+        self.read_in(workspace, |tx, ws| store::routing::rules(tx, &ws.id))
     }
 
     /// Adds a silence.
@@ -389,8 +401,7 @@ impl Engine {
         if new.ends_at <= now {
             return Err(Error::invalid("until", "is already past"));
         }
-        self.store.write(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.write_in(workspace, |tx, ws| {
             let id = format!(
                 "sil_{}",
                 short_hash(
@@ -418,8 +429,7 @@ impl Engine {
 
     /// Every silence of a workspace, past ones too.
     pub fn silences(&self, workspace: &str) -> Result<Vec<Silence>> {
-        self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.read_in(workspace, |tx, ws| {
             store::routing::silences(tx, &ws.id, None)
         })
     }
@@ -427,8 +437,7 @@ impl Engine {
     /// Ends a silence now.
     pub fn expire_silence(&self, workspace: &str, id: &str) -> Result<()> {
         let now = self.now();
-        self.store.write(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.write_in(workspace, |tx, ws| {
             store::routing::expire_silence(tx, &ws.id, id, now)
         })
     }
@@ -463,8 +472,7 @@ impl Engine {
         }
         let weekdays = routing::silence::parse_weekdays(&new.weekdays)?;
         let tz = routing::silence::parse_tz(&new.tz)?;
-        self.store.write(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.write_in(workspace, |tx, ws| {
             let id = format!(
                 "mw_{}",
                 short_hash(
@@ -494,8 +502,7 @@ impl Engine {
 
     /// A workspace's maintenance windows (deleted ones too, with `deleted_at`).
     pub fn maintenance_windows(&self, workspace: &str) -> Result<Vec<MaintenanceWindow>> {
-        self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.read_in(workspace, |tx, ws| {
             store::routing::windows(tx, &ws.id, true)
         })
     }
@@ -503,8 +510,7 @@ impl Engine {
     /// Deletes a maintenance window (it stays visible to replays of the time it existed).
     pub fn delete_maintenance(&self, workspace: &str, id: &str) -> Result<()> {
         let now = self.now();
-        self.store.write(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.write_in(workspace, |tx, ws| {
             store::routing::delete_window(tx, &ws.id, id, now)
         })
     }
@@ -561,8 +567,7 @@ impl Engine {
         until: Option<DateTime<Utc>>,
     ) -> Result<ReplayReport> {
         let now = self.now();
-        self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.read_in(workspace, |tx, ws| {
             // default: through now (an event received at this very moment included)
             let until = until.unwrap_or(now + chrono::TimeDelta::milliseconds(1));
             let since = match since {
@@ -619,10 +624,9 @@ impl Engine {
 
     /// An integration's settings (the secret masked).
     pub fn integration(&self, workspace: &str, source: Source) -> Result<IntegrationView> {
-        self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.read_in(workspace, |tx, ws| {
             let c = store::workspaces::integration(tx, &ws.id, source)?;
-            Ok(view(ws.id, source, &c))
+            Ok(view(ws.id.clone(), source, &c))
         })
     }
 
@@ -651,8 +655,7 @@ impl Engine {
             sources::validate_options(source, options)?;
         }
         let now = self.now();
-        self.store.write(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.write_in(workspace, |tx, ws| {
             let mut c = store::workspaces::integration(tx, &ws.id, source)?;
             if update.clear_secret {
                 c.secret = None;
@@ -670,7 +673,7 @@ impl Engine {
                 c.options = o.clone();
             }
             store::workspaces::set_integration(tx, &ws.id, source, &c, now)?;
-            Ok(view(ws.id, source, &c))
+            Ok(view(ws.id.clone(), source, &c))
         })
     }
 
@@ -788,11 +791,10 @@ impl Engine {
 
     /// What ingest reads before parsing: the workspace, the source's settings, the dedup policy.
     fn load(&self, workspace: &str, source: Source) -> Result<Loaded> {
-        let (ws, config, mut settings) = self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        let (ws, config, mut settings) = self.read_in(workspace, |tx, ws| {
             let config = store::workspaces::integration(tx, &ws.id, source)?;
             let settings = store::workspaces::settings(tx, &ws.id)?;
-            Ok((ws, config, settings))
+            Ok((ws.clone(), config, settings))
         })?;
         let mut config = config;
         let opened = match config.secret.as_deref() {
@@ -906,8 +908,7 @@ impl Engine {
         let (source, why) = match sources::detect(headers, &doc) {
             Some(found) => found,
             None => {
-                let generic = self.store.read(|tx| {
-                    let ws = store::workspaces::resolve(tx, workspace)?;
+                let generic = self.read_in(workspace, |tx, ws| {
                     store::workspaces::integration(tx, &ws.id, Source::Generic)
                 })?;
                 if generic.options.is_null() {
@@ -931,16 +932,12 @@ impl Engine {
 
     /// A page of a workspace's groups, newest activity first.
     pub fn groups(&self, workspace: &str, query: &GroupQuery) -> Result<GroupPage> {
-        self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
-            store::groups::page(tx, &ws.id, query)
-        })
+        self.read_in(workspace, |tx, ws| store::groups::page(tx, &ws.id, query))
     }
 
     /// One group with its events and timeline.
     pub fn group(&self, workspace: &str, id: &str) -> Result<GroupDetail> {
-        self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.read_in(workspace, |tx, ws| {
             let rec = store::groups::get(tx, &ws.id, id)?;
             let events = store::events::by_group(tx, &rec.group.id)?;
             let timeline = store::groups::timeline(tx, &rec.group.id)?;

@@ -48,8 +48,7 @@ impl Engine {
         }
         let now = self.now();
         command.validate(now)?;
-        self.store.write(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.write_in(workspace, |tx, ws| {
             let mut rec = store::groups::get(tx, &ws.id, group_id)?;
             transition(tx, &ws.id, &mut rec, command, &actor.name, now, Value::Null)?;
             Ok(rec.group)
@@ -75,18 +74,14 @@ impl Engine {
             ));
         }
         let now = self.now();
-        self.store.write(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.write_in(workspace, |tx, ws| {
             store::lifecycle::put_policy(tx, &ws.id, name, policy, now)
         })
     }
 
     /// A workspace's escalation policies, by name.
     pub fn escalations(&self, workspace: &str) -> Result<Vec<(String, EscalationPolicy)>> {
-        self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
-            store::lifecycle::policies(tx, &ws.id)
-        })
+        self.read_in(workspace, |tx, ws| store::lifecycle::policies(tx, &ws.id))
     }
 }
 

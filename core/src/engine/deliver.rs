@@ -87,8 +87,7 @@ impl Engine {
         let c = ChannelConfig::parse(name, kind, config)?;
         let b = self.secret_box()?;
         let now = self.now();
-        self.store.write(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.write_in(workspace, |tx, ws| {
             store::outbox::put_channel(tx, &ws.id, &c, &b, now)?;
             store::routing::bump(tx, &ws.id)
         })?;
@@ -98,8 +97,7 @@ impl Engine {
     /// A workspace's channels, secrets masked.
     pub fn channels(&self, workspace: &str) -> Result<Vec<Value>> {
         let b = self.secret_box()?;
-        self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.read_in(workspace, |tx, ws| {
             Ok(store::outbox::channels(tx, &ws.id, &b)?
                 .iter()
                 .map(channel_view)
@@ -109,8 +107,7 @@ impl Engine {
 
     /// The delivery log: one row per notification (newest 1000), optionally for one group.
     pub fn deliveries(&self, workspace: &str, group: Option<&str>) -> Result<Vec<Delivery>> {
-        self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.read_in(workspace, |tx, ws| {
             store::outbox::deliveries(tx, &ws.id, group, 1000)
         })
     }

@@ -43,8 +43,7 @@ impl Engine {
         }
         let sealed = self.secret_box()?.seal(secret)?;
         let now = self.now();
-        self.store.write(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        self.write_in(workspace, |tx, ws| {
             let config = IntegrationConfig {
                 secret: Some(sealed),
                 max_skew_secs: Some(300),
@@ -78,10 +77,9 @@ impl Engine {
             return Err(Error::invalid("body", "too large"));
         }
         let now = self.now();
-        let (ws, config) = self.store.read(|tx| {
-            let ws = store::workspaces::resolve(tx, workspace)?;
+        let (ws, config) = self.read_in(workspace, |tx, ws| {
             let c = store::workspaces::integration_named(tx, &ws.id, SLACK_INTEGRATION)?;
-            Ok((ws, c))
+            Ok((ws.clone(), c))
         })?;
         let secret = match config.secret.as_deref() {
             Some(s) => self.secret_box()?.open(s)?,
