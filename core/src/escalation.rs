@@ -133,7 +133,7 @@ impl EscalationPolicy {
                     };
                     last = last.max(after);
                     let notify = strings(item.get("notify"), &mut errors);
-                    if notify.is_empty() && item.get("notify").is_some() {
+                    if notify.is_empty() {
                         errors.push(
                             format!("{}.notify", item.path()),
                             "name at least one channel",
@@ -384,6 +384,12 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_round_trips_through_its_json() {
+        let p = policy(json!({"steps": [{"after_mins": 2, "notify": ["a"]}], "repeat": 2}));
+        assert_eq!(EscalationPolicy::from_json(&p.to_json()).ok(), Some(p));
+    }
+
+    #[test]
     fn validation() {
         for (v, needle) in [
             (json!({"steps": []}), "policy.steps: 1 to 20 steps"),
@@ -412,6 +418,12 @@ mod tests {
                 "policy.repeat",
             ),
             (json!([]), "policy: expected an object"),
+            // found by the escalation fuzz target: a step without channels parsed, but its JSON
+            // form (`"notify": []`) did not
+            (
+                json!({"steps": [{"after_mins": 2}], "repeat": 2}),
+                "policy.steps[0].notify: name at least one channel",
+            ),
         ] {
             let e = EscalationPolicy::from_json(&v)
                 .err()
