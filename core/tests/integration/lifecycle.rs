@@ -558,3 +558,37 @@ mod timeline_props {
         }
     }
 }
+
+#[test]
+fn workspaces_are_walls_for_commands_too() {
+    let h = Harness::on_disk();
+    let gid = event(&h, "1", 1).alerts[0].group_id.clone().unwrap();
+    let other = h.engine.create_workspace("globex").unwrap();
+    let err = h
+        .engine
+        .act(
+            other.id.as_str(),
+            gid.as_str(),
+            &Command::Resolve,
+            &owner("mallory"),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(
+        h.engine.group(h.ws(), gid.as_str()).unwrap().group.status,
+        GroupStatus::Open
+    );
+    assert!(
+        h.engine
+            .deliveries(other.id.as_str(), Some(gid.as_str()))
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        h.engine
+            .tick(Some(other.id.as_str()))
+            .unwrap()
+            .fired
+            .is_empty()
+    );
+}
