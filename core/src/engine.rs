@@ -715,6 +715,10 @@ impl Engine {
         let mut loaded: Vec<(Source, Arc<Loaded>)> = Vec::new();
         let mut prepared = Vec::with_capacity(deliveries.len());
         for d in deliveries {
+            if let Err(e) = self.check_size(d.body) {
+                prepared.push(Err(e));
+                continue;
+            }
             let cached = loaded
                 .iter()
                 .find(|(s, _)| *s == d.source)
@@ -775,6 +779,7 @@ impl Engine {
         rules: Option<&RuleSet>,
         dry: bool,
     ) -> Result<IngestOutcome> {
+        self.check_size(body)?;
         let now = self.now();
         let loaded = self.load(workspace, source)?;
         let ready = match self.prepare(&loaded, source, headers, body, now)? {
@@ -787,6 +792,21 @@ impl Engine {
         } else {
             self.store.write(run)
         }
+    }
+
+    /// Refuses a body over the size limit (before anything is read or parsed).
+    fn check_size(&self, body: &[u8]) -> Result<()> {
+        if body.len() > self.max_body_bytes {
+            return Err(Error::invalid(
+                "body",
+                format!(
+                    "{} bytes is over the limit of {} bytes",
+                    body.len(),
+                    self.max_body_bytes
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// What ingest reads before parsing: the workspace, the source's settings, the dedup policy.
@@ -812,7 +832,7 @@ impl Engine {
         })
     }
 
-    /// Checks the size, verifies and parses one delivery (pure: nothing is written).
+    /// Verifies and parses one delivery (pure: nothing is written).
     fn prepare<'b>(
         &self,
         loaded: &Loaded,
@@ -821,16 +841,6 @@ impl Engine {
         body: &'b [u8],
         now: DateTime<Utc>,
     ) -> Result<Prepared<'b>> {
-        if body.len() > self.max_body_bytes {
-            return Err(Error::invalid(
-                "body",
-                format!(
-                    "{} bytes is over the limit of {} bytes",
-                    body.len(),
-                    self.max_body_bytes
-                ),
-            ));
-        }
         let parsed = sources::parse(
             source,
             &SourceInput {

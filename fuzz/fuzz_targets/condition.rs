@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let again = Condition::from_json(&cond.to_json(), "when");
-    assert!(again.is_ok(), "a parsed condition's JSON form does not parse: {again:?}");
+    assert!(
+        again.is_ok(),
+        "a parsed condition's JSON form does not parse: {again:?}"
+    );
     let alert = signalcraft_fuzz::sample_alert();
     std::hint::black_box(cond.matches(&alert));
     std::hint::black_box(cond.check(&alert).is_ok());

@@ -5,5 +5,10 @@ use libfuzzer_sys::fuzz_target;
 use signalcraft_core::{Headers, Source};
 
 fuzz_target!(|data: &[u8]| {
-    signalcraft_fuzz::run_source(Source::Datadog, &Headers::new(), serde_json::Value::Null, data);
+    signalcraft_fuzz::run_source(
+        Source::Datadog,
+        &Headers::new(),
+        serde_json::Value::Null,
+        data,
+    );
 });

@@ -12,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let again = EscalationPolicy::from_json(&policy.to_json());
-    assert_eq!(again.ok().as_ref(), Some(&policy), "a parsed policy's JSON form gives it back");
+    assert_eq!(
+        again.ok().as_ref(),
+        Some(&policy),
+        "a parsed policy's JSON form gives it back"
+    );
     let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
     let mut e = Escalation::start("p", &policy, t0);
     let far = t0 + chrono::TimeDelta::days(400);

@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let again = RuleSet::from_json(&rules.to_json());
-    assert!(again.is_ok(), "a parsed rule set's JSON form does not parse: {again:?}");
+    assert!(
+        again.is_ok(),
+        "a parsed rule set's JSON form does not parse: {again:?}"
+    );
     let alert = signalcraft_fuzz::sample_alert();
     let ctx = RoutingContext {
         rules: &rules,

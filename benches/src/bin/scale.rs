@@ -4,6 +4,7 @@
 //!   scale build PATH [N]   # a database with N (default 1,000,000) groups, straight through SQL
 //!   scale measure PATH     # engine open time, first page of a filtered `groups` query, peak RSS
 //!   scale PATH [N]         # both (build in a child process when PATH is missing)
+//!   scale                  # both, on the database the `groups` bench builds and keeps
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use signalcraft_benches::{fill_groups, proc_status_kib, scale_query};
@@ -98,8 +99,19 @@ fn main() {
             measure(path);
         }
         None => {
-            eprintln!("usage: scale build PATH [N] | scale measure PATH | scale PATH [N]");
-            std::process::exit(2);
+            // the same file as benches/benches/groups.rs (CARGO_TARGET_TMPDIR of the bench)
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/tmp")
+                .join(format!(
+                    "groups-1000000-v{}.db",
+                    signalcraft_core::SCHEMA_VERSION
+                ));
+            let path = path.display().to_string();
+            if !std::path::Path::new(&path).exists() {
+                eprintln!("{path} is missing: run the groups bench first, or give a PATH");
+                std::process::exit(2);
+            }
+            measure(&path);
         }
     }
 }

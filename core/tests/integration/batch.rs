@@ -179,3 +179,56 @@ fn an_unknown_workspace_fails_every_slot_and_stores_nothing() {
     assert!(h.row_counts().iter().all(|(_, n)| *n == 0));
     assert!(h.engine.ingest_batch(h.ws(), &[]).unwrap().is_empty());
 }
+
+#[test]
+fn an_oversized_body_fails_its_slot_before_anything_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::builder()
+        .path(dir.path().join("s.db"))
+        .max_body_bytes(8 * 1024)
+        .build()
+        .unwrap();
+    engine.create_workspace("acme").unwrap();
+    let hd = event_alert();
+    let small = sentry_body("e1", "1", "t");
+    let big = sentry_body("e2", "1", &"x".repeat(10_000));
+    let out = engine
+        .ingest_batch(
+            "acme",
+            &[
+                Delivery {
+                    source: Source::Sentry,
+                    headers: &hd,
+                    body: &big,
+                },
+                Delivery {
+                    source: Source::Sentry,
+                    headers: &hd,
+                    body: &small,
+                },
+            ],
+        )
+        .unwrap();
+    let err = out[0].as_ref().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("over the limit"), "{err}");
+    assert_eq!(out[1].as_ref().unwrap().outcome, Outcome::Accepted);
+    // the same order as `ingest`: the size is checked before the workspace is looked up
+    let err = engine
+        .ingest_batch(
+            "nope",
+            &[Delivery {
+                source: Source::Sentry,
+                headers: &hd,
+                body: &big,
+            }],
+        )
+        .unwrap()
+        .remove(0)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let err = engine
+        .ingest("nope", Source::Sentry, &hd, &big)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}
