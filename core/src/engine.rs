@@ -733,41 +733,68 @@ impl Engine {
             };
             prepared.push(l.and_then(|l| self.prepare(&l, d.source, d.headers, d.body, now)));
         }
-        self.store.write(|tx| {
-            let mut out = Vec::with_capacity(prepared.len());
-            for p in prepared {
-                let ready = match p {
-                    Ok(Prepared::Ready(r)) => r,
-                    Ok(Prepared::Ignored(o)) => {
-                        out.push(Ok(o));
-                        continue;
-                    }
-                    Err(e) => {
-                        out.push(Err(e));
-                        continue;
-                    }
-                };
-                savepoint(tx, "SAVEPOINT delivery", "starting a delivery's savepoint")?;
-                match self.commit_ready(tx, ready, None) {
-                    Ok(o) => {
-                        savepoint(tx, "RELEASE delivery", "releasing a delivery's savepoint")?;
-                        out.push(Ok(o));
-                    }
-                    Err(e) => {
-                        if tx.is_autocommit() {
-                            // SQLite rolled the whole transaction back (full disk, I/O error):
-                            // nothing of the batch is stored.
+        // Fast path: the whole batch in one transaction without per-delivery savepoints (a
+        // savepoint journals every page it touches). Parsing and validation already happened
+        // above, so a write fails only on a storage error; if one does, the transaction is rolled
+        // back and the batch runs again with a savepoint per delivery, so that the failing
+        // delivery alone is dropped (or, if SQLite rolled everything back, the batch fails).
+        let mut write_failed = false;
+        let fast = self.store.write(|tx| {
+            let mut done = Vec::with_capacity(prepared.len());
+            for p in &prepared {
+                if let Ok(Prepared::Ready(r)) = p {
+                    match self.commit_ready(tx, r, None) {
+                        Ok(o) => done.push(o),
+                        Err(e) => {
+                            write_failed = true;
                             return Err(e);
                         }
-                        let undo = "rolling back a delivery's savepoint";
-                        savepoint(tx, "ROLLBACK TO delivery", undo)?;
-                        savepoint(tx, "RELEASE delivery", undo)?;
-                        out.push(Err(e));
                     }
                 }
             }
-            Ok(out)
-        })
+            Ok(done)
+        });
+        let committed: Vec<Result<IngestOutcome>> = match fast {
+            Ok(done) => done.into_iter().map(Ok).collect(),
+            Err(e) if !write_failed => return Err(e),
+            Err(_) => self.store.write(|tx| {
+                let mut out = Vec::with_capacity(prepared.len());
+                for p in &prepared {
+                    let Ok(Prepared::Ready(r)) = p else { continue };
+                    savepoint(tx, "SAVEPOINT delivery", "starting a delivery's savepoint")?;
+                    match self.commit_ready(tx, r, None) {
+                        Ok(o) => {
+                            savepoint(tx, "RELEASE delivery", "releasing a delivery's savepoint")?;
+                            out.push(Ok(o));
+                        }
+                        Err(e) => {
+                            if tx.is_autocommit() {
+                                // SQLite rolled the whole transaction back (full disk, I/O
+                                // error): nothing of the batch is stored.
+                                return Err(e);
+                            }
+                            let undo = "rolling back a delivery's savepoint";
+                            savepoint(tx, "ROLLBACK TO delivery", undo)?;
+                            savepoint(tx, "RELEASE delivery", undo)?;
+                            out.push(Err(e));
+                        }
+                    }
+                }
+                Ok(out)
+            })?,
+        };
+        let mut committed = committed.into_iter();
+        let mut out = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            out.push(match p {
+                Ok(Prepared::Ready(_)) => committed
+                    .next()
+                    .unwrap_or_else(|| Err(Error::Internal("a batch slot has no outcome".into()))),
+                Ok(Prepared::Ignored(o)) => Ok(o),
+                Err(e) => Err(e),
+            });
+        }
+        Ok(out)
     }
 
     fn ingest_with(
@@ -786,7 +813,7 @@ impl Engine {
             Prepared::Ignored(outcome) => return Ok(outcome),
             Prepared::Ready(r) => r,
         };
-        let run = |tx: &Transaction<'_>| self.commit_ready(tx, ready, rules);
+        let run = |tx: &Transaction<'_>| self.commit_ready(tx, &ready, rules);
         if dry {
             self.store.write_rollback(run)
         } else {
@@ -884,7 +911,7 @@ impl Engine {
     fn commit_ready(
         &self,
         tx: &Transaction<'_>,
-        r: Ready<'_>,
+        r: &Ready<'_>,
         rules: Option<&RuleSet>,
     ) -> Result<IngestOutcome> {
         let routing = self.routing_for(tx, &r.ws, &r.settings)?;
@@ -897,7 +924,7 @@ impl Engine {
             now: r.now,
             notes: &r.notes,
         };
-        ctx.run(r.delivery_id.as_deref(), r.alerts, &r.headers, r.body)
+        ctx.run(r.delivery_id.as_deref(), &r.alerts, &r.headers, r.body)
     }
 
     /// Like [`Engine::ingest`], with the source picked from the headers and body by
@@ -1075,7 +1102,7 @@ impl IngestCtx<'_, '_> {
     fn run(
         &self,
         delivery_id: Option<&str>,
-        alerts: Vec<NormalizedAlert>,
+        alerts: &[NormalizedAlert],
         headers: &str,
         body: &[u8],
     ) -> Result<IngestOutcome> {
@@ -1142,7 +1169,7 @@ impl IngestCtx<'_, '_> {
             },
         )?;
         for (index, alert) in fresh.into_iter().enumerate() {
-            let mut entries = self.apply(&alert, request_seq, index)?;
+            let mut entries = self.apply(alert, request_seq, index)?;
             outcome.alerts.append(&mut entries);
         }
         Ok(outcome)

@@ -1,5 +1,6 @@
 //! Alert groups and their timelines.
 
+use super::query_row;
 use super::{from_ms, opt_from_ms, to_ms};
 use crate::alert::{GroupId, Severity, WorkspaceId};
 use crate::group::{AlertGroup, Cursor, GroupPage, GroupQuery, TimelineEntry};
@@ -134,7 +135,8 @@ pub(crate) fn unresolved_by_fingerprint(
 }
 
 pub(crate) fn id_exists(tx: &Transaction<'_>, id: &str) -> Result<bool> {
-    tx.query_row(
+    query_row(
+        tx,
         "SELECT EXISTS(SELECT 1 FROM alert_groups WHERE id = ?1)",
         [id],
         |r| r.get(0),
@@ -234,7 +236,7 @@ pub(crate) fn update(tx: &Transaction<'_>, rec: &GroupRecord) -> Result<()> {
 /// The group `id` in `ws`.
 pub(crate) fn get(tx: &Transaction<'_>, ws: &WorkspaceId, id: &str) -> Result<GroupRecord> {
     let sql = format!("SELECT {COLUMNS} FROM alert_groups WHERE workspace_id = ?1 AND id = ?2");
-    tx.query_row(&sql, params![ws.as_str(), id], row_to_record)
+    query_row(tx, &sql, params![ws.as_str(), id], row_to_record)
         .optional()
         .map_err(Error::storage("reading a group"))?
         .ok_or_else(|| Error::not_found("group", id))

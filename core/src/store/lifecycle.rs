@@ -1,5 +1,6 @@
 //! Escalation policies and timers, the outbox, and the hygiene sweeps.
 
+use super::execute;
 use super::{from_ms, opt_from_ms, to_ms};
 use crate::alert::{GroupId, WorkspaceId};
 use crate::escalation::{Escalation, EscalationPolicy, TimerState};
@@ -15,7 +16,8 @@ pub(crate) fn put_policy(
     policy: &EscalationPolicy,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    tx.execute(
+    execute(
+        tx,
         "INSERT INTO escalation_policies (workspace_id, name, policy, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (workspace_id, name) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at",
         params![ws.as_str(), name, policy.to_json().to_string(), to_ms(now)],
@@ -336,7 +338,8 @@ pub(crate) fn purge(tx: &Transaction<'_>, group: &GroupId, now: DateTime<Utc>) -
         .and_then(|mut s| s.execute([r]))
         .map_err(Error::storage("purging requests"))?;
     }
-    tx.execute(
+    execute(
+        tx,
         "UPDATE alert_groups SET purged_at = ?2 WHERE id = ?1",
         params![g, to_ms(now)],
     )

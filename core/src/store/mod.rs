@@ -1,6 +1,7 @@
 //! SQLite storage: one writer connection, one reader, WAL, migrations by `PRAGMA user_version`.
 //! All SQL lives under this module; functions that write take a `&Transaction`.
 
+mod checkpoint;
 pub(crate) mod events;
 pub(crate) mod groups;
 pub(crate) mod lifecycle;
@@ -27,18 +28,23 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// over the whole file (benches/README.md: about a third more batched ingest).
 const WRITER_CACHE_KIB: i64 = -65536;
 
-/// WAL pages between automatic checkpoints (SQLite's default is 1000).
-const WAL_AUTOCHECKPOINT_PAGES: i64 = 8192;
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 256;
 
 #[derive(Debug)]
 pub(crate) struct Store {
     writer: Mutex<Connection>,
     reader: Option<Mutex<Connection>>,
+    /// Copies the log back into the database file off the ingest path (files only).
+    _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 fn configure(conn: &Connection, writer: bool) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(Error::storage("setting the busy timeout"))?;
+    // rusqlite keeps 16 statements by default; one ingest alone runs more than that, and a
+    // statement pushed out is parsed again on its next use.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(Error::storage("enabling foreign keys"))?;
     // The query planner stability guarantee: without it, a cached statement on a table with a
@@ -57,11 +63,12 @@ fn configure(conn: &Connection, writer: bool) -> Result<()> {
             .map_err(Error::storage("enabling WAL"))?;
         conn.pragma_update(None, "synchronous", "normal")
             .map_err(Error::storage("setting synchronous"))?;
-        // Checkpoint less often: pages rewritten by many commits are copied back once.
-        conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
-            .map_err(Error::storage("setting the checkpoint interval"))?;
         conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)
             .map_err(Error::storage("setting the cache size"))?;
+        // Savepoint journals (one per delivery of a batch) stay in memory instead of spilling
+        // to a temporary file.
+        conn.pragma_update(None, "temp_store", "memory")
+            .map_err(Error::storage("setting temp_store"))?;
     }
     Ok(())
 }
@@ -77,9 +84,14 @@ impl Store {
         )
         .map_err(Error::storage("opening the database for reading"))?;
         configure(&reader, false)?;
+        // Checkpoints run on a thread of their own; the writer's commits only append to the log
+        // (store/checkpoint.rs). This replaces SQLite's automatic checkpoint.
+        let (checkpointer, waker) = checkpoint::Checkpointer::start(path)?;
+        checkpoint::install_hook(&mut writer, waker)?;
         Ok(Self {
             writer: Mutex::new(writer),
             reader: Some(Mutex::new(reader)),
+            _checkpointer: Some(checkpointer),
         })
     }
 
@@ -91,6 +103,7 @@ impl Store {
         Ok(Self {
             writer: Mutex::new(writer),
             reader: None,
+            _checkpointer: None,
         })
     }
 
@@ -142,6 +155,24 @@ impl Store {
             .map_err(Error::storage("ending a read transaction"))?;
         Ok(out)
     }
+}
+
+/// `query_row` through the connection's statement cache (rusqlite's own re-parses every time).
+pub(crate) fn query_row<T, P, F>(tx: &Connection, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+where
+    P: rusqlite::Params,
+    F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+{
+    tx.prepare_cached(sql)?.query_row(params, f)
+}
+
+/// `execute` through the connection's statement cache.
+pub(crate) fn execute<P: rusqlite::Params>(
+    tx: &Connection,
+    sql: &str,
+    params: P,
+) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
 }
 
 pub(crate) fn to_ms(t: DateTime<Utc>) -> i64 {

@@ -1,5 +1,6 @@
 //! Channels, the outbox's delivery state, the attempt log, circuit breakers, Slack message ids.
 
+use super::execute;
 use super::{from_ms, opt_from_ms, to_ms};
 use crate::alert::{GroupId, WorkspaceId};
 use crate::notify::{ChannelConfig, ChannelKind};
@@ -47,7 +48,8 @@ pub(crate) fn put_channel(
     secrets: &SecretBox,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    tx.execute(
+    execute(
+        tx,
         "INSERT INTO channels (workspace_id, name, kind, config, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
          ON CONFLICT (workspace_id, name) DO UPDATE SET kind = excluded.kind, config = excluded.config,
             updated_at = excluded.updated_at",
@@ -55,7 +57,8 @@ pub(crate) fn put_channel(
     )
     .map_err(Error::storage("writing a channel"))?;
     // a reconfigured channel starts with a closed breaker
-    tx.execute(
+    execute(
+        tx,
         "DELETE FROM channel_breakers WHERE workspace_id = ?1 AND channel = ?2",
         params![ws.as_str(), c.name],
     )
@@ -446,7 +449,8 @@ pub(crate) fn set_integration_secret(
     source: &str,
     sealed: &str,
 ) -> Result<()> {
-    tx.execute(
+    execute(
+        tx,
         "UPDATE integrations SET secret = ?3 WHERE workspace_id = ?1 AND source = ?2",
         params![ws, source, sealed],
     )

@@ -1,5 +1,6 @@
 //! Rules, silences, maintenance windows and per-group channel state.
 
+use super::{execute, query_row};
 use super::{from_ms, opt_from_ms, to_ms};
 use crate::alert::{GroupId, WorkspaceId};
 use crate::routing::silence::{parse_time_of_day, parse_tz, parse_weekdays};
@@ -22,7 +23,8 @@ pub(crate) fn version(tx: &Transaction<'_>, ws: &WorkspaceId) -> Result<i64> {
 }
 
 pub(crate) fn bump(tx: &Transaction<'_>, ws: &WorkspaceId) -> Result<()> {
-    tx.execute(
+    execute(
+        tx,
         "UPDATE workspaces SET routing_version = routing_version + 1 WHERE id = ?1",
         [ws.as_str()],
     )
@@ -31,8 +33,12 @@ pub(crate) fn bump(tx: &Transaction<'_>, ws: &WorkspaceId) -> Result<()> {
 }
 
 pub(crate) fn put_rules(tx: &Transaction<'_>, ws: &WorkspaceId, rules: &RuleSet) -> Result<()> {
-    tx.execute("DELETE FROM rules WHERE workspace_id = ?1", [ws.as_str()])
-        .map_err(Error::storage("replacing rules"))?;
+    execute(
+        tx,
+        "DELETE FROM rules WHERE workspace_id = ?1",
+        [ws.as_str()],
+    )
+    .map_err(Error::storage("replacing rules"))?;
     let mut stmt = tx
         .prepare_cached(
             "INSERT INTO rules (workspace_id, position, id, rule) VALUES (?1, ?2, ?3, ?4)",
@@ -68,7 +74,8 @@ pub(crate) fn rules(tx: &Transaction<'_>, ws: &WorkspaceId) -> Result<RuleSet> {
 }
 
 pub(crate) fn add_silence(tx: &Transaction<'_>, ws: &WorkspaceId, s: &Silence) -> Result<()> {
-    tx.execute(
+    execute(
+        tx,
         "INSERT INTO silences (id, workspace_id, condition, starts_at, ends_at, comment, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
@@ -152,7 +159,8 @@ pub(crate) fn add_window(
     ws: &WorkspaceId,
     w: &MaintenanceWindow,
 ) -> Result<()> {
-    tx.execute(
+    execute(
+        tx,
         "INSERT INTO maintenance_windows (id, workspace_id, spec, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![w.id, ws.as_str(), w.to_json().to_string(), to_ms(w.created_at)],
     )
@@ -355,7 +363,8 @@ pub(crate) fn first_event_at(
     tx: &Transaction<'_>,
     ws: &WorkspaceId,
 ) -> Result<Option<DateTime<Utc>>> {
-    tx.query_row(
+    query_row(
+        tx,
         "SELECT MIN(received_at) FROM alert_events WHERE workspace_id = ?1",
         [ws.as_str()],
         |r| r.get::<_, Option<i64>>(0),

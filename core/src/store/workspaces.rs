@@ -1,5 +1,6 @@
 //! Workspaces and their integrations.
 
+use super::{execute, query_row};
 use super::{from_ms, to_ms};
 use crate::alert::{Source, WorkspaceId};
 use crate::sources::IntegrationConfig;
@@ -30,7 +31,8 @@ pub(crate) fn insert(tx: &Transaction<'_>, ws: &Workspace) -> Result<()> {
             format!("a workspace named {:?} already exists", ws.name),
         ));
     }
-    tx.execute(
+    execute(
+        tx,
         "INSERT INTO workspaces (id, name, created_at) VALUES (?1, ?2, ?3)",
         params![ws.id.as_str(), ws.name, to_ms(ws.created_at)],
     )
@@ -39,7 +41,8 @@ pub(crate) fn insert(tx: &Transaction<'_>, ws: &Workspace) -> Result<()> {
 }
 
 pub(crate) fn id_exists(tx: &Transaction<'_>, id: &str) -> Result<bool> {
-    tx.query_row(
+    query_row(
+        tx,
         "SELECT EXISTS(SELECT 1 FROM workspaces WHERE id = ?1)",
         [id],
         |r| r.get(0),
@@ -49,7 +52,8 @@ pub(crate) fn id_exists(tx: &Transaction<'_>, id: &str) -> Result<bool> {
 
 /// The workspace whose id, or else whose name, is `reference`.
 pub(crate) fn resolve(tx: &Transaction<'_>, reference: &str) -> Result<Workspace> {
-    tx.query_row(
+    query_row(
+        tx,
         "SELECT id, name, created_at FROM workspaces WHERE id = ?1
          UNION ALL
          SELECT id, name, created_at FROM workspaces WHERE name = ?1
@@ -93,7 +97,8 @@ pub(crate) fn set_settings(
 ) -> Result<()> {
     let text = serde_json::to_string(settings)
         .map_err(|e| Error::Internal(format!("serializing settings: {e}")))?;
-    tx.execute(
+    execute(
+        tx,
         "UPDATE workspaces SET settings = ?2 WHERE id = ?1",
         params![ws.as_str(), text],
     )
@@ -165,7 +170,8 @@ pub(crate) fn set_integration_named(
     let skew = config
         .max_skew_secs
         .map(|s| i64::try_from(s).unwrap_or(i64::MAX));
-    tx.execute(
+    execute(
+        tx,
         "INSERT INTO integrations (workspace_id, source, secret, max_skew_secs, options, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (workspace_id, source) DO UPDATE SET
