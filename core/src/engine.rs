@@ -1608,18 +1608,23 @@ impl IngestCtx<'_, '_> {
 
     fn new_group(&self, alert: &NormalizedAlert, key: &str) -> Result<AlertGroup> {
         let mut attempt: u32 = 0;
+        // Time first (milliseconds, 11 hex digits), then 9 hex digits of a hash: ids of new
+        // groups sort after older ones, so every index keyed by group id (groups, events,
+        // timeline, outbox, channel state) grows at its end instead of at a random page.
         let id = loop {
+            let hash = short_hash(
+                "signalcraft group id v1",
+                &[
+                    self.ws.as_str().as_bytes(),
+                    key.as_bytes(),
+                    &self.now.timestamp_millis().to_le_bytes(),
+                    &attempt.to_le_bytes(),
+                ],
+            );
             let id = format!(
-                "grp_{}",
-                short_hash(
-                    "signalcraft group id v1",
-                    &[
-                        self.ws.as_str().as_bytes(),
-                        key.as_bytes(),
-                        &self.now.timestamp_millis().to_le_bytes(),
-                        &attempt.to_le_bytes(),
-                    ]
-                )
+                "grp_{:011x}{}",
+                self.now.timestamp_millis().max(0),
+                &hash[..9]
             );
             if !store::groups::id_exists(self.tx, &id)? {
                 break id;

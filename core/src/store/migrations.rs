@@ -241,6 +241,41 @@ CREATE TABLE slack_messages (
     PRIMARY KEY (group_id, channel)
 ) STRICT;
 "#,
+    // Event ids are hashes of unique inputs (the request's seq, the alert's and the group's
+    // position) and nothing looks an event up by id, so the UNIQUE index on them only cost a
+    // random B-tree insert per event. The table is rebuilt without it (SQLite cannot drop the
+    // index of a column constraint).
+    r#"
+CREATE TABLE alert_events_v5 (
+    seq             INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL,
+    workspace_id    TEXT NOT NULL REFERENCES workspaces(id),
+    request_seq     INTEGER NOT NULL REFERENCES requests(seq),
+    group_id        TEXT REFERENCES alert_groups(id),
+    source          TEXT NOT NULL,
+    source_event_id TEXT,
+    decision        TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    severity        INTEGER NOT NULL,
+    title           TEXT NOT NULL,
+    received_at     INTEGER NOT NULL,
+    occurred_at     INTEGER,
+    alert           TEXT NOT NULL,
+    trace           TEXT NOT NULL,
+    route           TEXT
+) STRICT;
+INSERT INTO alert_events_v5 (seq, id, workspace_id, request_seq, group_id, source,
+    source_event_id, decision, status, severity, title, received_at, occurred_at, alert, trace,
+    route)
+SELECT seq, id, workspace_id, request_seq, group_id, source, source_event_id, decision, status,
+    severity, title, received_at, occurred_at, alert, trace, route FROM alert_events;
+DROP TABLE alert_events;
+ALTER TABLE alert_events_v5 RENAME TO alert_events;
+CREATE INDEX events_by_group ON alert_events(group_id, seq);
+CREATE INDEX events_by_time ON alert_events(workspace_id, received_at);
+CREATE UNIQUE INDEX events_by_source_event ON alert_events(workspace_id, source, source_event_id)
+    WHERE source_event_id IS NOT NULL;
+"#,
 ];
 
 /// The schema version this build writes.
@@ -275,4 +310,73 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
             .map_err(Error::storage("committing a migration"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Version 5 rebuilds `alert_events`: rows written under version 4 come through unchanged.
+    #[test]
+    fn version_5_keeps_every_event() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'acme', 1);
+             INSERT INTO requests (seq, workspace_id, source, received_at, headers, body)
+                 VALUES (7, 'ws_1', 'sentry', 2, '[]', x'7b7d');
+             INSERT INTO alert_events (seq, id, workspace_id, request_seq, group_id, source,
+                 source_event_id, decision, status, severity, title, received_at, occurred_at,
+                 alert, trace, route)
+                 VALUES (3, 'evt_a', 'ws_1', 7, NULL, 'sentry', 'e1', 'unmatched', 'resolved', 2,
+                 'T', 2, 1, '{}', '{\"t\":1}', '{\"r\":1}');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (i64, String, String, String, Option<String>) = conn
+            .query_row(
+                "SELECT seq, id, source_event_id, trace, route FROM alert_events",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                3,
+                "evt_a".into(),
+                "e1".into(),
+                "{\"t\":1}".into(),
+                Some("{\"r\":1}".into())
+            )
+        );
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'alert_events' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            indexes,
+            [
+                "events_by_group",
+                "events_by_source_event",
+                "events_by_time"
+            ]
+        );
+        // the idempotency index still refuses a repeated source event id
+        let again = conn.execute(
+            "INSERT INTO alert_events (id, workspace_id, request_seq, source, source_event_id,
+                 decision, status, severity, title, received_at, alert, trace)
+             VALUES ('evt_b', 'ws_1', 7, 'sentry', 'e1', 'unmatched', 'resolved', 2, 'T', 2,
+                 '{}', '{}')",
+            [],
+        );
+        assert!(again.is_err());
+    }
 }
