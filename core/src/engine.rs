@@ -31,7 +31,7 @@ mod tick;
 pub use act::Actor;
 use chrono::{DateTime, Utc};
 pub use deliver::DispatchReport;
-use rusqlite::Transaction;
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 pub use slack::{SLACK_INTEGRATION, SlackActionOutcome};
@@ -281,7 +281,7 @@ impl Engine {
     fn read_in<T>(
         &self,
         workspace: &str,
-        f: impl FnOnce(&Transaction<'_>, &Workspace) -> Result<T>,
+        f: impl FnOnce(&Connection, &Workspace) -> Result<T>,
     ) -> Result<T> {
         self.store
             .read(|tx| f(tx, &store::workspaces::resolve(tx, workspace)?))
@@ -291,7 +291,7 @@ impl Engine {
     fn write_in<T>(
         &self,
         workspace: &str,
-        f: impl FnOnce(&Transaction<'_>, &Workspace) -> Result<T>,
+        f: impl FnOnce(&Connection, &Workspace) -> Result<T>,
     ) -> Result<T> {
         self.store
             .write(|tx| f(tx, &store::workspaces::resolve(tx, workspace)?))
@@ -517,7 +517,7 @@ impl Engine {
 
     fn routing_for(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Connection,
         ws: &WorkspaceId,
         settings: &WorkspaceSettings,
     ) -> Result<Arc<Routing>> {
@@ -813,7 +813,7 @@ impl Engine {
             Prepared::Ignored(outcome) => return Ok(outcome),
             Prepared::Ready(r) => r,
         };
-        let run = |tx: &Transaction<'_>| self.commit_ready(tx, &ready, rules);
+        let run = |tx: &Connection| self.commit_ready(tx, &ready, rules);
         if dry {
             self.store.write_rollback(run)
         } else {
@@ -910,7 +910,7 @@ impl Engine {
     /// Writes one parsed delivery inside `tx`.
     fn commit_ready(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Connection,
         r: &Ready<'_>,
         rules: Option<&RuleSet>,
     ) -> Result<IngestOutcome> {
@@ -1016,7 +1016,7 @@ fn view(ws: WorkspaceId, source: Source, c: &IntegrationConfig) -> IntegrationVi
 }
 
 /// Runs a savepoint statement (cached: a batch runs two per delivery).
-fn savepoint(tx: &Transaction<'_>, sql: &str, what: &'static str) -> Result<()> {
+fn savepoint(tx: &Connection, sql: &str, what: &'static str) -> Result<()> {
     tx.prepare_cached(sql)
         .and_then(|mut s| s.execute([]))
         .map(|_| ())
@@ -1038,8 +1038,8 @@ fn redacted_headers(headers: &Headers) -> Result<String> {
 }
 
 /// One ingest's state inside its transaction.
-struct IngestCtx<'a, 't> {
-    tx: &'a Transaction<'t>,
+struct IngestCtx<'a> {
+    tx: &'a Connection,
     ws: &'a WorkspaceId,
     settings: &'a WorkspaceSettings,
     routing: RoutingContext<'a>,
@@ -1094,7 +1094,7 @@ struct Applied {
     dedup: DedupOutcome,
 }
 
-impl IngestCtx<'_, '_> {
+impl IngestCtx<'_> {
     fn actor(&self) -> String {
         format!("source:{}", self.source)
     }

@@ -9,7 +9,7 @@ use crate::lifecycle::{self, Command, GroupStatus, LifecycleState, Permission, R
 use crate::store::{self, groups::GroupRecord, lifecycle::NewNotification};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::Transaction;
+use rusqlite::Connection;
 use serde_json::{Value, json};
 
 /// Who runs a command, and with which role.
@@ -115,7 +115,7 @@ fn detail_of(cmd: &Command, extra: Value) -> Value {
 /// Applies `cmd` to the group in `rec` and writes everything it causes. Returns whether
 /// anything changed (a no-op writes nothing).
 pub(crate) fn transition(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     rec: &mut GroupRecord,
     cmd: &Command,
@@ -165,7 +165,7 @@ pub(crate) fn transition(
 
 /// What a status change does to the group's escalation timer.
 pub(crate) fn escalation_follows(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     group: &GroupId,
     from: GroupStatus,
@@ -200,7 +200,7 @@ pub(crate) fn escalation_follows(
 /// else as a status update.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn notify_status(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     g: &AlertGroup,
     cmd: &Command,

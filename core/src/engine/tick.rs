@@ -138,7 +138,7 @@ impl Engine {
 
 /// Fires what is due of one group's escalation.
 fn fire(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     ws: &WorkspaceId,
     id: &GroupId,
     now: DateTime<Utc>,

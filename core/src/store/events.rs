@@ -5,11 +5,11 @@ use crate::alert::{GroupId, Severity, Source, WorkspaceId};
 use crate::group::StoredEvent;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// When a delivery with this id was already received, if it was.
 pub(crate) fn delivery_seen(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     source: Source,
     delivery_id: &str,
@@ -30,7 +30,7 @@ pub(crate) fn delivery_seen(
 
 /// Whether an event with this source event id was already stored.
 pub(crate) fn source_event_seen(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     source: Source,
     source_event_id: &str,
@@ -58,11 +58,7 @@ pub(crate) struct NewRequest<'a> {
 }
 
 /// Stores a received request; returns its seq.
-pub(crate) fn insert_request(
-    tx: &Transaction<'_>,
-    ws: &WorkspaceId,
-    r: &NewRequest<'_>,
-) -> Result<i64> {
+pub(crate) fn insert_request(tx: &Connection, ws: &WorkspaceId, r: &NewRequest<'_>) -> Result<i64> {
     tx.prepare_cached(
         "INSERT INTO requests (workspace_id, source, delivery_id, received_at, headers, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -99,7 +95,7 @@ pub(crate) struct NewEvent<'a> {
     pub route: Option<&'a str>,
 }
 
-pub(crate) fn insert_event(tx: &Transaction<'_>, ws: &WorkspaceId, e: &NewEvent<'_>) -> Result<()> {
+pub(crate) fn insert_event(tx: &Connection, ws: &WorkspaceId, e: &NewEvent<'_>) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO alert_events (id, workspace_id, request_seq, group_id, source,
             source_event_id, decision, status, severity, title, received_at, occurred_at, alert,
@@ -130,7 +126,7 @@ pub(crate) fn insert_event(tx: &Transaction<'_>, ws: &WorkspaceId, e: &NewEvent<
 }
 
 /// A group's events, oldest first.
-pub(crate) fn by_group(tx: &Transaction<'_>, group: &GroupId) -> Result<Vec<StoredEvent>> {
+pub(crate) fn by_group(tx: &Connection, group: &GroupId) -> Result<Vec<StoredEvent>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT id, group_id, decision, status, severity, title, source_event_id,

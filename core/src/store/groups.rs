@@ -8,7 +8,7 @@ use crate::lifecycle::GroupStatus;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{OptionalExtension, Row, Transaction, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 /// A group as stored: the public view plus what only the engine needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,7 +63,7 @@ fn row_to_record(r: &Row<'_>) -> rusqlite::Result<GroupRecord> {
 }
 
 fn records(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     sql: &str,
     params: impl rusqlite::Params,
     what: &'static str,
@@ -78,7 +78,7 @@ fn records(
 
 /// The most recent group with `key`.
 pub(crate) fn latest_by_key(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     key: &str,
 ) -> Result<Option<GroupRecord>> {
@@ -98,7 +98,7 @@ pub(crate) fn latest_by_key(
 
 /// Every unresolved group with `key`, oldest first.
 pub(crate) fn unresolved_by_key(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     key: &str,
 ) -> Result<Vec<GroupRecord>> {
@@ -116,7 +116,7 @@ pub(crate) fn unresolved_by_key(
 
 /// Every unresolved group of `source` with `fingerprint`, oldest first.
 pub(crate) fn unresolved_by_fingerprint(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     source: &str,
     fingerprint: &str,
@@ -134,7 +134,7 @@ pub(crate) fn unresolved_by_fingerprint(
     )
 }
 
-pub(crate) fn id_exists(tx: &Transaction<'_>, id: &str) -> Result<bool> {
+pub(crate) fn id_exists(tx: &Connection, id: &str) -> Result<bool> {
     query_row(
         tx,
         "SELECT EXISTS(SELECT 1 FROM alert_groups WHERE id = ?1)",
@@ -146,7 +146,7 @@ pub(crate) fn id_exists(tx: &Transaction<'_>, id: &str) -> Result<bool> {
 
 /// Writes a new group; returns its seq.
 pub(crate) fn insert(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     g: &AlertGroup,
     window_start: DateTime<Utc>,
@@ -190,7 +190,7 @@ pub(crate) fn insert(
 }
 
 /// Writes back the mutable state of an existing group.
-pub(crate) fn update(tx: &Transaction<'_>, rec: &GroupRecord) -> Result<()> {
+pub(crate) fn update(tx: &Connection, rec: &GroupRecord) -> Result<()> {
     let g = &rec.group;
     let tags = serde_json::to_string(&g.tags)
         .map_err(|e| Error::Internal(format!("serializing tags: {e}")))?;
@@ -234,7 +234,7 @@ pub(crate) fn update(tx: &Transaction<'_>, rec: &GroupRecord) -> Result<()> {
 }
 
 /// The group `id` in `ws`.
-pub(crate) fn get(tx: &Transaction<'_>, ws: &WorkspaceId, id: &str) -> Result<GroupRecord> {
+pub(crate) fn get(tx: &Connection, ws: &WorkspaceId, id: &str) -> Result<GroupRecord> {
     let sql = format!("SELECT {COLUMNS} FROM alert_groups WHERE workspace_id = ?1 AND id = ?2");
     query_row(tx, &sql, params![ws.as_str(), id], row_to_record)
         .optional()
@@ -243,7 +243,7 @@ pub(crate) fn get(tx: &Transaction<'_>, ws: &WorkspaceId, id: &str) -> Result<Gr
 }
 
 /// A page of groups, newest activity first.
-pub(crate) fn page(tx: &Transaction<'_>, ws: &WorkspaceId, q: &GroupQuery) -> Result<GroupPage> {
+pub(crate) fn page(tx: &Connection, ws: &WorkspaceId, q: &GroupQuery) -> Result<GroupPage> {
     let limit = q.page_size()?;
     let mut sql = format!("SELECT {COLUMNS} FROM alert_groups WHERE workspace_id = ?");
     let mut args: Vec<SqlValue> = vec![SqlValue::Text(ws.0.clone())];
@@ -297,7 +297,7 @@ pub(crate) fn page(tx: &Transaction<'_>, ws: &WorkspaceId, q: &GroupQuery) -> Re
 
 /// Appends a timeline entry.
 pub(crate) fn add_timeline(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     group: &GroupId,
     e: &TimelineEntry,
@@ -328,7 +328,7 @@ pub(crate) fn add_timeline(
 }
 
 /// A group's timeline, oldest first.
-pub(crate) fn timeline(tx: &Transaction<'_>, group: &GroupId) -> Result<Vec<TimelineEntry>> {
+pub(crate) fn timeline(tx: &Connection, group: &GroupId) -> Result<Vec<TimelineEntry>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT at, actor, command, from_status, to_status, detail FROM group_timeline

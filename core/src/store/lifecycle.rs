@@ -6,11 +6,11 @@ use crate::alert::{GroupId, WorkspaceId};
 use crate::escalation::{Escalation, EscalationPolicy, TimerState};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 pub(crate) fn put_policy(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     name: &str,
     policy: &EscalationPolicy,
@@ -27,7 +27,7 @@ pub(crate) fn put_policy(
 }
 
 pub(crate) fn policy(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     name: &str,
 ) -> Result<Option<EscalationPolicy>> {
@@ -49,7 +49,7 @@ pub(crate) fn policy(
 }
 
 pub(crate) fn policies(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
 ) -> Result<Vec<(String, EscalationPolicy)>> {
     let mut stmt = tx
@@ -95,7 +95,7 @@ fn row_to_escalation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
     })
 }
 
-pub(crate) fn escalation(tx: &Transaction<'_>, group: &GroupId) -> Result<Option<Escalation>> {
+pub(crate) fn escalation(tx: &Connection, group: &GroupId) -> Result<Option<Escalation>> {
     tx.prepare_cached(
         "SELECT policy, state, next_step, cycle, base_at, due_at, last_fired_at
          FROM group_escalations WHERE group_id = ?1",
@@ -105,7 +105,7 @@ pub(crate) fn escalation(tx: &Transaction<'_>, group: &GroupId) -> Result<Option
 }
 
 pub(crate) fn save_escalation(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     group: &GroupId,
     e: &Escalation,
@@ -136,7 +136,7 @@ pub(crate) fn save_escalation(
 
 /// Groups (with their workspace) whose escalation is due at `now`, at most `limit`.
 pub(crate) fn due_escalations(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: Option<&WorkspaceId>,
     now: DateTime<Utc>,
     limit: usize,
@@ -168,7 +168,7 @@ pub(crate) struct NewNotification<'a> {
 }
 
 pub(crate) fn enqueue(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     n: &NewNotification<'_>,
     now: DateTime<Utc>,
@@ -194,7 +194,7 @@ pub(crate) fn enqueue(
 
 /// Pending firing notifications of a group still held (by group_wait) after `now`, by channel.
 pub(crate) fn cancel_held_firing(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     group: &GroupId,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>> {
@@ -215,7 +215,7 @@ pub(crate) fn cancel_held_firing(
 }
 
 fn ids(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     sql: &str,
     args: impl rusqlite::Params,
     what: &'static str,
@@ -230,7 +230,7 @@ fn ids(
 
 /// Snoozed groups whose snooze ended by `now`.
 pub(crate) fn snooze_expired(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: Option<&WorkspaceId>,
     now: DateTime<Utc>,
     limit: usize,
@@ -247,7 +247,7 @@ pub(crate) fn snooze_expired(
 
 /// Unresolved groups with no event since `before`.
 pub(crate) fn inactive(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     before: DateTime<Utc>,
     limit: usize,
@@ -264,7 +264,7 @@ pub(crate) fn inactive(
 
 /// Resolved, not yet purged groups resolved at or before `before`.
 pub(crate) fn purgeable(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     before: DateTime<Utc>,
     limit: usize,
@@ -281,7 +281,7 @@ pub(crate) fn purgeable(
 
 /// Deletes a group's events, timeline and notification state (keeping the group's summary row)
 /// and the raw requests no event refers to any more.
-pub(crate) fn purge(tx: &Transaction<'_>, group: &GroupId, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn purge(tx: &Connection, group: &GroupId, now: DateTime<Utc>) -> Result<()> {
     let g = group.as_str();
     let requests: Vec<i64> = {
         let mut stmt = tx

@@ -13,7 +13,7 @@ pub(crate) mod workspaces;
 
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -23,10 +23,12 @@ pub use migrations::LATEST_VERSION;
 /// How long a writer waits for another process's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The writer's page cache, as SQLite's negative `cache_size` (KiB): up to 64 MiB, allocated as
-/// used. The default 2 MiB made every batch re-read index pages that random group keys spread
-/// over the whole file (benches/README.md: about a third more batched ingest).
-const WRITER_CACHE_KIB: i64 = -65536;
+/// The writer's page cache, as SQLite's negative `cache_size` (KiB): up to 16 MiB, allocated as
+/// used. SQLite's default (2 MiB) made every batch re-read index pages that random group keys
+/// spread over the file; a much larger cache (64 MiB) cost more than it saved, because every
+/// commit ends with a walk over the cache's hash table (`pcache1TruncateUnsafe`, 5 % of a
+/// one-alert commit at 64 MiB). benches/README.md has the figures.
+const WRITER_CACHE_KIB: i64 = -16384;
 
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
@@ -114,46 +116,66 @@ impl Store {
     }
 
     /// Runs `f` in one IMMEDIATE transaction; commits if it returns `Ok`, rolls back otherwise.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = Self::lock(&self.writer);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Error::storage("starting a write transaction"))?;
-        let out = f(&tx)?;
-        tx.commit().map_err(Error::storage("committing"))?;
-        Ok(out)
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = Self::lock(&self.writer);
+        begin(&conn, "BEGIN IMMEDIATE", "starting a write transaction")?;
+        let out = f(&conn);
+        match out {
+            Ok(v) => {
+                if let Err(e) = execute(&conn, "COMMIT", []) {
+                    end(&conn);
+                    return Err(Error::storage("committing")(e));
+                }
+                Ok(v)
+            }
+            Err(e) => {
+                end(&conn);
+                Err(e)
+            }
+        }
     }
 
     /// Runs `f` in one IMMEDIATE transaction and always rolls it back: what `f` would have
     /// written is seen by `f` alone (dry runs).
-    pub(crate) fn write_rollback<T>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
-    ) -> Result<T> {
-        let mut conn = Self::lock(&self.writer);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Error::storage("starting a dry-run transaction"))?;
-        let out = f(&tx);
-        tx.rollback()
-            .map_err(Error::storage("rolling back a dry run"))?;
+    pub(crate) fn write_rollback<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = Self::lock(&self.writer);
+        begin(&conn, "BEGIN IMMEDIATE", "starting a dry-run transaction")?;
+        let out = f(&conn);
+        end(&conn);
         out
     }
 
     /// Runs `f` on the reader (or the writer, for an in-memory database), in one read transaction
     /// so that everything it reads comes from one snapshot.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = match &self.reader {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = match &self.reader {
             Some(r) => Self::lock(r),
             None => Self::lock(&self.writer),
         };
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(Error::storage("starting a read transaction"))?;
-        let out = f(&tx)?;
-        tx.finish()
-            .map_err(Error::storage("ending a read transaction"))?;
-        Ok(out)
+        begin(&conn, "BEGIN DEFERRED", "starting a read transaction")?;
+        let out = f(&conn);
+        end(&conn);
+        out
+    }
+}
+
+/// Starts a transaction with a cached statement (rusqlite's `Transaction` parses `BEGIN` and
+/// `COMMIT` anew every time: a tenth of a one-alert ingest). A connection left inside a
+/// transaction by a panic in an earlier caller is rolled back first.
+fn begin(conn: &Connection, sql: &str, what: &'static str) -> Result<()> {
+    if !conn.is_autocommit() {
+        end(conn);
+    }
+    execute(conn, sql, [])
+        .map(|_| ())
+        .map_err(Error::storage(what))
+}
+
+/// Ends the open transaction, if any, without keeping its writes (after an error SQLite may
+/// already have rolled it back; a failed ROLLBACK leaves nothing to undo).
+fn end(conn: &Connection) {
+    if !conn.is_autocommit() {
+        let _ = execute(conn, "ROLLBACK", []);
     }
 }
 

@@ -7,7 +7,7 @@ use crate::notify::{ChannelConfig, ChannelKind};
 use crate::secrets::SecretBox;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -42,7 +42,7 @@ fn open_config(
 }
 
 pub(crate) fn put_channel(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     c: &ChannelConfig,
     secrets: &SecretBox,
@@ -67,7 +67,7 @@ pub(crate) fn put_channel(
 }
 
 pub(crate) fn channel(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     name: &str,
     secrets: &SecretBox,
@@ -84,7 +84,7 @@ pub(crate) fn channel(
 }
 
 pub(crate) fn channels(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     secrets: &SecretBox,
 ) -> Result<Vec<ChannelConfig>> {
@@ -110,7 +110,7 @@ pub(crate) fn channels(
 }
 
 /// Names of a workspace's channels (no secrets needed).
-pub(crate) fn channel_names(tx: &Transaction<'_>, ws: &WorkspaceId) -> Result<Vec<String>> {
+pub(crate) fn channel_names(tx: &Connection, ws: &WorkspaceId) -> Result<Vec<String>> {
     let mut stmt = tx
         .prepare_cached("SELECT name FROM channels WHERE workspace_id = ?1 ORDER BY name")
         .map_err(Error::storage("listing channels"))?;
@@ -137,7 +137,7 @@ pub(crate) struct Claimed {
 /// Claims up to `limit` due notifications (leasing them for `lease_secs`, so another dispatcher
 /// leaves them alone), oldest first.
 pub(crate) fn claim(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: Option<&WorkspaceId>,
     now: DateTime<Utc>,
     lease_secs: i64,
@@ -218,7 +218,7 @@ pub(crate) struct Attempt<'a> {
 }
 
 pub(crate) fn record(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     seq: i64,
     attempt: Option<&Attempt<'_>>,
     after: &After,
@@ -251,7 +251,7 @@ pub(crate) fn record(
 
 /// A breaker's state: consecutive failures and until when it is open.
 pub(crate) fn breaker(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     channel: &str,
 ) -> Result<(u32, Option<DateTime<Utc>>)> {
@@ -265,7 +265,7 @@ pub(crate) fn breaker(
 }
 
 pub(crate) fn set_breaker(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     channel: &str,
     failures: u32,
@@ -282,7 +282,7 @@ pub(crate) fn set_breaker(
 
 /// The Slack message posted for a group on a channel: (Slack channel id, ts).
 pub(crate) fn slack_message(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     group: &GroupId,
     channel: &str,
 ) -> Result<Option<(String, String)>> {
@@ -299,7 +299,7 @@ pub(crate) fn slack_message(
 }
 
 pub(crate) fn set_slack_message(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     group: &GroupId,
     channel: &str,
     slack_channel: &str,
@@ -316,7 +316,7 @@ pub(crate) fn set_slack_message(
 
 /// Pending notifications, and when the next one falls due.
 pub(crate) fn pending(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: Option<&WorkspaceId>,
 ) -> Result<(u64, Option<DateTime<Utc>>)> {
     tx.prepare_cached(
@@ -373,7 +373,7 @@ pub struct Delivery {
 }
 
 pub(crate) fn deliveries(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     group: Option<&str>,
     limit: usize,
@@ -431,7 +431,7 @@ pub(crate) fn deliveries(
 
 /// Plaintext integration secrets stored before encryption: (workspace, source, secret).
 pub(crate) fn plaintext_integration_secrets(
-    tx: &Transaction<'_>,
+    tx: &Connection,
 ) -> Result<Vec<(String, String, String)>> {
     let mut stmt = tx
         .prepare("SELECT workspace_id, source, secret FROM integrations WHERE secret IS NOT NULL AND secret NOT LIKE 'enc:v1:%'")
@@ -444,7 +444,7 @@ pub(crate) fn plaintext_integration_secrets(
 }
 
 pub(crate) fn set_integration_secret(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &str,
     source: &str,
     sealed: &str,

@@ -7,7 +7,7 @@ use crate::routing::silence::{parse_time_of_day, parse_tz, parse_weekdays};
 use crate::routing::{ChannelState, Condition, MaintenanceWindow, RoutingRule, RuleSet, Silence};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -16,13 +16,13 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
 }
 
 /// The workspace's routing version: bumped by every change to rules, silences or windows.
-pub(crate) fn version(tx: &Transaction<'_>, ws: &WorkspaceId) -> Result<i64> {
+pub(crate) fn version(tx: &Connection, ws: &WorkspaceId) -> Result<i64> {
     tx.prepare_cached("SELECT routing_version FROM workspaces WHERE id = ?1")
         .and_then(|mut s| s.query_row([ws.as_str()], |r| r.get(0)))
         .map_err(Error::storage("reading the routing version"))
 }
 
-pub(crate) fn bump(tx: &Transaction<'_>, ws: &WorkspaceId) -> Result<()> {
+pub(crate) fn bump(tx: &Connection, ws: &WorkspaceId) -> Result<()> {
     execute(
         tx,
         "UPDATE workspaces SET routing_version = routing_version + 1 WHERE id = ?1",
@@ -32,7 +32,7 @@ pub(crate) fn bump(tx: &Transaction<'_>, ws: &WorkspaceId) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn put_rules(tx: &Transaction<'_>, ws: &WorkspaceId, rules: &RuleSet) -> Result<()> {
+pub(crate) fn put_rules(tx: &Connection, ws: &WorkspaceId, rules: &RuleSet) -> Result<()> {
     execute(
         tx,
         "DELETE FROM rules WHERE workspace_id = ?1",
@@ -56,7 +56,7 @@ pub(crate) fn put_rules(tx: &Transaction<'_>, ws: &WorkspaceId, rules: &RuleSet)
     bump(tx, ws)
 }
 
-pub(crate) fn rules(tx: &Transaction<'_>, ws: &WorkspaceId) -> Result<RuleSet> {
+pub(crate) fn rules(tx: &Connection, ws: &WorkspaceId) -> Result<RuleSet> {
     let mut stmt = tx
         .prepare_cached("SELECT rule FROM rules WHERE workspace_id = ?1 ORDER BY position")
         .map_err(Error::storage("reading rules"))?;
@@ -73,7 +73,7 @@ pub(crate) fn rules(tx: &Transaction<'_>, ws: &WorkspaceId) -> Result<RuleSet> {
     Ok(RuleSet::new(out))
 }
 
-pub(crate) fn add_silence(tx: &Transaction<'_>, ws: &WorkspaceId, s: &Silence) -> Result<()> {
+pub(crate) fn add_silence(tx: &Connection, ws: &WorkspaceId, s: &Silence) -> Result<()> {
     execute(
         tx,
         "INSERT INTO silences (id, workspace_id, condition, starts_at, ends_at, comment, created_at)
@@ -93,17 +93,17 @@ pub(crate) fn add_silence(tx: &Transaction<'_>, ws: &WorkspaceId, s: &Silence) -
 }
 
 pub(crate) fn expire_silence(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let n = tx
-        .execute(
-            "UPDATE silences SET ends_at = MIN(ends_at, ?3) WHERE workspace_id = ?1 AND id = ?2",
-            params![ws.as_str(), id, to_ms(now)],
-        )
-        .map_err(Error::storage("expiring a silence"))?;
+    let n = execute(
+        tx,
+        "UPDATE silences SET ends_at = MIN(ends_at, ?3) WHERE workspace_id = ?1 AND id = ?2",
+        params![ws.as_str(), id, to_ms(now)],
+    )
+    .map_err(Error::storage("expiring a silence"))?;
     if n == 0 {
         return Err(Error::not_found("silence", id));
     }
@@ -112,7 +112,7 @@ pub(crate) fn expire_silence(
 
 /// Silences ending after `ends_after` (all of them with `None`).
 pub(crate) fn silences(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     ends_after: Option<DateTime<Utc>>,
 ) -> Result<Vec<Silence>> {
@@ -154,11 +154,7 @@ pub(crate) fn silences(
         .collect()
 }
 
-pub(crate) fn add_window(
-    tx: &Transaction<'_>,
-    ws: &WorkspaceId,
-    w: &MaintenanceWindow,
-) -> Result<()> {
+pub(crate) fn add_window(tx: &Connection, ws: &WorkspaceId, w: &MaintenanceWindow) -> Result<()> {
     execute(
         tx,
         "INSERT INTO maintenance_windows (id, workspace_id, spec, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -169,18 +165,18 @@ pub(crate) fn add_window(
 }
 
 pub(crate) fn delete_window(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let n = tx
-        .execute(
-            "UPDATE maintenance_windows SET deleted_at = ?3
+    let n = execute(
+        tx,
+        "UPDATE maintenance_windows SET deleted_at = ?3
              WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-            params![ws.as_str(), id, to_ms(now)],
-        )
-        .map_err(Error::storage("deleting a maintenance window"))?;
+        params![ws.as_str(), id, to_ms(now)],
+    )
+    .map_err(Error::storage("deleting a maintenance window"))?;
     if n == 0 {
         return Err(Error::not_found("maintenance window", id));
     }
@@ -189,7 +185,7 @@ pub(crate) fn delete_window(
 
 /// Maintenance windows (deleted ones too when `include_deleted`).
 pub(crate) fn windows(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     include_deleted: bool,
 ) -> Result<Vec<MaintenanceWindow>> {
@@ -265,7 +261,7 @@ pub(crate) fn windows(
 }
 
 pub(crate) fn channel_state(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     group: &GroupId,
 ) -> Result<BTreeMap<String, ChannelState>> {
     let mut stmt = tx
@@ -289,7 +285,7 @@ pub(crate) fn channel_state(
 }
 
 pub(crate) fn save_channel_state(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     group: &GroupId,
     channels: &BTreeMap<String, ChannelState>,
 ) -> Result<()> {
@@ -312,7 +308,7 @@ pub(crate) fn save_channel_state(
     Ok(())
 }
 
-pub(crate) fn set_group_severity(tx: &Transaction<'_>, group: &GroupId, rank: i64) -> Result<()> {
+pub(crate) fn set_group_severity(tx: &Connection, group: &GroupId, rank: i64) -> Result<()> {
     tx.prepare_cached("UPDATE alert_groups SET severity = ?2 WHERE id = ?1")
         .and_then(|mut s| s.execute(params![group.as_str(), rank]))
         .map_err(Error::storage("setting a group's severity"))?;
@@ -331,7 +327,7 @@ pub(crate) struct HistoryEvent {
 
 /// Events received in `[since, until)`, in the order they were ingested.
 pub(crate) fn history(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -359,10 +355,7 @@ pub(crate) fn history(
 }
 
 /// The earliest event time in the workspace.
-pub(crate) fn first_event_at(
-    tx: &Transaction<'_>,
-    ws: &WorkspaceId,
-) -> Result<Option<DateTime<Utc>>> {
+pub(crate) fn first_event_at(tx: &Connection, ws: &WorkspaceId) -> Result<Option<DateTime<Utc>>> {
     query_row(
         tx,
         "SELECT MIN(received_at) FROM alert_events WHERE workspace_id = ?1",
@@ -382,7 +375,7 @@ pub(crate) struct PastRoute {
 
 /// Stored routes of a group's events before `before`, oldest first (for replay's starting state).
 pub(crate) fn routes_before(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     group: &GroupId,
     before: DateTime<Utc>,
 ) -> Result<Vec<PastRoute>> {

@@ -4,14 +4,9 @@ use super::{from_ms, to_ms};
 use crate::alert::WorkspaceId;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 
-fn count(
-    tx: &Transaction<'_>,
-    sql: &str,
-    p: impl rusqlite::Params,
-    what: &'static str,
-) -> Result<u64> {
+fn count(tx: &Connection, sql: &str, p: impl rusqlite::Params, what: &'static str) -> Result<u64> {
     tx.prepare_cached(sql)
         .and_then(|mut s| s.query_row(p, |r| r.get::<_, i64>(0)))
         .map(|n| n.max(0) as u64)
@@ -20,7 +15,7 @@ fn count(
 
 /// Events received in `[since, until)`.
 pub(crate) fn events(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -35,7 +30,7 @@ pub(crate) fn events(
 
 /// Distinct groups the events in `[since, until)` went to.
 pub(crate) fn event_groups(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -51,7 +46,7 @@ pub(crate) fn event_groups(
 
 /// Groups first seen in `[since, until)`.
 pub(crate) fn new_groups(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -73,7 +68,7 @@ pub(crate) struct GroupTimes {
 
 /// The times of the groups first seen in `[since, until)`.
 pub(crate) fn group_times(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -103,7 +98,7 @@ pub(crate) fn group_times(
 /// Events in `[since, until)` by a column (`source`, or the group's `project` / `fingerprint`),
 /// most first, ties by name, at most `limit`.
 pub(crate) fn noisy(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     by: &str,
     since: DateTime<Utc>,
@@ -136,7 +131,7 @@ pub(crate) fn noisy(
 
 /// The last event time per source (all time): a source gone quiet shows here.
 pub(crate) fn last_event_by_source(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
 ) -> Result<Vec<(String, DateTime<Utc>)>> {
     let mut stmt = tx
@@ -156,7 +151,7 @@ pub(crate) fn last_event_by_source(
 /// Group counts by `status` or `severity` rank, over groups still unresolved or active since
 /// `since`.
 pub(crate) fn group_counts(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     by: &str,
     since: DateTime<Utc>,

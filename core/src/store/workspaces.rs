@@ -7,7 +7,7 @@ use crate::sources::IntegrationConfig;
 use crate::workspace::{Workspace, WorkspaceSettings};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 fn row_to_workspace(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workspace> {
     Ok(Workspace {
@@ -17,14 +17,14 @@ fn row_to_workspace(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workspace> {
     })
 }
 
-pub(crate) fn insert(tx: &Transaction<'_>, ws: &Workspace) -> Result<()> {
-    let taken: bool = tx
-        .query_row(
-            "SELECT EXISTS(SELECT 1 FROM workspaces WHERE name = ?1)",
-            [&ws.name],
-            |r| r.get(0),
-        )
-        .map_err(Error::storage("checking a workspace name"))?;
+pub(crate) fn insert(tx: &Connection, ws: &Workspace) -> Result<()> {
+    let taken: bool = query_row(
+        tx,
+        "SELECT EXISTS(SELECT 1 FROM workspaces WHERE name = ?1)",
+        [&ws.name],
+        |r| r.get(0),
+    )
+    .map_err(Error::storage("checking a workspace name"))?;
     if taken {
         return Err(Error::invalid(
             "name",
@@ -40,7 +40,7 @@ pub(crate) fn insert(tx: &Transaction<'_>, ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn id_exists(tx: &Transaction<'_>, id: &str) -> Result<bool> {
+pub(crate) fn id_exists(tx: &Connection, id: &str) -> Result<bool> {
     query_row(
         tx,
         "SELECT EXISTS(SELECT 1 FROM workspaces WHERE id = ?1)",
@@ -51,7 +51,7 @@ pub(crate) fn id_exists(tx: &Transaction<'_>, id: &str) -> Result<bool> {
 }
 
 /// The workspace whose id, or else whose name, is `reference`.
-pub(crate) fn resolve(tx: &Transaction<'_>, reference: &str) -> Result<Workspace> {
+pub(crate) fn resolve(tx: &Connection, reference: &str) -> Result<Workspace> {
     query_row(
         tx,
         "SELECT id, name, created_at FROM workspaces WHERE id = ?1
@@ -66,7 +66,7 @@ pub(crate) fn resolve(tx: &Transaction<'_>, reference: &str) -> Result<Workspace
     .ok_or_else(|| Error::not_found("workspace", reference))
 }
 
-pub(crate) fn list(tx: &Transaction<'_>) -> Result<Vec<Workspace>> {
+pub(crate) fn list(tx: &Connection) -> Result<Vec<Workspace>> {
     let mut stmt = tx
         .prepare_cached("SELECT id, name, created_at FROM workspaces ORDER BY name")
         .map_err(Error::storage("listing workspaces"))?;
@@ -77,21 +77,21 @@ pub(crate) fn list(tx: &Transaction<'_>) -> Result<Vec<Workspace>> {
         .map_err(Error::storage("listing workspaces"))
 }
 
-pub(crate) fn settings(tx: &Transaction<'_>, ws: &WorkspaceId) -> Result<WorkspaceSettings> {
-    let text: String = tx
-        .query_row(
-            "SELECT settings FROM workspaces WHERE id = ?1",
-            [ws.as_str()],
-            |r| r.get(0),
-        )
-        .map_err(Error::storage("reading workspace settings"))?;
+pub(crate) fn settings(tx: &Connection, ws: &WorkspaceId) -> Result<WorkspaceSettings> {
+    let text: String = query_row(
+        tx,
+        "SELECT settings FROM workspaces WHERE id = ?1",
+        [ws.as_str()],
+        |r| r.get(0),
+    )
+    .map_err(Error::storage("reading workspace settings"))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::Internal(format!("stored workspace settings are not JSON: {e}")))?;
     WorkspaceSettings::from_json(&value)
 }
 
 pub(crate) fn set_settings(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     settings: &WorkspaceSettings,
 ) -> Result<()> {
@@ -107,7 +107,7 @@ pub(crate) fn set_settings(
 }
 
 pub(crate) fn integration(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     source: Source,
 ) -> Result<IntegrationConfig> {
@@ -116,25 +116,25 @@ pub(crate) fn integration(
 
 /// An integration by name: a source's, or `slack` (the signing secret of interactive actions).
 pub(crate) fn integration_named(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     name: &str,
 ) -> Result<IntegrationConfig> {
-    let row = tx
-        .query_row(
-            "SELECT secret, max_skew_secs, options FROM integrations
+    let row = query_row(
+        tx,
+        "SELECT secret, max_skew_secs, options FROM integrations
              WHERE workspace_id = ?1 AND source = ?2",
-            params![ws.as_str(), name],
-            |r| {
-                Ok((
-                    r.get::<_, Option<String>>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            },
-        )
-        .optional()
-        .map_err(Error::storage("reading an integration"))?;
+        params![ws.as_str(), name],
+        |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        },
+    )
+    .optional()
+    .map_err(Error::storage("reading an integration"))?;
     let Some((secret, skew, options)) = row else {
         return Ok(IntegrationConfig::default());
     };
@@ -148,7 +148,7 @@ pub(crate) fn integration_named(
 }
 
 pub(crate) fn set_integration(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     source: Source,
     config: &IntegrationConfig,
@@ -159,7 +159,7 @@ pub(crate) fn set_integration(
 
 /// Writes an integration by name.
 pub(crate) fn set_integration_named(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ws: &WorkspaceId,
     name: &str,
     config: &IntegrationConfig,
