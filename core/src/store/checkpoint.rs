@@ -137,9 +137,6 @@ impl Drop for Checkpointer {
 pub(crate) fn install_hook(writer: &mut Connection, waker: Waker) -> Result<()> {
     writer
         .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: i32| {
-            if std::env::var_os("DBGWAL").is_some() {
-                eprintln!("wal {pages}");
-            }
             if pages >= INLINE_AT {
                 // The commit itself succeeded; a failed or busy checkpoint must not turn it into
                 // an error, so the result is dropped and the next commit tries again.
