@@ -7,15 +7,17 @@
 //! with its own connection runs `PASSIVE` checkpoints (they never block the writer) whenever the
 //! writer's commit hook reports the log has grown past [`BACKGROUND_AT`] pages.
 //!
-//! A passive checkpoint cannot rewind the log while commits keep arriving (the log restarts only
-//! once every frame is copied back), so the writer keeps a safety valve: past [`INLINE_AT`]
-//! pages its commit runs a passive checkpoint itself. By then the background thread has copied
-//! nearly everything, so the writer only copies the tail, and the next write starts the log
-//! from the beginning. If the thread cannot run at all, the valve alone bounds the log.
+//! A passive checkpoint cannot rewind the log while commits keep arriving: the log restarts only
+//! when a write begins after every frame was copied back, and under a steady stream of commits
+//! the thread is always a few frames behind. So once the thread reports a finished pass, the
+//! writer's next commit copies the few frames appended since (a small checkpoint, with small
+//! fsyncs), and the write after it starts the log from the beginning. A safety valve bounds the
+//! log if the thread cannot run at all: past [`INLINE_AT`] pages every commit checkpoints.
 
 use crate::{Error, Result};
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -37,6 +39,8 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     wake: Condvar,
+    /// Set by the thread when a pass copied back every frame it saw.
+    caught_up: AtomicBool,
 }
 
 /// Wakes the background thread; cheap enough to call from a commit hook.
@@ -44,6 +48,11 @@ struct Shared {
 pub(crate) struct Waker(Arc<Shared>);
 
 impl Waker {
+    /// Whether the thread finished a full pass since the last call.
+    fn take_caught_up(&self) -> bool {
+        self.0.caught_up.swap(false, Ordering::AcqRel)
+    }
+
     pub(crate) fn wake(&self) {
         let mut st = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
         if !st.wanted {
@@ -111,7 +120,13 @@ fn run(conn: &Connection, shared: &Shared) {
         }
         // Busy (another checkpoint runs, or a writer holds the lock the copy needs) and I/O
         // errors are left to the next round; the writer's safety valve bounds the log meanwhile.
-        let _ = conn.wal_checkpoint_v2(None::<&str>, rusqlite::wal::CheckpointMode::PASSIVE);
+        if let Ok((log, copied)) =
+            conn.wal_checkpoint_v2(None::<&str>, rusqlite::wal::CheckpointMode::PASSIVE)
+            && log > 0
+            && copied == log
+        {
+            shared.caught_up.store(true, Ordering::Release);
+        }
     }
 }
 
@@ -132,12 +147,13 @@ impl Drop for Checkpointer {
     }
 }
 
-/// Installs the writer's commit hook: wakes the thread past [`BACKGROUND_AT`] log pages and
-/// checkpoints inline past [`INLINE_AT`]. Replaces SQLite's automatic checkpoint.
+/// Installs the writer's commit hook: past [`BACKGROUND_AT`] log pages it wakes the thread, or,
+/// when the thread has just caught up, copies the remaining tail itself so that the log can
+/// restart; past [`INLINE_AT`] it always checkpoints. Replaces SQLite's automatic checkpoint.
 pub(crate) fn install_hook(writer: &mut Connection, waker: Waker) -> Result<()> {
     writer
         .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: i32| {
-            if pages >= INLINE_AT {
+            if pages >= INLINE_AT || (pages >= BACKGROUND_AT && waker.take_caught_up()) {
                 // The commit itself succeeded; a failed or busy checkpoint must not turn it into
                 // an error, so the result is dropped and the next commit tries again.
                 let _ = wal.checkpoint();
