@@ -7,7 +7,7 @@ use crate::alert::{
 use crate::clock::{Clock, SystemClock};
 use crate::dedup::{self, DedupDecision, DedupOutcome, GroupSnapshot};
 use crate::fingerprint::{self, GROUP_KEY_CONTEXT_V1, GroupKeyInputs};
-use crate::group::{AlertGroup, GroupDetail, GroupPage, GroupQuery, TimelineEntry};
+use crate::group::{AlertGroup, GroupDetail, GroupPage, GroupQuery, StoredEvent, TimelineEntry};
 use crate::headers::Headers;
 use crate::ingest::{IngestDecision, IngestOutcome, IngestedAlert, Outcome};
 use crate::lifecycle::GroupStatus;
@@ -171,6 +171,8 @@ pub struct Engine {
 #[derive(Debug, Default)]
 struct Routing {
     rules: RuleSet,
+    /// The rules' row in the workspace's rule history.
+    rule_set: Option<i64>,
     silences: Vec<Silence>,
     windows: Vec<MaintenanceWindow>,
     default_route: Option<RuleActions>,
@@ -532,6 +534,7 @@ impl Engine {
         }
         let routing = Arc::new(Routing {
             rules: store::routing::rules(tx, ws)?,
+            rule_set: store::routing::current_rule_set(tx, ws)?,
             silences: store::routing::silences(tx, ws, Some(self.now()))?,
             windows: store::routing::windows(tx, ws, false)?,
             default_route: settings.default_route_actions()?,
@@ -580,6 +583,7 @@ impl Engine {
             let settings = store::workspaces::settings(tx, &ws.id)?;
             let routing = Routing {
                 rules: candidate.clone(),
+                rule_set: None,
                 silences: store::routing::silences(tx, &ws.id, None)?,
                 windows: store::routing::windows(tx, &ws.id, true)?,
                 default_route: settings.default_route_actions()?,
@@ -743,7 +747,7 @@ impl Engine {
             let mut done = Vec::with_capacity(prepared.len());
             for p in &prepared {
                 if let Ok(Prepared::Ready(r)) = p {
-                    match self.commit_ready(tx, r, None) {
+                    match self.commit_ready(tx, r, None, false) {
                         Ok(o) => done.push(o),
                         Err(e) => {
                             write_failed = true;
@@ -762,7 +766,7 @@ impl Engine {
                 for p in &prepared {
                     let Ok(Prepared::Ready(r)) = p else { continue };
                     savepoint(tx, "SAVEPOINT delivery", "starting a delivery's savepoint")?;
-                    match self.commit_ready(tx, r, None) {
+                    match self.commit_ready(tx, r, None, false) {
                         Ok(o) => {
                             savepoint(tx, "RELEASE delivery", "releasing a delivery's savepoint")?;
                             out.push(Ok(o));
@@ -813,7 +817,8 @@ impl Engine {
             Prepared::Ignored(outcome) => return Ok(outcome),
             Prepared::Ready(r) => r,
         };
-        let run = |tx: &Connection| self.commit_ready(tx, &ready, rules);
+        // A dry run answers "why" at once: its trace is worded in full.
+        let run = |tx: &Connection| self.commit_ready(tx, &ready, rules, dry);
         if dry {
             self.store.write_rollback(run)
         } else {
@@ -913,6 +918,7 @@ impl Engine {
         tx: &Connection,
         r: &Ready<'_>,
         rules: Option<&RuleSet>,
+        word: bool,
     ) -> Result<IngestOutcome> {
         let routing = self.routing_for(tx, &r.ws, &r.settings)?;
         let ctx = IngestCtx {
@@ -920,6 +926,12 @@ impl Engine {
             ws: &r.ws,
             settings: &r.settings,
             routing: routing.context(rules),
+            rule_set: if rules.is_some() {
+                None
+            } else {
+                routing.rule_set
+            },
+            word: word || rules.is_some(),
             source: r.source,
             now: r.now,
             notes: &r.notes,
@@ -976,7 +988,8 @@ impl Engine {
     pub fn group(&self, workspace: &str, id: &str) -> Result<GroupDetail> {
         self.read_in(workspace, |tx, ws| {
             let rec = store::groups::get(tx, &ws.id, id)?;
-            let events = store::events::by_group(tx, &rec.group.id)?;
+            let mut events = store::events::by_group(tx, &rec.group.id)?;
+            word_traces(tx, &ws.id, &mut events)?;
             let timeline = store::groups::timeline(tx, &rec.group.id)?;
             Ok(GroupDetail {
                 group: rec.group,
@@ -985,6 +998,41 @@ impl Engine {
             })
         })
     }
+}
+
+/// Words the routing part of stored traces (ingest keeps them compact, see
+/// [`routing::StoredRouteTrace`]) against the rule sets that routed each event. Traces stored
+/// before that (already worded) are left as they are.
+fn word_traces(tx: &Connection, ws: &WorkspaceId, events: &mut [StoredEvent]) -> Result<()> {
+    let mut sets: BTreeMap<Option<i64>, RuleSet> = BTreeMap::new();
+    for e in events.iter_mut() {
+        let Some(routing) = e.trace.get("routing") else {
+            continue;
+        };
+        if routing.get("positions").is_none() {
+            continue;
+        }
+        let stored: routing::StoredRouteTrace = serde_json::from_value(routing.clone())
+            .map_err(|err| Error::Internal(format!("stored route trace of {}: {err}", e.id)))?;
+        let alert: NormalizedAlert = serde_json::from_value(e.alert.clone())
+            .map_err(|err| Error::Internal(format!("stored alert of {}: {err}", e.id)))?;
+        let rules = match sets.entry(stored.rule_set) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => v.insert(match stored.rule_set {
+                Some(seq) => store::routing::rule_set(tx, ws, seq)?,
+                None => RuleSet::default(),
+            }),
+        };
+        let mut worded = serde_json::to_value(stored.explain(rules, &alert))
+            .map_err(|err| Error::Internal(format!("serializing a route trace: {err}")))?;
+        if let Some(m) = worded.as_object_mut() {
+            m.insert("rule_set".into(), json!(stored.rule_set));
+        }
+        if let Some(t) = e.trace.as_object_mut() {
+            t.insert("routing".into(), worded);
+        }
+    }
+    Ok(())
 }
 
 /// What an ingest decision means to routing.
@@ -1043,6 +1091,10 @@ struct IngestCtx<'a> {
     ws: &'a WorkspaceId,
     settings: &'a WorkspaceSettings,
     routing: RoutingContext<'a>,
+    /// The routing rules' row in the rule history (`None` for rules given to a dry run).
+    rule_set: Option<i64>,
+    /// Word the routing trace now (dry runs) instead of storing it compactly.
+    word: bool,
     source: Source,
     now: DateTime<Utc>,
     notes: &'a [String],
@@ -1227,7 +1279,12 @@ impl IngestCtx<'_> {
                     "reason": a.dedup.reason,
                     "policy": self.settings.dedup,
                 },
-                "routing": route_trace.explain(self.routing.rules, alert),
+                "routing": if self.word {
+                    serde_json::to_value(route_trace.explain(self.routing.rules, alert))
+                } else {
+                    serde_json::to_value(route_trace.stored(self.rule_set, self.routing.rules))
+                }
+                .map_err(|e| Error::Internal(format!("serializing a route trace: {e}")))?,
                 "escalation": escalation,
             });
             let route_text = to_json(&route)?;

@@ -121,7 +121,66 @@ pub struct RouteTraceView {
     pub default_route: Option<String>,
 }
 
+/// A route trace as ingest stores it: the positions of the rules that matched in the rule set
+/// that routed the event (`rule_set`, a row of the workspace's rule history), everything else as
+/// decided. [`StoredRouteTrace::explain`] words it when it is read. Wording every rule at ingest
+/// cost more than all the rest of ingest with 100 rules; it is only needed when someone reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRouteTrace {
+    /// The rule set in the workspace's history that routed the event (`None`: no rules yet).
+    pub rule_set: Option<i64>,
+    /// The ids of the rules that matched, in evaluation order.
+    pub matched: Vec<String>,
+    /// Their positions in that rule set.
+    pub positions: Vec<usize>,
+    /// The position of the rule that matched without `continue`, if one did.
+    pub stopped_at: Option<usize>,
+    /// The active silences that matched.
+    pub silences: Vec<String>,
+    /// The active maintenance windows that applied, with what they covered.
+    pub maintenance: Vec<String>,
+    /// Per channel: why it is or is not notified by this event.
+    pub channels: BTreeMap<String, String>,
+    /// Whether the default route applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_route: Option<String>,
+}
+
+impl StoredRouteTrace {
+    /// Words the trace against the rule set it names (the caller reads it from the history).
+    pub fn explain(&self, rules: &RuleSet, alert: &NormalizedAlert) -> RouteTraceView {
+        RouteTrace {
+            matched: self.positions.clone(),
+            stopped_at: self.stopped_at,
+            silences: self.silences.clone(),
+            maintenance: self.maintenance.clone(),
+            channels: self.channels.clone(),
+            default_route: self.default_route.clone(),
+        }
+        .explain(rules, alert)
+    }
+}
+
 impl RouteTrace {
+    /// The compact form ingest stores, for the rule set `rule_set` (`rules`).
+    pub fn stored(&self, rule_set: Option<i64>, rules: &RuleSet) -> StoredRouteTrace {
+        let list = rules.rules();
+        StoredRouteTrace {
+            rule_set,
+            matched: self
+                .matched
+                .iter()
+                .filter_map(|&i| list.get(i).map(|r| r.id.clone()))
+                .collect(),
+            positions: self.matched.clone(),
+            stopped_at: self.stopped_at,
+            silences: self.silences.clone(),
+            maintenance: self.maintenance.clone(),
+            channels: self.channels.clone(),
+            default_route: self.default_route.clone(),
+        }
+    }
+
     /// The trace in words: each rule's result, and for a rule that did not match, the first
     /// condition that failed and the value it saw.
     pub fn explain(&self, rules: &RuleSet, alert: &NormalizedAlert) -> RouteTraceView {

@@ -11,8 +11,8 @@ pub mod silence;
 
 pub use condition::{Condition, Field, Op};
 pub use evaluate::{
-    ChannelState, GroupContext, RouteDecision, RouteEvent, RouteTrace, RoutingContext,
-    advance_state, evaluate,
+    ChannelState, GroupContext, RouteDecision, RouteEvent, RouteTrace, RouteTraceView,
+    RoutingContext, StoredRouteTrace, advance_state, evaluate,
 };
 pub use replay::{ReplayEvent, ReplayReport, replay};
 pub use rule::{Candidates, RoutingRule, RuleActions, RuleSet};

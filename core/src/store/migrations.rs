@@ -276,6 +276,22 @@ CREATE INDEX events_by_time ON alert_events(workspace_id, received_at);
 CREATE UNIQUE INDEX events_by_source_event ON alert_events(workspace_id, source, source_event_id)
     WHERE source_event_id IS NOT NULL;
 "#,
+    // Every rule set a workspace has had, so that an event's trace can name the rules it was
+    // routed by and be worded when read (ingest stores the trace compactly: the wording of
+    // every rule cost more than the rest of ingest together). Today's rules start the history.
+    r#"
+CREATE TABLE rule_sets (
+    seq          INTEGER PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    rules        TEXT NOT NULL,
+    created_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX rule_sets_by_workspace ON rule_sets(workspace_id, seq);
+INSERT INTO rule_sets (workspace_id, rules, created_at)
+    SELECT workspace_id, json_group_array(json(rule) ORDER BY position),
+        CAST(unixepoch('subsec') * 1000 AS INTEGER)
+    FROM rules GROUP BY workspace_id;
+"#,
 ];
 
 /// The schema version this build writes.

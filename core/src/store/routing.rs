@@ -7,7 +7,7 @@ use crate::routing::silence::{parse_time_of_day, parse_tz, parse_weekdays};
 use crate::routing::{ChannelState, Condition, MaintenanceWindow, RoutingRule, RuleSet, Silence};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -53,7 +53,40 @@ pub(crate) fn put_rules(tx: &Connection, ws: &WorkspaceId, rules: &RuleSet) -> R
         ])
         .map_err(Error::storage("writing rules"))?;
     }
+    let all = Value::Array(rules.rules().iter().map(RoutingRule::to_json).collect());
+    execute(
+        tx,
+        "INSERT INTO rule_sets (workspace_id, rules, created_at) VALUES (?1, ?2, ?3)",
+        params![ws.as_str(), all.to_string(), to_ms(Utc::now())],
+    )
+    .map_err(Error::storage("keeping the rule set's history"))?;
     bump(tx, ws)
+}
+
+/// The workspace's current rule set in the history (none before its first `put_rules`).
+pub(crate) fn current_rule_set(tx: &Connection, ws: &WorkspaceId) -> Result<Option<i64>> {
+    query_row(
+        tx,
+        "SELECT MAX(seq) FROM rule_sets WHERE workspace_id = ?1",
+        [ws.as_str()],
+        |r| r.get(0),
+    )
+    .map_err(Error::storage("reading the rule set history"))
+}
+
+/// A rule set from the history.
+pub(crate) fn rule_set(tx: &Connection, ws: &WorkspaceId, seq: i64) -> Result<RuleSet> {
+    let text: String = query_row(
+        tx,
+        "SELECT rules FROM rule_sets WHERE workspace_id = ?1 AND seq = ?2",
+        params![ws.as_str(), seq],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(Error::storage("reading the rule set history"))?
+    .ok_or_else(|| Error::Internal(format!("rule set {seq} is missing from the history")))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| corrupt("rule set", e))?;
+    RuleSet::from_json(&v).map_err(|e| corrupt("rule set", e))
 }
 
 pub(crate) fn rules(tx: &Connection, ws: &WorkspaceId) -> Result<RuleSet> {

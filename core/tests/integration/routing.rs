@@ -659,10 +659,30 @@ fn dry_run_decides_like_ingest_and_stores_nothing() {
         .engine
         .ingest(h.ws(), Source::Sentry, &headers, &body)
         .unwrap();
-    assert_eq!(
-        serde_json::to_value(&dry).unwrap(),
-        serde_json::to_value(&real).unwrap()
-    );
+    // The same outcome, but for the routing trace: ingest stores it compactly (the rules that
+    // matched, by position in the rule set it names) and a dry run words every rule at once.
+    let without_routing = |o: &signalcraft_core::IngestOutcome| {
+        let mut v = serde_json::to_value(o).unwrap();
+        for a in v["alerts"].as_array_mut().unwrap() {
+            a["trace"].as_object_mut().unwrap().remove("routing");
+        }
+        v
+    };
+    assert_eq!(without_routing(&dry), without_routing(&real));
+    let compact = &real.alerts[0].trace["routing"];
+    assert_eq!(compact["matched"], json!(["all"]));
+    assert_eq!(compact["positions"], json!([0]));
+    assert!(compact["rule_set"].is_i64(), "{compact}");
+    assert!(compact.get("rules").is_none(), "{compact}");
+    // read back, the stored trace is worded against the rule set that routed it, exactly as
+    // the dry run worded it
+    let group_id = real.alerts[0].group_id.clone().unwrap();
+    let detail = h.engine.group(h.ws(), group_id.as_str()).unwrap();
+    let mut worded = detail.events[0].trace["routing"].clone();
+    assert_eq!(worded["rule_set"], compact["rule_set"]);
+    worded.as_object_mut().unwrap().remove("rule_set");
+    assert_eq!(worded, dry.alerts[0].trace["routing"]);
+    assert_eq!(worded["rules"][0]["result"], "matched");
     // a dry run after the real ingest sees the duplicate, still storing nothing
     let before = h.row_counts();
     let again = h
@@ -709,4 +729,60 @@ fn evaluation_is_stateless_across_channels_given() {
         t0(),
     );
     assert!(d.notify.is_empty());
+}
+
+/// A stored trace is worded against the rule set that routed the event, even after the rules
+/// changed; each event names its own rule set.
+#[test]
+fn stored_traces_are_worded_against_the_rules_of_their_time() {
+    let h = Harness::on_disk();
+    put(
+        &h,
+        json!([
+            {"id": "a-staging-only", "when": {"field": "environment", "op": "eq", "value": "staging"},
+             "then": {"notify": ["qa"]}},
+            {"id": "b-everything", "when": {}, "then": {"notify": ["oncall"]}}
+        ]),
+    );
+    let headers = signalcraft_core::Headers::new().with("Sentry-Hook-Resource", "event_alert");
+    let first = h
+        .engine
+        .ingest(
+            h.ws(),
+            Source::Sentry,
+            &headers,
+            &fixture("sentry/issue_alert_triggered.docs.json"),
+        )
+        .unwrap();
+    put(
+        &h,
+        json!([{"id": "replacement", "when": {}, "then": {"notify": ["elsewhere"]}}]),
+    );
+    let second_body = crate::common::edited("sentry/issue_alert_triggered.docs.json", |v| {
+        v["data"]["event"]["event_id"] = "0000000000000000000000000000beef".into();
+    });
+    let second = h
+        .engine
+        .ingest(h.ws(), Source::Sentry, &headers, &second_body)
+        .unwrap();
+    assert_eq!(second.alerts[0].group_id, first.alerts[0].group_id);
+    let detail = h
+        .engine
+        .group(h.ws(), first.alerts[0].group_id.as_ref().unwrap().as_str())
+        .unwrap();
+    let old = &detail.events[0].trace["routing"];
+    assert_eq!(old["rules"][0]["rule"], "a-staging-only");
+    assert_eq!(old["rules"][0]["result"], "no_match");
+    let why = old["rules"][0]["reason"].as_str().unwrap();
+    assert!(why.contains("environment eq"), "{why}");
+    assert_eq!(old["rules"][1]["rule"], "b-everything");
+    assert_eq!(old["rules"][1]["result"], "matched");
+    let new = &detail.events[1].trace["routing"];
+    assert_eq!(new["rules"][0]["rule"], "replacement");
+    assert_eq!(new["rules"].as_array().unwrap().len(), 1);
+    assert_ne!(old["rule_set"], new["rule_set"]);
+    assert_eq!(
+        second.alerts[0].trace["routing"]["matched"],
+        json!(["replacement"])
+    );
 }
