@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
 use signalcraft_core::engine::Actor;
 use signalcraft_core::escalation::EscalationPolicy;
+use signalcraft_core::host::{self, parse_time, parse_time_or_duration};
 use signalcraft_core::lifecycle::{Command as LifecycleCommand, Role};
 use signalcraft_core::{
     DedupWindow, Engine, Error, ErrorKind, GroupQuery, GroupStatus, Headers, IntegrationUpdate,
@@ -505,7 +506,7 @@ fn exit_code(kind: ErrorKind) -> u8 {
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, Error> {
-    serde_json::to_value(v).map_err(|e| Error::Internal(format!("serializing output: {e}")))
+    host::to_json(v)
 }
 
 fn parse_now(now: &str) -> Result<DateTime<Utc>, Error> {
@@ -539,29 +540,13 @@ fn read_body(file: Option<&PathBuf>) -> Result<Vec<u8>, Error> {
 }
 
 fn json_arg(what: &str, text: &str) -> Result<Value, Error> {
-    serde_json::from_str(text).map_err(|e| Error::invalid(what, format!("not JSON: {e}")))
+    host::parse_json(what, text.as_bytes())
 }
 
 fn read_rules(path: &PathBuf) -> Result<RuleSet, Error> {
     let text = std::fs::read(path)
         .map_err(|e| Error::invalid("FILE", format!("cannot read {}: {e}", path.display())))?;
-    let value: Value = serde_json::from_slice(&text)
-        .map_err(|e| Error::invalid("rules", format!("not JSON: {e}")))?;
-    RuleSet::from_json(&value)
-}
-
-fn parse_time(what: &str, s: &str) -> Result<DateTime<Utc>, Error> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| Error::invalid(what, format!("not an RFC 3339 time: {s:?} ({e})")))
-}
-
-/// An RFC 3339 time, or a duration from `now` (`90s`, `30m`, `2h`, `1d`).
-fn parse_time_or_duration(what: &str, s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Error> {
-    match signalcraft_core::engine::parse_window(s) {
-        Ok(d) => Ok(now + d),
-        Err(_) => parse_time(what, s),
-    }
+    RuleSet::from_json(&host::parse_json("rules", &text)?)
 }
 
 fn headers_from(lines: &[String]) -> Result<Headers, Error> {
@@ -749,13 +734,7 @@ fn run(cli: Cli) -> Result<Value, Error> {
             let list: Vec<Value> = engine
                 .silences(&workspace)?
                 .iter()
-                .map(|s| {
-                    let mut v = s.to_json();
-                    if let Some(o) = v.as_object_mut() {
-                        o.insert("active".into(), Value::Bool(s.active_at(now)));
-                    }
-                    v
-                })
+                .map(|s| host::silence_view(s, now))
                 .collect();
             Ok(json!({"silences": list}))
         }

@@ -100,6 +100,14 @@ impl Error {
         }
     }
 
+    /// Where bad input is (a JSON path, a header or an argument), for [`Error::InvalidInput`].
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Error::InvalidInput { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
     /// An [`Error::InvalidInput`] at `path`.
     pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
         Error::InvalidInput {

@@ -30,6 +30,7 @@ pub mod escalation;
 pub mod fingerprint;
 pub mod group;
 pub mod headers;
+pub mod host;
 pub mod ingest;
 pub mod json;
 pub mod lifecycle;

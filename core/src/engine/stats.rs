@@ -126,11 +126,14 @@ impl Engine {
         let len = parse_window(window)?;
         let until = self.now();
         let since = until - len;
+        // The window ends now, inclusive: an event received at this very moment counts (the
+        // store's ranges are half-open, so they are asked up to one millisecond later).
+        let end = until + chrono::TimeDelta::milliseconds(1);
         self.store.read(|tx| {
             let ws = store::workspaces::resolve(tx, workspace)?.id;
-            let events = store::stats::events(tx, &ws, since, until)?;
-            let groups = store::stats::event_groups(tx, &ws, since, until)?;
-            let times = store::stats::group_times(tx, &ws, since, until)?;
+            let events = store::stats::events(tx, &ws, since, end)?;
+            let groups = store::stats::event_groups(tx, &ws, since, end)?;
+            let times = store::stats::group_times(tx, &ws, since, end)?;
             let acked_first = times
                 .iter()
                 .filter(|t| match (t.acked, t.resolved) {
@@ -174,7 +177,7 @@ impl Engine {
                 until,
                 events,
                 events_previous: store::stats::events(tx, &ws, since - len, since)?,
-                new_groups: store::stats::new_groups(tx, &ws, since, until)?,
+                new_groups: store::stats::new_groups(tx, &ws, since, end)?,
                 dedup_ratio: if events == 0 {
                     0.0
                 } else {
@@ -185,17 +188,17 @@ impl Engine {
                 mttr_secs: percentiles(mttr),
                 noisy: Noisy {
                     sources: named(store::stats::noisy(
-                        tx, &ws, "source", since, until, NOISY_TOP,
+                        tx, &ws, "source", since, end, NOISY_TOP,
                     )?),
                     projects: named(store::stats::noisy(
-                        tx, &ws, "project", since, until, NOISY_TOP,
+                        tx, &ws, "project", since, end, NOISY_TOP,
                     )?),
                     fingerprints: named(store::stats::noisy(
                         tx,
                         &ws,
                         "fingerprint",
                         since,
-                        until,
+                        end,
                         NOISY_TOP,
                     )?),
                 },

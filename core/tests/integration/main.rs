@@ -6,6 +6,7 @@ mod am_peer;
 mod auto;
 mod bad_corpus;
 mod batch;
+mod binding_cases;
 mod common;
 mod concurrency;
 mod crash;

@@ -1,0 +1,147 @@
+// Types of the `signalcraft` Node package (checked by `tsc --noEmit` against types-check.ts).
+// Answers are plain objects shaped exactly like the CLI's JSON output.
+
+/** Thrown by every method: `code` is the engine's error kind in upper case. */
+export interface SignalCraftError extends Error {
+  code: 'INVALID_INPUT' | 'SIGNATURE' | 'NOT_FOUND' | 'STORAGE' | 'CONFLICT' | 'FORBIDDEN' | 'INTERNAL';
+}
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Headers = Record<string, string> | Array<[string, string]> | null | undefined;
+export type Body = Buffer | string;
+export type Source = 'sentry' | 'alertmanager' | 'grafana' | 'datadog' | 'pagerduty' | 'opsgenie' | 'generic';
+export type GroupStatus = 'open' | 'acknowledged' | 'snoozed' | 'resolved';
+export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+
+export interface EngineOptions {
+  /** The key that seals secrets at rest: exactly 32 bytes. */
+  secretKey?: Buffer;
+  /** The largest webhook body accepted. */
+  maxBodyBytes?: number;
+  /** Pins the clock to this RFC 3339 time. */
+  now?: string;
+}
+
+export interface Workspace { id: string; name: string; created_at: string }
+
+export interface RouteDecision {
+  matched: string[];
+  notify: string[];
+  intended: string[];
+  suppressed_by: string | null;
+  mention: string[];
+  escalation: string | null;
+  set_severity: string | null;
+  group_wait_secs: number;
+  default_route: boolean;
+}
+
+export interface IngestedAlert {
+  group_id: string | null;
+  event_id: string | null;
+  decision: 'new_group' | 'joined' | 'reopened' | 'resolved' | 'assigned' | 'acknowledged' | 'unmatched' | 'duplicate';
+  status: GroupStatus | null;
+  count: number;
+  severity: string;
+  fingerprint: string;
+  title: string;
+  route: RouteDecision | null;
+  trace: Json;
+}
+
+export interface IngestOutcome {
+  outcome: 'accepted' | 'duplicate' | 'ignored';
+  reason: string | null;
+  source: Source;
+  alerts: IngestedAlert[];
+  notes?: string[];
+}
+
+export interface BatchDelivery { source: Source | string; headers?: Headers; body: Body }
+export type BatchSlot =
+  | { ok: IngestOutcome }
+  | { error: { kind: string; message: string; path: string | null } };
+
+export interface AlertGroup {
+  id: string;
+  group_key: string;
+  source: Source;
+  project: string | null;
+  environment: string | null;
+  severity: string;
+  status: GroupStatus;
+  title: string;
+  message: string | null;
+  fingerprint: string;
+  link: string | null;
+  tags: Record<string, string>;
+  assignee: string | null;
+  count: number;
+  reopen_count: number;
+  first_seen: string;
+  last_seen: string;
+  last_activity: string;
+  resolved_at: string | null;
+  snoozed_until: string | null;
+  acknowledged_at: string | null;
+  runbook: string | null;
+}
+
+export interface GroupDetail extends AlertGroup { events: Json[]; timeline: Json[] }
+export interface GroupPage { groups: AlertGroup[]; next_cursor: string | null }
+export interface GroupQuery {
+  status?: GroupStatus;
+  environment?: string;
+  project?: string;
+  source?: Source;
+  min_severity?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export type Command =
+  | { command: 'ack' | 'unack' | 'unsnooze' | 'resolve' | 'reopen' }
+  | { command: 'snooze'; until: string }
+  | { command: 'assign'; user: string | null }
+  | { command: 'note'; text: string }
+  | { command: 'runbook'; url: string };
+
+export interface NewSilence { when: Json; ends_at: string; starts_at?: string; comment?: string }
+export interface DispatchReport { sent: number; failed: number; pending: number }
+
+export const SCHEMA_VERSION: number;
+
+export class Engine {
+  /** Opens (creating and migrating) the database at `path`; in memory when `path` is null. */
+  constructor(path?: string | null, options?: EngineOptions | null);
+  close(): void;
+  now(): string;
+  createWorkspace(name: string): Workspace;
+  workspaces(): Workspace[];
+  settings(workspace: string): Record<string, Json>;
+  setSettings(workspace: string, settings: Record<string, Json>): null;
+  integration(workspace: string, source: Source | string): Record<string, Json>;
+  setIntegration(workspace: string, source: Source | string, update: Record<string, Json>): Record<string, Json>;
+  ingest(workspace: string, source: Source | string, headers: Headers, body: Body): IngestOutcome;
+  ingestAuto(workspace: string, headers: Headers, body: Body): IngestOutcome;
+  ingestBatch(workspace: string, deliveries: BatchDelivery[]): BatchSlot[];
+  dryRun(workspace: string, source: Source | string, headers: Headers, body: Body, rules?: Json[] | null): IngestOutcome;
+  putRules(workspace: string, rules: Json[]): null;
+  rules(workspace: string): Array<Record<string, Json>>;
+  replay(workspace: string, rules: Json[], since?: string | null, until?: string | null): Record<string, Json>;
+  addSilence(workspace: string, silence: NewSilence): Record<string, Json>;
+  silences(workspace: string): Array<Record<string, Json>>;
+  expireSilence(workspace: string, id: string): null;
+  groups(workspace: string, query?: GroupQuery | null): GroupPage;
+  group(workspace: string, id: string): GroupDetail;
+  act(workspace: string, groupId: string, command: Command, actor: string, role?: Role | null): AlertGroup;
+  putEscalation(workspace: string, name: string, policy: Record<string, Json>): null;
+  stats(workspace: string, window?: string | null): Record<string, Json>;
+  tick(workspace?: string | null): Record<string, Json>;
+  setChannel(workspace: string, name: string, kind: 'slack' | 'webhook' | 'pagerduty' | 'email', config: Record<string, Json>): Record<string, Json>;
+  channels(workspace: string): Array<Record<string, Json>>;
+  deliveries(workspace: string, group?: string | null): Array<Record<string, Json>>;
+  dispatch(workspace?: string | null, waitMs?: number | null): Promise<DispatchReport>;
+  startBackground(): void;
+  stop(): void;
+}

@@ -1,0 +1,26 @@
+// Compiled by `tsc --noEmit` in ./scripts/test: the declarations in index.d.ts describe a usable API.
+import { Engine, type IngestOutcome, type SignalCraftError, SCHEMA_VERSION } from './index';
+
+const engine = new Engine('signalcraft.db', { now: '2026-11-30T12:00:00Z' });
+engine.createWorkspace('acme');
+const out: IngestOutcome = engine.ingest('acme', 'sentry', { 'Sentry-Hook-Resource': 'event_alert' }, Buffer.from('{}'));
+const gid = out.alerts[0]?.group_id;
+if (gid) {
+  const g = engine.act('acme', gid, { command: 'snooze', until: '2026-12-01T00:00:00Z' }, 'alice', 'member');
+  const status: 'open' | 'acknowledged' | 'snoozed' | 'resolved' = g.status;
+  void status;
+}
+for (const slot of engine.ingestBatch('acme', [{ source: 'alertmanager', body: '{}' }])) {
+  if ('error' in slot) console.log(slot.error.kind, slot.error.path);
+  else console.log(slot.ok.outcome);
+}
+const page = engine.groups('acme', { status: 'open', limit: 10 });
+console.log(page.groups.length, page.next_cursor, SCHEMA_VERSION);
+engine.dispatch('acme', 0).then((r) => console.log(r.sent + r.failed + r.pending));
+try {
+  engine.group('acme', 'nope');
+} catch (e) {
+  const err = e as SignalCraftError;
+  if (err.code === 'NOT_FOUND') console.log(err.message);
+}
+engine.close();

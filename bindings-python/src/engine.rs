@@ -1,0 +1,457 @@
+//! `signalcraft.Engine`: one method per engine call.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde_json::Value;
+use signalcraft_core::engine::{Actor, Delivery};
+use signalcraft_core::escalation::EscalationPolicy;
+use signalcraft_core::lifecycle::{Command, Role};
+use signalcraft_core::notify::ChannelKind;
+use signalcraft_core::{
+    Engine as CoreEngine, Error, GroupQuery, IntegrationUpdate, ManualClock, RuleSet, Source, host,
+};
+
+use crate::error::raise;
+use crate::types::{body_in, headers_in, json_in, json_out, parse, time_in, typed_in};
+
+/// The engine: open one per database file and share it between threads.
+#[pyclass(frozen, name = "Engine", module = "signalcraft")]
+pub struct PyEngine {
+    /// `None` once closed.
+    inner: RwLock<Option<Arc<CoreEngine>>>,
+}
+
+impl PyEngine {
+    /// The engine, or the "closed" error.
+    fn inner(&self, py: Python<'_>) -> PyResult<Arc<CoreEngine>> {
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| raise(py, Error::invalid("engine", "the engine is closed")))
+    }
+
+    /// Runs `f` on the engine with the GIL released and turns its answer into Python values.
+    fn call<'py, T, F>(&self, py: Python<'py>, f: F) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: FnOnce(&CoreEngine) -> signalcraft_core::Result<T> + Send,
+        T: serde::Serialize,
+    {
+        let engine = self.inner(py)?;
+        let out = py
+            .detach(|| f(&engine).and_then(|v| host::to_json(&v)))
+            .map_err(|e| raise(py, e))?;
+        json_out(py, &out)
+    }
+}
+
+#[pymethods]
+impl PyEngine {
+    /// Opens (creating and migrating) the database at `path`; in memory when `path` is None.
+    /// `now` pins the clock to an RFC 3339 time (for tests and replays of a fixed moment).
+    #[new]
+    #[pyo3(signature = (path=None, *, secret_key=None, max_body_bytes=None, now=None))]
+    fn new(
+        py: Python<'_>,
+        path: Option<PathBuf>,
+        secret_key: Option<&[u8]>,
+        max_body_bytes: Option<usize>,
+        now: Option<&str>,
+    ) -> PyResult<Self> {
+        let mut b = match path {
+            Some(p) => CoreEngine::builder().path(p),
+            None => CoreEngine::builder().in_memory(),
+        };
+        if let Some(key) = secret_key {
+            let key: [u8; 32] = key.try_into().map_err(|_| {
+                raise(
+                    py,
+                    Error::invalid("secret_key", "expected exactly 32 bytes"),
+                )
+            })?;
+            b = b.secret_key(key);
+        }
+        if let Some(n) = max_body_bytes {
+            b = b.max_body_bytes(n);
+        }
+        if let Some(at) = time_in(py, "now", now)? {
+            b = b.clock(Arc::new(ManualClock::new(at)));
+        }
+        let engine = py.detach(|| b.build()).map_err(|e| raise(py, e))?;
+        Ok(Self {
+            inner: RwLock::new(Some(Arc::new(engine))),
+        })
+    }
+
+    /// Stops background work and closes the database; later calls raise "the engine is closed".
+    /// Closing twice is fine.
+    fn close(&self, py: Python<'_>) {
+        let taken = self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(engine) = taken {
+            py.detach(move || {
+                engine.stop();
+                drop(engine);
+            });
+        }
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close(py);
+        false
+    }
+
+    /// The engine's clock, RFC 3339.
+    fn now(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(self.inner(py)?.now().to_rfc3339())
+    }
+
+    fn create_workspace<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.create_workspace(name))
+    }
+
+    fn workspaces<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, CoreEngine::workspaces)
+    }
+
+    fn settings<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.settings(workspace))
+    }
+
+    fn set_settings<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        settings: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let settings: signalcraft_core::WorkspaceSettings = typed_in(py, "settings", settings)?;
+        self.call(py, |e| e.set_settings(workspace, &settings))
+    }
+
+    fn integration<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        source: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let source: Source = parse(py, source)?;
+        self.call(py, |e| e.integration(workspace, source))
+    }
+
+    fn set_integration<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        source: &str,
+        update: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let source: Source = parse(py, source)?;
+        let update: IntegrationUpdate = typed_in(py, "update", update)?;
+        self.call(py, |e| e.set_integration(workspace, source, &update))
+    }
+
+    /// Verifies, parses, deduplicates, routes and stores one webhook delivery (one commit).
+    #[pyo3(signature = (workspace, source, headers, body))]
+    fn ingest<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        source: &str,
+        headers: Option<&Bound<'py, PyAny>>,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let source: Source = parse(py, source)?;
+        let headers = headers_in(py, headers)?;
+        let body = body_in(py, body)?;
+        self.call(py, |e| e.ingest(workspace, source, &headers, &body))
+    }
+
+    /// Like `ingest`, with the source told from the headers and body.
+    #[pyo3(signature = (workspace, headers, body))]
+    fn ingest_auto<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        headers: Option<&Bound<'py, PyAny>>,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let headers = headers_in(py, headers)?;
+        let body = body_in(py, body)?;
+        self.call(py, |e| e.ingest_auto(workspace, &headers, &body))
+    }
+
+    /// Many deliveries in one transaction: a list of `{"source", "headers", "body"}`; the answer
+    /// has one `{"ok": outcome}` or `{"error": {...}}` per delivery, in order.
+    fn ingest_batch<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        deliveries: Vec<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut owned = Vec::with_capacity(deliveries.len());
+        for (i, d) in deliveries.iter().enumerate() {
+            let item = |key: &str| -> PyResult<Option<Bound<'py, PyAny>>> { d.get_item(key) };
+            let source = match item("source")? {
+                Some(s) => parse::<Source>(py, &s.extract::<String>()?)?,
+                None => {
+                    return Err(raise(
+                        py,
+                        Error::invalid(format!("deliveries[{i}].source"), "missing"),
+                    ));
+                }
+            };
+            let headers = headers_in(py, item("headers")?.as_ref())?;
+            let body = match item("body")? {
+                Some(b) => body_in(py, &b)?,
+                None => {
+                    return Err(raise(
+                        py,
+                        Error::invalid(format!("deliveries[{i}].body"), "missing"),
+                    ));
+                }
+            };
+            owned.push((source, headers, body));
+        }
+        let engine = self.inner(py)?;
+        let out = py
+            .detach(|| {
+                let batch: Vec<Delivery<'_>> = owned
+                    .iter()
+                    .map(|(source, headers, body)| Delivery {
+                        source: *source,
+                        headers,
+                        body,
+                    })
+                    .collect();
+                engine
+                    .ingest_batch(workspace, &batch)
+                    .and_then(|slots| host::batch_json(&slots))
+            })
+            .map_err(|e| raise(py, e))?;
+        json_out(py, &out)
+    }
+
+    /// What `ingest` would decide, with `rules` in place of the workspace's when given; stores
+    /// nothing.
+    #[pyo3(signature = (workspace, source, headers, body, rules=None))]
+    fn dry_run<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        source: &str,
+        headers: Option<&Bound<'py, PyAny>>,
+        body: &Bound<'py, PyAny>,
+        rules: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let source: Source = parse(py, source)?;
+        let headers = headers_in(py, headers)?;
+        let body = body_in(py, body)?;
+        let rules = match rules {
+            Some(r) => {
+                Some(RuleSet::from_json(&json_in(py, "rules", r)?).map_err(|e| raise(py, e))?)
+            }
+            None => None,
+        };
+        self.call(py, |e| {
+            e.dry_run(workspace, source, &headers, &body, rules.as_ref())
+        })
+    }
+
+    /// Replaces the workspace's routing rules (a list of rules).
+    fn put_rules<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        rules: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rules = RuleSet::from_json(&json_in(py, "rules", rules)?).map_err(|e| raise(py, e))?;
+        self.call(py, |e| e.put_rules(workspace, &rules))
+    }
+
+    fn rules<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.rules(workspace).map(|r| r.to_json()))
+    }
+
+    /// Re-runs stored history through candidate rules and reports the difference.
+    #[pyo3(signature = (workspace, rules, since=None, until=None))]
+    fn replay<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        rules: &Bound<'py, PyAny>,
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rules = RuleSet::from_json(&json_in(py, "rules", rules)?).map_err(|e| raise(py, e))?;
+        let since = time_in(py, "since", since)?;
+        let until = time_in(py, "until", until)?;
+        self.call(py, |e| e.replay(workspace, &rules, since, until))
+    }
+
+    fn add_silence<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        silence: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let silence = json_in(py, "silence", silence)?;
+        self.call(py, |e| {
+            let now = e.now();
+            let s = e.add_silence(workspace, &host::new_silence(&silence, now)?)?;
+            Ok(host::silence_view(&s, now))
+        })
+    }
+
+    fn silences<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| {
+            let now = e.now();
+            Ok(e.silences(workspace)?
+                .iter()
+                .map(|s| host::silence_view(s, now))
+                .collect::<Vec<Value>>())
+        })
+    }
+
+    fn expire_silence<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.expire_silence(workspace, id))
+    }
+
+    /// A page of groups, newest activity first; `query` takes the keys of the CLI's filters
+    /// (`status`, `environment`, `project`, `source`, `min_severity`, `limit`, `cursor`).
+    #[pyo3(signature = (workspace, query=None))]
+    fn groups<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        query: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let query: GroupQuery = match query {
+            Some(q) => typed_in(py, "query", q)?,
+            None => GroupQuery::default(),
+        };
+        self.call(py, |e| e.groups(workspace, &query))
+    }
+
+    /// One group with its events and timeline.
+    fn group<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.group(workspace, id))
+    }
+
+    /// Runs a lifecycle command (`{"command": "ack"}`, `{"command": "snooze", "until": TIME}`, …)
+    /// as `actor` with `role`, and returns the group after it.
+    #[pyo3(signature = (workspace, group_id, command, actor, role="member"))]
+    fn act<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        group_id: &str,
+        command: &Bound<'py, PyAny>,
+        actor: &str,
+        role: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let command: Command = typed_in(py, "command", command)?;
+        let actor = Actor::new(actor, parse::<Role>(py, role)?);
+        self.call(py, |e| e.act(workspace, group_id, &command, &actor))
+    }
+
+    fn put_escalation<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        name: &str,
+        policy: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let policy = EscalationPolicy::from_json(&json_in(py, "policy", policy)?)
+            .map_err(|e| raise(py, e))?;
+        self.call(py, |e| e.put_escalation(workspace, name, &policy))
+    }
+
+    /// Dashboard figures over a window (`24h`, `7d`, …).
+    #[pyo3(signature = (workspace, window="24h"))]
+    fn stats<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        window: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.stats(workspace, window))
+    }
+
+    /// Fires due timers (escalations, snooze ends, auto-close, retention).
+    #[pyo3(signature = (workspace=None))]
+    fn tick<'py>(&self, py: Python<'py>, workspace: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.tick(workspace))
+    }
+
+    /// Creates or replaces a channel (`slack`, `webhook`, `pagerduty`, `email`).
+    fn set_channel<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        name: &str,
+        kind: &str,
+        config: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kind: ChannelKind = parse(py, kind)?;
+        let config = json_in(py, "config", config)?;
+        self.call(py, |e| e.set_channel(workspace, name, kind, &config))
+    }
+
+    fn channels<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.channels(workspace))
+    }
+
+    /// Sends what is due in the outbox, waiting up to `wait_ms` for retries due by then.
+    #[pyo3(signature = (workspace=None, wait_ms=0))]
+    fn dispatch<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: Option<&str>,
+        wait_ms: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| {
+            e.dispatch(workspace, Duration::from_millis(wait_ms))
+        })
+    }
+
+    /// The delivery log, of a workspace or one group.
+    #[pyo3(signature = (workspace, group=None))]
+    fn deliveries<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        group: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.deliveries(workspace, group))
+    }
+
+    /// Starts delivering and ticking on background threads until `stop()`.
+    fn start_background(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner(py)?.start_background().map_err(|e| raise(py, e))
+    }
+
+    /// Stops the background threads (the engine stays open).
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
+        let engine = self.inner(py)?;
+        py.detach(|| engine.stop());
+        Ok(())
+    }
+}

@@ -1,0 +1,205 @@
+//! What every host face of the engine shares to turn its values into engine types and back:
+//! the CLI, the Python and Node bindings. Hosts hand over JSON-shaped values (a Python dict, a JS
+//! object, a CLI flag's text); these functions check them and say what is wrong and where, so
+//! that the same bad input gets the same error in every language.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::engine::NewSilence;
+use crate::routing::Silence;
+use crate::{Error, Headers, Result};
+
+/// Reads a JSON value as `T`; `what` names the argument in the error.
+pub fn from_json<T: DeserializeOwned>(what: &str, value: Value) -> Result<T> {
+    serde_json::from_value(value).map_err(|e| Error::invalid(what, e.to_string()))
+}
+
+/// Writes `T` as a JSON value.
+pub fn to_json<T: Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::Internal(format!("serializing output: {e}")))
+}
+
+/// Parses JSON text; `what` names the argument in the error.
+pub fn parse_json(what: &str, text: &[u8]) -> Result<Value> {
+    serde_json::from_slice(text).map_err(|e| Error::invalid(what, format!("not JSON: {e}")))
+}
+
+/// An RFC 3339 time.
+pub fn parse_time(what: &str, s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::invalid(what, format!("not an RFC 3339 time: {s:?} ({e})")))
+}
+
+/// An RFC 3339 time, or a duration from `now` (`90s`, `30m`, `2h`, `1d`).
+pub fn parse_time_or_duration(what: &str, s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    match crate::engine::parse_window(s) {
+        Ok(d) => Ok(now + d),
+        Err(_) => parse_time(what, s),
+    }
+}
+
+/// Request headers from a host value: an object `{"Name": "value"}` or a list of
+/// `["Name", "value"]` pairs (the form that keeps repeated names and their order).
+pub fn headers(value: &Value) -> Result<Headers> {
+    let mut headers = Headers::new();
+    match value {
+        Value::Null => {}
+        Value::Object(map) => {
+            for (name, v) in map {
+                let v = v.as_str().ok_or_else(|| {
+                    Error::invalid(format!("headers.{name}"), "expected a string")
+                })?;
+                headers.push(checked_name(name, "headers")?, v);
+            }
+        }
+        Value::Array(pairs) => {
+            for (i, pair) in pairs.iter().enumerate() {
+                let at = format!("headers[{i}]");
+                let (name, v) = match pair.as_array().map(Vec::as_slice) {
+                    Some([Value::String(n), Value::String(v)]) => (n, v),
+                    _ => {
+                        return Err(Error::invalid(
+                            at,
+                            "expected a [name, value] pair of strings",
+                        ));
+                    }
+                };
+                headers.push(checked_name(name, &at)?, v.as_str());
+            }
+        }
+        _ => {
+            return Err(Error::invalid(
+                "headers",
+                "expected an object of name to value, or a list of [name, value] pairs",
+            ));
+        }
+    }
+    Ok(headers)
+}
+
+fn checked_name(name: &str, at: &str) -> Result<String> {
+    if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == ':') {
+        return Err(Error::invalid(at, format!("bad header name {name:?}")));
+    }
+    Ok(name.to_string())
+}
+
+/// A new silence from a host value: `{"when": CONDITION, "ends_at": TIME or "2h",
+/// "starts_at"?: TIME, "comment"?: TEXT}`.
+pub fn new_silence(value: &Value, now: DateTime<Utc>) -> Result<NewSilence> {
+    let map = value
+        .as_object()
+        .ok_or_else(|| Error::invalid("silence", "expected an object"))?;
+    if let Some(k) = map
+        .keys()
+        .find(|k| !matches!(k.as_str(), "when" | "ends_at" | "starts_at" | "comment"))
+    {
+        return Err(Error::invalid(
+            format!("silence.{k}"),
+            "unknown field (expected when, ends_at, starts_at, comment)",
+        ));
+    }
+    let text = |key: &str| -> Result<Option<&str>> {
+        match map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(Error::invalid(
+                format!("silence.{key}"),
+                "expected a string",
+            )),
+        }
+    };
+    let when = map
+        .get("when")
+        .cloned()
+        .ok_or_else(|| Error::invalid("silence.when", "missing (the condition it mutes)"))?;
+    let ends_at = text("ends_at")?.ok_or_else(|| {
+        Error::invalid(
+            "silence.ends_at",
+            "missing (a time, or a duration such as 2h)",
+        )
+    })?;
+    Ok(NewSilence {
+        when,
+        starts_at: text("starts_at")?
+            .map(|s| parse_time("silence.starts_at", s))
+            .transpose()?,
+        ends_at: parse_time_or_duration("silence.ends_at", ends_at, now)?,
+        comment: text("comment")?.map(str::to_string),
+    })
+}
+
+/// An error as a JSON value, `{"kind", "message", "path"}`: how a batch slot that failed is
+/// shown to hosts.
+pub fn error_json(error: &Error) -> Value {
+    serde_json::json!({
+        "kind": error.kind().as_str(),
+        "message": error.to_string(),
+        "path": error.path(),
+    })
+}
+
+/// The answer of [`crate::Engine::ingest_batch`] as hosts see it: one `{"ok": outcome}` or
+/// `{"error": {...}}` per delivery, in order.
+pub fn batch_json(slots: &[Result<crate::IngestOutcome>]) -> Result<Value> {
+    slots
+        .iter()
+        .map(|slot| match slot {
+            Ok(outcome) => Ok(serde_json::json!({ "ok": to_json(outcome)? })),
+            Err(e) => Ok(serde_json::json!({ "error": error_json(e) })),
+        })
+        .collect::<Result<Vec<Value>>>()
+        .map(Value::Array)
+}
+
+/// A silence as hosts see it, with whether it is active at `now`.
+pub fn silence_view(silence: &Silence, now: DateTime<Utc>) -> Value {
+    let mut v = silence.to_json();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("active".into(), Value::Bool(silence.active_at(now)));
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn headers_come_as_an_object_or_as_pairs() -> Result<()> {
+        let h = headers(&json!({"Sentry-Hook-Resource": "event_alert"}))?;
+        assert_eq!(h.get("sentry-hook-resource"), Some("event_alert"));
+        let h = headers(&json!([["X-A", "1"], ["X-A", "2"]]))?;
+        assert_eq!(h.get("x-a"), Some("1"));
+        let e = headers(&json!({"X-A": 1})).err().map(|e| e.to_string());
+        assert_eq!(e.as_deref(), Some("headers.X-A: expected a string"));
+        let e = headers(&json!([["X-A"]])).err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("headers[0]: expected a [name, value] pair of strings")
+        );
+        assert!(headers(&json!({"Bad Name": "x"})).is_err());
+        assert!(headers(&json!("x")).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn a_silence_is_checked_field_by_field() -> Result<()> {
+        let now = Utc::now();
+        let s = new_silence(
+            &json!({"when": {"field": "environment", "op": "eq", "value": "dev"}, "ends_at": "2h"}),
+            now,
+        )?;
+        assert_eq!(s.ends_at, now + chrono::TimeDelta::hours(2));
+        let e = new_silence(&json!({"when": {}, "ends_at": "soon"}), now).err();
+        assert!(e.is_some_and(|e| e.to_string().starts_with("silence.ends_at: ")));
+        let e = new_silence(&json!({"when": {}, "ends_at": "2h", "color": 1}), now).err();
+        assert!(e.is_some_and(|e| e.to_string().starts_with("silence.color: ")));
+        Ok(())
+    }
+}

@@ -1,0 +1,220 @@
+//! The shared binding case list (`tests/bindings/cases.json`), run against the Rust engine.
+//!
+//! The Python and Node bindings run the same list (`tests/bindings/test_cases.py`,
+//! `tests/bindings/cases.test.mjs`); this runner is the reference: it calls the engine the way
+//! the bindings do, through `signalcraft_core::host`, so a binding that answers differently from
+//! Rust fails its own run of the same case.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use signalcraft_core::engine::{Actor, Delivery};
+use signalcraft_core::lifecycle::{Command, Role};
+use signalcraft_core::{
+    Engine, Error, GroupQuery, IntegrationUpdate, ManualClock, Result, RuleSet, Source, host,
+};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `{"$file": P}` → the fixture's bytes (as a JSON array of numbers: the runner's "bytes");
+/// `{"$var": N}` → a saved value.
+fn resolve(value: &Value, saved: &serde_json::Map<String, Value>) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(items.iter().map(|v| resolve(v, saved)).collect()),
+        Value::Object(map) if map.len() == 1 && map.contains_key("$file") => {
+            let p = root()
+                .join("core/tests/fixtures")
+                .join(map["$file"].as_str().unwrap());
+            Value::String(String::from_utf8(std::fs::read(&p).unwrap()).unwrap())
+        }
+        Value::Object(map) if map.len() == 1 && map.contains_key("$var") => {
+            saved[map["$var"].as_str().unwrap()].clone()
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), resolve(v, saved)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The value at a dotted path; `length` is an array's length.
+fn at(answer: &Value, path: &str) -> Value {
+    let mut v = answer.clone();
+    for part in path.split('.') {
+        v = match (&v, part) {
+            (Value::Array(a), "length") => json!(a.len()),
+            (Value::Array(a), i) => a[i.parse::<usize>().unwrap()].clone(),
+            (Value::Object(o), k) => o.get(k).cloned().unwrap_or_else(|| panic!("no {k} in {v}")),
+            _ => panic!("cannot walk {path} in {answer}"),
+        };
+    }
+    v
+}
+
+fn text(v: &Value) -> &str {
+    v.as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {v}"))
+}
+
+fn opt_text(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str)
+}
+
+fn body(v: &Value) -> Vec<u8> {
+    text(v).as_bytes().to_vec()
+}
+
+fn parsed<T: std::str::FromStr<Err = Error>>(v: &Value) -> Result<T> {
+    text(v).parse()
+}
+
+/// One call, as a binding makes it: arguments checked by `host`, one engine call, JSON out.
+fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
+    let ws = || text(&a[0]);
+    match name {
+        "create_workspace" => host::to_json(&engine.create_workspace(ws())?),
+        "workspaces" => host::to_json(&engine.workspaces()?),
+        "set_integration" => {
+            let update: IntegrationUpdate = host::from_json("update", a[2].clone())?;
+            host::to_json(&engine.set_integration(ws(), parsed(&a[1])?, &update)?)
+        }
+        "ingest" => {
+            let source: Source = parsed(&a[1])?;
+            let headers = host::headers(&a[2])?;
+            host::to_json(&engine.ingest(ws(), source, &headers, &body(&a[3]))?)
+        }
+        "ingest_auto" => {
+            let headers = host::headers(&a[1])?;
+            host::to_json(&engine.ingest_auto(ws(), &headers, &body(&a[2]))?)
+        }
+        "ingest_batch" => {
+            let mut owned = Vec::new();
+            for d in a[1].as_array().unwrap() {
+                let source: Source = parsed(&d["source"])?;
+                let headers = host::headers(d.get("headers").unwrap_or(&Value::Null))?;
+                owned.push((source, headers, body(&d["body"])));
+            }
+            let batch: Vec<Delivery<'_>> = owned
+                .iter()
+                .map(|(source, headers, body)| Delivery {
+                    source: *source,
+                    headers,
+                    body,
+                })
+                .collect();
+            host::batch_json(&engine.ingest_batch(ws(), &batch)?)
+        }
+        "dry_run" => {
+            let source: Source = parsed(&a[1])?;
+            let headers = host::headers(&a[2])?;
+            let rules = a.get(4).map(RuleSet::from_json).transpose()?;
+            host::to_json(&engine.dry_run(ws(), source, &headers, &body(&a[3]), rules.as_ref())?)
+        }
+        "put_rules" => host::to_json(&engine.put_rules(ws(), &RuleSet::from_json(&a[1])?)?),
+        "rules" => Ok(engine.rules(ws())?.to_json()),
+        "add_silence" => {
+            let now = engine.now();
+            let s = engine.add_silence(ws(), &host::new_silence(&a[1], now)?)?;
+            Ok(host::silence_view(&s, now))
+        }
+        "silences" => {
+            let now = engine.now();
+            let list: Vec<Value> = engine
+                .silences(ws())?
+                .iter()
+                .map(|s| host::silence_view(s, now))
+                .collect();
+            Ok(Value::Array(list))
+        }
+        "groups" => {
+            let query: GroupQuery = match a.get(1) {
+                Some(q) => host::from_json("query", q.clone())?,
+                None => GroupQuery::default(),
+            };
+            host::to_json(&engine.groups(ws(), &query)?)
+        }
+        "group" => host::to_json(&engine.group(ws(), text(&a[1]))?),
+        "act" => {
+            let command: Command = host::from_json("command", a[2].clone())?;
+            let role: Role = match opt_text(a.get(4)) {
+                Some(r) => r.parse()?,
+                None => Role::Member,
+            };
+            let actor = Actor::new(text(&a[3]), role);
+            host::to_json(&engine.act(ws(), text(&a[1]), &command, &actor)?)
+        }
+        "stats" => host::to_json(&engine.stats(ws(), opt_text(a.get(1)).unwrap_or("24h"))?),
+        other => panic!("the Rust runner does not know the call {other:?}: add it here"),
+    }
+}
+
+#[test]
+fn the_shared_binding_cases_hold_in_rust() {
+    let suite: Value =
+        serde_json::from_slice(&std::fs::read(root().join("tests/bindings/cases.json")).unwrap())
+            .unwrap();
+    let now = host::parse_time("now", text(&suite["now"])).unwrap();
+    let cases = suite["cases"].as_array().unwrap();
+    assert!(cases.len() >= 10, "the shared list lost cases");
+    for case in cases {
+        let name = text(&case["name"]);
+        let dir = tempfile::tempdir().unwrap();
+        let mut engine = Some(
+            Engine::builder()
+                .path(dir.path().join("cases.db"))
+                .clock(Arc::new(ManualClock::new(now)))
+                .build()
+                .unwrap(),
+        );
+        let mut saved = serde_json::Map::new();
+        for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
+            let name_of_call = text(&step["call"]);
+            let where_ = format!("{name}: step {i} ({name_of_call})");
+            let args = resolve(&step["args"], &saved);
+            let args = args.as_array().unwrap();
+            let answer = match (name_of_call, &engine) {
+                // closing is the bindings' own: they drop the engine and refuse later calls
+                ("close", _) => {
+                    engine = None;
+                    Ok(Value::Null)
+                }
+                (_, None) => Err(Error::invalid("engine", "the engine is closed")),
+                (n, Some(e)) => call(e, n, args),
+            };
+            if let Some(want) = step.get("error") {
+                let err = answer.expect_err(&where_);
+                assert_eq!(err.kind().as_str(), text(&want["kind"]), "{where_}: {err}");
+                if let Some(path) = want.get("path") {
+                    assert_eq!(err.path(), Some(text(path)), "{where_}: {err}");
+                }
+                continue;
+            }
+            let answer = answer.unwrap_or_else(|e| panic!("{where_}: {e}"));
+            for (path, want) in step
+                .get("expect")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                assert_eq!(
+                    at(&answer, path),
+                    resolve(want, &saved),
+                    "{where_}: {path} in {answer}"
+                );
+            }
+            for (var, path) in step
+                .get("save")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                saved.insert(var.clone(), at(&answer, text(path)));
+            }
+        }
+    }
+}

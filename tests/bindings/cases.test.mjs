@@ -1,0 +1,78 @@
+// The shared binding cases (cases.json) run through the Node package `signalcraft`
+// (bindings-node). Run by ./scripts/test with `node --test`; the same list runs in Rust and Python.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fixtures = join(here, '..', '..', 'core', 'tests', 'fixtures');
+const { Engine } = createRequire(import.meta.url)(join(here, '..', '..', 'bindings-node'));
+const suite = JSON.parse(readFileSync(join(here, 'cases.json'), 'utf8'));
+
+const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+
+// {"$file": P} → the fixture's bytes; {"$var": N} → a value saved by an earlier step.
+function resolve(value, saved) {
+  if (Array.isArray(value)) return value.map((v) => resolve(v, saved));
+  if (value && typeof value === 'object') {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === '$file') return readFileSync(join(fixtures, value.$file));
+    if (keys.length === 1 && keys[0] === '$var') return saved[value.$var];
+    return Object.fromEntries(keys.map((k) => [k, resolve(value[k], saved)]));
+  }
+  return value;
+}
+
+// The value at a dotted path; `length` is an array's length.
+const at = (answer, path) => path.split('.').reduce((v, part) => v[part], answer);
+
+for (const c of suite.cases) {
+  test(c.name, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signalcraft-cases-'));
+    const engine = new Engine(join(dir, 'cases.db'), { now: suite.now });
+    const saved = {};
+    try {
+      c.steps.forEach((step, i) => {
+        const where = `step ${i} (${step.call})`;
+        const args = resolve(step.args, saved);
+        const method = engine[camel(step.call)].bind(engine);
+        if (step.error) {
+          assert.throws(() => method(...args), (err) => {
+            assert.ok(err instanceof Error, where);
+            assert.equal(err.code, step.error.kind.toUpperCase(), `${where}: ${err.message}`);
+            if (step.error.path) assert.ok(err.message.startsWith(`${step.error.path}: `), `${where}: ${err.message}`);
+            return true;
+          });
+          return;
+        }
+        const answer = method(...args);
+        for (const [path, want] of Object.entries(step.expect ?? {})) {
+          assert.deepEqual(at(answer, path), resolve(want, saved), `${where}: ${path} in ${JSON.stringify(answer)}`);
+        }
+        for (const [name, path] of Object.entries(step.save ?? {})) saved[name] = at(answer, path);
+      });
+    } finally {
+      engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('dispatch returns a Promise of what it did', async () => {
+  const engine = new Engine(null);
+  engine.createWorkspace('acme');
+  assert.deepEqual(await engine.dispatch('acme', 0), { sent: 0, failed: 0, pending: 0 });
+  engine.close();
+});
+
+test('index.d.ts declares exactly the methods the addon has', () => {
+  const dts = readFileSync(join(here, '..', '..', 'bindings-node', 'index.d.ts'), 'utf8');
+  const body = dts.slice(dts.indexOf('export class Engine'));
+  const declared = [...body.matchAll(/^ {2}([a-zA-Z]+)\(/gm)].map((m) => m[1]).filter((n) => n !== 'constructor').sort();
+  const actual = Object.getOwnPropertyNames(Engine.prototype).filter((n) => n !== 'constructor').sort();
+  assert.deepEqual(declared, actual);
+});
