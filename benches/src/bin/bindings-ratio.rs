@@ -28,13 +28,18 @@ fn rust_loop(dir: &Path, mode: &str, bodies: &[Vec<u8>]) -> f64 {
     let rules = std::fs::read(dir.join("rules.json")).unwrap();
     engine.create_workspace("bench").unwrap();
     engine
-        .put_rules("bench", &RuleSet::from_json(&serde_json::from_slice(&rules).unwrap()).unwrap())
+        .put_rules(
+            "bench",
+            &RuleSet::from_json(&serde_json::from_slice(&rules).unwrap()).unwrap(),
+        )
         .unwrap();
     let headers = Headers::new().with("Sentry-Hook-Resource", "event_alert");
     let start = Instant::now();
     if mode == "per_alert" {
         for body in bodies {
-            engine.ingest("bench", Source::Sentry, &headers, body).unwrap();
+            engine
+                .ingest("bench", Source::Sentry, &headers, body)
+                .unwrap();
         }
     } else {
         for chunk in bodies.chunks(100) {
@@ -106,14 +111,26 @@ fn main() {
         serde_json::to_vec(&routing_rules(100)).unwrap(),
     )
     .unwrap();
-    println!("{n} Sentry event alerts, 100 rules, a fresh database on disk per run, median of {ROUNDS} rounds");
+    println!(
+        "{n} Sentry event alerts, 100 rules, a fresh database on disk per run, median of {ROUNDS} rounds"
+    );
     let mut rates = Vec::new();
     for mode in MODES {
         let (mut r, mut p, mut j) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             r.push(rust_loop(dir.path(), mode, &bodies));
-            p.push(host_loop(&python, "benches/bindings_ratio.py", dir.path(), mode));
-            j.push(host_loop(&node, "benches/bindings-ratio.mjs", dir.path(), mode));
+            p.push(host_loop(
+                &python,
+                "benches/bindings_ratio.py",
+                dir.path(),
+                mode,
+            ));
+            j.push(host_loop(
+                &node,
+                "benches/bindings-ratio.mjs",
+                dir.path(),
+                mode,
+            ));
         }
         let (r, p, j) = (median(r), median(p), median(j));
         println!(
