@@ -74,8 +74,8 @@ fn host_loop(program: &str, script: &str, dir: &Path, mode: &str) -> f64 {
         String::from_utf8_lossy(&out.stderr)
     );
     text.lines()
-        .filter_map(|l| l.strip_prefix("alerts_per_sec="))
-        .last()
+        .rev()
+        .find_map(|l| l.strip_prefix("alerts_per_sec="))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("{program} {script} printed no rate:\n{text}"))
 }
