@@ -5,12 +5,12 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use signalcraft_benches::{SentryBodies, routing_rules};
+use signalcraft_benches::{SentryBodies, routing_rules, sentry_deliveries};
 use signalcraft_core::dedup::{self, DedupPolicy};
 use signalcraft_core::fingerprint::alert_group_key;
 use signalcraft_core::routing::{GroupContext, RouteEvent, RoutingContext, evaluate};
 use signalcraft_core::sources::{self, IntegrationConfig, Parsed, SourceInput};
-use signalcraft_core::{AlertStatus, Delivery, Engine, Headers, RuleSet, Source, WorkspaceId};
+use signalcraft_core::{AlertStatus, Engine, Headers, RuleSet, Source, WorkspaceId};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -67,14 +67,7 @@ fn sqlite_batched(c: &mut Criterion) {
             n += iters;
             let mut took = Duration::ZERO;
             for chunk in all.chunks(BATCH) {
-                let batch: Vec<Delivery<'_>> = chunk
-                    .iter()
-                    .map(|body| Delivery {
-                        source: Source::Sentry,
-                        headers: &headers,
-                        body,
-                    })
-                    .collect();
+                let batch = sentry_deliveries(&headers, chunk);
                 let start = Instant::now();
                 let out = engine.ingest_batch(&ws, &batch).unwrap();
                 took += start.elapsed();

@@ -284,3 +284,18 @@ pub fn am_webhook_body(first: u64, alerts: u64) -> Vec<u8> {
     .to_string()
     .into_bytes()
 }
+
+/// One `Engine::ingest_batch` argument: every body a Sentry delivery with `headers`.
+pub fn sentry_deliveries<'a>(
+    headers: &'a signalcraft_core::Headers,
+    bodies: &'a [Vec<u8>],
+) -> Vec<signalcraft_core::Delivery<'a>> {
+    bodies
+        .iter()
+        .map(|body| signalcraft_core::Delivery {
+            source: signalcraft_core::Source::Sentry,
+            headers,
+            body,
+        })
+        .collect()
+}

@@ -11,7 +11,7 @@ use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi::{Env, Status, Task};
 use napi_derive::napi;
 use serde_json::Value;
-use signalcraft_core::engine::{Actor, Delivery};
+use signalcraft_core::engine::Actor;
 use signalcraft_core::escalation::EscalationPolicy;
 use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::notify::ChannelKind;
@@ -207,19 +207,8 @@ impl JsEngine {
                 body_in(&d.body),
             ));
         }
-        let batch: Vec<Delivery<'_>> = owned
-            .iter()
-            .map(|(source, headers, body)| Delivery {
-                source: *source,
-                headers,
-                body,
-            })
-            .collect();
         let engine = self.inner()?;
-        engine
-            .ingest_batch(&workspace, &batch)
-            .and_then(|slots| host::batch_json(&slots))
-            .map_err(throw)
+        host::ingest_batch(&engine, &workspace, &owned).map_err(throw)
     }
 
     /// What `ingest` would decide, with `rules` in place of the workspace's when given; stores

@@ -7,7 +7,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
-use signalcraft_core::engine::{Actor, Delivery};
+use signalcraft_core::engine::Actor;
 use signalcraft_core::escalation::EscalationPolicy;
 use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::notify::ChannelKind;
@@ -222,19 +222,7 @@ impl PyEngine {
         }
         let engine = self.inner(py)?;
         let out = py
-            .detach(|| {
-                let batch: Vec<Delivery<'_>> = owned
-                    .iter()
-                    .map(|(source, headers, body)| Delivery {
-                        source: *source,
-                        headers,
-                        body,
-                    })
-                    .collect();
-                engine
-                    .ingest_batch(workspace, &batch)
-                    .and_then(|slots| host::batch_json(&slots))
-            })
+            .detach(|| host::ingest_batch(&engine, workspace, &owned))
             .map_err(|e| raise(py, e))?;
         json_out(py, &out)
     }

@@ -156,6 +156,24 @@ pub fn batch_json(slots: &[Result<crate::IngestOutcome>]) -> Result<Value> {
         .map(Value::Array)
 }
 
+/// Ingests a batch as hosts hand it over — `(source, headers, body)`, owned — in one
+/// transaction, and answers with [`batch_json`].
+pub fn ingest_batch(
+    engine: &crate::Engine,
+    workspace: &str,
+    deliveries: &[(crate::Source, Headers, Vec<u8>)],
+) -> Result<Value> {
+    let batch: Vec<crate::Delivery<'_>> = deliveries
+        .iter()
+        .map(|(source, headers, body)| crate::Delivery {
+            source: *source,
+            headers,
+            body,
+        })
+        .collect();
+    batch_json(&engine.ingest_batch(workspace, &batch)?)
+}
+
 /// A silence as hosts see it, with whether it is active at `now`.
 pub fn silence_view(silence: &Silence, now: DateTime<Utc>) -> Value {
     let mut v = silence.to_json();

@@ -11,8 +11,8 @@
 //! makes them).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use signalcraft_benches::{SentryBodies, routing_rules};
-use signalcraft_core::{Delivery, Engine, Headers, RuleSet, Source};
+use signalcraft_benches::{SentryBodies, routing_rules, sentry_deliveries};
+use signalcraft_core::{Engine, Headers, RuleSet, Source};
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -43,14 +43,7 @@ fn rust_loop(dir: &Path, mode: &str, bodies: &[Vec<u8>]) -> f64 {
         }
     } else {
         for chunk in bodies.chunks(100) {
-            let batch: Vec<Delivery<'_>> = chunk
-                .iter()
-                .map(|body| Delivery {
-                    source: Source::Sentry,
-                    headers: &headers,
-                    body,
-                })
-                .collect();
+            let batch = sentry_deliveries(&headers, chunk);
             for slot in engine.ingest_batch("bench", &batch).unwrap() {
                 slot.unwrap();
             }

@@ -8,8 +8,8 @@
 //! N = 0) gives instructions per alert; `perf record` works the same way. Prints alerts/s.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use signalcraft_benches::{SentryBodies, routing_rules};
-use signalcraft_core::{Delivery, Engine, Headers, RuleSet, Source};
+use signalcraft_benches::{SentryBodies, routing_rules, sentry_deliveries};
+use signalcraft_core::{Engine, Headers, RuleSet, Source};
 use std::time::Instant;
 
 fn main() {
@@ -39,14 +39,7 @@ fn main() {
         }
         "batch_100" => {
             for chunk in all.chunks(100) {
-                let batch: Vec<Delivery<'_>> = chunk
-                    .iter()
-                    .map(|body| Delivery {
-                        source: Source::Sentry,
-                        headers: &headers,
-                        body,
-                    })
-                    .collect();
+                let batch = sentry_deliveries(&headers, chunk);
                 for slot in engine.ingest_batch(&ws, &batch).unwrap() {
                     slot.unwrap();
                 }

@@ -10,26 +10,7 @@ dicts and lists, shaped exactly like the CLI's JSON output. Errors are ``SignalC
 """
 
 from ._native import SCHEMA_VERSION, Engine
-from .errors import (
-    ConflictError,
-    ForbiddenError,
-    InternalError,
-    InvalidInputError,
-    NotFoundError,
-    SignalCraftError,
-    SignatureError,
-    StorageError,
-)
+from . import errors
+from .errors import *  # noqa: F403 - the exception family is part of the package's surface
 
-__all__ = [
-    "Engine",
-    "SCHEMA_VERSION",
-    "SignalCraftError",
-    "InvalidInputError",
-    "SignatureError",
-    "NotFoundError",
-    "StorageError",
-    "ConflictError",
-    "ForbiddenError",
-    "InternalError",
-]
+__all__ = ["Engine", "SCHEMA_VERSION", *errors.__all__]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use signalcraft_core::engine::{Actor, Delivery};
+use signalcraft_core::engine::Actor;
 use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::{
     Engine, Error, GroupQuery, IntegrationUpdate, ManualClock, Result, RuleSet, Source, host,
@@ -99,15 +99,7 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
                 let headers = host::headers(d.get("headers").unwrap_or(&Value::Null))?;
                 owned.push((source, headers, body(&d["body"])));
             }
-            let batch: Vec<Delivery<'_>> = owned
-                .iter()
-                .map(|(source, headers, body)| Delivery {
-                    source: *source,
-                    headers,
-                    body,
-                })
-                .collect();
-            host::batch_json(&engine.ingest_batch(ws(), &batch)?)
+            host::ingest_batch(engine, ws(), &owned)
         }
         "dry_run" => {
             let source: Source = parsed(&a[1])?;
