@@ -1,9 +1,12 @@
 // Types of the `signalcraft` Node package (checked by `tsc --noEmit` against types-check.ts).
 // Answers are plain objects shaped exactly like the CLI's JSON output.
 
-/** Thrown by every method: `code` is the engine's error kind in upper case. */
+/** Thrown by every method (and the rejection of `dispatch`). */
 export interface SignalCraftError extends Error {
+  /** The engine's error kind in upper case. */
   code: 'INVALID_INPUT' | 'SIGNATURE' | 'NOT_FOUND' | 'STORAGE' | 'CONFLICT' | 'FORBIDDEN' | 'INTERNAL';
+  /** Where bad input is (a JSON path such as `rules[0].when.op`); null for other kinds. */
+  path: string | null;
 }
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

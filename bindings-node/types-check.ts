@@ -22,5 +22,7 @@ try {
 } catch (e) {
   const err = e as SignalCraftError;
   if (err.code === 'NOT_FOUND') console.log(err.message);
+  const where: string | null = err.path;
+  void where;
 }
 engine.close();

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use napi::bindgen_prelude::{AsyncTask, Buffer};
-use napi::{Env, Status, Task};
+use napi::{Env, JsValue, Result, Status, Task};
 use napi_derive::napi;
 use serde_json::Value;
 use signalcraft_core::engine::Actor;
@@ -20,9 +20,8 @@ use signalcraft_core::{
     WorkspaceSettings, host,
 };
 
-use crate::error::{Code, JsResult, throw};
-use crate::types::{Body, body_in, headers_in, parse, time_in, typed_in};
-use napi::Result;
+use crate::error::{Code, fail};
+use crate::types::{Body, body_in, headers_in, time_in};
 
 /// How to open an engine.
 #[napi(object)]
@@ -46,6 +45,11 @@ pub struct BatchDelivery {
     pub body: Body,
 }
 
+/// What calls on a closed engine fail with.
+fn closed() -> Error {
+    Error::invalid("engine", "the engine is closed")
+}
+
 /// The engine: open one per database file.
 #[napi(js_name = "Engine")]
 pub struct JsEngine {
@@ -55,21 +59,24 @@ pub struct JsEngine {
 
 impl JsEngine {
     /// The engine, or the "closed" error.
-    fn inner(&self) -> JsResult<Arc<CoreEngine>> {
+    fn inner(&self) -> signalcraft_core::Result<Arc<CoreEngine>> {
         self.inner
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-            .ok_or_else(|| throw(Error::invalid("engine", "the engine is closed")))
+            .ok_or_else(closed)
     }
 
-    /// Runs `f` on the engine and turns its answer into JavaScript values.
-    fn call<T: serde::Serialize>(
+    /// Runs `f` on the engine and turns its answer into JavaScript values, or throws its error.
+    fn run<T: serde::Serialize>(
         &self,
+        env: &Env,
         f: impl FnOnce(&CoreEngine) -> signalcraft_core::Result<T>,
     ) -> Result<Value, Code> {
-        let engine = self.inner()?;
-        f(&engine).and_then(|v| host::to_json(&v)).map_err(throw)
+        self.inner()
+            .and_then(|engine| f(&engine))
+            .and_then(|v| host::to_json(&v))
+            .map_err(|e| fail(env, &e))
     }
 }
 
@@ -77,26 +84,33 @@ impl JsEngine {
 impl JsEngine {
     /// Opens (creating and migrating) the database at `path`; in memory when `path` is null.
     #[napi(constructor)]
-    pub fn new(path: Option<String>, options: Option<EngineOptions>) -> Result<Self, Code> {
-        let mut b = match path {
-            Some(p) => CoreEngine::builder().path(p),
-            None => CoreEngine::builder().in_memory(),
+    pub fn new(
+        env: Env,
+        path: Option<String>,
+        options: Option<EngineOptions>,
+    ) -> Result<Self, Code> {
+        let open = || -> signalcraft_core::Result<CoreEngine> {
+            let mut b = match path {
+                Some(p) => CoreEngine::builder().path(p),
+                None => CoreEngine::builder().in_memory(),
+            };
+            if let Some(o) = options {
+                if let Some(key) = o.secret_key {
+                    let key: [u8; 32] = key[..]
+                        .try_into()
+                        .map_err(|_| Error::invalid("secretKey", "expected exactly 32 bytes"))?;
+                    b = b.secret_key(key);
+                }
+                if let Some(n) = o.max_body_bytes {
+                    b = b.max_body_bytes(n as usize);
+                }
+                if let Some(at) = time_in("now", o.now.as_deref())? {
+                    b = b.clock(Arc::new(ManualClock::new(at)));
+                }
+            }
+            b.build()
         };
-        if let Some(o) = options {
-            if let Some(key) = o.secret_key {
-                let key: [u8; 32] = key[..]
-                    .try_into()
-                    .map_err(|_| throw(Error::invalid("secretKey", "expected exactly 32 bytes")))?;
-                b = b.secret_key(key);
-            }
-            if let Some(n) = o.max_body_bytes {
-                b = b.max_body_bytes(n as usize);
-            }
-            if let Some(at) = time_in("now", o.now.as_deref())? {
-                b = b.clock(Arc::new(ManualClock::new(at)));
-            }
-        }
-        let engine = b.build().map_err(throw)?;
+        let engine = open().map_err(|e| fail(&env, &e))?;
         Ok(Self {
             inner: RwLock::new(Some(Arc::new(engine))),
         })
@@ -114,81 +128,93 @@ impl JsEngine {
 
     /// The engine's clock, RFC 3339.
     #[napi]
-    pub fn now(&self) -> Result<String, Code> {
-        Ok(self.inner()?.now().to_rfc3339())
+    pub fn now(&self, env: Env) -> Result<Value, Code> {
+        self.run(&env, |e| Ok(e.now().to_rfc3339()))
     }
 
     /// Creates a workspace.
     #[napi]
-    pub fn create_workspace(&self, name: String) -> Result<Value, Code> {
-        self.call(|e| e.create_workspace(&name))
+    pub fn create_workspace(&self, env: Env, name: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.create_workspace(&name))
     }
 
     /// Every workspace.
     #[napi]
-    pub fn workspaces(&self) -> Result<Value, Code> {
-        self.call(CoreEngine::workspaces)
+    pub fn workspaces(&self, env: Env) -> Result<Value, Code> {
+        self.run(&env, CoreEngine::workspaces)
     }
 
     /// A workspace's settings.
     #[napi]
-    pub fn settings(&self, workspace: String) -> Result<Value, Code> {
-        self.call(|e| e.settings(&workspace))
+    pub fn settings(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.settings(&workspace))
     }
 
     /// Replaces a workspace's settings.
     #[napi]
-    pub fn set_settings(&self, workspace: String, settings: Value) -> Result<Value, Code> {
-        let settings: WorkspaceSettings = typed_in("settings", settings)?;
-        self.call(|e| e.set_settings(&workspace, &settings))
+    pub fn set_settings(
+        &self,
+        env: Env,
+        workspace: String,
+        settings: Value,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let settings: WorkspaceSettings = host::from_json("settings", settings)?;
+            e.set_settings(&workspace, &settings)
+        })
     }
 
     /// A source's integration settings (the secret is never shown).
     #[napi]
-    pub fn integration(&self, workspace: String, source: String) -> Result<Value, Code> {
-        let source: Source = parse(&source)?;
-        self.call(|e| e.integration(&workspace, source))
+    pub fn integration(&self, env: Env, workspace: String, source: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.integration(&workspace, source.parse()?))
     }
 
     /// Changes a source's integration settings (secret, skew limit, options).
     #[napi]
     pub fn set_integration(
         &self,
+        env: Env,
         workspace: String,
         source: String,
         update: Value,
     ) -> Result<Value, Code> {
-        let source: Source = parse(&source)?;
-        let update: IntegrationUpdate = typed_in("update", update)?;
-        self.call(|e| e.set_integration(&workspace, source, &update))
+        self.run(&env, |e| {
+            let update: IntegrationUpdate = host::from_json("update", update)?;
+            e.set_integration(&workspace, source.parse()?, &update)
+        })
     }
 
     /// Verifies, parses, deduplicates, routes and stores one webhook delivery (one commit).
     #[napi]
     pub fn ingest(
         &self,
+        env: Env,
         workspace: String,
         source: String,
         headers: Option<Value>,
         body: Body,
     ) -> Result<Value, Code> {
-        let source: Source = parse(&source)?;
-        let headers = headers_in(headers.as_ref())?;
-        let body = body_in(&body);
-        self.call(|e| e.ingest(&workspace, source, &headers, &body))
+        self.run(&env, |e| {
+            let source: Source = source.parse()?;
+            let headers = headers_in(headers.as_ref())?;
+            e.ingest(&workspace, source, &headers, &body_in(&body))
+        })
     }
 
     /// Like `ingest`, with the source told from the headers and body.
     #[napi]
     pub fn ingest_auto(
         &self,
+        env: Env,
         workspace: String,
         headers: Option<Value>,
         body: Body,
     ) -> Result<Value, Code> {
-        let headers = headers_in(headers.as_ref())?;
-        let body = body_in(&body);
-        self.call(|e| e.ingest_auto(&workspace, &headers, &body))
+        self.run(&env, |e| {
+            let headers = headers_in(headers.as_ref())?;
+            e.ingest_auto(&workspace, &headers, &body_in(&body))
+        })
     }
 
     /// Many deliveries in one transaction; the answer has one `{ok: outcome}` or
@@ -196,19 +222,23 @@ impl JsEngine {
     #[napi]
     pub fn ingest_batch(
         &self,
+        env: Env,
         workspace: String,
         deliveries: Vec<BatchDelivery>,
     ) -> Result<Value, Code> {
-        let mut owned = Vec::with_capacity(deliveries.len());
-        for d in &deliveries {
-            owned.push((
-                parse::<Source>(&d.source)?,
-                headers_in(d.headers.as_ref())?,
-                body_in(&d.body),
-            ));
-        }
-        let engine = self.inner()?;
-        host::ingest_batch(&engine, &workspace, &owned).map_err(throw)
+        self.run(&env, |e| {
+            let owned = deliveries
+                .iter()
+                .map(|d| {
+                    Ok((
+                        d.source.parse::<Source>()?,
+                        headers_in(d.headers.as_ref())?,
+                        body_in(&d.body),
+                    ))
+                })
+                .collect::<signalcraft_core::Result<Vec<_>>>()?;
+            host::ingest_batch(e, &workspace, &owned)
+        })
     }
 
     /// What `ingest` would decide, with `rules` in place of the workspace's when given; stores
@@ -216,54 +246,63 @@ impl JsEngine {
     #[napi]
     pub fn dry_run(
         &self,
+        env: Env,
         workspace: String,
         source: String,
         headers: Option<Value>,
         body: Body,
         rules: Option<Value>,
     ) -> Result<Value, Code> {
-        let source: Source = parse(&source)?;
-        let headers = headers_in(headers.as_ref())?;
-        let body = body_in(&body);
-        let rules = rules
-            .map(|r| RuleSet::from_json(&r))
-            .transpose()
-            .map_err(throw)?;
-        self.call(|e| e.dry_run(&workspace, source, &headers, &body, rules.as_ref()))
+        self.run(&env, |e| {
+            let source: Source = source.parse()?;
+            let headers = headers_in(headers.as_ref())?;
+            let rules = rules.as_ref().map(RuleSet::from_json).transpose()?;
+            e.dry_run(
+                &workspace,
+                source,
+                &headers,
+                &body_in(&body),
+                rules.as_ref(),
+            )
+        })
     }
 
     /// Replaces the workspace's routing rules (an array of rules).
     #[napi]
-    pub fn put_rules(&self, workspace: String, rules: Value) -> Result<Value, Code> {
-        let rules = RuleSet::from_json(&rules).map_err(throw)?;
-        self.call(|e| e.put_rules(&workspace, &rules))
+    pub fn put_rules(&self, env: Env, workspace: String, rules: Value) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            e.put_rules(&workspace, &RuleSet::from_json(&rules)?)
+        })
     }
 
     /// The workspace's routing rules.
     #[napi]
-    pub fn rules(&self, workspace: String) -> Result<Value, Code> {
-        self.call(|e| e.rules(&workspace).map(|r| r.to_json()))
+    pub fn rules(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.rules(&workspace).map(|r| r.to_json()))
     }
 
     /// Re-runs stored history through candidate rules and reports the difference.
     #[napi]
     pub fn replay(
         &self,
+        env: Env,
         workspace: String,
         rules: Value,
         since: Option<String>,
         until: Option<String>,
     ) -> Result<Value, Code> {
-        let rules = RuleSet::from_json(&rules).map_err(throw)?;
-        let since = time_in("since", since.as_deref())?;
-        let until = time_in("until", until.as_deref())?;
-        self.call(|e| e.replay(&workspace, &rules, since, until))
+        self.run(&env, |e| {
+            let rules = RuleSet::from_json(&rules)?;
+            let since = time_in("since", since.as_deref())?;
+            let until = time_in("until", until.as_deref())?;
+            e.replay(&workspace, &rules, since, until)
+        })
     }
 
     /// Mutes matching alerts until `ends_at` (`{when, ends_at, starts_at?, comment?}`).
     #[napi]
-    pub fn add_silence(&self, workspace: String, silence: Value) -> Result<Value, Code> {
-        self.call(|e| {
+    pub fn add_silence(&self, env: Env, workspace: String, silence: Value) -> Result<Value, Code> {
+        self.run(&env, |e| {
             let now = e.now();
             let s = e.add_silence(&workspace, &host::new_silence(&silence, now)?)?;
             Ok(host::silence_view(&s, now))
@@ -272,8 +311,8 @@ impl JsEngine {
 
     /// The workspace's silences, with whether each is active now.
     #[napi]
-    pub fn silences(&self, workspace: String) -> Result<Value, Code> {
-        self.call(|e| {
+    pub fn silences(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| {
             let now = e.now();
             Ok(e.silences(&workspace)?
                 .iter()
@@ -284,25 +323,27 @@ impl JsEngine {
 
     /// Ends a silence now.
     #[napi]
-    pub fn expire_silence(&self, workspace: String, id: String) -> Result<Value, Code> {
-        self.call(|e| e.expire_silence(&workspace, &id))
+    pub fn expire_silence(&self, env: Env, workspace: String, id: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.expire_silence(&workspace, &id))
     }
 
     /// A page of groups, newest activity first (`{status, environment, project, source,
     /// min_severity, limit, cursor}`, all optional).
     #[napi]
-    pub fn groups(&self, workspace: String, query: Option<Value>) -> Result<Value, Code> {
-        let query: GroupQuery = match query {
-            Some(q) => typed_in("query", q)?,
-            None => GroupQuery::default(),
-        };
-        self.call(|e| e.groups(&workspace, &query))
+    pub fn groups(&self, env: Env, workspace: String, query: Option<Value>) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let query: GroupQuery = match query {
+                Some(q) => host::from_json("query", q)?,
+                None => GroupQuery::default(),
+            };
+            e.groups(&workspace, &query)
+        })
     }
 
     /// One group with its events and timeline.
     #[napi]
-    pub fn group(&self, workspace: String, id: String) -> Result<Value, Code> {
-        self.call(|e| e.group(&workspace, &id))
+    pub fn group(&self, env: Env, workspace: String, id: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.group(&workspace, &id))
     }
 
     /// Runs a lifecycle command (`{command: "ack"}`, `{command: "snooze", until}`, …) as
@@ -310,101 +351,118 @@ impl JsEngine {
     #[napi]
     pub fn act(
         &self,
+        env: Env,
         workspace: String,
         group_id: String,
         command: Value,
         actor: String,
         role: Option<String>,
     ) -> Result<Value, Code> {
-        let command: Command = typed_in("command", command)?;
-        let role: Role = parse(role.as_deref().unwrap_or("member"))?;
-        let actor = Actor::new(actor, role);
-        self.call(|e| e.act(&workspace, &group_id, &command, &actor))
+        self.run(&env, |e| {
+            let command: Command = host::from_json("command", command)?;
+            let role: Role = role.as_deref().unwrap_or("member").parse()?;
+            e.act(&workspace, &group_id, &command, &Actor::new(actor, role))
+        })
     }
 
     /// Creates or replaces a named escalation policy.
     #[napi]
     pub fn put_escalation(
         &self,
+        env: Env,
         workspace: String,
         name: String,
         policy: Value,
     ) -> Result<Value, Code> {
-        let policy = EscalationPolicy::from_json(&policy).map_err(throw)?;
-        self.call(|e| e.put_escalation(&workspace, &name, &policy))
+        self.run(&env, |e| {
+            e.put_escalation(&workspace, &name, &EscalationPolicy::from_json(&policy)?)
+        })
     }
 
     /// Dashboard figures over a window (`24h` by default, `7d`, …).
     #[napi]
-    pub fn stats(&self, workspace: String, window: Option<String>) -> Result<Value, Code> {
-        self.call(|e| e.stats(&workspace, window.as_deref().unwrap_or("24h")))
+    pub fn stats(
+        &self,
+        env: Env,
+        workspace: String,
+        window: Option<String>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            e.stats(&workspace, window.as_deref().unwrap_or("24h"))
+        })
     }
 
     /// Fires due timers (escalations, snooze ends, auto-close, retention).
     #[napi]
-    pub fn tick(&self, workspace: Option<String>) -> Result<Value, Code> {
-        self.call(|e| e.tick(workspace.as_deref()))
+    pub fn tick(&self, env: Env, workspace: Option<String>) -> Result<Value, Code> {
+        self.run(&env, |e| e.tick(workspace.as_deref()))
     }
 
     /// Creates or replaces a channel (`slack`, `webhook`, `pagerduty`, `email`).
     #[napi]
     pub fn set_channel(
         &self,
+        env: Env,
         workspace: String,
         name: String,
         kind: String,
         config: Value,
     ) -> Result<Value, Code> {
-        let kind: ChannelKind = parse(&kind)?;
-        self.call(|e| e.set_channel(&workspace, &name, kind, &config))
+        self.run(&env, |e| {
+            let kind: ChannelKind = kind.parse()?;
+            e.set_channel(&workspace, &name, kind, &config)
+        })
     }
 
     /// The workspace's channels, secrets masked.
     #[napi]
-    pub fn channels(&self, workspace: String) -> Result<Value, Code> {
-        self.call(|e| e.channels(&workspace))
+    pub fn channels(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.channels(&workspace))
     }
 
     /// The delivery log, of a workspace or one group.
     #[napi]
-    pub fn deliveries(&self, workspace: String, group: Option<String>) -> Result<Value, Code> {
-        self.call(|e| e.deliveries(&workspace, group.as_deref()))
+    pub fn deliveries(
+        &self,
+        env: Env,
+        workspace: String,
+        group: Option<String>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| e.deliveries(&workspace, group.as_deref()))
     }
 
     /// Sends what is due in the outbox, waiting up to `waitMs` for retries due by then.
-    /// Runs off the event loop; the Promise rejects with the engine's error message.
+    /// Runs off the event loop; the Promise rejects with the same `Error` (`code`, `path`) as
+    /// the other methods throw.
     #[napi(ts_return_type = "Promise<DispatchReport>")]
     pub fn dispatch(
         &self,
         workspace: Option<String>,
         wait_ms: Option<u32>,
-    ) -> Result<AsyncTask<Dispatch>, Code> {
+    ) -> Result<AsyncTask<Dispatch>> {
+        // A closed engine rejects the Promise like any other failure.
         Ok(AsyncTask::new(Dispatch {
-            engine: self.inner()?,
+            engine: self.inner().ok(),
             workspace,
             wait: Duration::from_millis(u64::from(wait_ms.unwrap_or(0))),
+            error: None,
         }))
     }
 
     /// Starts delivering and ticking on background threads until `stop()` or `close()`.
     #[napi]
-    pub fn start_background(&self) -> Result<(), Code> {
-        self.inner()?.start_background().map_err(throw)
+    pub fn start_background(&self, env: Env) -> Result<Value, Code> {
+        self.run(&env, |_| self.inner()?.start_background())
     }
 
     /// Stops the background threads (the engine stays open).
     #[napi]
-    pub fn stop(&self) -> Result<(), Code> {
-        self.inner()?.stop();
-        Ok(())
+    pub fn stop(&self, env: Env) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            e.stop();
+            Ok(())
+        })
     }
-}
-
-/// `dispatch` on libuv's thread pool.
-pub struct Dispatch {
-    engine: Arc<CoreEngine>,
-    workspace: Option<String>,
-    wait: Duration,
 }
 
 /// What a dispatch did.
@@ -418,22 +476,48 @@ pub struct DispatchReport {
     pub pending: f64,
 }
 
+/// `dispatch` on libuv's thread pool.
+pub struct Dispatch {
+    /// `None` when the engine was closed.
+    engine: Option<Arc<CoreEngine>>,
+    workspace: Option<String>,
+    wait: Duration,
+    /// The engine's error, kept for `reject` to build the JavaScript `Error` from.
+    error: Option<Error>,
+}
+
 impl Task for Dispatch {
     type Output = signalcraft_core::engine::DispatchReport;
     type JsValue = DispatchReport;
 
-    fn compute(&mut self) -> napi::Result<Self::Output> {
+    fn compute(&mut self) -> Result<Self::Output> {
         self.engine
-            .dispatch(self.workspace.as_deref(), self.wait)
-            .map_err(|e| napi::Error::new(Status::GenericFailure, format!("{}: {e}", e.kind())))
+            .as_ref()
+            .ok_or_else(closed)
+            .and_then(|engine| engine.dispatch(self.workspace.as_deref(), self.wait))
+            .map_err(|e| {
+                let message = e.to_string();
+                self.error = Some(e);
+                napi::Error::new(Status::GenericFailure, message)
+            })
     }
 
-    fn resolve(&mut self, _env: Env, r: Self::Output) -> napi::Result<DispatchReport> {
+    fn resolve(&mut self, _env: Env, r: Self::Output) -> Result<DispatchReport> {
         // counts of one dispatch: far below 2^53
         Ok(DispatchReport {
             sent: r.sent as f64,
             failed: r.failed as f64,
             pending: r.pending as f64,
         })
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> Result<DispatchReport> {
+        let Some(e) = self.error.take() else {
+            return Err(err);
+        };
+        let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
+        obj.set("code", crate::error::code(e.kind()))?;
+        obj.set("path", e.path())?;
+        Err(napi::Error::from(obj.to_unknown()))
     }
 }

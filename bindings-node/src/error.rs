@@ -1,9 +1,10 @@
-//! Engine errors as JavaScript `Error`s with a stable `code`.
+//! Engine errors as JavaScript `Error`s with a stable `code` and the `path` of bad input.
 
+use napi::{Env, Status};
 use signalcraft_core::{Error, ErrorKind};
 
-/// The `code` of a thrown `Error`: the engine's kind in upper case (`INVALID_INPUT`,
-/// `SIGNATURE`, `NOT_FOUND`, `STORAGE`, `CONFLICT`, `FORBIDDEN`, `INTERNAL`).
+/// The status of a thrown `Error` as napi sees it: the error's `code`, or napi's own name for
+/// "an exception is already pending" (the error object built by [`fail`] is thrown that way).
 pub struct Code(&'static str);
 
 impl AsRef<str> for Code {
@@ -12,10 +13,9 @@ impl AsRef<str> for Code {
     }
 }
 
-/// What every method returns.
-pub type JsResult<T> = napi::Result<T, Code>;
-
-fn code(kind: ErrorKind) -> &'static str {
+/// The `code` of an error: the engine's kind in upper case (`INVALID_INPUT`, `SIGNATURE`,
+/// `NOT_FOUND`, `STORAGE`, `CONFLICT`, `FORBIDDEN`, `INTERNAL`).
+pub fn code(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::InvalidInput => "INVALID_INPUT",
         ErrorKind::Signature => "SIGNATURE",
@@ -27,7 +27,18 @@ fn code(kind: ErrorKind) -> &'static str {
     }
 }
 
-/// The engine's error as a JavaScript `Error` (the message says where bad input is).
-pub fn throw(e: Error) -> napi::Error<Code> {
-    napi::Error::new(Code(code(e.kind())), e.to_string())
+/// Throws the engine's error as a JavaScript `Error` with `code` and `path` (`null` unless the
+/// input was bad), and returns what tells napi it is already thrown.
+pub fn fail(env: &Env, e: &Error) -> napi::Error<Code> {
+    let thrown = (|| -> napi::Result<()> {
+        let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
+        obj.set("code", code(e.kind()))?;
+        obj.set("path", e.path())?;
+        env.throw(obj)
+    })();
+    match thrown {
+        Ok(()) => napi::Error::new(Code(Status::PendingException.as_ref()), String::new()),
+        // could not build the object: still throw, with the code and the message
+        Err(_) => napi::Error::new(Code(code(e.kind())), e.to_string()),
+    }
 }

@@ -44,7 +44,10 @@ for (const c of suite.cases) {
           assert.throws(() => method(...args), (err) => {
             assert.ok(err instanceof Error, where);
             assert.equal(err.code, step.error.kind.toUpperCase(), `${where}: ${err.message}`);
-            if (step.error.path) assert.ok(err.message.startsWith(`${step.error.path}: `), `${where}: ${err.message}`);
+            if (step.error.path) {
+              assert.equal(err.path, step.error.path, `${where}: ${err.message}`);
+              assert.ok(err.message.startsWith(`${step.error.path}: `), `${where}: ${err.message}`);
+            }
             return true;
           });
           return;
@@ -66,6 +69,24 @@ test('dispatch returns a Promise of what it did', async () => {
   const engine = new Engine(null);
   engine.createWorkspace('acme');
   assert.deepEqual(await engine.dispatch('acme', 0), { sent: 0, failed: 0, pending: 0 });
+  engine.close();
+});
+
+test('a closed engine rejects dispatch with the same Error as a thrown one', async () => {
+  const engine = new Engine(null);
+  engine.close();
+  await assert.rejects(engine.dispatch('acme'), (err) => {
+    assert.ok(err instanceof Error);
+    assert.equal(err.code, 'INVALID_INPUT');
+    assert.equal(err.path, 'engine');
+    return true;
+  });
+});
+
+test('errors that are not about input have a null path', () => {
+  const engine = new Engine(null);
+  engine.createWorkspace('acme');
+  assert.throws(() => engine.group('acme', 'grp_nope'), (err) => err.code === 'NOT_FOUND' && err.path === null);
   engine.close();
 });
 
