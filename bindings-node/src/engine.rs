@@ -45,11 +45,6 @@ pub struct BatchDelivery {
     pub body: Body,
 }
 
-/// What calls on a closed engine fail with.
-fn closed() -> Error {
-    Error::invalid("engine", "the engine is closed")
-}
-
 /// The engine: open one per database file.
 #[napi(js_name = "Engine")]
 pub struct JsEngine {
@@ -64,7 +59,7 @@ impl JsEngine {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-            .ok_or_else(closed)
+            .ok_or_else(host::closed_engine)
     }
 
     /// Runs `f` on the engine and turns its answer into JavaScript values, or throws its error.
@@ -493,7 +488,7 @@ impl Task for Dispatch {
     fn compute(&mut self) -> Result<Self::Output> {
         self.engine
             .as_ref()
-            .ok_or_else(closed)
+            .ok_or_else(host::closed_engine)
             .and_then(|engine| engine.dispatch(self.workspace.as_deref(), self.wait))
             .map_err(|e| {
                 let message = e.to_string();

@@ -32,7 +32,7 @@ impl PyEngine {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-            .ok_or_else(|| raise(py, Error::invalid("engine", "the engine is closed")))
+            .ok_or_else(|| raise(py, host::closed_engine()))
     }
 
     /// Runs `f` on the engine with the GIL released and turns its answer into Python values.

@@ -133,6 +133,11 @@ pub fn new_silence(value: &Value, now: DateTime<Utc>) -> Result<NewSilence> {
     })
 }
 
+/// What a binding answers once its engine is closed (`close()` in Python and Node).
+pub fn closed_engine() -> Error {
+    Error::invalid("engine", "the engine is closed")
+}
+
 /// An error as a JSON value, `{"kind", "message", "path"}`: how a batch slot that failed is
 /// shown to hosts.
 pub fn error_json(error: &Error) -> Value {

@@ -175,7 +175,7 @@ fn the_shared_binding_cases_hold_in_rust() {
                     engine = None;
                     Ok(Value::Null)
                 }
-                (_, None) => Err(Error::invalid("engine", "the engine is closed")),
+                (_, None) => Err(host::closed_engine()),
                 (n, Some(e)) => call(e, n, args),
             };
             if let Some(want) = step.get("error") {
