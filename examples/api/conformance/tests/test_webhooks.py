@@ -51,7 +51,9 @@ def test_a_webhook_without_a_key_is_401_and_stores_nothing(anon, viewer, am_key)
     error_of(am_post(anon, marker, bearer="sck_wrong"), 401, "unauthenticated")
     assert all_group_ids(viewer) == groups_before
     after = integration(viewer, "alertmanager")["health"]
-    assert after["rejected_24h"].get("unauthenticated", 0) - before["rejected_24h"].get("unauthenticated", 0) == 3
+    rejected = lambda h, reason: h["rejected_24h"].get(reason, 0)
+    assert rejected(after, "missing_key") - rejected(before, "missing_key") == 1, after
+    assert rejected(after, "invalid_key") - rejected(before, "invalid_key") == 2, after
     assert after["accepted_24h"] == before["accepted_24h"]
     assert after["last_error"]["kind"] == "unauthenticated"
 
