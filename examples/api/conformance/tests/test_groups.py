@@ -143,6 +143,6 @@ def test_bulk_actions(member, viewer, owner, sentry_secret):
         g = group(member, gid)
         assert g["status"] == "resolved"
         assert [t["actor"] for t in g["timeline"] if t["command"] == "resolve"] == [f"token:{TOKEN_NAMES['member']}"]
-    error_of(member.post(f"{ws_path()}/groups/actions", json={"ids": [], "command": "ack"}), 400, "invalid_input")
+    error_of(member.post(f"{ws_path()}/groups/actions", json={"ids": [a] * 1001, "command": "ack"}), 400, "invalid_input", "ids")
     error_of(member.post(f"{ws_path()}/groups/actions", json={"ids": [a], "command": "explode"}), 400, "invalid_input")
     error_of(member.post(f"{ws_path()}/groups/actions", json={"command": "ack"}), 400, "invalid_input")
