@@ -14,46 +14,73 @@ const OWNER = 'owner@example.com';
 const OWNER_ACTOR = `user:${OWNER}`;
 const FIXTURES = join(__dirname, '..', 'fixtures');
 
-type Act = { command: Json; which?: number };
+/** A lifecycle command by the owner on a group: of this moment's delivery, or of an earlier moment's. */
+interface Act {
+  command: Json;
+  /** The index in `moments()` of the delivery whose group it is (default: this moment's). */
+  on?: number;
+  /** Which of that delivery's groups (default the first). */
+  which?: number;
+}
 
-/** One moment of the demo's day: `hoursAgo`, what arrived, and what someone did then. */
+/** One moment of the demo's day: `hoursAgo`, what arrived (if anything), and what someone did then. */
 interface Moment {
   hoursAgo: number;
-  source: string;
-  file: string;
-  headers?: Record<string, string>;
-  /** A lifecycle command on the delivery's `which`-th group (default the first). */
+  delivery?: { source: string; file: string; headers?: Record<string, string> };
   act?: Act;
 }
 
 const SENTRY_ALERT = 'sentry/issue_alert_triggered.docs.json';
-const sentry = (resource: string) => ({ 'Sentry-Hook-Resource': resource });
+const sentryAlert = { source: 'sentry', file: SENTRY_ALERT, headers: { 'Sentry-Hook-Resource': 'event_alert' } };
+const sentryError = { source: 'sentry', file: 'sentry/error_created.docs.json', headers: { 'Sentry-Hook-Resource': 'error' } };
+const datadog = { source: 'datadog', file: 'datadog/relay_default_payload_service_check_triggered.json' };
+const grafana = { source: 'grafana', file: 'grafana/grafana_docs_firing_2_alerts.json' };
+const zulipAm = { source: 'alertmanager', file: 'alertmanager/zulip_firing_2_alerts.json' };
+const msteamsAm = { source: 'alertmanager', file: 'alertmanager/prometheus-msteams_firing_3_alerts.json' };
+const pagerduty = { source: 'pagerduty', file: 'pagerduty/events_v2_trigger.docs.json' };
 
 function moments(now: Date): Moment[] {
   const snoozeUntil = new Date(now.getTime() + 3 * 3600_000).toISOString();
   return [
-    { hoursAgo: 23, source: 'sentry', file: SENTRY_ALERT, headers: sentry('event_alert') },
-    { hoursAgo: 22, source: 'sentry', file: SENTRY_ALERT, headers: sentry('event_alert') },
-    { hoursAgo: 21.5, source: 'sentry', file: SENTRY_ALERT, headers: sentry('event_alert'), act: { command: { command: 'ack' } } },
-    { hoursAgo: 20, source: 'alertmanager', file: 'alertmanager/zulip_firing_2_alerts.json' },
-    { hoursAgo: 19.5, source: 'alertmanager', file: 'alertmanager/zulip_firing_2_alerts.json', act: { command: { command: 'resolve' }, which: 1 } },
-    { hoursAgo: 18, source: 'sentry', file: SENTRY_ALERT, headers: sentry('event_alert') },
-    { hoursAgo: 16, source: 'sentry', file: 'sentry/error_created.docs.json', headers: sentry('error') },
-    { hoursAgo: 15, source: 'sentry', file: 'sentry/error_created.docs.json', headers: sentry('error'), act: { command: { command: 'assign', user: OWNER } } },
-    { hoursAgo: 12, source: 'grafana', file: 'grafana/grafana_docs_firing_2_alerts.json' },
-    { hoursAgo: 11, source: 'grafana', file: 'grafana/grafana_docs_firing_2_alerts.json', act: { command: { command: 'snooze', until: snoozeUntil } } },
-    { hoursAgo: 9, source: 'sentry', file: SENTRY_ALERT, headers: sentry('event_alert') },
-    { hoursAgo: 8, source: 'alertmanager', file: 'alertmanager/prometheus-msteams_firing_3_alerts.json' },
-    { hoursAgo: 7.5, source: 'alertmanager', file: 'alertmanager/prometheus-msteams_firing_3_alerts.json', act: { command: { command: 'note', text: 'looking at the API latency dashboards' }, which: 2 } },
-    { hoursAgo: 6, source: 'datadog', file: 'datadog/relay_default_payload_service_check_triggered.json' },
-    { hoursAgo: 5, source: 'pagerduty', file: 'pagerduty/events_v2_trigger.docs.json' },
-    { hoursAgo: 4.5, source: 'pagerduty', file: 'pagerduty/events_v2_acknowledge.docs.json' },
-    { hoursAgo: 3, source: 'opsgenie', file: 'opsgenie/zulip_opsgenie_create.json' },
-    { hoursAgo: 2.5, source: 'datadog', file: 'datadog/relay_default_payload_service_check_triggered.json', act: { command: { command: 'resolve' } } },
-    { hoursAgo: 2, source: 'sentry', file: SENTRY_ALERT, headers: sentry('event_alert') },
-    { hoursAgo: 1, source: 'sentry', file: 'sentry/issue_resolved.zulip.json', headers: sentry('issue') },
-    { hoursAgo: 0.5, source: 'sentry', file: SENTRY_ALERT, headers: sentry('event_alert') },
+    /* 0 */ { hoursAgo: 23, delivery: sentryAlert },
+    /* 1 */ { hoursAgo: 22, delivery: sentryAlert },
+    /* 2 */ { hoursAgo: 21.5, act: { command: { command: 'ack' }, on: 0 } },
+    /* 3 */ { hoursAgo: 20, delivery: zulipAm },
+    /* 4 */ { hoursAgo: 19.5, act: { command: { command: 'resolve' }, on: 3, which: 1 } },
+    /* 5 */ { hoursAgo: 18, delivery: sentryAlert },
+    /* 6 */ { hoursAgo: 16, delivery: sentryError },
+    /* 7 */ { hoursAgo: 15, act: { command: { command: 'assign', user: OWNER }, on: 6 } },
+    /* 8 */ { hoursAgo: 14.5, delivery: sentryError },
+    /* 9 */ { hoursAgo: 12, delivery: grafana },
+    /* 10 */ { hoursAgo: 11, act: { command: { command: 'snooze', until: snoozeUntil }, on: 9 } },
+    /* 11 */ { hoursAgo: 9, delivery: sentryAlert },
+    /* 12 */ { hoursAgo: 8, delivery: msteamsAm },
+    /* 13 */ { hoursAgo: 7.5, act: { command: { command: 'note', text: 'looking at the memory dashboards' }, on: 12, which: 2 } },
+    /* 14 */ { hoursAgo: 6, delivery: datadog },
+    /* 15 */ { hoursAgo: 5.5, delivery: datadog },
+    /* 16 */ { hoursAgo: 5, delivery: pagerduty },
+    /* 17 */ { hoursAgo: 4.5, act: { command: { command: 'ack' }, on: 16 } },
+    /* 18 */ { hoursAgo: 3, delivery: { source: 'opsgenie', file: 'opsgenie/zulip_opsgenie_create.json' } },
+    /* 19 */ { hoursAgo: 2.5, act: { command: { command: 'resolve' }, on: 14 } },
+    /* 20 */ { hoursAgo: 2, delivery: sentryAlert },
+    /* 21 */ { hoursAgo: 1, delivery: msteamsAm },
+    /* 22 */ { hoursAgo: 0.5, delivery: sentryAlert },
   ];
+}
+
+/**
+ * The fixture as a new event: a re-fired alert carries its own event id (Sentry `event_id`,
+ * Datadog `id`), otherwise the engine rightly answers the repeat as a duplicate.
+ */
+function freshEvent(source: string, body: Buffer): Buffer {
+  const text = body.toString('utf8');
+  if (source === 'sentry') {
+    return Buffer.from(text.replace(/"event_id": "[0-9a-f]{32}"/, `"event_id": "${randomUUID().replace(/-/g, '')}"`));
+  }
+  if (source === 'datadog') {
+    return Buffer.from(text.replace(/"id": "(\d+)"\n}/, `"id": "${BigInt.asUintN(62, BigInt('0x' + randomBytes(8).toString('hex')))}"\n}`));
+  }
+  return body;
 }
 
 const RULES: Json = [
@@ -81,10 +108,10 @@ const ESCALATION: Json = {
   repeat: 0,
 };
 
-function headersOf(m: Moment): HeaderPairs {
+function headersOf(d: NonNullable<Moment['delivery']>): HeaderPairs {
   const h: HeaderPairs = [['Content-Type', 'application/json']];
-  for (const [k, v] of Object.entries(m.headers ?? {})) h.push([k, v]);
-  if (m.source === 'sentry') h.push(['Request-ID', randomUUID().replace(/-/g, '')]);
+  for (const [k, v] of Object.entries(d.headers ?? {})) h.push([k, v]);
+  if (d.source === 'sentry') h.push(['Request-ID', randomUUID().replace(/-/g, '')]);
   return h;
 }
 
@@ -106,30 +133,39 @@ export function seedDemo(engine: Core, db: string, opts: { base: string; maxBody
   const password = randomBytes(12).toString('base64url');
   engine.addUser(OWNER, password, 'Demo Owner');
   engine.createWorkspace(WORKSPACE, OWNER);
+  // A repeat joins its group until someone resolves it, so the inbox shows counts.
+  const settings = engine.settings(WORKSPACE);
+  const dedup = settings.dedup;
+  if (dedup && typeof dedup === 'object' && !Array.isArray(dedup)) {
+    engine.setSettings(WORKSPACE, { ...settings, dedup: { ...dedup, window: 'until_resolved' } });
+  }
   engine.setChannel(WORKSPACE, 'oncall-hook', 'webhook', { url: `${opts.base}/demo/sink` });
   engine.putEscalation(WORKSPACE, 'default', ESCALATION);
   engine.putRules(WORKSPACE, RULES);
 
   const now = new Date();
   const list = moments(now);
-  let events = 0;
-  for (const m of list) {
+  const groupsOf: string[][] = [];
+  let alerts = 0;
+  for (const [i, m] of list.entries()) {
     const at = new Date(now.getTime() - m.hoursAgo * 3600_000).toISOString();
     const { engine: past } = openEngine(db, { maxBodyBytes: opts.maxBodyBytes, now: at });
     try {
-      const body = readFileSync(join(FIXTURES, m.file));
-      const out = past.ingest(WORKSPACE, m.source, headersOf(m), body);
-      const ids = groupIds(out);
-      events += ids.length;
+      groupsOf[i] = [];
+      if (m.delivery) {
+        const body = freshEvent(m.delivery.source, readFileSync(join(FIXTURES, m.delivery.file)));
+        groupsOf[i] = groupIds(past.ingest(WORKSPACE, m.delivery.source, headersOf(m.delivery), body));
+        alerts += groupsOf[i].length;
+      }
       if (m.act) {
-        const id = ids[m.act.which ?? 0];
+        const id = groupsOf[m.act.on ?? i]?.[m.act.which ?? 0];
         if (id) past.act(WORKSPACE, id, m.act.command, OWNER_ACTOR, 'owner');
       }
     } finally {
       past.close();
     }
   }
-  log.info({ workspace: WORKSPACE, deliveries: list.length, alerts: events }, 'demo workspace seeded with a day of traffic');
+  log.info({ workspace: WORKSPACE, deliveries: list.filter((m) => m.delivery).length, alerts }, 'demo workspace seeded with a day of traffic');
   process.stdout.write(
     `\n  SignalCraft demo: workspace "${WORKSPACE}", owner ${OWNER}, password ${password}\n` +
       `  (shown once; log in with POST ${opts.base}/api/session)\n\n`,

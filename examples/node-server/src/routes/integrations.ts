@@ -9,11 +9,11 @@ import { objectBody, queryValue, WS, type RoutePlugin, type WsParams } from '../
 
 type SourceParams = WsParams & { source: string };
 
-/** The Slack app from the environment; a host without one answers not_found (the contract). */
+/** The Slack app from the environment; a host without one answers invalid_input (the contract). */
 function slackApp(config: HostConfig, req: FastifyRequest): SlackApp & { authorize_url?: string } {
   const { clientId, clientSecret, apiBase, authorizeUrl, redirectUri } = config.slack;
   if (!clientId || !clientSecret) {
-    throw new HostError('not_found', 'no Slack app is configured on this host (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)', 'slack');
+    throw new HostError('invalid_input', 'no Slack app is configured on this host (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)', 'slack');
   }
   return {
     client_id: clientId,

@@ -32,7 +32,7 @@ const rules: RoutePlugin = async (app, { ctx }) => {
     const b = objectBody(req);
     const source = typeof b.source === 'string' ? b.source : 'auto';
     const payload = typeof b.body === 'string' ? b.body : JSON.stringify(b.body ?? null);
-    return engine.dryRun(a.workspace.id, source, b.headers ?? null, payload, b.rules ?? null);
+    return { ...engine.dryRun(a.workspace.id, source, b.headers ?? null, payload, b.rules ?? null), stored: false };
   });
   app.post<{ Params: WsParams }>(`${WS}/rules/replay`, async (req) => {
     const a = authorize(engine, req, req.params.ws, 'configure');
