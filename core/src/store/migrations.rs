@@ -292,6 +292,112 @@ INSERT INTO rule_sets (workspace_id, rules, created_at)
         CAST(unixepoch('subsec') * 1000 AS INTEGER)
     FROM rules GROUP BY workspace_id;
 "#,
+    // Accounts and access (users, memberships, sessions, API tokens, ingest keys, login
+    // throttling), the authenticated webhook's rate limit and health counters, and the change
+    // feed. Secrets are stored as hashes only.
+    r#"
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    email         TEXT NOT NULL UNIQUE,
+    name          TEXT,
+    password_hash TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE memberships (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    user_id      TEXT NOT NULL REFERENCES users(id),
+    role         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, user_id)
+) STRICT;
+CREATE INDEX memberships_by_user ON memberships(user_id);
+
+CREATE TABLE sessions (
+    hash        TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id),
+    csrf_token  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+) STRICT;
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+
+CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    name         TEXT NOT NULL,
+    role         TEXT NOT NULL,
+    hash         TEXT NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+) STRICT;
+CREATE INDEX api_tokens_by_workspace ON api_tokens(workspace_id, created_at);
+
+CREATE TABLE ingest_keys (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    source       TEXT NOT NULL,
+    hash         TEXT NOT NULL UNIQUE,
+    prefix       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+) STRICT;
+CREATE INDEX ingest_keys_by_source ON ingest_keys(workspace_id, source, created_at);
+
+CREATE TABLE login_failures (
+    scope TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    at    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX login_failures_by_key ON login_failures(scope, key, at);
+CREATE INDEX login_failures_by_time ON login_failures(at);
+
+CREATE TABLE ingest_buckets (
+    workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id),
+    tokens       REAL NOT NULL,
+    at           INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE delivery_counts (
+    workspace_id TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    hour         INTEGER NOT NULL,
+    reason       TEXT NOT NULL,
+    count        INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, source, hour, reason)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE delivery_health (
+    workspace_id       TEXT NOT NULL,
+    source             TEXT NOT NULL,
+    last_delivery_at   INTEGER,
+    last_accepted_at   INTEGER,
+    last_error_at      INTEGER,
+    last_error_kind    TEXT,
+    last_error_reason  TEXT,
+    last_error_message TEXT,
+    PRIMARY KEY (workspace_id, source)
+) STRICT;
+
+CREATE TABLE changes (
+    workspace_id TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    group_id     TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    at           INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, seq)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX changes_by_time ON changes(at);
+
+CREATE TABLE change_seqs (
+    workspace_id TEXT PRIMARY KEY,
+    seq          INTEGER NOT NULL
+) STRICT;
+"#,
 ];
 
 /// The schema version this build writes.
