@@ -480,7 +480,9 @@ impl JsEngine {
         email: String,
         role: String,
     ) -> Result<Value, Code> {
-        self.run(&env, |e| e.set_member(&workspace, &email, host::role(&role)?))
+        self.run(&env, |e| {
+            e.set_member(&workspace, &email, host::role(&role)?)
+        })
     }
 
     /// Removes a user from a workspace.
@@ -598,7 +600,9 @@ impl JsEngine {
         source: String,
         id: String,
     ) -> Result<Value, Code> {
-        self.run(&env, |e| e.revoke_ingest_key(&workspace, source.parse()?, &id))
+        self.run(&env, |e| {
+            e.revoke_ingest_key(&workspace, source.parse()?, &id)
+        })
     }
 
     /// A source's live ingest keys (never the keys).
@@ -621,7 +625,13 @@ impl JsEngine {
         self.run(&env, |e| {
             let source = host::webhook_source(&source)?;
             let headers = headers_in(headers.as_ref())?;
-            e.webhook(&workspace, source, &headers, &body_in(&body), key.as_deref())
+            e.webhook(
+                &workspace,
+                source,
+                &headers,
+                &body_in(&body),
+                key.as_deref(),
+            )
         })
     }
 

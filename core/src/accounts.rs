@@ -316,8 +316,7 @@ pub fn check_password(password: &str) -> Result<()> {
 
 /// Checks a display or token name: 1 to 100 characters, no control characters.
 pub fn check_name(what: &str, name: &str) -> Result<()> {
-    if name.trim().is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control)
-    {
+    if name.trim().is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(Error::invalid(
             what,
             "expected 1 to 100 characters without control characters",
@@ -359,9 +358,8 @@ impl PasswordCost {
     }
 
     fn hasher(self) -> Result<argon2::Argon2<'static>> {
-        let params =
-            argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, None)
-                .map_err(|e| Error::invalid("password_cost", e.to_string()))?;
+        let params = argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| Error::invalid("password_cost", e.to_string()))?;
         Ok(argon2::Argon2::new(
             argon2::Algorithm::Argon2id,
             argon2::Version::V0x13,
@@ -460,7 +458,10 @@ pub fn throttle(failures: &[DateTime<Utc>], now: DateTime<Utc>) -> Result<()> {
     // The attempt is allowed again once fewer than LIMIT failures remain in the window.
     let frees = recent[recent.len() - THROTTLE_LIMIT as usize] + THROTTLE_WINDOW;
     let secs = ((frees - now).num_milliseconds().max(0) as u64).div_ceil(1000);
-    Err(Error::rate_limited("too many failed logins; try again later", secs))
+    Err(Error::rate_limited(
+        "too many failed logins; try again later",
+        secs,
+    ))
 }
 
 /// The one answer to bad credentials, whether the email is unknown or the password wrong.
@@ -511,7 +512,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalized() {
-        assert_eq!(normalize_email(" Alice@Example.COM ").unwrap(), "alice@example.com");
+        assert_eq!(
+            normalize_email(" Alice@Example.COM ").unwrap(),
+            "alice@example.com"
+        );
         for bad in ["", "alice", "@x", "a@", "a b@x", "a@b@c"] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }

@@ -336,7 +336,12 @@ impl Engine {
     }
 
     /// Writes a new workspace named `name` inside `tx`.
-    fn insert_workspace(&self, tx: &Connection, name: &str, now: DateTime<Utc>) -> Result<Workspace> {
+    fn insert_workspace(
+        &self,
+        tx: &Connection,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Workspace> {
         workspace::validate_name(name)?;
         let mut attempt: u32 = 0;
         let id = loop {

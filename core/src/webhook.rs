@@ -181,7 +181,10 @@ mod tests {
             has_keys: true,
             ..facts()
         };
-        assert_eq!(authenticate(&key).unwrap(), DeliveryAuth::Key("key_1".into()));
+        assert_eq!(
+            authenticate(&key).unwrap(),
+            DeliveryAuth::Key("key_1".into())
+        );
         let wrong = AuthFacts {
             key_presented: true,
             allow_unauthenticated: true,

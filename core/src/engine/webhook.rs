@@ -134,7 +134,9 @@ impl Engine {
 
     /// The live ingest keys of a workspace's source (never the keys themselves).
     pub fn ingest_keys(&self, workspace: &str, source: Source) -> Result<Vec<IngestKeyView>> {
-        self.read_in(workspace, |tx, ws| store::accounts::keys(tx, &ws.id, source))
+        self.read_in(workspace, |tx, ws| {
+            store::accounts::keys(tx, &ws.id, source)
+        })
     }
 
     /// Every source's integration in a workspace — settings, live keys and delivery health over
@@ -235,7 +237,10 @@ impl Engine {
             }
         };
         let loaded = self.load(ws.id.as_str(), source)?;
-        let presented = key.map(str::trim).filter(|k| !k.is_empty()).or_else(|| bearer(headers));
+        let presented = key
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .or_else(|| bearer(headers));
         let has_secret = loaded.config.secret.is_some();
         let auto = why.is_some();
         let (matched, has_keys, protected) = if has_secret {

@@ -118,7 +118,11 @@ pub(crate) fn owners(tx: &Connection, ws: &WorkspaceId) -> Result<i64> {
     .map_err(Error::storage("counting owners"))
 }
 
-pub(crate) fn member_role(tx: &Connection, ws: &WorkspaceId, user_id: &str) -> Result<Option<Role>> {
+pub(crate) fn member_role(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    user_id: &str,
+) -> Result<Option<Role>> {
     query_row(
         tx,
         "SELECT role FROM memberships WHERE workspace_id = ?1 AND user_id = ?2",
@@ -279,7 +283,12 @@ pub(crate) fn failures(
         .map_err(Error::storage("reading login failures"))
 }
 
-pub(crate) fn add_failure(tx: &Connection, scope: &str, key: &str, at: DateTime<Utc>) -> Result<()> {
+pub(crate) fn add_failure(
+    tx: &Connection,
+    scope: &str,
+    key: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
     execute(
         tx,
         "INSERT INTO login_failures (scope, key, at) VALUES (?1, ?2, ?3)",
@@ -419,7 +428,11 @@ pub(crate) fn insert_key(
 }
 
 /// The live keys of a workspace's source, oldest first.
-pub(crate) fn keys(tx: &Connection, ws: &WorkspaceId, source: Source) -> Result<Vec<IngestKeyView>> {
+pub(crate) fn keys(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    source: Source,
+) -> Result<Vec<IngestKeyView>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT id, prefix, created_at, last_used_at FROM ingest_keys

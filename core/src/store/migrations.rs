@@ -501,4 +501,71 @@ mod tests {
         );
         assert!(again.is_err());
     }
+
+    /// The accounts, webhook and change-feed step adds tables only: every row written before it
+    /// is still there, and the new tables are empty and usable.
+    #[test]
+    fn the_accounts_step_keeps_every_row() {
+        let before = MIGRATIONS.len() - 1;
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before as i64)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO workspaces (id, name, created_at, settings) VALUES ('ws_1', 'acme', 1, '{}');
+             INSERT INTO integrations (workspace_id, source, secret, options, updated_at)
+                 VALUES ('ws_1', 'sentry', 'sealed', 'null', 1);
+             INSERT INTO requests (seq, workspace_id, source, received_at, headers, body)
+                 VALUES (7, 'ws_1', 'sentry', 2, '[]', x'7b7d');",
+        )
+        .unwrap();
+        let count = |conn: &Connection| -> Vec<i64> {
+            [
+                "workspaces",
+                "integrations",
+                "requests",
+                "alert_groups",
+                "alert_events",
+            ]
+            .iter()
+            .map(|t| {
+                conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))
+                    .unwrap()
+            })
+            .collect()
+        };
+        let rows = count(&conn);
+        migrate(&mut conn).unwrap();
+        assert_eq!(count(&conn), rows);
+        let secret: String = conn
+            .query_row("SELECT secret FROM integrations", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(secret, "sealed");
+        for t in [
+            "users",
+            "memberships",
+            "sessions",
+            "api_tokens",
+            "ingest_keys",
+            "login_failures",
+            "ingest_buckets",
+            "delivery_counts",
+            "delivery_health",
+            "changes",
+            "change_seqs",
+        ] {
+            let n: i64 = conn
+                .query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 0, "{t}");
+        }
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        let orphan = conn.execute(
+            "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ('ws_1', 'usr_x', 'owner', 1)",
+            [],
+        );
+        assert!(orphan.is_err(), "memberships need a user");
+    }
 }
