@@ -344,7 +344,7 @@ pub(crate) fn tokens(tx: &Connection, ws: &WorkspaceId) -> Result<Vec<ApiToken>>
     let mut stmt = tx
         .prepare_cached(
             "SELECT id, workspace_id, name, role, created_at, last_used_at FROM api_tokens
-             WHERE workspace_id = ?1 AND revoked_at IS NULL ORDER BY created_at, id",
+             WHERE workspace_id = ?1 AND revoked_at IS NULL ORDER BY created_at, rowid",
         )
         .map_err(Error::storage("listing tokens"))?;
     let rows = stmt
@@ -437,7 +437,7 @@ pub(crate) fn keys(
         .prepare_cached(
             "SELECT id, prefix, created_at, last_used_at FROM ingest_keys
              WHERE workspace_id = ?1 AND source = ?2 AND revoked_at IS NULL
-             ORDER BY created_at, id",
+             ORDER BY created_at, rowid",
         )
         .map_err(Error::storage("listing ingest keys"))?;
     let rows = stmt

@@ -226,9 +226,9 @@ fn an_oversized_body_fails_its_slot_before_anything_is_read() {
         .unwrap()
         .remove(0)
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::TooLarge);
     let err = engine
         .ingest("nope", Source::Sentry, &hd, &big)
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::TooLarge);
 }
