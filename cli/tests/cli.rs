@@ -1181,3 +1181,198 @@ fn channels_dispatch_deliveries_and_slack_action() {
     let bodies = server.join().unwrap();
     assert!(bodies[1].contains("\"type\":\"status\""), "{}", bodies[1]);
 }
+
+#[test]
+fn users_members_and_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    let u = sc(
+        &db,
+        &["user", "add", "Alice@Example.com", "--name", "Alice"],
+        Some(b"correct horse\nignored second line\n"),
+    )
+    .json();
+    assert_eq!(u["email"], "alice@example.com");
+    assert_eq!(u["name"], "Alice");
+    assert!(u["id"].as_str().unwrap().starts_with("usr_"));
+    assert!(
+        !sc(&db, &["user", "list"], None)
+            .stdout
+            .contains("correct horse")
+    );
+    // a short password, an existing email
+    let r = sc(&db, &["user", "add", "bob@example.com"], Some(b"short\n"));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("error: invalid_input: password: "),
+        "{}",
+        r.stderr
+    );
+    let r = sc(
+        &db,
+        &["user", "add", "alice@example.com"],
+        Some(b"whatever long\n"),
+    );
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    sc(
+        &db,
+        &["user", "add", "bob@example.com"],
+        Some(b"battery staple"),
+    )
+    .json();
+
+    sc(
+        &db,
+        &[
+            "workspace",
+            "create",
+            "acme",
+            "--owner",
+            "alice@example.com",
+        ],
+        None,
+    )
+    .json();
+    let m = sc(
+        &db,
+        &["member", "set", "acme", "bob@example.com", "viewer"],
+        None,
+    )
+    .json();
+    assert_eq!(m["role"], "viewer");
+    assert_eq!(m["email"], "bob@example.com");
+    let members = sc(&db, &["member", "list", "acme"], None).json();
+    assert_eq!(members["members"].as_array().unwrap().len(), 2);
+    assert_eq!(members["members"][0]["role"], "owner");
+    let r = sc(
+        &db,
+        &["member", "set", "acme", "carol@example.com", "viewer"],
+        None,
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    let r = sc(
+        &db,
+        &["member", "set", "acme", "bob@example.com", "king"],
+        None,
+    );
+    assert_eq!(r.code, 2);
+
+    let t = sc(
+        &db,
+        &[
+            "token", "create", "acme", "--role", "member", "--name", "ci",
+        ],
+        None,
+    )
+    .json();
+    for k in ["id", "token", "role", "workspace"] {
+        assert!(t.get(k).is_some(), "{k} in {t}");
+    }
+    assert_eq!(t["role"], "member");
+    assert!(t["token"].as_str().unwrap().starts_with("sct_"));
+    let list = sc(&db, &["token", "list", "acme"], None);
+    assert!(!list.stdout.contains(t["token"].as_str().unwrap()));
+    let list = list.json();
+    assert_eq!(list["tokens"][0]["name"], "ci");
+    assert_eq!(list["tokens"][0]["id"], t["id"]);
+    assert_eq!(list["tokens"][0]["last_used_at"], Value::Null);
+    let id = t["id"].as_str().unwrap();
+    sc(&db, &["token", "revoke", "acme", id], None).json();
+    assert_eq!(
+        sc(&db, &["token", "list", "acme"], None).json()["tokens"],
+        serde_json::json!([])
+    );
+    let r = sc(&db, &["token", "revoke", "acme", id], None);
+    assert_eq!(r.code, 4);
+    assert!(r.stderr.starts_with("error: not_found: "), "{}", r.stderr);
+}
+
+#[test]
+fn ingest_keys_are_shown_once_and_listed_with_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let k = sc(&db, &["integration", "key", "acme", "alertmanager"], None).json();
+    let key = k["key"].as_str().unwrap();
+    assert!(key.starts_with("sck_"));
+    let shown = sc(&db, &["integration", "show", "acme", "alertmanager"], None);
+    assert!(!shown.stdout.contains(key));
+    let shown = shown.json();
+    assert_eq!(shown["keys"][0]["id"], k["id"]);
+    assert_eq!(shown["keys"][0]["prefix"], &key[..8]);
+    let list = sc(&db, &["integration", "list", "acme"], None).json();
+    let am = list["integrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == "alertmanager")
+        .unwrap()
+        .clone();
+    assert_eq!(am["configured"], true);
+    assert_eq!(am["health"]["accepted_24h"], 0);
+    let r = sc(&db, &["integration", "key", "acme", "nagios"], None);
+    assert_eq!(r.code, 2);
+    sc(
+        &db,
+        &[
+            "integration",
+            "revoke-key",
+            "acme",
+            "alertmanager",
+            k["id"].as_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    let shown = sc(&db, &["integration", "show", "acme", "alertmanager"], None).json();
+    assert_eq!(shown["keys"], serde_json::json!([]));
+    // the rate limit and the opt-out are settings
+    let s = sc(
+        &db,
+        &[
+            "workspace",
+            "settings",
+            "acme",
+            "--allow-unauthenticated-ingest",
+            "true",
+            "--ingest-per-min",
+            "120",
+            "--ingest-burst",
+            "10",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(s["allow_unauthenticated_ingest"], true);
+    assert_eq!(
+        s["ingest_rate_limit"],
+        serde_json::json!({"per_min": 120, "burst": 10})
+    );
+    let r = sc(
+        &db,
+        &["workspace", "settings", "acme", "--ingest-burst", "0"],
+        None,
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .starts_with("error: invalid_input: settings.ingest_rate_limit.burst: "),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn too_large_has_its_own_kind_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let big = vec![b' '; 6 * 1024 * 1024];
+    let r = sc(&db, &["ingest", "acme", "alertmanager"], Some(&big));
+    assert_eq!(r.code, 8, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: too_large: body: "),
+        "{}",
+        r.stderr
+    );
+}

@@ -133,6 +133,25 @@ pub fn new_silence(value: &Value, now: DateTime<Utc>) -> Result<NewSilence> {
     })
 }
 
+/// A webhook's source as hosts name it (the `{source}` of `POST /webhooks/{workspace}/{source}`):
+/// a source, or `auto` (`None`: picked from the delivery).
+pub fn webhook_source(name: &str) -> Result<Option<crate::Source>> {
+    match name {
+        "auto" => Ok(None),
+        other => other.parse().map(Some),
+    }
+}
+
+/// A role from a host value (`owner`, `admin`, `member`, `viewer`).
+pub fn role(name: &str) -> Result<crate::lifecycle::Role> {
+    name.parse()
+}
+
+/// A permission from a host value (`read`, `act`, `configure`, `administer`).
+pub fn permission(name: &str) -> Result<crate::accounts::AccessPermission> {
+    name.parse()
+}
+
 /// What a binding answers once its engine is closed (`close()` in Python and Node).
 pub fn closed_engine() -> Error {
     Error::invalid("engine", "the engine is closed")

@@ -20,6 +20,7 @@
 //! Pure modules ([`sources`], [`fingerprint`], [`dedup`], [`lifecycle`]) decide and take `now`
 //! as an argument; only the [`Engine`] and its store do I/O.
 
+pub mod accounts;
 pub mod actions;
 pub mod alert;
 pub mod clock;
@@ -40,6 +41,7 @@ pub mod secrets;
 pub mod signature;
 pub mod sources;
 mod store;
+pub mod webhook;
 pub mod workspace;
 
 pub use alert::{
@@ -49,8 +51,8 @@ pub use alert::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dedup::{DedupDecision, DedupPolicy, DedupWindow};
 pub use engine::{
-    Delivery, Engine, EngineBuilder, IntegrationUpdate, IntegrationView, NewMaintenanceWindow,
-    NewSilence,
+    Delivery, DeliveryError, Engine, EngineBuilder, IntegrationHealth, IntegrationStatus,
+    IntegrationUpdate, IntegrationView, NewMaintenanceWindow, NewSilence,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use group::{AlertGroup, GroupDetail, GroupPage, GroupQuery, StoredEvent, TimelineEntry};
