@@ -97,7 +97,7 @@ export interface Core {
   addMaintenance(workspace: string, window: Json): JsonObject;
   maintenanceWindows(workspace: string): Json[];
   deleteMaintenance(workspace: string, id: string): null;
-  escalations(workspace: string): Json;
+  escalations(workspace: string): { [name: string]: Json };
   putEscalation(workspace: string, name: string, policy: Json): null;
   deleteEscalation(workspace: string, name: string): null;
   // channels and Slack

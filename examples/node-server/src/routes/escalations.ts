@@ -8,12 +8,13 @@ const escalations: RoutePlugin = async (app, { ctx }) => {
   const { engine } = ctx;
   app.get<{ Params: WsParams }>(`${WS}/escalations`, async (req) => {
     const a = authorize(engine, req, req.params.ws, 'read');
-    return { escalations: engine.escalations(a.workspace.id) };
+    return { policies: engine.escalations(a.workspace.id) };
   });
   app.put<{ Params: NameParams }>(`${WS}/escalations/:name`, async (req) => {
     const a = authorize(engine, req, req.params.ws, 'configure');
     engine.putEscalation(a.workspace.id, req.params.name, objectBody(req));
-    return { name: req.params.name, policy: objectBody(req) };
+    const stored = engine.escalations(a.workspace.id);
+    return { ok: true, name: req.params.name, policy: stored[req.params.name] ?? null };
   });
   app.delete<{ Params: NameParams }>(`${WS}/escalations/:name`, async (req, reply) => {
     const a = authorize(engine, req, req.params.ws, 'configure');

@@ -1,28 +1,17 @@
 // Alert groups: the inbox query, one group, its deliveries, and lifecycle commands (one and
 // bulk). The actor is always the authenticated principal; an `actor` in a body is dropped.
 import { authorize } from '../auth';
-import type { Json } from '../engine';
 import { HostError } from '../errors';
 import { objectBody, withoutActor, WS, type RoutePlugin, type WsParams } from '../http';
 
 type GroupParams = WsParams & { id: string };
-
-/** Query values as the engine takes them: repeated keys stay lists, `limit` a number when it is one. */
-function groupQuery(query: Record<string, string | string[] | undefined>): Json {
-  const out: { [k: string]: Json } = {};
-  for (const [k, v] of Object.entries(query)) {
-    if (v === undefined) continue;
-    out[k] = k === 'limit' && typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  }
-  return out;
-}
 
 const groups: RoutePlugin = async (app, { ctx }) => {
   const { engine } = ctx;
 
   app.get<{ Params: WsParams; Querystring: Record<string, string | string[]> }>(`${WS}/groups`, async (req) => {
     const a = authorize(engine, req, req.params.ws, 'read');
-    return engine.groups(a.workspace.id, groupQuery(req.query));
+    return engine.groups(a.workspace.id, req.query);
   });
   app.post<{ Params: WsParams }>(`${WS}/groups/actions`, async (req) => {
     const a = authorize(engine, req, req.params.ws, 'act');
