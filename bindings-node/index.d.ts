@@ -154,6 +154,15 @@ export interface IntegrationStatus {
   health: IntegrationHealth;
 }
 
+export interface Change {
+  seq: number;
+  group_id: string;
+  kind: 'event' | 'status' | 'assignee' | 'note' | 'runbook' | 'escalation';
+  status: GroupStatus;
+  at: string;
+}
+export interface ChangePage { changes: Change[]; last_seq: number }
+
 export const SCHEMA_VERSION: number;
 
 export class Engine {
@@ -205,6 +214,8 @@ export class Engine {
   /** The authenticated webhook: `source` may be `'auto'`; `key` is the `?key=` value. */
   webhook(workspace: string, source: Source | 'auto' | string, headers: Headers, body: Body, key?: string | null): IngestOutcome;
   integrations(workspace: string): IntegrationStatus[];
+  /** Changes after `since` (default 0), at most `limit` (1 to 1000, default 100), and the latest seq. */
+  changes(workspace: string, since?: number | null, limit?: number | null): ChangePage;
   startBackground(): void;
   stop(): void;
 }

@@ -8,6 +8,7 @@ mod auto;
 mod bad_corpus;
 mod batch;
 mod binding_cases;
+mod changes;
 mod common;
 mod concurrency;
 mod crash;
