@@ -32,6 +32,8 @@ export interface SlackSettings {
   authorizeUrl: string | null;
   /** Default `{public URL}/api/slack/oauth/callback`. */
   redirectUri: string | null;
+  /** The app's signing secret: an install then sets it as the workspace's (button clicks). */
+  signingSecret: string | null;
 }
 
 export interface HostConfig {
