@@ -11,6 +11,7 @@ import os
 import socket
 import sys
 from contextlib import asynccontextmanager
+from types import FrameType
 from typing import Any, AsyncIterator, Optional
 
 import uvicorn
@@ -47,6 +48,11 @@ class HostServer(uvicorn.Server):
             # Machine-readable for scripts and tests: the address actually bound.
             sys.stdout.write(json.dumps({"msg": "listening", "address": self.address}) + "\n")
             sys.stdout.flush()
+
+    def handle_exit(self, sig: int, frame: Optional[FrameType]) -> None:
+        super().handle_exit(sig, frame)
+        # a graceful stop exits 0, as the node host does (uvicorn would re-raise the signal)
+        self._captured_signals.clear()
 
     async def shutdown(self, sockets: Optional[list[socket.socket]] = None) -> None:
         self.host.log.info("shutting down: no new connections, finishing requests in flight")
