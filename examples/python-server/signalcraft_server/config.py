@@ -21,6 +21,8 @@ class SlackSettings:
     authorize_url: Optional[str]
     #: Default ``{public URL}/api/slack/oauth/callback``.
     redirect_uri: Optional[str]
+    #: The app's signing secret (for the channel the OAuth install makes).
+    signing_secret: Optional[str]
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ def parse(argv: Sequence[str], here: str) -> HostConfig:
             api_base=env("SLACK_API_BASE", "SIGNALCRAFT_SLACK_API_BASE"),
             authorize_url=env("SLACK_AUTHORIZE_URL", "SIGNALCRAFT_SLACK_AUTHORIZE_URL"),
             redirect_uri=env("SIGNALCRAFT_SLACK_REDIRECT_URI"),
+            signing_secret=env("SLACK_SIGNING_SECRET", "SIGNALCRAFT_SLACK_SIGNING_SECRET"),
         ),
         max_body_bytes=positive_int(
             "SIGNALCRAFT_MAX_BODY_BYTES", env("SIGNALCRAFT_MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES

@@ -1,45 +1,67 @@
-"""The built dashboard (``examples/dashboard/dist``) at ``/``: its files, and ``index.html`` for
-any other page path a browser navigates to (``Accept: text/html``: client-side routes). API paths
-and other clients keep the contract's JSON 404. Nothing is served when there is no build."""
+"""The web dashboard (examples/dashboard, built by Vite into its dist/) at ``/``, as the node host
+serves it: the hashed assets under /assets/ (cached for a year), and index.html for the app's own
+pages (``/``, ``/login``, ``/w/...``) so a reload or a shared link opens the same view. API routes
+keep their paths and their JSON 404s. Without a built dashboard nothing is served."""
 
-import mimetypes
 import os
+from pathlib import Path
+from typing import Optional
 
-from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, Response
+from fastapi import FastAPI
+from fastapi.responses import Response
 
 from ..errors import HostError
 from ..routing import error_response
 from ..routing import router as make_router
 
-#: Paths that are never dashboard pages.
-API_PREFIXES = ("/api/", "/webhooks/", "/slack/", "/metrics", "/healthz", "/readyz", "/demo/")
+TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".woff2": "font/woff2",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+}
 
 
-def mount(app: FastAPI, directory: "str | None") -> bool:
-    """Serves ``directory`` at ``/`` when it holds a build (an index.html); answers whether it does."""
+def mount(app: FastAPI, directory: Optional[str]) -> bool:
+    """Serves the build in ``directory`` when it has an index.html; answers whether it does."""
     if not directory or not os.path.isfile(os.path.join(directory, "index.html")):
         return False
-    root = os.path.realpath(directory)
-    index = os.path.join(root, "index.html")
+    root = Path(directory)
+    index = root / "index.html"
+    assets = root / "assets"
     router = make_router()
 
-    @router.get("/{path:path}", include_in_schema=False)
-    async def page(path: str, request: Request) -> Response:
-        url_path = request.url.path
-        if url_path.startswith(API_PREFIXES):
-            return error_response(HostError("not_found", f"no route {request.method} {url_path}"))
-        target = os.path.realpath(os.path.join(root, path))
-        if path and target.startswith(root + os.sep) and os.path.isfile(target):
-            media, _ = mimetypes.guess_type(target)
-            # hashed assets never change; the index must be revalidated
-            cache = "public, max-age=31536000, immutable" if "/assets/" in url_path else "no-cache"
-            return FileResponse(target, media_type=media, headers={"Cache-Control": cache})
-        if "text/html" not in request.headers.get("accept", ""):
-            # only a browser navigating gets the app; other clients get the contract's 404
-            return error_response(HostError("not_found", f"no route {request.method} {url_path}"))
-        return FileResponse(
-            index, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    # Read on each request (a rebuild shows without a restart).
+    def page() -> Response:
+        return Response(
+            index.read_bytes(), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
+        )
+
+    @router.get("/", include_in_schema=False)
+    def home() -> Response:
+        return page()
+
+    @router.get("/login", include_in_schema=False)
+    def login() -> Response:
+        return page()
+
+    @router.get("/w/{rest:path}", include_in_schema=False)
+    def workspace_page(rest: str) -> Response:
+        return page()
+
+    @router.get("/assets/{name}", include_in_schema=False)
+    def asset(name: str) -> Response:
+        media = TYPES.get(os.path.splitext(name)[1])
+        # names are checked against the directory's own listing: nothing outside it can be named
+        if media is None or not assets.is_dir() or name not in os.listdir(assets):
+            return error_response(HostError("not_found", f"no route GET /assets/{name}"))
+        return Response(
+            (assets / name).read_bytes(),
+            media_type=media,
+            headers={"Cache-Control": "public, max-age=31536000, immutable"},
         )
 
     app.include_router(router)

@@ -37,11 +37,11 @@ def webhook_url(base: str, workspace: str, source: str) -> str:
 
 
 def slack_app(request: Request) -> dict[str, str]:
-    """The Slack app from the environment; without one, not_found at ``slack``."""
+    """The Slack app from the environment; without one, invalid_input at ``slack`` (the contract)."""
     s = ctx(request).config.slack
     if not s.client_id or not s.client_secret:
         raise HostError(
-            "not_found",
+            "invalid_input",
             "no Slack app is configured on this host (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)",
             "slack",
         )
@@ -54,6 +54,8 @@ def slack_app(request: Request) -> dict[str, str]:
         app["api_base"] = s.api_base
     if s.authorize_url:
         app["authorize_url"] = s.authorize_url
+    if s.signing_secret:
+        app["signing_secret"] = s.signing_secret
     return app
 
 
