@@ -162,7 +162,8 @@ impl Engine {
                 if let Some(a) = address {
                     store::accounts::add_failure(tx, "address", a, now)?;
                 }
-                Ok(())
+                // failures older than the window no longer count: keep the table bounded
+                store::accounts::purge(tx, now, since)
             })?;
             return Err(accounts::bad_credentials());
         };
