@@ -145,14 +145,16 @@ impl Engine {
                 Err(_) => Ok(None),
             }
         })?;
+        // An over-long password is never right, and is not hashed at its length either.
         let valid = password.len() <= accounts::MAX_PASSWORD_BYTES;
+        let candidate = if valid { password } else { "" };
         let user = match found {
             Some((user, hash)) => {
-                (accounts::verify_password(&hash, password) && valid).then_some(user)
+                (accounts::verify_password(&hash, candidate) && valid).then_some(user)
             }
             None => {
                 let dummy = self.dummy_hash()?;
-                let _ = accounts::verify_password(&dummy, password);
+                let _ = accounts::verify_password(&dummy, candidate);
                 None
             }
         };
@@ -162,7 +164,8 @@ impl Engine {
                 if let Some(a) = address {
                     store::accounts::add_failure(tx, "address", a, now)?;
                 }
-                Ok(())
+                // failures older than the window no longer count: keep the table bounded
+                store::accounts::purge(tx, now, since)
             })?;
             return Err(accounts::bad_credentials());
         };
