@@ -125,6 +125,9 @@ impl Engine {
     /// processes sharing the database.
     pub fn login(&self, email: &str, password: &str, address: Option<&str>) -> Result<Session> {
         let now = self.now();
+        // Made before the lookup, whatever it finds: the first login of an engine costs the
+        // same for a known and an unknown email.
+        let dummy = self.dummy_hash()?;
         let email_key = email.trim().to_lowercase();
         let since = now - accounts::THROTTLE_WINDOW;
         let address = address.map(str::trim).filter(|a| !a.is_empty());
@@ -153,7 +156,6 @@ impl Engine {
                 (accounts::verify_password(&hash, candidate) && valid).then_some(user)
             }
             None => {
-                let dummy = self.dummy_hash()?;
                 let _ = accounts::verify_password(&dummy, candidate);
                 None
             }
