@@ -1,6 +1,6 @@
 // Shared pieces of the browser tests: Debian's chromium through playwright-core, login, axe-core.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, readFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
@@ -10,6 +10,7 @@ const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 export const SHOTS = process.env.SCREENSHOT_DIR ?? join(dirname(new URL(import.meta.url).pathname), '..', '..', '..', '..', 'target', 'screenshots');
 mkdirSync(SHOTS, { recursive: true });
+for (const f of readdirSync(SHOTS)) if (f.startsWith('FAILED-')) rmSync(join(SHOTS, f));
 
 /** A fresh headless Chromium with a new profile (Debian's, never a downloaded browser); answers its context. */
 export async function launch(options = {}) {

@@ -227,6 +227,7 @@ export function Inbox() {
 
   // Keyboard triage.
   const searchRef = useRef<HTMLInputElement>(null);
+  const [showFilters, setShowFilters] = useState(false);
   const [help, setHelp] = useState(false);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -315,18 +316,19 @@ export function Inbox() {
           <div style={{ flex: 1 }} />
           <div style={{ alignSelf: 'center' }}><ColumnsMenu prefs={prefs} setPrefs={setPrefs} /></div>
         </div>
-        <div className="filterbar" role="search">
-          <input ref={searchRef} type="search" placeholder="Search titles and messages  ( / )" aria-label="Search" value={q} onChange={(e) => setQ(e.target.value)} />
-          <MultiPick label="Status" all={STATUSES} value={filters.status} onChange={(status) => setFilters({ status })} />
-          <MultiPick label="Severity" all={SEVERITIES} value={filters.severity} onChange={(severity) => setFilters({ severity })} />
-          <select aria-label="Source" value={filters.source} onChange={(e) => setFilters({ source: e.target.value as InboxFilters['source'] })}>
+        <div className={`filterbar ${showFilters ? 'expanded' : ''}`} role="search">
+          <input ref={searchRef} type="search" placeholder="Search  ( / )" aria-label="Search" value={q} onChange={(e) => setQ(e.target.value)} />
+          <button className="show-narrow" aria-expanded={showFilters} onClick={() => setShowFilters((v) => !v)}>Filters{nFilters ? ` (${nFilters})` : ''}</button>
+          <MultiPick label="Status" all={STATUSES} value={filters.status} onChange={(status) => setFilters({ status })} cls="adv" />
+          <MultiPick label="Severity" all={SEVERITIES} value={filters.severity} onChange={(severity) => setFilters({ severity })} cls="adv" />
+          <select className="adv" aria-label="Source" value={filters.source} onChange={(e) => setFilters({ source: e.target.value as InboxFilters['source'] })}>
             <option value="">Any source</option>
             {SOURCES.map((s) => <option key={s} value={s}>{s}</option>)}
           </select>
           <TextFilter label="Environment" value={filters.environment} onCommit={(environment) => setFilters({ environment })} />
           <TextFilter label="Project" value={filters.project} onCommit={(project) => setFilters({ project })} />
           <TextFilter label="Assignee" value={filters.assignee} onCommit={(assignee) => setFilters({ assignee })} />
-          <select aria-label="Last seen" value={rangeOf(filters.since)} onChange={(e) => setFilters({ since: e.target.value ? sinceFor(e.target.value as '1h', new Date()) : '', until: '' })}>
+          <select className="adv" aria-label="Last seen" value={rangeOf(filters.since)} onChange={(e) => setFilters({ since: e.target.value ? sinceFor(e.target.value as '1h', new Date()) : '', until: '' })}>
             <option value="">Any time</option>
             <option value="1h">Last hour</option>
             <option value="24h">Last 24 h</option>
@@ -440,10 +442,11 @@ function beep() {
   } catch { /* no audio */ }
 }
 
-function MultiPick<T extends string>({ label, all, value, onChange }: { label: string; all: readonly T[]; value: T[]; onChange: (v: T[]) => void }) {
-  const text = value.length === 0 ? `Any ${label.toLowerCase()}` : value.length <= 2 ? value.join(', ') : `${value.length} ${label.toLowerCase()}`;
+function MultiPick<T extends string>({ label, all, value, onChange, cls = '' }: { label: string; all: readonly T[]; value: T[]; onChange: (v: T[]) => void; cls?: string }) {
+  const short = (v: string) => (v === 'acknowledged' ? 'acked' : v);
+  const text = value.length === 0 ? 'any' : value.length <= 2 ? value.map(short).join(', ') : `${value.length} selected`;
   return (
-    <Popover label={<><span className="muted">{label}:</span> {text} ▾</>}>
+    <Popover label={<><span className="muted">{label}:</span> {text} ▾</>} buttonClass={cls}>
       {() => (
         <fieldset style={{ border: 0, margin: 0, padding: 4, display: 'flex', flexDirection: 'column', gap: 6 }}>
           <legend className="sr-only">{label}</legend>
@@ -463,7 +466,7 @@ function TextFilter({ label, value, onCommit, placeholder }: { label: string; va
   const [v, setV] = useState(value);
   useEffect(() => setV(value), [value]);
   return (
-    <input type="text" aria-label={label} placeholder={placeholder ?? label} value={v} style={{ width: 100 }}
+    <input type="text" className="adv" aria-label={label} placeholder={placeholder ?? label} value={v} style={{ width: 100 }}
       onChange={(e) => setV(e.target.value)} onBlur={() => v !== value && onCommit(v.trim())}
       onKeyDown={(e) => { if (e.key === 'Enter') onCommit(v.trim()); }} />
   );

@@ -10,6 +10,7 @@ import { useCan } from '../../components/session';
 import { CopyButton, EmptyState, ErrorState, Field, Loading, Modal, Rel, useToast } from '../../components/ui';
 
 type Source = 'sentry' | 'alertmanager' | 'grafana' | 'datadog' | 'pagerduty' | 'opsgenie' | 'generic';
+const NAMES: Record<string, string> = { sentry: 'Sentry', alertmanager: 'Alertmanager', grafana: 'Grafana', datadog: 'Datadog', pagerduty: 'PagerDuty', opsgenie: 'Opsgenie', generic: 'Generic webhook', slack: 'Slack' };
 
 export function Integrations() {
   const { ws = '' } = useParams();
@@ -79,9 +80,9 @@ function SourceCard({ ws, i, canEdit }: { ws: string; i: Integration; canEdit: b
   const urlWithKey = newKey ? `${url}?key=${newKey}` : url;
   const healthTone = !h?.last_delivery_at ? 'muted' : rejected.length ? 'warn' : 'ok';
   return (
-    <article className="card stack" aria-label={`${i.source} integration`} style={{ gap: 10 }}>
+    <article className="card stack" aria-label={`${i.source} integration`} data-source={i.source} style={{ gap: 10 }}>
       <div className="row" style={{ justifyContent: 'space-between' }}>
-        <h3 style={{ margin: 0, textTransform: 'capitalize', fontSize: 15 }}>{i.source}</h3>
+        <h3 style={{ margin: 0, fontSize: 15 }}>{NAMES[i.source] ?? i.source}</h3>
         <span className={`badge ${healthTone === 'ok' ? 'st-resolved' : healthTone === 'warn' ? 'st-snoozed' : ''}`}>{!h?.last_delivery_at ? 'no webhooks yet' : rejected.length ? 'receiving, some rejected' : 'healthy'}</span>
       </div>
       <div className="stack" style={{ gap: 4 }}>
@@ -93,7 +94,11 @@ function SourceCard({ ws, i, canEdit }: { ws: string; i: Integration; canEdit: b
         {newKey && <span className="small tone-warn">This key is shown once: copy the URL now.</span>}
       </div>
       <div className="small">
-        <div>Ingest keys: {i.keys?.length ? i.keys.map((k) => <span key={k.id} className="mono" title={`created ${k.created_at}`}>{k.prefix}… (used <Rel at={k.last_used_at} />) </span>) : <span className="muted">none</span>}</div>
+        <div>Ingest keys: {i.keys?.length ? (
+          <span title={i.keys.map((k) => `${k.prefix}… created ${k.created_at}`).join('\n')}>
+            {i.keys.length} live ({i.keys.map((k) => k.prefix).join(', ')}) · last used <Rel at={i.keys.map((k) => k.last_used_at).filter(Boolean).sort().at(-1) ?? null} />
+          </span>
+        ) : <span className="muted">none</span>}</div>
         <div>Signature secret: {i.has_secret ? <strong className="tone-ok">set</strong> : <span className="muted">not set</span>}</div>
         <div>Last webhook: {h?.last_delivery_at ? <Rel at={h.last_delivery_at} /> : <span className="muted">never</span>} · accepted 24 h: <strong>{h?.accepted_24h ?? 0}</strong>
           {rejected.length > 0 && <> · rejected: {rejected.map(([k, n]) => <span key={k} className="tone-bad">{k} {n} </span>)}</>}
