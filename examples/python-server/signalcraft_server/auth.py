@@ -17,6 +17,7 @@ SESSION_COOKIE = "sc_session"
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _BEARER = re.compile(r"^Bearer\s+(\S+)\s*$", re.I)
+_FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
 def credential(request: Request) -> str:
@@ -60,7 +61,8 @@ def secure_cookies(request: Request) -> bool:
 
 def set_session_cookie(response: Response, request: Request, token: str, expires_at: str) -> None:
     """Sets the session cookie: HttpOnly, SameSite=Strict, Secure when served over https."""
-    expires = datetime.fromisoformat(expires_at.replace("Z", "+00:00"))
+    # RFC 3339 with nanoseconds: Python's datetime (before 3.11) reads at most microseconds
+    expires = datetime.fromisoformat(_FRACTION.sub(r"\1", expires_at).replace("Z", "+00:00"))
     response.set_cookie(
         SESSION_COOKIE,
         token,
