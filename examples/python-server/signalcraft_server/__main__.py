@@ -1,5 +1,5 @@
 """The SignalCraft server: ``python -m signalcraft_server --port PORT --db PATH [--host 127.0.0.1]
-[--demo] [--metrics-token T]``. Opens the engine, serves the contract with uvicorn, runs the
+[--demo] [--metrics-token T] [--workers N]``. Opens the engine, serves the contract with uvicorn, runs the
 engine's background loop, and shuts down gracefully on SIGTERM/SIGINT: no new connections, the
 change streams ended, requests in flight finished (at most 10 s), the background loop stopped and
 the engine closed."""
@@ -18,7 +18,7 @@ import uvicorn
 from anyio import to_thread
 
 from . import config as config_mod
-from . import logs
+from . import logs, workers
 from .app import HostContext, build_app
 from .demo import seed_demo
 from .engine import open_engine
@@ -27,25 +27,23 @@ from .feed import ChangeFeed
 SHUTDOWN_LIMIT_SECS = 10
 
 
-def _address(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 class HostServer(uvicorn.Server):
     """uvicorn's server, which ends the change streams as soon as shutdown begins (they never end
     by themselves, and uvicorn waits for open responses before the app's own shutdown)."""
 
-    def __init__(self, cfg: uvicorn.Config, host: HostContext, address: str) -> None:
+    def __init__(self, cfg: uvicorn.Config, host: HostContext, address: str, announce: bool) -> None:
         super().__init__(cfg)
         self.host = host
         self.address = address
+        self.announce = announce
 
     async def startup(self, sockets: Optional[list[socket.socket]] = None) -> None:
         await super().startup(sockets=sockets)
         if self.started:
-            self.host.log.info("serving", extra={"address": self.address, "db": self.host.config.db})
-            # Machine-readable for scripts and tests: the address actually bound.
+            if self.announce:
+                self.host.log.info("serving", extra={"address": self.address, "db": self.host.config.db})
+            # Machine-readable for scripts and tests: the address actually bound (a worker's goes
+            # to its supervisor, which prints one for all).
             sys.stdout.write(json.dumps({"msg": "listening", "address": self.address}) + "\n")
             sys.stdout.flush()
 
@@ -68,17 +66,19 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(f"signalcraft-server: {e}\n")
         return 2
     log = logs.setup(cfg.log_level)
+    worker = os.environ.get(workers.WORKER_ENV) == "1"
+    if cfg.workers > 1 and not worker:
+        return workers.supervise(cfg, argv, log)
     # The demo's webhook channel posts to this host on loopback.
     if cfg.demo:
         os.environ["SIGNALCRAFT_ALLOW_PRIVATE_TARGETS"] = "1"
     try:
-        family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
-        sock = socket.create_server((cfg.host, cfg.port), family=family)
+        sock = workers.bind(cfg.host, cfg.port, reuse_port=worker)
         engine = open_engine(cfg.db, cfg.max_body_bytes)
     except Exception as e:  # noqa: BLE001 - a start that fails says why and exits
         sys.stderr.write(f"signalcraft-server: {e}\n")
         return 2
-    address = _address(sock)
+    address = workers.address(sock)
     feed = ChangeFeed(engine, cfg.feed_poll_secs, log)
     host = HostContext(engine=engine, config=cfg, feed=feed, log=log)
     if engine.missing:
@@ -91,7 +91,7 @@ def main(argv: list[str]) -> int:
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         engine.start_background()
         host.background["running"] = True
-        if cfg.demo:
+        if cfg.demo and not worker:
             port = sock.getsockname()[1]
             await to_thread.run_sync(
                 seed_demo, engine, cfg.db, f"http://127.0.0.1:{port}", cfg.max_body_bytes, log
@@ -119,6 +119,7 @@ def main(argv: list[str]) -> int:
         ),
         host,
         address,
+        announce=not worker,
     )
     server.run(sockets=[sock])
     return 0 if server.started else 1

@@ -49,6 +49,8 @@ class HostConfig:
     trust_proxy: Optional[str]
     #: Where the built dashboard is (served at ``/`` when it has an index.html).
     dashboard_dir: Optional[str]
+    #: Host processes on the port (``--workers``; more than one: see ``workers.py``).
+    workers: int = 1
 
 
 def env(*names: str) -> Optional[str]:
@@ -74,6 +76,12 @@ def _port(value: str) -> int:
     return int(value)
 
 
+def _count(value: str) -> int:
+    if not re.fullmatch(r"\d{1,3}", value) or not 1 <= int(value) <= 256:
+        raise argparse.ArgumentTypeError(f"not a worker count (1 to 256): {value}")
+    return int(value)
+
+
 def parse(argv: Sequence[str], here: str) -> HostConfig:
     """The configuration from ``argv`` and the environment; ``here`` is this host's folder."""
     p = argparse.ArgumentParser(prog="signalcraft-server", description="The SignalCraft server (FastAPI).")
@@ -82,6 +90,7 @@ def parse(argv: Sequence[str], here: str) -> HostConfig:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--demo", action="store_true")
     p.add_argument("--metrics-token", default=None)
+    p.add_argument("--workers", type=_count, default=None, help="host processes on the port (default 1)")
     a = p.parse_args(list(argv))
     public = env("SIGNALCRAFT_PUBLIC_URL")
     trust: Union[str, None] = env("SIGNALCRAFT_TRUST_PROXY")
@@ -112,4 +121,5 @@ def parse(argv: Sequence[str], here: str) -> HostConfig:
         / 1000,
         trust_proxy=trust,
         dashboard_dir=os.path.abspath(dashboard),
+        workers=a.workers or positive_int("SIGNALCRAFT_WORKERS", env("SIGNALCRAFT_WORKERS"), 1),
     )

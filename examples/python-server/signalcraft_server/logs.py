@@ -1,5 +1,5 @@
 """Structured logs: one JSON object per line on stdout (the fields pino writes for the Node host:
-``level``, ``time``, ``msg``, ``reqId``, ``req``, ``res``, ``responseTime``), with credentials,
+``level``, ``time``, ``pid``, ``msg``, ``reqId``, ``req``, ``res``, ``responseTime``), with credentials,
 tokens and secrets redacted wherever they appear (keys by name, URLs by their query values)."""
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class JsonFormatter(logging.Formatter):
         out: dict[str, Any] = {
             "level": record.levelname.lower(),
             "time": int(record.created * 1000),
+            "pid": record.process,
             "logger": record.name,
             "msg": record.getMessage(),
         }

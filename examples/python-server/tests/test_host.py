@@ -247,6 +247,24 @@ def test_demo_seeds_a_day_that_delivers_to_the_sink(tmp_path: Path) -> None:
         assert h.stop() == 0
 
 
+def test_workers_share_the_port_and_stop_together(db: tuple[Path, str]) -> None:
+    h = Host(db[0], "--workers", "2")
+    try:
+        for _ in range(24):  # a new connection each time: the kernel spreads them over the workers
+            with httpx.Client(base_url=h.url, timeout=10) as c:
+                assert c.get("/api/me", headers={"Authorization": f"Bearer {db[1]}"}).status_code == 200
+        time.sleep(0.3)
+        pids = {
+            r["pid"]
+            for r in map(json.loads, (ln for ln in h.output().splitlines() if ln.startswith('{"level"')))
+            if r.get("msg") == "request completed"
+        }
+        assert len(pids) == 2, pids
+    finally:
+        assert h.stop() == 0, h.output()
+    assert h.output().count('"msg": "stopped"') == 2, h.output()
+
+
 def test_merge_patch_follows_rfc_7396() -> None:
     # the examples of RFC 7396, appendix A
     cases = [
