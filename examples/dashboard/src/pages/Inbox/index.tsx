@@ -1,10 +1,10 @@
 // The alert inbox: filters in the URL, saved views, sortable and reorderable columns, cursor
 // pagination as you scroll (virtualized rows), live updates that never wipe work in progress,
 // bulk actions and keyboard triage.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
-import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type RowSelectionState } from '@tanstack/react-table';
+import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type Row, type RowSelectionState } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { api, call, type AlertGroup, type ChangeEvent, type Command } from '../../api/client';
 import { Layout } from '../../components/Layout';
@@ -389,18 +389,9 @@ export function Inbox() {
             <div role="rowgroup" style={{ height: virt.getTotalSize(), position: 'relative', minWidth }}>
               {items.map((vi) => {
                 const row = tableRows[vi.index]!;
-                const g = row.original;
                 return (
-                  <div key={row.id} role="row" aria-selected={row.getIsSelected()} data-id={g.id} data-status={g.status}
-                    className={`grid-row ${row.getIsSelected() ? 'selected' : ''} ${cursorId === g.id ? 'cursor' : ''}`}
-                    style={{ gridTemplateColumns: template, transform: `translateY(${vi.start}px)`, width: '100%', minWidth }}
-                    onClick={() => setCursorId(g.id)}>
-                    {row.getVisibleCells().map((cell) => (
-                      <div key={cell.id} role="gridcell" className={`${cell.column.id === 'title' ? 'title' : ''} ${cell.column.id === 'count' ? 'num' : ''}`}>
-                        {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                      </div>
-                    ))}
-                  </div>
+                  <InboxRow key={row.id} row={row} start={vi.start} template={template} minWidth={minWidth}
+                    selected={row.getIsSelected()} isCursor={cursorId === row.id} columnsKey={template} onCursor={setCursorId} />
                 );
               })}
             </div>
@@ -421,6 +412,25 @@ export function Inbox() {
     </Layout>
   );
 }
+
+/** One row; memoized so that scrolling renders only the rows that come into view. */
+const InboxRow = memo(function InboxRow({ row, start, template, minWidth, selected, isCursor, onCursor }: {
+  row: Row<AlertGroup>; start: number; template: string; minWidth: number; selected: boolean; isCursor: boolean; columnsKey: string; onCursor: (id: string) => void;
+}) {
+  const g = row.original;
+  return (
+    <div role="row" aria-selected={selected} data-id={g.id} data-status={g.status}
+      className={`grid-row ${selected ? 'selected' : ''} ${isCursor ? 'cursor' : ''}`}
+      style={{ gridTemplateColumns: template, transform: `translateY(${start}px)`, width: '100%', minWidth }}
+      onClick={() => onCursor(g.id)}>
+      {row.getVisibleCells().map((cell) => (
+        <div key={cell.id} role="gridcell" className={`${cell.column.id === 'title' ? 'title' : ''} ${cell.column.id === 'count' ? 'num' : ''}`}>
+          {flexRender(cell.column.columnDef.cell, cell.getContext())}
+        </div>
+      ))}
+    </div>
+  );
+});
 
 function rangeOf(since: string): string {
   if (!since) return '';
