@@ -225,6 +225,8 @@ export function Inbox() {
     if (list.hasNextPage && !list.isFetchingNextPage && lastIndex >= tableRows.length - 30) void list.fetchNextPage();
   }, [lastIndex, tableRows.length, list]);
 
+  const openGroup = useCallback((id: string) => nav(`/w/${encodeURIComponent(ws)}/groups/${id}`, { state: { from: search.toString() } }), [nav, ws, search]);
+
   // Keyboard triage.
   const searchRef = useRef<HTMLInputElement>(null);
   const [showFilters, setShowFilters] = useState(false);
@@ -391,7 +393,7 @@ export function Inbox() {
                 const row = tableRows[vi.index]!;
                 return (
                   <InboxRow key={row.id} row={row} start={vi.start} template={template} minWidth={minWidth}
-                    selected={row.getIsSelected()} isCursor={cursorId === row.id} columnsKey={template} onCursor={setCursorId} />
+                    selected={row.getIsSelected()} isCursor={cursorId === row.id} columnsKey={template} onCursor={setCursorId} onOpen={openGroup} />
                 );
               })}
             </div>
@@ -414,15 +416,15 @@ export function Inbox() {
 }
 
 /** One row; memoized so that scrolling renders only the rows that come into view. */
-const InboxRow = memo(function InboxRow({ row, start, template, minWidth, selected, isCursor, onCursor }: {
-  row: Row<AlertGroup>; start: number; template: string; minWidth: number; selected: boolean; isCursor: boolean; columnsKey: string; onCursor: (id: string) => void;
+const InboxRow = memo(function InboxRow({ row, start, template, minWidth, selected, isCursor, onCursor, onOpen }: {
+  row: Row<AlertGroup>; start: number; template: string; minWidth: number; selected: boolean; isCursor: boolean; columnsKey: string; onCursor: (id: string) => void; onOpen: (id: string) => void;
 }) {
   const g = row.original;
   return (
     <div role="row" aria-selected={selected} data-id={g.id} data-status={g.status}
       className={`grid-row ${selected ? 'selected' : ''} ${isCursor ? 'cursor' : ''}`}
       style={{ gridTemplateColumns: template, transform: `translateY(${start}px)`, width: '100%', minWidth }}
-      onClick={() => onCursor(g.id)}>
+      onClick={() => onCursor(g.id)} onDoubleClick={() => onOpen(g.id)}>
       {row.getVisibleCells().map((cell) => (
         <div key={cell.id} role="gridcell" className={`${cell.column.id === 'title' ? 'title' : ''} ${cell.column.id === 'count' ? 'num' : ''}`}>
           {flexRender(cell.column.columnDef.cell, cell.getContext())}
