@@ -15,7 +15,7 @@ from typing import Iterator
 import httpx
 import pytest
 import signalcraft
-from test_host import Host
+from hosts import Host
 
 NODE_START = Path(__file__).resolve().parent.parent.parent / "node-server" / "start"
 SENTRY = (
