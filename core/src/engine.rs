@@ -24,6 +24,7 @@ use crate::{Error, Result};
 
 mod act;
 mod deliver;
+mod metrics;
 mod slack;
 mod stats;
 mod tick;
@@ -114,6 +115,7 @@ impl EngineBuilder {
             secrets: Mutex::new(self.secret_key.map(|k| SecretBox::new(&k))),
             db_path,
             delivery: deliver::DeliveryRuntime::default(),
+            metrics: crate::metrics::Metrics::default(),
         };
         engine.seal_plaintext_secrets()?;
         Ok(engine)
@@ -165,6 +167,8 @@ pub struct Engine {
     db_path: Option<PathBuf>,
     /// The tokio runtime, HTTP client and background loop of delivery.
     delivery: deliver::DeliveryRuntime,
+    /// What `/metrics` shows.
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 /// A workspace's compiled routing: what ingest evaluates.
@@ -692,7 +696,10 @@ impl Engine {
         headers: &Headers,
         body: &[u8],
     ) -> Result<IngestOutcome> {
-        self.ingest_with(workspace, source, headers, body, None, false)
+        let started = std::time::Instant::now();
+        let r = self.ingest_with(workspace, source, headers, body, None, false);
+        self.count_ingest(source.as_str(), &r, started);
+        r
     }
 
     /// Ingests many deliveries to one workspace in ONE transaction: one commit (and one
@@ -711,6 +718,17 @@ impl Engine {
     /// stored, whatever the slots would have said. The slots' `Ok` outcomes are durable once
     /// this returns `Ok`.
     pub fn ingest_batch(
+        &self,
+        workspace: &str,
+        deliveries: &[Delivery<'_>],
+    ) -> Result<Vec<Result<IngestOutcome>>> {
+        let started = std::time::Instant::now();
+        let r = self.ingest_batch_inner(workspace, deliveries);
+        self.count_batch(deliveries, &r, started);
+        r
+    }
+
+    fn ingest_batch_inner(
         &self,
         workspace: &str,
         deliveries: &[Delivery<'_>],
@@ -953,7 +971,7 @@ impl Engine {
             // Same answer as `ingest`, before spending time parsing the body.
             return self.ingest(workspace, Source::Generic, headers, body);
         }
-        let doc = crate::json::parse_body(body)?;
+        let doc = crate::json::parse_body(body).inspect_err(|e| self.count_auto_error(e))?;
         let (source, why) = match sources::detect(headers, &doc) {
             Some(found) => found,
             None => {
@@ -961,6 +979,7 @@ impl Engine {
                     store::workspaces::integration(tx, &ws.id, Source::Generic)
                 })?;
                 if generic.options.is_null() {
+                    self.metrics.rejected("auto", "invalid_input");
                     return Err(Error::invalid(
                         "$",
                         "auto: cannot tell the source from the headers or the body shape (known: sentry, alertmanager, grafana, datadog, pagerduty, opsgenie; set a generic mapping for anything else)",

@@ -34,6 +34,7 @@ pub mod host;
 pub mod ingest;
 pub mod json;
 pub mod lifecycle;
+pub mod metrics;
 pub mod notify;
 pub mod routing;
 pub mod secrets;

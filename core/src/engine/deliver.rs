@@ -273,6 +273,11 @@ impl Engine {
                 )
             }
         };
+        self.metrics.notified(
+            channel.kind.as_str(),
+            attempt.outcome,
+            (!matches!(outcome, SendOutcome::Skip { .. })).then(|| started.elapsed()),
+        );
         self.store.write(|tx| {
             store::outbox::record(tx, c.seq, Some(&attempt), &after, now)?;
             match failed_endpoint {

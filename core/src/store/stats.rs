@@ -177,3 +177,20 @@ pub(crate) fn group_counts(
     rows.collect::<rusqlite::Result<Vec<_>>>()
         .map_err(Error::storage("counting groups"))
 }
+
+/// Unresolved groups by severity rank, every workspace (what the metrics' gauge shows).
+pub(crate) fn open_groups_by_severity(tx: &Connection) -> Result<Vec<(i64, u64)>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT severity, COUNT(*) FROM alert_groups WHERE status <> 'resolved'
+             GROUP BY severity ORDER BY severity",
+        )
+        .map_err(Error::storage("counting open groups"))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+        })
+        .map_err(Error::storage("counting open groups"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("counting open groups"))
+}

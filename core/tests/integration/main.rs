@@ -19,6 +19,7 @@ mod http;
 mod ingest;
 mod lifecycle;
 mod malformed;
+mod metrics;
 mod notify;
 mod opsgenie;
 mod pagerduty;
