@@ -16,7 +16,7 @@ use signalcraft_core::escalation::EscalationPolicy;
 use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::notify::ChannelKind;
 use signalcraft_core::{
-    Engine as CoreEngine, Error, GroupQuery, IntegrationUpdate, ManualClock, RuleSet, Source,
+    Engine as CoreEngine, Error, IntegrationUpdate, ManualClock, RuleSet, Source,
     WorkspaceSettings, host,
 };
 
@@ -322,15 +322,13 @@ impl JsEngine {
         self.run(&env, |e| e.expire_silence(&workspace, &id))
     }
 
-    /// A page of groups, newest activity first (`{status, environment, project, source,
-    /// min_severity, limit, cursor}`, all optional).
+    /// A page of groups (`{status, severity, environment, project, source, min_severity,
+    /// assignee, q, since, until, sort, order, limit, cursor}`, all optional; `status` and
+    /// `severity` a list or comma-separated text).
     #[napi]
     pub fn groups(&self, env: Env, workspace: String, query: Option<Value>) -> Result<Value, Code> {
         self.run(&env, |e| {
-            let query: GroupQuery = match query {
-                Some(q) => host::from_json("query", q)?,
-                None => GroupQuery::default(),
-            };
+            let query = host::group_query(query.unwrap_or(Value::Null))?;
             e.groups(&workspace, &query)
         })
     }

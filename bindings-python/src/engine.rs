@@ -12,7 +12,7 @@ use signalcraft_core::escalation::EscalationPolicy;
 use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::notify::ChannelKind;
 use signalcraft_core::{
-    Engine as CoreEngine, Error, GroupQuery, IntegrationUpdate, ManualClock, RuleSet, Source, host,
+    Engine as CoreEngine, Error, IntegrationUpdate, ManualClock, RuleSet, Source, host,
 };
 
 use crate::error::raise;
@@ -326,9 +326,9 @@ impl PyEngine {
         workspace: &str,
         query: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let query: GroupQuery = match query {
-            Some(q) => typed_in(py, "query", q)?,
-            None => GroupQuery::default(),
+        let query = match query {
+            Some(q) => host::group_query(json_in(py, "query", q)?).map_err(|e| raise(py, e))?,
+            None => signalcraft_core::GroupQuery::default(),
         };
         self.call(py, |e| e.groups(workspace, &query))
     }

@@ -11,8 +11,8 @@ use signalcraft_core::escalation::EscalationPolicy;
 use signalcraft_core::host::{self, parse_time, parse_time_or_duration};
 use signalcraft_core::lifecycle::{Command as LifecycleCommand, Role};
 use signalcraft_core::{
-    DedupWindow, Engine, Error, ErrorKind, GroupQuery, GroupStatus, Headers, IntegrationUpdate,
-    ManualClock, NewMaintenanceWindow, NewSilence, RuleSet, Severity, Source,
+    DedupWindow, Engine, Error, ErrorKind, Headers, IntegrationUpdate, ManualClock,
+    NewMaintenanceWindow, NewSilence, RuleSet, Source,
 };
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -424,9 +424,12 @@ struct IngestArgs {
 struct GroupsArgs {
     /// Workspace name or id.
     workspace: String,
-    /// Only this status (every status when absent).
-    #[arg(long, value_parser = ["open", "acknowledged", "snoozed", "resolved"])]
-    status: Option<String>,
+    /// Only these statuses (repeat the flag, or comma-separate: open,acknowledged).
+    #[arg(long)]
+    status: Vec<String>,
+    /// Only these severities (repeat the flag, or comma-separate: error,critical).
+    #[arg(long)]
+    severity: Vec<String>,
     /// Only this environment.
     #[arg(long)]
     environment: Option<String>,
@@ -439,6 +442,24 @@ struct GroupsArgs {
     /// Only this severity or worse.
     #[arg(long, value_parser = ["debug", "info", "warning", "error", "critical"])]
     min_severity: Option<String>,
+    /// Only groups assigned to this name ("none": unassigned groups).
+    #[arg(long)]
+    assignee: Option<String>,
+    /// Only groups whose title or message contains this text.
+    #[arg(long)]
+    q: Option<String>,
+    /// Only groups last seen at or after this time (RFC 3339).
+    #[arg(long)]
+    since: Option<String>,
+    /// Only groups last seen before this time (RFC 3339).
+    #[arg(long)]
+    until: Option<String>,
+    /// The order: last_seen (default), first_seen, severity, count or last_activity.
+    #[arg(long)]
+    sort: Option<String>,
+    /// desc (default) or asc.
+    #[arg(long)]
+    order: Option<String>,
     /// Page size (1 to 1000, default 50).
     #[arg(long)]
     limit: Option<u32>,
@@ -784,23 +805,12 @@ fn run(cli: Cli) -> Result<Value, Error> {
             Ok(json!({"ok": true, "id": id}))
         }
         Command::Groups(a) => {
-            let query = GroupQuery {
-                status: a
-                    .status
-                    .as_deref()
-                    .map(str::parse::<GroupStatus>)
-                    .transpose()?,
-                environment: a.environment,
-                project: a.project,
-                source: a.source.as_deref().map(str::parse::<Source>).transpose()?,
-                min_severity: a
-                    .min_severity
-                    .as_deref()
-                    .map(str::parse::<Severity>)
-                    .transpose()?,
-                limit: a.limit,
-                cursor: a.cursor,
-            };
+            let query = host::group_query(json!({
+                "status": a.status, "severity": a.severity, "environment": a.environment,
+                "project": a.project, "source": a.source, "min_severity": a.min_severity,
+                "assignee": a.assignee, "q": a.q, "since": a.since, "until": a.until,
+                "sort": a.sort, "order": a.order, "limit": a.limit, "cursor": a.cursor,
+            }))?;
             to_value(&engine.groups(&a.workspace, &query)?)
         }
         Command::Group {

@@ -36,7 +36,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 pub use slack::{SLACK_INTEGRATION, SlackActionOutcome};
-pub use stats::{Stats, parse_window};
+pub use stats::{SeriesPoint, Stats, parse_window, series_step};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -133,6 +133,24 @@ pub fn new_silence(value: &Value, now: DateTime<Utc>) -> Result<NewSilence> {
     })
 }
 
+/// A group query from a host value: an object with the fields of [`crate::GroupQuery`], as a
+/// JSON body or a query string gives them — `status` and `severity` as a list, one name or
+/// comma-separated names, `limit` as a number or its text, `since`/`until` RFC 3339 times;
+/// fields that are null or empty text count as absent. `null` is the default query.
+pub fn group_query(value: Value) -> Result<crate::GroupQuery> {
+    match value {
+        Value::Null => Ok(crate::GroupQuery::default()),
+        Value::Object(map) => {
+            let kept: serde_json::Map<String, Value> = map
+                .into_iter()
+                .filter(|(_, v)| !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()))
+                .collect();
+            from_json("query", Value::Object(kept))
+        }
+        _ => Err(Error::invalid("query", "expected an object")),
+    }
+}
+
 /// What a binding answers once its engine is closed (`close()` in Python and Node).
 pub fn closed_engine() -> Error {
     Error::invalid("engine", "the engine is closed")

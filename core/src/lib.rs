@@ -54,7 +54,10 @@ pub use engine::{
     NewSilence,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use group::{AlertGroup, GroupDetail, GroupPage, GroupQuery, StoredEvent, TimelineEntry};
+pub use group::{
+    AlertGroup, GroupDetail, GroupPage, GroupQuery, GroupSort, SortOrder, StoredEvent,
+    TimelineEntry,
+};
 pub use headers::Headers;
 pub use ingest::{IngestDecision, IngestOutcome, IngestedAlert, Outcome};
 pub use lifecycle::GroupStatus;

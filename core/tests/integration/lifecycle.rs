@@ -484,6 +484,39 @@ fn stats_match_hand_computed_figures() {
         s["by_severity"],
         json!({"critical": 0, "debug": 0, "error": 4, "info": 0, "warning": 0})
     );
+    // hourly series over 24 h: 25 buckets aligned to the hour (the last one holds only "now")
+    let series = s["series"].as_array().unwrap();
+    assert_eq!(series.len(), 25);
+    assert_eq!(series[0]["at"], "2026-02-28T12:00:00Z");
+    assert_eq!(series[22]["at"], "2026-03-01T10:00:00Z");
+    assert_eq!(
+        (
+            series[22]["events"].clone(),
+            series[22]["new_groups"].clone()
+        ),
+        (json!(3), json!(1))
+    );
+    assert_eq!(
+        (
+            series[23]["events"].clone(),
+            series[23]["new_groups"].clone()
+        ),
+        (json!(3), json!(2))
+    );
+    assert_eq!(series[22]["by_severity"]["error"], 3);
+    assert_eq!(series[22]["by_severity"]["debug"], 0);
+    let total: u64 = series.iter().map(|p| p["events"].as_u64().unwrap()).sum();
+    assert_eq!(total, 6);
+    // the last hour in 5-minute buckets
+    let s = serde_json::to_value(h.engine.stats(h.ws(), "1h").unwrap()).unwrap();
+    let series = s["series"].as_array().unwrap();
+    assert_eq!(series.len(), 13);
+    let counts: Vec<u64> = series
+        .iter()
+        .map(|p| p["events"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+    assert_eq!(series[10]["at"], "2026-03-01T11:50:00Z");
     assert_eq!(
         h.engine.stats(h.ws(), "soon").unwrap_err().kind(),
         ErrorKind::InvalidInput
