@@ -29,7 +29,7 @@ mod slack;
 mod stats;
 mod tick;
 
-pub use act::Actor;
+pub use act::{Actor, MAX_ACT_MANY};
 use chrono::{DateTime, Utc};
 pub use deliver::DispatchReport;
 use rusqlite::Connection;

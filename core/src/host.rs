@@ -179,6 +179,19 @@ pub fn batch_json(slots: &[Result<crate::IngestOutcome>]) -> Result<Value> {
         .map(Value::Array)
 }
 
+/// The answer of [`crate::Engine::act_many`] as hosts see it: one `{"id", "ok": group}` or
+/// `{"id", "error": {...}}` per id, in order.
+pub fn act_many_json(slots: &[(String, Result<crate::AlertGroup>)]) -> Result<Value> {
+    slots
+        .iter()
+        .map(|(id, slot)| match slot {
+            Ok(group) => Ok(serde_json::json!({ "id": id, "ok": to_json(group)? })),
+            Err(e) => Ok(serde_json::json!({ "id": id, "error": error_json(e) })),
+        })
+        .collect::<Result<Vec<Value>>>()
+        .map(Value::Array)
+}
+
 /// Ingests a batch as hosts hand it over — `(source, headers, body)`, owned — in one
 /// transaction, and answers with [`batch_json`].
 pub fn ingest_batch(

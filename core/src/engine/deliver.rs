@@ -94,6 +94,31 @@ impl Engine {
         Ok(channel_view(&c))
     }
 
+    /// Deletes a channel; its pending notifications are cancelled. A channel that rules still
+    /// name is a `conflict` (change the rules first).
+    pub fn delete_channel(&self, workspace: &str, name: &str) -> Result<()> {
+        let now = self.now();
+        self.write_in(workspace, |tx, ws| {
+            let rules = store::routing::rules(tx, &ws.id)?;
+            let naming: Vec<&str> = rules
+                .rules()
+                .iter()
+                .filter(|r| r.then.notify.iter().any(|c| c == name))
+                .map(|r| r.id.as_str())
+                .collect();
+            if !naming.is_empty() {
+                return Err(Error::Conflict(format!(
+                    "channel {name:?} is named by rules {}",
+                    naming.join(", ")
+                )));
+            }
+            if !store::outbox::delete_channel(tx, &ws.id, name, now)? {
+                return Err(Error::not_found("channel", name));
+            }
+            store::routing::bump(tx, &ws.id)
+        })
+    }
+
     /// A workspace's channels, secrets masked.
     pub fn channels(&self, workspace: &str) -> Result<Vec<Value>> {
         let b = self.secret_box()?;

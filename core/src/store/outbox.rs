@@ -457,3 +457,37 @@ pub(crate) fn set_integration_secret(
     .map_err(Error::storage("sealing an integration secret"))?;
     Ok(())
 }
+
+/// Deletes a channel, its breaker, and cancels its pending notifications. Returns whether it
+/// existed.
+pub(crate) fn delete_channel(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = execute(
+        tx,
+        "DELETE FROM channels WHERE workspace_id = ?1 AND name = ?2",
+        params![ws.as_str(), name],
+    )
+    .map_err(Error::storage("deleting a channel"))?;
+    if n == 0 {
+        return Ok(false);
+    }
+    execute(
+        tx,
+        "DELETE FROM channel_breakers WHERE workspace_id = ?1 AND channel = ?2",
+        params![ws.as_str(), name],
+    )
+    .map_err(Error::storage("deleting a breaker"))?;
+    execute(
+        tx,
+        "UPDATE outbox SET status = 'cancelled', finished_at = ?3, lease_until = NULL,
+            last_error = 'the channel was deleted'
+         WHERE workspace_id = ?1 AND channel = ?2 AND status = 'pending'",
+        params![ws.as_str(), name, to_ms(now)],
+    )
+    .map_err(Error::storage("cancelling a deleted channel's notifications"))?;
+    Ok(true)
+}
