@@ -92,15 +92,35 @@ export interface AlertGroup {
 
 export interface GroupDetail extends AlertGroup { events: Json[]; timeline: Json[] }
 export interface GroupPage { groups: AlertGroup[]; next_cursor: string | null }
+export type Severity = 'debug' | 'info' | 'warning' | 'error' | 'critical';
 export interface GroupQuery {
-  status?: GroupStatus;
+  /** One status, comma-separated statuses, or a list. */
+  status?: GroupStatus | string | GroupStatus[];
+  /** One severity, comma-separated severities, or a list. */
+  severity?: Severity | string | Severity[];
   environment?: string;
   project?: string;
   source?: Source;
   min_severity?: string;
-  limit?: number;
+  /** A name, or `none` for unassigned groups. */
+  assignee?: string;
+  /** Text in the title or message. */
+  q?: string;
+  /** RFC 3339, on last_seen (inclusive). */
+  since?: string;
+  /** RFC 3339, on last_seen (exclusive). */
+  until?: string;
+  sort?: 'last_seen' | 'first_seen' | 'severity' | 'count' | 'last_activity';
+  order?: 'desc' | 'asc';
+  limit?: number | string;
   cursor?: string;
 }
+
+export type ActSlot =
+  | { id: string; ok: AlertGroup }
+  | { id: string; error: { kind: string; message: string; path: string | null } };
+
+export interface NewMaintenance { weekdays: string; from: string; to: string; tz: string; when?: Json; rules?: string[] | string }
 
 export type Command =
   | { command: 'ack' | 'unack' | 'unsnooze' | 'resolve' | 'reopen' }
@@ -145,6 +165,18 @@ export class Engine {
   channels(workspace: string): Array<Record<string, Json>>;
   deliveries(workspace: string, group?: string | null): Array<Record<string, Json>>;
   dispatch(workspace?: string | null, waitMs?: number | null): Promise<DispatchReport>;
+  workspace(reference: string): Workspace;
+  /** Prometheus (OpenMetrics) text for `/metrics`. */
+  metricsText(): string;
+  actMany(workspace: string, ids: string[], command: Command, actor: string, role?: Role | null): ActSlot[];
+  escalations(workspace: string): Record<string, Json>;
+  deleteEscalation(workspace: string, name: string): null;
+  deleteChannel(workspace: string, name: string): null;
+  addMaintenance(workspace: string, window: NewMaintenance): Record<string, Json>;
+  maintenanceWindows(workspace: string): Array<Record<string, Json>>;
+  deleteMaintenance(workspace: string, id: string): null;
+  setSlackSigningSecret(workspace: string, secret: string): null;
+  handleSlackAction(workspace: string, headers: Headers, body: Body): Record<string, Json>;
   startBackground(): void;
   stop(): void;
 }

@@ -442,6 +442,131 @@ impl JsEngine {
         }))
     }
 
+    /// The workspace whose id or name is `reference`.
+    #[napi]
+    pub fn workspace(&self, env: Env, reference: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.workspace(&reference))
+    }
+
+    /// The engine's metrics in the Prometheus (OpenMetrics) text format, for `/metrics`.
+    #[napi]
+    pub fn metrics_text(&self, env: Env) -> Result<Value, Code> {
+        self.run(&env, CoreEngine::metrics_text)
+    }
+
+    /// Runs one command on many groups: one `{id, ok: group}` or `{id, error: {kind, message,
+    /// path}}` per id, in order.
+    #[napi]
+    pub fn act_many(
+        &self,
+        env: Env,
+        workspace: String,
+        ids: Vec<String>,
+        command: Value,
+        actor: String,
+        role: Option<String>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let command: Command = host::from_json("command", command)?;
+            let role: Role = role.as_deref().unwrap_or("member").parse()?;
+            host::act_many_json(&e.act_many(
+                &workspace,
+                &ids,
+                &command,
+                &Actor::new(actor, role),
+            )?)
+        })
+    }
+
+    /// The workspace's escalation policies: an object of name to policy.
+    #[napi]
+    pub fn escalations(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            Ok(host::escalations_view(&e.escalations(&workspace)?))
+        })
+    }
+
+    /// Deletes an escalation policy (its running escalations stop).
+    #[napi]
+    pub fn delete_escalation(
+        &self,
+        env: Env,
+        workspace: String,
+        name: String,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| e.delete_escalation(&workspace, &name))
+    }
+
+    /// Deletes a channel (refused while rules name it; its pending notifications are cancelled).
+    #[napi]
+    pub fn delete_channel(&self, env: Env, workspace: String, name: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.delete_channel(&workspace, &name))
+    }
+
+    /// Adds a recurring maintenance window (`{weekdays, from, to, tz, when?, rules?}`).
+    #[napi]
+    pub fn add_maintenance(
+        &self,
+        env: Env,
+        workspace: String,
+        window: Value,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let w = e.add_maintenance(&workspace, &host::new_maintenance(&window)?)?;
+            Ok(host::maintenance_view(&w, e.now()))
+        })
+    }
+
+    /// The workspace's maintenance windows (deleted ones too), with whether each is active now.
+    #[napi]
+    pub fn maintenance_windows(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let now = e.now();
+            Ok(e.maintenance_windows(&workspace)?
+                .iter()
+                .map(|w| host::maintenance_view(w, now))
+                .collect::<Vec<Value>>())
+        })
+    }
+
+    /// Deletes a maintenance window.
+    #[napi]
+    pub fn delete_maintenance(
+        &self,
+        env: Env,
+        workspace: String,
+        id: String,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| e.delete_maintenance(&workspace, &id))
+    }
+
+    /// Sets the signing secret Slack's interactive requests are verified with.
+    #[napi]
+    pub fn set_slack_signing_secret(
+        &self,
+        env: Env,
+        workspace: String,
+        secret: String,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| e.set_slack_signing_secret(&workspace, &secret))
+    }
+
+    /// Handles a Slack interactive request for one workspace (the raw headers and form body):
+    /// verifies the signature, runs the button's command, and says what to answer Slack.
+    #[napi]
+    pub fn handle_slack_action(
+        &self,
+        env: Env,
+        workspace: String,
+        headers: Option<Value>,
+        body: Body,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let headers = headers_in(headers.as_ref())?;
+            e.handle_slack_action(&workspace, &headers, &body_in(&body))
+        })
+    }
+
     /// Starts delivering and ticking on background threads until `stop()` or `close()`.
     #[napi]
     pub fn start_background(&self, env: Env) -> Result<Value, Code> {

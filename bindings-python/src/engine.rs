@@ -432,6 +432,119 @@ impl PyEngine {
     }
 
     /// Starts delivering and ticking on background threads until `stop()`.
+    fn workspace<'py>(&self, py: Python<'py>, reference: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.workspace(reference))
+    }
+
+    /// The engine's metrics in the Prometheus (OpenMetrics) text format, for `/metrics`.
+    fn metrics_text(&self, py: Python<'_>) -> PyResult<String> {
+        let engine = self.inner(py)?;
+        py.detach(|| engine.metrics_text())
+            .map_err(|e| raise(py, e))
+    }
+
+    /// One command on many groups: one `{"id", "ok": group}` or `{"id", "error"}` per id.
+    #[pyo3(signature = (workspace, ids, command, actor, role="member"))]
+    fn act_many<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        ids: Vec<String>,
+        command: &Bound<'py, PyAny>,
+        actor: &str,
+        role: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let command: Command = typed_in(py, "command", command)?;
+        let role: Role = parse(py, role)?;
+        let actor = Actor::new(actor, role);
+        self.call(py, |e| {
+            host::act_many_json(&e.act_many(workspace, &ids, &command, &actor)?)
+        })
+    }
+
+    fn escalations<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| {
+            Ok(host::escalations_view(&e.escalations(workspace)?))
+        })
+    }
+
+    fn delete_escalation<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        name: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.delete_escalation(workspace, name))
+    }
+
+    fn delete_channel<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        name: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.delete_channel(workspace, name))
+    }
+
+    fn add_maintenance<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        window: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let window = json_in(py, "maintenance", window)?;
+        self.call(py, |e| {
+            let w = e.add_maintenance(workspace, &host::new_maintenance(&window)?)?;
+            Ok(host::maintenance_view(&w, e.now()))
+        })
+    }
+
+    fn maintenance_windows<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| {
+            let now = e.now();
+            Ok(e.maintenance_windows(workspace)?
+                .iter()
+                .map(|w| host::maintenance_view(w, now))
+                .collect::<Vec<Value>>())
+        })
+    }
+
+    fn delete_maintenance<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.delete_maintenance(workspace, id))
+    }
+
+    fn set_slack_signing_secret<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        secret: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.set_slack_signing_secret(workspace, secret))
+    }
+
+    /// Handles a Slack interactive request for one workspace (raw headers and form body).
+    #[pyo3(signature = (workspace, headers, body))]
+    fn handle_slack_action<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        headers: Option<&Bound<'py, PyAny>>,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let headers = headers_in(py, headers)?;
+        let body = body_in(py, body)?;
+        self.call(py, |e| e.handle_slack_action(workspace, &headers, &body))
+    }
+
     fn start_background(&self, py: Python<'_>) -> PyResult<()> {
         self.inner(py)?.start_background().map_err(|e| raise(py, e))
     }

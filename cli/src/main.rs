@@ -790,13 +790,7 @@ fn run(cli: Cli) -> Result<Value, Error> {
             let list: Vec<Value> = engine
                 .maintenance_windows(&workspace)?
                 .iter()
-                .map(|w| {
-                    let mut v = w.to_json();
-                    if let Some(o) = v.as_object_mut() {
-                        o.insert("active".into(), Value::Bool(w.active_at(now)));
-                    }
-                    v
-                })
+                .map(|w| host::maintenance_view(w, now))
                 .collect();
             Ok(json!({"maintenance": list}))
         }
@@ -875,11 +869,7 @@ fn run(cli: Cli) -> Result<Value, Error> {
             Ok(json!({"ok": true, "name": name, "policy": policy.to_json()}))
         }
         Command::Escalation(EscalationCmd::List { workspace }) => {
-            let list: serde_json::Map<String, Value> = engine
-                .escalations(&workspace)?
-                .into_iter()
-                .map(|(n, p)| (n, p.to_json()))
-                .collect();
+            let list = host::escalations_view(&engine.escalations(&workspace)?);
             Ok(json!({"policies": list}))
         }
         Command::Tick { workspace } => to_value(&engine.tick(workspace.as_deref())?),

@@ -151,6 +151,84 @@ pub fn group_query(value: Value) -> Result<crate::GroupQuery> {
     }
 }
 
+/// A new maintenance window from a host value: `{"weekdays", "from", "to", "tz", "when"?,
+/// "rules"?}` (`rules` a list of rule ids or comma-separated text).
+pub fn new_maintenance(value: &Value) -> Result<crate::NewMaintenanceWindow> {
+    let map = value
+        .as_object()
+        .ok_or_else(|| Error::invalid("maintenance", "expected an object"))?;
+    const KNOWN: [&str; 6] = ["weekdays", "from", "to", "tz", "when", "rules"];
+    if let Some(k) = map.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(Error::invalid(
+            format!("maintenance.{k}"),
+            format!("unknown field (expected {})", KNOWN.join(", ")),
+        ));
+    }
+    let text = |key: &str| -> Result<String> {
+        match map.get(key) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            None | Some(Value::Null) => {
+                Err(Error::invalid(format!("maintenance.{key}"), "missing"))
+            }
+            Some(_) => Err(Error::invalid(
+                format!("maintenance.{key}"),
+                "expected a string",
+            )),
+        }
+    };
+    let rules = match map.get("rules") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str().map(str::to_string).ok_or_else(|| {
+                    Error::invalid(format!("maintenance.rules[{i}]"), "expected a rule id")
+                })
+            })
+            .collect::<Result<_>>()?,
+        Some(_) => {
+            return Err(Error::invalid(
+                "maintenance.rules",
+                "expected a list of rule ids",
+            ));
+        }
+    };
+    Ok(crate::NewMaintenanceWindow {
+        weekdays: text("weekdays")?,
+        from: text("from")?,
+        to: text("to")?,
+        tz: text("tz")?,
+        when: map.get("when").filter(|w| !w.is_null()).cloned(),
+        rules,
+    })
+}
+
+/// A maintenance window as hosts see it, with whether it is active at `now`.
+pub fn maintenance_view(window: &crate::routing::MaintenanceWindow, now: DateTime<Utc>) -> Value {
+    let mut v = window.to_json();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("active".into(), Value::Bool(window.active_at(now)));
+    }
+    v
+}
+
+/// Escalation policies as hosts see them: an object of name to policy.
+pub fn escalations_view(policies: &[(String, crate::escalation::EscalationPolicy)]) -> Value {
+    Value::Object(
+        policies
+            .iter()
+            .map(|(n, p)| (n.clone(), p.to_json()))
+            .collect(),
+    )
+}
+
 /// What a binding answers once its engine is closed (`close()` in Python and Node).
 pub fn closed_engine() -> Error {
     Error::invalid("engine", "the engine is closed")

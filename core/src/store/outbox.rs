@@ -488,6 +488,8 @@ pub(crate) fn delete_channel(
          WHERE workspace_id = ?1 AND channel = ?2 AND status = 'pending'",
         params![ws.as_str(), name, to_ms(now)],
     )
-    .map_err(Error::storage("cancelling a deleted channel's notifications"))?;
+    .map_err(Error::storage(
+        "cancelling a deleted channel's notifications",
+    ))?;
     Ok(true)
 }

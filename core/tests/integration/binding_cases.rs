@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use signalcraft_core::engine::Actor;
 use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::{
-    Engine, Error, GroupQuery, IntegrationUpdate, ManualClock, Result, RuleSet, Source, host,
+    Engine, Error, IntegrationUpdate, ManualClock, Result, RuleSet, Source, host,
 };
 
 fn root() -> PathBuf {
@@ -124,12 +124,46 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
             Ok(Value::Array(list))
         }
         "groups" => {
-            let query: GroupQuery = match a.get(1) {
-                Some(q) => host::from_json("query", q.clone())?,
-                None => GroupQuery::default(),
-            };
+            let query = host::group_query(a.get(1).cloned().unwrap_or(Value::Null))?;
             host::to_json(&engine.groups(ws(), &query)?)
         }
+        "act_many" => {
+            let ids: Vec<String> = host::from_json("ids", a[1].clone())?;
+            let command: Command = host::from_json("command", a[2].clone())?;
+            let role: Role = match opt_text(a.get(4)) {
+                Some(r) => r.parse()?,
+                None => Role::Member,
+            };
+            let actor = Actor::new(text(&a[3]), role);
+            host::act_many_json(&engine.act_many(ws(), &ids, &command, &actor)?)
+        }
+        "add_maintenance" => {
+            let w = engine.add_maintenance(ws(), &host::new_maintenance(&a[1])?)?;
+            Ok(host::maintenance_view(&w, engine.now()))
+        }
+        "maintenance_windows" => {
+            let now = engine.now();
+            Ok(Value::Array(
+                engine
+                    .maintenance_windows(ws())?
+                    .iter()
+                    .map(|w| host::maintenance_view(w, now))
+                    .collect(),
+            ))
+        }
+        "delete_maintenance" => host::to_json(&engine.delete_maintenance(ws(), text(&a[1]))?),
+        "put_escalation" => host::to_json(&engine.put_escalation(
+            ws(),
+            text(&a[1]),
+            &signalcraft_core::escalation::EscalationPolicy::from_json(&a[2])?,
+        )?),
+        "escalations" => Ok(host::escalations_view(&engine.escalations(ws())?)),
+        "delete_escalation" => host::to_json(&engine.delete_escalation(ws(), text(&a[1]))?),
+        "set_channel" => {
+            host::to_json(&engine.set_channel(ws(), text(&a[1]), parsed(&a[2])?, &a[3])?)
+        }
+        "channels" => host::to_json(&engine.channels(ws())?),
+        "delete_channel" => host::to_json(&engine.delete_channel(ws(), text(&a[1]))?),
         "group" => host::to_json(&engine.group(ws(), text(&a[1]))?),
         "act" => {
             let command: Command = host::from_json("command", a[2].clone())?;

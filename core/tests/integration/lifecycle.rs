@@ -649,7 +649,13 @@ fn act_many_answers_each_id_on_its_own() {
     h.engine
         .act(h.ws(), &g2, &Command::Resolve, &owner("alice"))
         .unwrap();
-    let ids = vec![g1.clone(), foreign.clone(), g2.clone(), "grp_nope".to_string(), g1.clone()];
+    let ids = vec![
+        g1.clone(),
+        foreign.clone(),
+        g2.clone(),
+        "grp_nope".to_string(),
+        g1.clone(),
+    ];
     let slots = h
         .engine
         .act_many(h.ws(), &ids, &Command::Ack, &owner("alice"))
@@ -657,10 +663,16 @@ fn act_many_answers_each_id_on_its_own() {
     let v = signalcraft_core::host::act_many_json(&slots).unwrap();
     assert_eq!(v[0]["id"], g1.as_str());
     assert_eq!(v[0]["ok"]["status"], "acknowledged");
-    assert_eq!(v[1]["error"]["kind"], "not_found", "another workspace's group");
+    assert_eq!(
+        v[1]["error"]["kind"], "not_found",
+        "another workspace's group"
+    );
     assert_eq!(v[2]["error"]["kind"], "conflict", "ack on a resolved group");
     assert_eq!(v[3]["error"]["kind"], "not_found");
-    assert_eq!(v[4]["ok"]["status"], "acknowledged", "a second ack is a no-op");
+    assert_eq!(
+        v[4]["ok"]["status"], "acknowledged",
+        "a second ack is a no-op"
+    );
     // the other workspace's group is untouched
     let theirs = h.engine.group(other.id.as_str(), &foreign).unwrap();
     assert_eq!(theirs.group.status, GroupStatus::Open);
@@ -725,7 +737,11 @@ fn deleting_policies_and_channels() {
     // with the rules gone, the channel goes and its pending notification is cancelled
     h.engine.put_rules(h.ws(), &RuleSet::default()).unwrap();
     h.engine.delete_channel(h.ws(), "oncall").unwrap();
-    assert!(outbox(&h).iter().all(|(_, _, status)| status == "cancelled"));
+    assert!(
+        outbox(&h)
+            .iter()
+            .all(|(_, _, status)| status == "cancelled")
+    );
     // the running escalation stops with its policy
     h.engine.delete_escalation(h.ws(), "default").unwrap();
     assert!(h.engine.escalations(h.ws()).unwrap().is_empty());
