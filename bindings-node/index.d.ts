@@ -4,9 +4,13 @@
 /** Thrown by every method (and the rejection of `dispatch`). */
 export interface SignalCraftError extends Error {
   /** The engine's error kind in upper case. */
-  code: 'INVALID_INPUT' | 'SIGNATURE' | 'NOT_FOUND' | 'STORAGE' | 'CONFLICT' | 'FORBIDDEN' | 'INTERNAL';
+  code:
+    | 'INVALID_INPUT' | 'SIGNATURE' | 'NOT_FOUND' | 'STORAGE' | 'CONFLICT' | 'FORBIDDEN' | 'INTERNAL'
+    | 'UNAUTHENTICATED' | 'RATE_LIMITED' | 'TOO_LARGE';
   /** Where bad input is (a JSON path such as `rules[0].when.op`); null for other kinds. */
   path: string | null;
+  /** For RATE_LIMITED: seconds until a retry can succeed (the HTTP `Retry-After`). */
+  retryAfterSecs?: number;
 }
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -132,6 +136,44 @@ export type Command =
 export interface NewSilence { when: Json; ends_at: string; starts_at?: string; comment?: string }
 export interface DispatchReport { sent: number; failed: number; pending: number }
 
+export type Permission = 'read' | 'act' | 'configure' | 'administer';
+
+export interface User { id: string; email: string; name: string | null; created_at: string }
+export interface Member { workspace_id: string; user_id: string; email: string; name: string | null; role: Role }
+export interface Session { token: string; csrf_token: string; expires_at: string; user: User }
+export interface Membership { workspace_id: string; workspace: string; role: Role }
+export interface Principal {
+  kind: 'session' | 'token';
+  /** `user:<email>` or `token:<name>`: what the timeline shows. */
+  actor: string;
+  user: User | null;
+  token: { id: string; name: string; workspace_id: string; role: Role } | null;
+  csrf_token: string | null;
+  memberships: Membership[];
+}
+export interface Access { actor: string; role: Role; workspace: Workspace; principal: Principal }
+export interface NewApiToken { id: string; token: string; role: Role; workspace: string; name: string; created_at: string }
+export interface ApiToken { id: string; name: string; role: Role; workspace: string; created_at: string; last_used_at: string | null }
+export interface NewIngestKey { id: string; key: string; source: Source; created_at: string }
+export interface IngestKey { id: string; prefix: string; created_at: string; last_used_at: string | null }
+export interface IntegrationHealth {
+  last_delivery_at: string | null;
+  last_accepted_at: string | null;
+  accepted_24h: number;
+  /** Refused deliveries by reason: `missing_key`, `invalid_key`, `signature`, `invalid_input`, `rate_limited`, `too_large`, … */
+  rejected_24h: Record<string, number>;
+  last_error: { at: string; kind: string; reason: string; message: string } | null;
+}
+export interface IntegrationStatus {
+  source: Source;
+  configured: boolean;
+  has_secret: boolean;
+  max_skew_secs: number | null;
+  options: Json;
+  keys: IngestKey[];
+  health: IntegrationHealth;
+}
+
 export const SCHEMA_VERSION: number;
 
 export class Engine {
@@ -139,7 +181,7 @@ export class Engine {
   constructor(path?: string | null, options?: EngineOptions | null);
   close(): void;
   now(): string;
-  createWorkspace(name: string): Workspace;
+  createWorkspace(name: string, ownerEmail?: string | null): Workspace;
   workspaces(): Workspace[];
   settings(workspace: string): Record<string, Json>;
   setSettings(workspace: string, settings: Record<string, Json>): null;
@@ -177,6 +219,26 @@ export class Engine {
   deleteMaintenance(workspace: string, id: string): null;
   setSlackSigningSecret(workspace: string, secret: string): null;
   handleSlackAction(workspace: string, headers: Headers, body: Body): Record<string, Json>;
+  addUser(email: string, password: string, name?: string | null): User;
+  users(): User[];
+  setMember(workspace: string, email: string, role: Role): Member;
+  removeMember(workspace: string, email: string): null;
+  members(workspace: string): Member[];
+  login(email: string, password: string, address?: string | null): Session;
+  logout(token: string): null;
+  authenticate(credential: string, isUnsafe?: boolean | null, csrf?: string | null): Principal;
+  authorize(credential: string, workspace: string, permission: Permission, isUnsafe?: boolean | null, csrf?: string | null): Access;
+  createToken(workspace: string, role: Role, name?: string | null): NewApiToken;
+  tokens(workspace: string): ApiToken[];
+  revokeToken(workspace: string, id: string): null;
+  createIngestKey(workspace: string, source: Source | string): NewIngestKey;
+  revokeIngestKey(workspace: string, source: Source | string, id: string): null;
+  ingestKeys(workspace: string, source: Source | string): IngestKey[];
+  /** The authenticated webhook: `source` may be `'auto'`; `key` is the `?key=` value. */
+  webhook(workspace: string, source: Source | 'auto' | string, headers: Headers, body: Body, key?: string | null): IngestOutcome;
+  integrations(workspace: string): IntegrationStatus[];
+  /** Checks rules as putRules would (channel names included), storing nothing. */
+  checkRules(workspace: string, rules: Json[]): { ok: true; rules: number };
   startBackground(): void;
   stop(): void;
 }

@@ -25,6 +25,22 @@ try {
   const where: string | null = err.path;
   void where;
 }
+const session = engine.login('alice@example.com', 'correct horse', '127.0.0.1');
+const access = engine.authorize(session.token, 'acme', 'act', true, session.csrf_token);
+const actor: string = access.actor;
+void actor;
+const token = engine.createToken('acme', 'viewer', 'ci');
+console.log(token.token, engine.tokens('acme')[0]?.last_used_at);
+const key = engine.createIngestKey('acme', 'alertmanager');
+const hook: IngestOutcome = engine.webhook('acme', 'auto', null, '{}', key.key);
+void hook;
+for (const i of engine.integrations('acme')) console.log(i.source, i.health.accepted_24h, i.health.rejected_24h['missing_key']);
+try {
+  engine.webhook('acme', 'alertmanager', null, '{}');
+} catch (e) {
+  const err = e as SignalCraftError;
+  if (err.code === 'RATE_LIMITED') console.log(err.retryAfterSecs);
+}
 engine.close();
 const inbox = engine.groups('acme', { status: ['open', 'acknowledged'], severity: 'error,critical', q: 'disk', sort: 'count', order: 'asc' });
 console.log(inbox.next_cursor);

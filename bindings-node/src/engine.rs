@@ -127,10 +127,19 @@ impl JsEngine {
         self.run(&env, |e| Ok(e.now().to_rfc3339()))
     }
 
-    /// Creates a workspace.
+    /// Creates a workspace; with `ownerEmail`, that user becomes its owner in the same
+    /// transaction.
     #[napi]
-    pub fn create_workspace(&self, env: Env, name: String) -> Result<Value, Code> {
-        self.run(&env, |e| e.create_workspace(&name))
+    pub fn create_workspace(
+        &self,
+        env: Env,
+        name: String,
+        owner_email: Option<String>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| match &owner_email {
+            Some(email) => e.create_workspace_with_owner(&name, email),
+            None => e.create_workspace(&name),
+        })
     }
 
     /// Every workspace.
@@ -252,13 +261,23 @@ impl JsEngine {
             let source: Source = source.parse()?;
             let headers = headers_in(headers.as_ref())?;
             let rules = rules.as_ref().map(RuleSet::from_json).transpose()?;
-            e.dry_run(
+            host::dry_run_json(&e.dry_run(
                 &workspace,
                 source,
                 &headers,
                 &body_in(&body),
                 rules.as_ref(),
-            )
+            )?)
+        })
+    }
+
+    /// Checks rules as `putRules` would, storing nothing: `{ok: true, rules: N}`.
+    #[napi]
+    pub fn check_rules(&self, env: Env, workspace: String, rules: Value) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let rules = RuleSet::from_json(&rules)?;
+            let n = e.check_rules(&workspace, &rules)?;
+            Ok(serde_json::json!({"ok": true, "rules": n}))
         })
     }
 
@@ -567,6 +586,194 @@ impl JsEngine {
         })
     }
 
+    /// Adds a user (argon2id password hash); emails are unique.
+    #[napi]
+    pub fn add_user(
+        &self,
+        env: Env,
+        email: String,
+        password: String,
+        name: Option<String>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| e.add_user(&email, &password, name.as_deref()))
+    }
+
+    /// Every user, by email.
+    #[napi]
+    pub fn users(&self, env: Env) -> Result<Value, Code> {
+        self.run(&env, CoreEngine::users)
+    }
+
+    /// Gives a user a role in a workspace.
+    #[napi]
+    pub fn set_member(
+        &self,
+        env: Env,
+        workspace: String,
+        email: String,
+        role: String,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            e.set_member(&workspace, &email, host::role(&role)?)
+        })
+    }
+
+    /// Removes a user from a workspace.
+    #[napi]
+    pub fn remove_member(&self, env: Env, workspace: String, email: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.remove_member(&workspace, &email))
+    }
+
+    /// A workspace's members.
+    #[napi]
+    pub fn members(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.members(&workspace))
+    }
+
+    /// Logs in: a session (token and CSRF token shown once). Bad credentials throw
+    /// UNAUTHENTICATED; too many failures for the email or the address, RATE_LIMITED.
+    #[napi]
+    pub fn login(
+        &self,
+        env: Env,
+        email: String,
+        password: String,
+        address: Option<String>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| e.login(&email, &password, address.as_deref()))
+    }
+
+    /// Ends a session (an unknown token is a no-op).
+    #[napi]
+    pub fn logout(&self, env: Env, token: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.logout(&token))
+    }
+
+    /// Who a session token or API token is; for a session and an unsafe request, `csrf` must
+    /// be its CSRF token.
+    #[napi]
+    pub fn authenticate(
+        &self,
+        env: Env,
+        credential: String,
+        is_unsafe: Option<bool>,
+        csrf: Option<String>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            e.authenticate(&credential, is_unsafe.unwrap_or(false), csrf.as_deref())
+        })
+    }
+
+    /// Authenticates, then checks `permission` (`read`, `act`, `configure`, `administer`) in
+    /// `workspace`; a workspace the principal is not in is NOT_FOUND.
+    #[napi]
+    pub fn authorize(
+        &self,
+        env: Env,
+        credential: String,
+        workspace: String,
+        permission: String,
+        is_unsafe: Option<bool>,
+        csrf: Option<String>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            e.authorize(
+                &credential,
+                &workspace,
+                host::permission(&permission)?,
+                is_unsafe.unwrap_or(false),
+                csrf.as_deref(),
+            )
+        })
+    }
+
+    /// Creates an API token (shown once).
+    #[napi]
+    pub fn create_token(
+        &self,
+        env: Env,
+        workspace: String,
+        role: String,
+        name: Option<String>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            e.create_token(&workspace, host::role(&role)?, name.as_deref())
+        })
+    }
+
+    /// A workspace's live API tokens.
+    #[napi]
+    pub fn tokens(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.tokens(&workspace))
+    }
+
+    /// Revokes an API token.
+    #[napi]
+    pub fn revoke_token(&self, env: Env, workspace: String, id: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.revoke_token(&workspace, &id))
+    }
+
+    /// Creates an ingest key for a source (shown once).
+    #[napi]
+    pub fn create_ingest_key(
+        &self,
+        env: Env,
+        workspace: String,
+        source: String,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| e.create_ingest_key(&workspace, source.parse()?))
+    }
+
+    /// Revokes an ingest key.
+    #[napi]
+    pub fn revoke_ingest_key(
+        &self,
+        env: Env,
+        workspace: String,
+        source: String,
+        id: String,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            e.revoke_ingest_key(&workspace, source.parse()?, &id)
+        })
+    }
+
+    /// A source's live ingest keys (never the keys).
+    #[napi]
+    pub fn ingest_keys(&self, env: Env, workspace: String, source: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.ingest_keys(&workspace, source.parse()?))
+    }
+
+    /// The authenticated webhook (`source` may be `auto`; `key` is the `?key=` value).
+    #[napi]
+    pub fn webhook(
+        &self,
+        env: Env,
+        workspace: String,
+        source: String,
+        headers: Option<Value>,
+        body: Body,
+        key: Option<String>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let source = host::webhook_source(&source)?;
+            let headers = headers_in(headers.as_ref())?;
+            e.webhook(
+                &workspace,
+                source,
+                &headers,
+                &body_in(&body),
+                key.as_deref(),
+            )
+        })
+    }
+
+    /// Every source's integration: settings, keys and delivery health.
+    #[napi]
+    pub fn integrations(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.integrations(&workspace))
+    }
+
     /// Starts delivering and ticking on background threads until `stop()` or `close()`.
     #[napi]
     pub fn start_background(&self, env: Env) -> Result<Value, Code> {
@@ -636,6 +843,9 @@ impl Task for Dispatch {
         let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
         obj.set("code", crate::error::code(e.kind()))?;
         obj.set("path", e.path())?;
+        if let Some(secs) = e.retry_after_secs() {
+            obj.set("retryAfterSecs", secs as f64)?;
+        }
         Err(napi::Error::from(obj.to_unknown()))
     }
 }

@@ -14,7 +14,8 @@ impl AsRef<str> for Code {
 }
 
 /// The `code` of an error: the engine's kind in upper case (`INVALID_INPUT`, `SIGNATURE`,
-/// `NOT_FOUND`, `STORAGE`, `CONFLICT`, `FORBIDDEN`, `INTERNAL`).
+/// `NOT_FOUND`, `STORAGE`, `CONFLICT`, `FORBIDDEN`, `INTERNAL`, `UNAUTHENTICATED`,
+/// `RATE_LIMITED`, `TOO_LARGE`).
 pub fn code(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::InvalidInput => "INVALID_INPUT",
@@ -23,17 +24,25 @@ pub fn code(kind: ErrorKind) -> &'static str {
         ErrorKind::Storage => "STORAGE",
         ErrorKind::Conflict => "CONFLICT",
         ErrorKind::Forbidden => "FORBIDDEN",
+        ErrorKind::Unauthenticated => "UNAUTHENTICATED",
+        ErrorKind::RateLimited => "RATE_LIMITED",
+        ErrorKind::TooLarge => "TOO_LARGE",
         _ => "INTERNAL",
     }
 }
 
 /// Throws the engine's error as a JavaScript `Error` with `code` and `path` (`null` unless the
-/// input was bad), and returns what tells napi it is already thrown.
+/// input was bad) and, for `RATE_LIMITED`, `retryAfterSecs`; returns what tells napi it is
+/// already thrown.
 pub fn fail(env: &Env, e: &Error) -> napi::Error<Code> {
     let thrown = (|| -> napi::Result<()> {
         let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
         obj.set("code", code(e.kind()))?;
         obj.set("path", e.path())?;
+        if let Some(secs) = e.retry_after_secs() {
+            // seconds to wait: far below 2^53
+            obj.set("retryAfterSecs", secs as f64)?;
+        }
         env.throw(obj)
     })();
     match thrown {

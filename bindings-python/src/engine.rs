@@ -114,8 +114,196 @@ impl PyEngine {
         Ok(self.inner(py)?.now().to_rfc3339())
     }
 
-    fn create_workspace<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        self.call(py, |e| e.create_workspace(name))
+    /// Creates a workspace; with `owner_email`, that user becomes its owner in the same
+    /// transaction.
+    #[pyo3(signature = (name, owner_email=None))]
+    fn create_workspace<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        owner_email: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| match owner_email {
+            Some(email) => e.create_workspace_with_owner(name, email),
+            None => e.create_workspace(name),
+        })
+    }
+
+    /// Adds a user (argon2id password hash); emails are unique.
+    #[pyo3(signature = (email, password, name=None))]
+    fn add_user<'py>(
+        &self,
+        py: Python<'py>,
+        email: &str,
+        password: &str,
+        name: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.add_user(email, password, name))
+    }
+
+    /// Every user, by email.
+    fn users<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, CoreEngine::users)
+    }
+
+    /// Gives a user a role in a workspace.
+    fn set_member<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        email: &str,
+        role: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let role: Role = parse(py, role)?;
+        self.call(py, |e| e.set_member(workspace, email, role))
+    }
+
+    /// Removes a user from a workspace.
+    fn remove_member<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        email: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.remove_member(workspace, email))
+    }
+
+    /// A workspace's members.
+    fn members<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.members(workspace))
+    }
+
+    /// Logs in: a session (token and CSRF token shown once). Bad credentials raise
+    /// `UnauthenticatedError`; too many failures, `RateLimitedError`.
+    #[pyo3(signature = (email, password, address=None))]
+    fn login<'py>(
+        &self,
+        py: Python<'py>,
+        email: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.login(email, password, address))
+    }
+
+    /// Ends a session (an unknown token is a no-op).
+    fn logout<'py>(&self, py: Python<'py>, token: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.logout(token))
+    }
+
+    /// Who a session token or API token is; for a session and an unsafe request, `csrf` must
+    /// be its CSRF token.
+    #[pyo3(signature = (credential, is_unsafe=false, csrf=None))]
+    fn authenticate<'py>(
+        &self,
+        py: Python<'py>,
+        credential: &str,
+        is_unsafe: bool,
+        csrf: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.authenticate(credential, is_unsafe, csrf))
+    }
+
+    /// Authenticates, then checks `permission` (`read`, `act`, `configure`, `administer`) in
+    /// `workspace`; a workspace the principal is not in raises `NotFoundError`.
+    #[pyo3(signature = (credential, workspace, permission, is_unsafe=false, csrf=None))]
+    fn authorize<'py>(
+        &self,
+        py: Python<'py>,
+        credential: &str,
+        workspace: &str,
+        permission: &str,
+        is_unsafe: bool,
+        csrf: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let permission = host::permission(permission).map_err(|e| raise(py, e))?;
+        self.call(py, |e| {
+            e.authorize(credential, workspace, permission, is_unsafe, csrf)
+        })
+    }
+
+    /// Creates an API token (shown once).
+    #[pyo3(signature = (workspace, role, name=None))]
+    fn create_token<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        role: &str,
+        name: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let role: Role = parse(py, role)?;
+        self.call(py, |e| e.create_token(workspace, role, name))
+    }
+
+    /// A workspace's live API tokens.
+    fn tokens<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.tokens(workspace))
+    }
+
+    /// Revokes an API token.
+    fn revoke_token<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.revoke_token(workspace, id))
+    }
+
+    /// Creates an ingest key for a source (shown once).
+    fn create_ingest_key<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        source: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let source: Source = parse(py, source)?;
+        self.call(py, |e| e.create_ingest_key(workspace, source))
+    }
+
+    /// Revokes an ingest key.
+    fn revoke_ingest_key<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        source: &str,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let source: Source = parse(py, source)?;
+        self.call(py, |e| e.revoke_ingest_key(workspace, source, id))
+    }
+
+    /// A source's live ingest keys (never the keys).
+    fn ingest_keys<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        source: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let source: Source = parse(py, source)?;
+        self.call(py, |e| e.ingest_keys(workspace, source))
+    }
+
+    /// The authenticated webhook (`source` may be `auto`; `key` is the `?key=` value).
+    #[pyo3(signature = (workspace, source, headers, body, key=None))]
+    fn webhook<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        source: &str,
+        headers: Option<&Bound<'py, PyAny>>,
+        body: &Bound<'py, PyAny>,
+        key: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let source = host::webhook_source(source).map_err(|e| raise(py, e))?;
+        let headers = headers_in(py, headers)?;
+        let body = body_in(py, body)?;
+        self.call(py, |e| e.webhook(workspace, source, &headers, &body, key))
+    }
+
+    /// Every source's integration: settings, keys and delivery health.
+    fn integrations<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.integrations(workspace))
     }
 
     fn workspaces<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -249,7 +437,21 @@ impl PyEngine {
             None => None,
         };
         self.call(py, |e| {
-            e.dry_run(workspace, source, &headers, &body, rules.as_ref())
+            host::dry_run_json(&e.dry_run(workspace, source, &headers, &body, rules.as_ref())?)
+        })
+    }
+
+    /// Checks rules as `put_rules` would, storing nothing: `{"ok": True, "rules": N}`.
+    fn check_rules<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        rules: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rules = RuleSet::from_json(&json_in(py, "rules", rules)?).map_err(|e| raise(py, e))?;
+        self.call(py, |e| {
+            let n = e.check_rules(workspace, &rules)?;
+            Ok(serde_json::json!({"ok": true, "rules": n}))
         })
     }
 

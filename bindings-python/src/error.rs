@@ -2,7 +2,8 @@
 //!
 //! The exception classes live in `signalcraft/errors.py` (so that `InvalidInputError` can also
 //! be a `ValueError`, and the classes pickle and document like any Python class); this module
-//! only picks the class of an error's kind and fills in `kind`, `path` and `__cause__`.
+//! only picks the class of an error's kind and fills in `kind`, `path`, `retry_after_secs` (rate
+//! limits) and `__cause__`.
 
 use std::error::Error as _;
 
@@ -19,6 +20,9 @@ fn class_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Storage => "StorageError",
         ErrorKind::Conflict => "ConflictError",
         ErrorKind::Forbidden => "ForbiddenError",
+        ErrorKind::Unauthenticated => "UnauthenticatedError",
+        ErrorKind::RateLimited => "RateLimitedError",
+        ErrorKind::TooLarge => "TooLargeError",
         _ => "InternalError",
     }
 }
@@ -44,6 +48,9 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     let value = class.call1((e.to_string(),))?;
     value.setattr("kind", e.kind().as_str())?;
     value.setattr("path", e.path())?;
+    if let Some(secs) = e.retry_after_secs() {
+        value.setattr("retry_after_secs", secs)?;
+    }
     let err = PyErr::from_value(value);
     if let Some(source) = e.source() {
         err.set_cause(py, Some(PyRuntimeError::new_err(source.to_string())));

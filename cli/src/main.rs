@@ -111,6 +111,35 @@ enum Command {
     /// Slack's interactive requests.
     #[command(subcommand)]
     Slack(SlackCmd),
+    /// User accounts (for the server's logins).
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Who is what in a workspace.
+    #[command(subcommand)]
+    Member(MemberCmd),
+    /// API tokens of a workspace.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// The engine's metrics in the Prometheus text format (this process's counters are zero;
+    /// the outbox and open-group gauges read the database).
+    Metrics,
+    /// Run one lifecycle command on many groups (a result per id).
+    ActMany {
+        /// Workspace name or id.
+        workspace: String,
+        /// ack, unack, resolve, reopen or unsnooze.
+        #[arg(value_parser = ["ack", "unack", "resolve", "reopen", "unsnooze"])]
+        command: String,
+        /// The groups' ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// Who acts (written on the timeline).
+        #[arg(long)]
+        actor: String,
+        /// The actor's role: owner, admin, member or viewer.
+        #[arg(long, default_value = "owner", value_parser = ["owner", "admin", "member", "viewer"])]
+        role: String,
+    },
     /// Show one group with its events and timeline.
     Group {
         /// Workspace name or id.
@@ -121,11 +150,81 @@ enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+enum UserCmd {
+    /// Add a user; the password is the first line of stdin.
+    Add {
+        /// The login email.
+        email: String,
+        /// The display name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum MemberCmd {
+    /// Give a user a role in a workspace (adding them if needed).
+    Set {
+        /// Workspace name or id.
+        workspace: String,
+        /// The user's email.
+        email: String,
+        /// owner, admin, member or viewer.
+        #[arg(value_parser = ["owner", "admin", "member", "viewer"])]
+        role: String,
+    },
+    /// Remove a user from a workspace.
+    Remove {
+        /// Workspace name or id.
+        workspace: String,
+        /// The user's email.
+        email: String,
+    },
+    /// List a workspace's members.
+    List {
+        /// Workspace name or id.
+        workspace: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCmd {
+    /// Create an API token (shown once).
+    Create {
+        /// Workspace name or id.
+        workspace: String,
+        /// owner, admin, member or viewer.
+        #[arg(long, value_parser = ["owner", "admin", "member", "viewer"])]
+        role: String,
+        /// Its name (the timeline shows `token:NAME`; default: its id).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List a workspace's live tokens (never the secrets).
+    List {
+        /// Workspace name or id.
+        workspace: String,
+    },
+    /// Revoke a token.
+    Revoke {
+        /// Workspace name or id.
+        workspace: String,
+        /// The token's id.
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum WorkspaceCmd {
     /// Create a workspace.
     Create {
         /// Its unique name.
         name: String,
+        /// The email of an existing user who becomes its owner.
+        #[arg(long)]
+        owner: Option<String>,
     },
     /// List workspaces.
     List,
@@ -151,6 +250,15 @@ enum WorkspaceCmd {
         /// Delete events and timelines of groups resolved this many days ago (0: keep).
         #[arg(long)]
         retention_days: Option<u64>,
+        /// Accept webhooks with neither a signature nor an ingest key (local experiments).
+        #[arg(long, value_name = "BOOL")]
+        allow_unauthenticated_ingest: Option<bool>,
+        /// Webhook deliveries a minute the workspace accepts, sustained.
+        #[arg(long)]
+        ingest_per_min: Option<u32>,
+        /// Webhook deliveries the workspace accepts at once.
+        #[arg(long)]
+        ingest_burst: Option<u32>,
     },
 }
 
@@ -246,6 +354,13 @@ enum ChannelCmd {
         /// Workspace name or id.
         workspace: String,
     },
+    /// Delete a channel (refused while rules name it; its pending notifications are cancelled).
+    Delete {
+        /// Workspace name or id.
+        workspace: String,
+        /// The channel's name.
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -263,6 +378,13 @@ enum EscalationCmd {
     List {
         /// Workspace name or id.
         workspace: String,
+    },
+    /// Delete a policy (the escalations running under it stop).
+    Delete {
+        /// Workspace name or id.
+        workspace: String,
+        /// The policy's name.
+        name: String,
     },
 }
 
@@ -404,6 +526,27 @@ enum IntegrationCmd {
         /// The source.
         source: String,
     },
+    /// Create an ingest key for a source's webhook (shown once; several may be live).
+    Key {
+        /// Workspace name or id.
+        workspace: String,
+        /// The source.
+        source: String,
+    },
+    /// Revoke an ingest key.
+    RevokeKey {
+        /// Workspace name or id.
+        workspace: String,
+        /// The source.
+        source: String,
+        /// The key's id.
+        id: String,
+    },
+    /// Every source's settings, keys and delivery health.
+    List {
+        /// Workspace name or id.
+        workspace: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -522,6 +665,9 @@ fn exit_code(kind: ErrorKind) -> u8 {
         ErrorKind::Storage => 5,
         ErrorKind::Conflict => 6,
         ErrorKind::Forbidden => 7,
+        ErrorKind::TooLarge => 8,
+        ErrorKind::RateLimited => 9,
+        ErrorKind::Unauthenticated => 10,
         _ => 70,
     }
 }
@@ -586,9 +732,59 @@ fn run(cli: Cli) -> Result<Value, Error> {
     }
     let engine = open(&cli)?;
     match cli.command {
-        Command::Workspace(WorkspaceCmd::Create { name }) => {
-            let ws = engine.create_workspace(&name)?;
+        Command::Workspace(WorkspaceCmd::Create { name, owner }) => {
+            let ws = match owner {
+                Some(email) => engine.create_workspace_with_owner(&name, &email)?,
+                None => engine.create_workspace(&name)?,
+            };
             Ok(json!({"id": ws.id, "name": ws.name}))
+        }
+        Command::User(UserCmd::Add { email, name }) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| Error::invalid("stdin", format!("cannot read: {e}")))?;
+            let password = line.trim_end_matches(['\n', '\r']);
+            to_value(&engine.add_user(&email, password, name.as_deref())?)
+        }
+        Command::User(UserCmd::List) => Ok(json!({"users": to_value(&engine.users()?)?})),
+        Command::Member(MemberCmd::Set {
+            workspace,
+            email,
+            role,
+        }) => to_value(&engine.set_member(&workspace, &email, role.parse()?)?),
+        Command::Member(MemberCmd::Remove { workspace, email }) => {
+            engine.remove_member(&workspace, &email)?;
+            Ok(json!({"ok": true}))
+        }
+        Command::Member(MemberCmd::List { workspace }) => {
+            Ok(json!({"members": to_value(&engine.members(&workspace)?)?}))
+        }
+        Command::Token(TokenCmd::Create {
+            workspace,
+            role,
+            name,
+        }) => to_value(&engine.create_token(&workspace, role.parse()?, name.as_deref())?),
+        Command::Token(TokenCmd::List { workspace }) => {
+            Ok(json!({"tokens": to_value(&engine.tokens(&workspace)?)?}))
+        }
+        Command::Token(TokenCmd::Revoke { workspace, id }) => {
+            engine.revoke_token(&workspace, &id)?;
+            Ok(json!({"ok": true}))
+        }
+        Command::Integration(IntegrationCmd::Key { workspace, source }) => {
+            to_value(&engine.create_ingest_key(&workspace, source.parse()?)?)
+        }
+        Command::Integration(IntegrationCmd::RevokeKey {
+            workspace,
+            source,
+            id,
+        }) => {
+            engine.revoke_ingest_key(&workspace, source.parse()?, &id)?;
+            Ok(json!({"ok": true}))
+        }
+        Command::Integration(IntegrationCmd::List { workspace }) => {
+            Ok(json!({"integrations": to_value(&engine.integrations(&workspace)?)?}))
         }
         Command::Workspace(WorkspaceCmd::List) => {
             Ok(json!({"workspaces": to_value(&engine.workspaces()?)?}))
@@ -601,8 +797,20 @@ fn run(cli: Cli) -> Result<Value, Error> {
             default_route,
             auto_close_mins,
             retention_days,
+            allow_unauthenticated_ingest,
+            ingest_per_min,
+            ingest_burst,
         }) => {
             let mut s = engine.settings(&workspace)?;
+            if let Some(a) = allow_unauthenticated_ingest {
+                s.allow_unauthenticated_ingest = a;
+            }
+            if let Some(n) = ingest_per_min {
+                s.ingest_rate_limit.per_min = n;
+            }
+            if let Some(n) = ingest_burst {
+                s.ingest_rate_limit.burst = n;
+            }
             if let Some(m) = auto_close_mins {
                 s.hygiene.auto_close_after_mins = m;
             }
@@ -614,7 +822,10 @@ fn run(cli: Cli) -> Result<Value, Error> {
                 || dedup_window.is_some()
                 || window_mins.is_some()
                 || reopen_window_mins.is_some()
-                || default_route.is_some();
+                || default_route.is_some()
+                || allow_unauthenticated_ingest.is_some()
+                || ingest_per_min.is_some()
+                || ingest_burst.is_some();
             if let Some(r) = default_route {
                 let v = json_arg("--default-route", &r)?;
                 s.default_route = (!v.is_null()).then_some(v);
@@ -890,6 +1101,29 @@ fn run(cli: Cli) -> Result<Value, Error> {
             let headers = headers_from(&headers)?;
             let body = read_body(file.as_ref())?;
             to_value(&engine.handle_slack_action(&workspace, &headers, &body)?)
+        }
+        Command::Channel(ChannelCmd::Delete { workspace, name }) => {
+            engine.delete_channel(&workspace, &name)?;
+            Ok(json!({"ok": true, "name": name}))
+        }
+        Command::Escalation(EscalationCmd::Delete { workspace, name }) => {
+            engine.delete_escalation(&workspace, &name)?;
+            Ok(json!({"ok": true, "name": name}))
+        }
+        Command::Metrics => Ok(json!({"metrics": engine.metrics_text()?})),
+        Command::ActMany {
+            workspace,
+            command,
+            ids,
+            actor,
+            role,
+        } => {
+            let command: LifecycleCommand =
+                host::from_json("command", json!({"command": command}))?;
+            let actor = Actor::new(actor, role.parse::<Role>()?);
+            Ok(
+                json!({"results": host::act_many_json(&engine.act_many(&workspace, &ids, &command, &actor)?)?}),
+            )
         }
         Command::Channel(ChannelCmd::List { workspace }) => {
             Ok(json!({"channels": engine.channels(&workspace)?}))

@@ -1181,3 +1181,349 @@ fn channels_dispatch_deliveries_and_slack_action() {
     let bodies = server.join().unwrap();
     assert!(bodies[1].contains("\"type\":\"status\""), "{}", bodies[1]);
 }
+
+#[test]
+fn users_members_and_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    let u = sc(
+        &db,
+        &["user", "add", "Alice@Example.com", "--name", "Alice"],
+        Some(b"correct horse\nignored second line\n"),
+    )
+    .json();
+    assert_eq!(u["email"], "alice@example.com");
+    assert_eq!(u["name"], "Alice");
+    assert!(u["id"].as_str().unwrap().starts_with("usr_"));
+    assert!(
+        !sc(&db, &["user", "list"], None)
+            .stdout
+            .contains("correct horse")
+    );
+    // a short password, an existing email
+    let r = sc(&db, &["user", "add", "bob@example.com"], Some(b"short\n"));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("error: invalid_input: password: "),
+        "{}",
+        r.stderr
+    );
+    let r = sc(
+        &db,
+        &["user", "add", "alice@example.com"],
+        Some(b"whatever long\n"),
+    );
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    sc(
+        &db,
+        &["user", "add", "bob@example.com"],
+        Some(b"battery staple"),
+    )
+    .json();
+
+    sc(
+        &db,
+        &[
+            "workspace",
+            "create",
+            "acme",
+            "--owner",
+            "alice@example.com",
+        ],
+        None,
+    )
+    .json();
+    let m = sc(
+        &db,
+        &["member", "set", "acme", "bob@example.com", "viewer"],
+        None,
+    )
+    .json();
+    assert_eq!(m["role"], "viewer");
+    assert_eq!(m["email"], "bob@example.com");
+    let members = sc(&db, &["member", "list", "acme"], None).json();
+    assert_eq!(members["members"].as_array().unwrap().len(), 2);
+    assert_eq!(members["members"][0]["role"], "owner");
+    let r = sc(
+        &db,
+        &["member", "set", "acme", "carol@example.com", "viewer"],
+        None,
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    let r = sc(
+        &db,
+        &["member", "set", "acme", "bob@example.com", "king"],
+        None,
+    );
+    assert_eq!(r.code, 2);
+
+    let t = sc(
+        &db,
+        &[
+            "token", "create", "acme", "--role", "member", "--name", "ci",
+        ],
+        None,
+    )
+    .json();
+    for k in ["id", "token", "role", "workspace"] {
+        assert!(t.get(k).is_some(), "{k} in {t}");
+    }
+    assert_eq!(t["role"], "member");
+    assert!(t["token"].as_str().unwrap().starts_with("sct_"));
+    let list = sc(&db, &["token", "list", "acme"], None);
+    assert!(!list.stdout.contains(t["token"].as_str().unwrap()));
+    let list = list.json();
+    assert_eq!(list["tokens"][0]["name"], "ci");
+    assert_eq!(list["tokens"][0]["id"], t["id"]);
+    assert_eq!(list["tokens"][0]["last_used_at"], Value::Null);
+    let id = t["id"].as_str().unwrap();
+    sc(&db, &["token", "revoke", "acme", id], None).json();
+    assert_eq!(
+        sc(&db, &["token", "list", "acme"], None).json()["tokens"],
+        serde_json::json!([])
+    );
+    let r = sc(&db, &["token", "revoke", "acme", id], None);
+    assert_eq!(r.code, 4);
+    assert!(r.stderr.starts_with("error: not_found: "), "{}", r.stderr);
+}
+
+#[test]
+fn ingest_keys_are_shown_once_and_listed_with_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let k = sc(&db, &["integration", "key", "acme", "alertmanager"], None).json();
+    let key = k["key"].as_str().unwrap();
+    assert!(key.starts_with("sck_"));
+    let shown = sc(&db, &["integration", "show", "acme", "alertmanager"], None);
+    assert!(!shown.stdout.contains(key));
+    let shown = shown.json();
+    assert_eq!(shown["keys"][0]["id"], k["id"]);
+    assert_eq!(shown["keys"][0]["prefix"], &key[..8]);
+    let list = sc(&db, &["integration", "list", "acme"], None).json();
+    let am = list["integrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == "alertmanager")
+        .unwrap()
+        .clone();
+    assert_eq!(am["configured"], true);
+    assert_eq!(am["health"]["accepted_24h"], 0);
+    let r = sc(&db, &["integration", "key", "acme", "nagios"], None);
+    assert_eq!(r.code, 2);
+    sc(
+        &db,
+        &[
+            "integration",
+            "revoke-key",
+            "acme",
+            "alertmanager",
+            k["id"].as_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    let shown = sc(&db, &["integration", "show", "acme", "alertmanager"], None).json();
+    assert_eq!(shown["keys"], serde_json::json!([]));
+    // the rate limit and the opt-out are settings
+    let s = sc(
+        &db,
+        &[
+            "workspace",
+            "settings",
+            "acme",
+            "--allow-unauthenticated-ingest",
+            "true",
+            "--ingest-per-min",
+            "120",
+            "--ingest-burst",
+            "10",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(s["allow_unauthenticated_ingest"], true);
+    assert_eq!(
+        s["ingest_rate_limit"],
+        serde_json::json!({"per_min": 120, "burst": 10})
+    );
+    let r = sc(
+        &db,
+        &["workspace", "settings", "acme", "--ingest-burst", "0"],
+        None,
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .starts_with("error: invalid_input: settings.ingest_rate_limit.burst: "),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn too_large_has_its_own_kind_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let big = vec![b' '; 6 * 1024 * 1024];
+    let r = sc(&db, &["ingest", "acme", "alertmanager"], Some(&big));
+    assert_eq!(r.code, 8, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: too_large: body: "),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn groups_filters_sorts_act_many_deletes_and_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let am = source_fixture("alertmanager/prometheus-msteams_firing_3_alerts.json");
+    sc(
+        &db,
+        &["ingest", "acme", "alertmanager", am.to_str().unwrap()],
+        None,
+    )
+    .json();
+    let f = fixture("issue_alert_triggered.docs.json");
+    let out = sc(
+        &db,
+        &[
+            "ingest",
+            "acme",
+            "sentry",
+            "-H",
+            "Sentry-Hook-Resource: event_alert",
+            f.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    let gid = out["alerts"][0]["group_id"].as_str().unwrap().to_string();
+    // act on many: one result per id
+    let many = sc(
+        &db,
+        &[
+            "act-many", "acme", "ack", &gid, "grp_nope", "--actor", "alice",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(many["results"][0]["ok"]["status"], "acknowledged");
+    assert_eq!(many["results"][1]["error"]["kind"], "not_found");
+    let groups = |args: &[&str]| {
+        let mut a = vec!["groups", "acme"];
+        a.extend_from_slice(args);
+        sc(&db, &a, None).json()
+    };
+    assert_eq!(
+        groups(&["--status", "open"])["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        groups(&["--status", "open", "--status", "acknowledged"])["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        groups(&["--status", "open,acknowledged"])["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        groups(&["--severity", "info", "--q", "consetetur"])["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        groups(&["--assignee", "none"])["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let page = groups(&["--sort", "severity", "--order", "asc", "--limit", "3"]);
+    assert_eq!(page["groups"][0]["severity"], "info");
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    let rest = groups(&["--sort", "severity", "--order", "asc", "--cursor", &cursor]);
+    assert_eq!(rest["groups"][0]["id"], gid.as_str());
+    let bad = sc(&db, &["groups", "acme", "--sort", "colour"], None);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.starts_with("error: invalid_input: query: "),
+        "{}",
+        bad.stderr
+    );
+    let bad = sc(&db, &["groups", "acme", "--since", "yesterday"], None);
+    assert_eq!(bad.code, 2);
+    // deletes
+    sc(
+        &db,
+        &[
+            "channel",
+            "set",
+            "acme",
+            "hook",
+            "--kind",
+            "webhook",
+            "--config",
+            r#"{"url": "https://example.com/h"}"#,
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(
+        sc(&db, &["channel", "delete", "acme", "hook"], None).json()["ok"],
+        true
+    );
+    let gone = sc(&db, &["channel", "delete", "acme", "hook"], None);
+    assert!(
+        gone.stderr.starts_with("error: not_found: "),
+        "{}",
+        gone.stderr
+    );
+    let policy = dir.path().join("p.json");
+    std::fs::write(&policy, r#"{"steps": [{"after_mins": 5, "notify": ["oncall"]}]}"#).unwrap();
+    sc(
+        &db,
+        &[
+            "escalation",
+            "put",
+            "acme",
+            "page",
+            policy.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(
+        sc(&db, &["escalation", "delete", "acme", "page"], None).json()["name"],
+        "page"
+    );
+    assert_eq!(
+        sc(&db, &["escalation", "list", "acme"], None).json()["policies"],
+        serde_json::json!({})
+    );
+    // metrics: the open-group gauge reads the database
+    let m = sc(&db, &["metrics"], None).json();
+    let text = m["metrics"].as_str().unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l == "signalcraft_open_groups{severity=\"info\"} 3"),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE signalcraft_outbox_pending gauge"));
+}

@@ -22,12 +22,14 @@ use crate::store::{self, Store};
 use crate::workspace::{self, Workspace, WorkspaceSettings};
 use crate::{Error, Result};
 
+mod accounts;
 mod act;
 mod deliver;
 mod metrics;
 mod slack;
 mod stats;
 mod tick;
+mod webhook;
 
 pub use act::{Actor, MAX_ACT_MANY};
 use chrono::{DateTime, Utc};
@@ -41,6 +43,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 pub use tick::{FiredStep, TickReport};
+pub use webhook::{DeliveryError, IntegrationHealth, IntegrationStatus};
 
 /// The default largest request body ingest accepts.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
@@ -67,9 +70,18 @@ pub struct EngineBuilder {
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
     secret_key: Option<[u8; 32]>,
+    password_cost: crate::accounts::PasswordCost,
 }
 
 impl EngineBuilder {
+    /// Hashes new passwords at this argon2id cost (default: OWASP's 19 MiB, 2 passes).
+    /// [`PasswordCost::for_tests`](crate::accounts::PasswordCost::for_tests) makes logins cheap
+    /// in tests; never use it for real accounts.
+    pub fn password_cost(mut self, cost: crate::accounts::PasswordCost) -> Self {
+        self.password_cost = cost;
+        self
+    }
+
     /// Stores in the SQLite file at `path` (created if missing).
     pub fn path(mut self, path: impl Into<PathBuf>) -> Self {
         self.location = Location::Path(path.into());
@@ -115,6 +127,8 @@ impl EngineBuilder {
             secrets: Mutex::new(self.secret_key.map(|k| SecretBox::new(&k))),
             db_path,
             delivery: deliver::DeliveryRuntime::default(),
+            password_cost: self.password_cost,
+            dummy_hash: std::sync::OnceLock::new(),
             metrics: crate::metrics::Metrics::default(),
         };
         engine.seal_plaintext_secrets()?;
@@ -135,6 +149,9 @@ pub struct IntegrationView {
     pub max_skew_secs: Option<u64>,
     /// Source-specific options.
     pub options: serde_json::Value,
+    /// The live ingest keys (never the keys themselves).
+    #[serde(default)]
+    pub keys: Vec<crate::accounts::IngestKeyView>,
 }
 
 /// A change to an integration's settings; fields left `None` keep their value.
@@ -167,6 +184,11 @@ pub struct Engine {
     db_path: Option<PathBuf>,
     /// The tokio runtime, HTTP client and background loop of delivery.
     delivery: deliver::DeliveryRuntime,
+    /// The argon2id cost of new password hashes.
+    password_cost: crate::accounts::PasswordCost,
+    /// A hash of no password, verified against when a login names an unknown email (so that it
+    /// takes as long as a wrong password).
+    dummy_hash: std::sync::OnceLock<String>,
     /// What `/metrics` shows.
     pub(crate) metrics: crate::metrics::Metrics,
 }
@@ -244,6 +266,7 @@ impl Engine {
             clock: Arc::new(SystemClock),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             secret_key: None,
+            password_cost: crate::accounts::PasswordCost::default(),
         }
     }
 
@@ -312,35 +335,43 @@ impl Engine {
 
     /// Creates a workspace. Names are unique.
     pub fn create_workspace(&self, name: &str) -> Result<Workspace> {
-        workspace::validate_name(name)?;
         let now = self.now();
-        self.store.write(|tx| {
-            let mut attempt: u32 = 0;
-            let id = loop {
-                let id = format!(
-                    "ws_{}",
-                    short_hash(
-                        "signalcraft workspace id v1",
-                        &[
-                            name.as_bytes(),
-                            &now.timestamp_millis().to_le_bytes(),
-                            &attempt.to_le_bytes()
-                        ]
-                    )
-                );
-                if !store::workspaces::id_exists(tx, &id)? {
-                    break id;
-                }
-                attempt += 1;
-            };
-            let ws = Workspace {
-                id: WorkspaceId(id),
-                name: name.to_string(),
-                created_at: now,
-            };
-            store::workspaces::insert(tx, &ws)?;
-            Ok(ws)
-        })
+        self.store.write(|tx| self.insert_workspace(tx, name, now))
+    }
+
+    /// Writes a new workspace named `name` inside `tx`.
+    fn insert_workspace(
+        &self,
+        tx: &Connection,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Workspace> {
+        workspace::validate_name(name)?;
+        let mut attempt: u32 = 0;
+        let id = loop {
+            let id = format!(
+                "ws_{}",
+                short_hash(
+                    "signalcraft workspace id v1",
+                    &[
+                        name.as_bytes(),
+                        &now.timestamp_millis().to_le_bytes(),
+                        &attempt.to_le_bytes()
+                    ]
+                )
+            );
+            if !store::workspaces::id_exists(tx, &id)? {
+                break id;
+            }
+            attempt += 1;
+        };
+        let ws = Workspace {
+            id: WorkspaceId(id),
+            name: name.to_string(),
+            created_at: now,
+        };
+        store::workspaces::insert(tx, &ws)?;
+        Ok(ws)
     }
 
     /// Every workspace, by name.
@@ -362,6 +393,7 @@ impl Engine {
     /// Replaces a workspace's settings.
     pub fn set_settings(&self, workspace: &str, settings: &WorkspaceSettings) -> Result<()> {
         settings.default_route_actions()?;
+        settings.ingest_rate_limit.validate()?;
         self.write_in(workspace, |tx, ws| {
             store::workspaces::set_settings(tx, &ws.id, settings)?;
             store::routing::bump(tx, &ws.id)
@@ -374,20 +406,17 @@ impl Engine {
     /// names must exist.
     pub fn put_rules(&self, workspace: &str, rules: &RuleSet) -> Result<()> {
         self.write_in(workspace, |tx, ws| {
-            let channels = store::outbox::channel_names(tx, &ws.id)?;
-            if !channels.is_empty() {
-                let mut errors = routing::FieldErrors::default();
-                for r in rules.rules() {
-                    for c in r.then.notify.iter().filter(|c| !channels.contains(c)) {
-                        errors.push(
-                            format!("rules[id={}].then.notify", r.id),
-                            format!("no channel named {c:?} (channels: {})", channels.join(", ")),
-                        );
-                    }
-                }
-                errors.into_result()?;
-            }
+            check_rule_channels(tx, &ws.id, rules)?;
             store::routing::put_rules(tx, &ws.id, rules)
+        })
+    }
+
+    /// Checks rules as [`Engine::put_rules`] would (once the workspace has channels, every
+    /// channel a rule names must exist) without storing them; answers how many rules there are.
+    pub fn check_rules(&self, workspace: &str, rules: &RuleSet) -> Result<usize> {
+        self.read_in(workspace, |tx, ws| {
+            check_rule_channels(tx, &ws.id, rules)?;
+            Ok(rules.len())
         })
     }
 
@@ -634,7 +663,8 @@ impl Engine {
     pub fn integration(&self, workspace: &str, source: Source) -> Result<IntegrationView> {
         self.read_in(workspace, |tx, ws| {
             let c = store::workspaces::integration(tx, &ws.id, source)?;
-            Ok(view(ws.id.clone(), source, &c))
+            let keys = store::accounts::keys(tx, &ws.id, source)?;
+            Ok(view(ws.id.clone(), source, &c, keys))
         })
     }
 
@@ -681,7 +711,8 @@ impl Engine {
                 c.options = o.clone();
             }
             store::workspaces::set_integration(tx, &ws.id, source, &c, now)?;
-            Ok(view(ws.id.clone(), source, &c))
+            let keys = store::accounts::keys(tx, &ws.id, source)?;
+            Ok(view(ws.id.clone(), source, &c, keys))
         })
     }
 
@@ -847,14 +878,11 @@ impl Engine {
     /// Refuses a body over the size limit (before anything is read or parsed).
     fn check_size(&self, body: &[u8]) -> Result<()> {
         if body.len() > self.max_body_bytes {
-            return Err(Error::invalid(
-                "body",
-                format!(
-                    "{} bytes is over the limit of {} bytes",
-                    body.len(),
-                    self.max_body_bytes
-                ),
-            ));
+            return Err(Error::TooLarge(format!(
+                "body: {} bytes is over the limit of {} bytes",
+                body.len(),
+                self.max_body_bytes
+            )));
         }
         Ok(())
     }
@@ -971,15 +999,30 @@ impl Engine {
             // Same answer as `ingest`, before spending time parsing the body.
             return self.ingest(workspace, Source::Generic, headers, body);
         }
-        let doc = crate::json::parse_body(body).inspect_err(|e| self.count_auto_error(e))?;
-        let (source, why) = match sources::detect(headers, &doc) {
+        let (source, why) = self
+            .detect_source(workspace, headers, body)
+            .inspect_err(|e| self.count_auto_error(e))?;
+        let mut out = self.ingest(workspace, source, headers, body)?;
+        out.notes.insert(0, format!("auto: {source} ({why})"));
+        Ok(out)
+    }
+
+    /// The source `auto` picks for a delivery, and why: [`sources::detect`], else the generic
+    /// source when the workspace has a generic mapping, else `invalid_input`.
+    fn detect_source(
+        &self,
+        workspace: &str,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<(Source, String)> {
+        let doc = crate::json::parse_body(body)?;
+        Ok(match sources::detect(headers, &doc) {
             Some(found) => found,
             None => {
                 let generic = self.read_in(workspace, |tx, ws| {
                     store::workspaces::integration(tx, &ws.id, Source::Generic)
                 })?;
                 if generic.options.is_null() {
-                    self.metrics.rejected("auto", "invalid_input");
                     return Err(Error::invalid(
                         "$",
                         "auto: cannot tell the source from the headers or the body shape (known: sentry, alertmanager, grafana, datadog, pagerduty, opsgenie; set a generic mapping for anything else)",
@@ -990,10 +1033,7 @@ impl Engine {
                     "no known shape; the workspace has a generic mapping".to_string(),
                 )
             }
-        };
-        let mut out = self.ingest(workspace, source, headers, body)?;
-        out.notes.insert(0, format!("auto: {source} ({why})"));
-        Ok(out)
+        })
     }
 
     // ---- queries ----------------------------------------------------------------------------
@@ -1054,6 +1094,24 @@ fn word_traces(tx: &Connection, ws: &WorkspaceId, events: &mut [StoredEvent]) ->
     Ok(())
 }
 
+/// Every channel the rules name exists, once the workspace has channels.
+fn check_rule_channels(tx: &Connection, ws: &WorkspaceId, rules: &RuleSet) -> Result<()> {
+    let channels = store::outbox::channel_names(tx, ws)?;
+    if channels.is_empty() {
+        return Ok(());
+    }
+    let mut errors = routing::FieldErrors::default();
+    for r in rules.rules() {
+        for c in r.then.notify.iter().filter(|c| !channels.contains(c)) {
+            errors.push(
+                format!("rules[id={}].then.notify", r.id),
+                format!("no channel named {c:?} (channels: {})", channels.join(", ")),
+            );
+        }
+    }
+    errors.into_result()
+}
+
 /// What an ingest decision means to routing.
 fn route_event(decision: &str) -> RouteEvent {
     match decision {
@@ -1072,13 +1130,19 @@ fn parse_route(route: Option<&str>, what: &str) -> Result<RouteDecision> {
     }
 }
 
-fn view(ws: WorkspaceId, source: Source, c: &IntegrationConfig) -> IntegrationView {
+fn view(
+    ws: WorkspaceId,
+    source: Source,
+    c: &IntegrationConfig,
+    keys: Vec<crate::accounts::IngestKeyView>,
+) -> IntegrationView {
     IntegrationView {
         workspace: ws,
         source,
         has_secret: c.secret.is_some(),
         max_skew_secs: c.max_skew_secs,
         options: c.options.clone(),
+        keys,
     }
 }
 

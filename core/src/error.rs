@@ -20,6 +20,14 @@ pub enum ErrorKind {
     Forbidden,
     /// A bug: an invariant the engine relies on did not hold.
     Internal,
+    /// No valid credential: a missing, wrong, expired or revoked session, token or ingest key,
+    /// or bad login credentials.
+    Unauthenticated,
+    /// Too many requests (ingest over the workspace's rate, too many failed logins); the error
+    /// says when to retry ([`Error::retry_after_secs`]).
+    RateLimited,
+    /// The request body is over the engine's size limit.
+    TooLarge,
 }
 
 impl ErrorKind {
@@ -33,6 +41,9 @@ impl ErrorKind {
             ErrorKind::Conflict => "conflict",
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::Internal => "internal",
+            ErrorKind::Unauthenticated => "unauthenticated",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::TooLarge => "too_large",
         }
     }
 }
@@ -84,6 +95,20 @@ pub enum Error {
     /// An invariant did not hold.
     #[error("{0}")]
     Internal(String),
+    /// No valid credential.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Too many requests; retry after `retry_after_secs`.
+    #[error("{message} (retry after {retry_after_secs} s)")]
+    RateLimited {
+        /// What was limited.
+        message: String,
+        /// Seconds until a retry can succeed (at least 1).
+        retry_after_secs: u64,
+    },
+    /// The body is over the size limit.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 impl Error {
@@ -97,6 +122,9 @@ impl Error {
             Error::Conflict(_) => ErrorKind::Conflict,
             Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::Internal(_) => ErrorKind::Internal,
+            Error::Unauthenticated(_) => ErrorKind::Unauthenticated,
+            Error::RateLimited { .. } => ErrorKind::RateLimited,
+            Error::TooLarge(_) => ErrorKind::TooLarge,
         }
     }
 
@@ -105,6 +133,25 @@ impl Error {
         match self {
             Error::InvalidInput { path, .. } => Some(path),
             _ => None,
+        }
+    }
+
+    /// For [`Error::RateLimited`]: seconds until a retry can succeed (what an HTTP host sends as
+    /// `Retry-After`).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    /// An [`Error::RateLimited`]; `retry_after_secs` is raised to at least 1.
+    pub fn rate_limited(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        Error::RateLimited {
+            message: message.into(),
+            retry_after_secs: retry_after_secs.max(1),
         }
     }
 

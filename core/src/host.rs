@@ -229,6 +229,35 @@ pub fn escalations_view(policies: &[(String, crate::escalation::EscalationPolicy
     )
 }
 
+/// A webhook's source as hosts name it (the `{source}` of `POST /webhooks/{workspace}/{source}`):
+/// a source, or `auto` (`None`: picked from the delivery).
+pub fn webhook_source(name: &str) -> Result<Option<crate::Source>> {
+    match name {
+        "auto" => Ok(None),
+        other => other.parse().map(Some),
+    }
+}
+
+/// A role from a host value (`owner`, `admin`, `member`, `viewer`).
+pub fn role(name: &str) -> Result<crate::lifecycle::Role> {
+    name.parse()
+}
+
+/// A permission from a host value (`read`, `act`, `configure`, `administer`).
+pub fn permission(name: &str) -> Result<crate::accounts::AccessPermission> {
+    name.parse()
+}
+
+/// What a dry run answers hosts: the ingest outcome with `"stored": false` (as the CLI's
+/// `rules test` prints it).
+pub fn dry_run_json(outcome: &crate::IngestOutcome) -> Result<Value> {
+    let mut v = to_json(outcome)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("stored".into(), Value::Bool(false));
+    }
+    Ok(v)
+}
+
 /// What a binding answers once its engine is closed (`close()` in Python and Node).
 pub fn closed_engine() -> Error {
     Error::invalid("engine", "the engine is closed")

@@ -20,6 +20,7 @@
 //! Pure modules ([`sources`], [`fingerprint`], [`dedup`], [`lifecycle`]) decide and take `now`
 //! as an argument; only the [`Engine`] and its store do I/O.
 
+pub mod accounts;
 pub mod actions;
 pub mod alert;
 pub mod clock;
@@ -41,6 +42,7 @@ pub mod secrets;
 pub mod signature;
 pub mod sources;
 mod store;
+pub mod webhook;
 pub mod workspace;
 
 pub use alert::{
@@ -50,8 +52,8 @@ pub use alert::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dedup::{DedupDecision, DedupPolicy, DedupWindow};
 pub use engine::{
-    Delivery, Engine, EngineBuilder, IntegrationUpdate, IntegrationView, NewMaintenanceWindow,
-    NewSilence,
+    Delivery, DeliveryError, Engine, EngineBuilder, IntegrationHealth, IntegrationStatus,
+    IntegrationUpdate, IntegrationView, NewMaintenanceWindow, NewSilence,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use group::{

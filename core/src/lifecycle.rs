@@ -194,6 +194,8 @@ impl FromStr for Role {
 /// Something a role may or may not do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission<'a> {
+    /// Read groups, rules, settings and history.
+    Read,
     /// A group command.
     Act(&'a Command),
     /// Change rules, silences, maintenance windows, escalation policies, channels, integrations.
@@ -205,6 +207,7 @@ pub enum Permission<'a> {
 /// Whether `role` may do `what`; a refusal is [`ErrorKind::Forbidden`](crate::ErrorKind).
 pub fn authorize(role: Role, what: Permission<'_>) -> Result<()> {
     let needed = match what {
+        Permission::Read => Role::Viewer,
         Permission::Act(_) => Role::Member,
         Permission::Configure => Role::Admin,
         Permission::Administer => Role::Owner,
@@ -213,6 +216,7 @@ pub fn authorize(role: Role, what: Permission<'_>) -> Result<()> {
         return Ok(());
     }
     let what = match what {
+        Permission::Read => "read the workspace".to_string(),
         Permission::Act(c) => format!("run {}", c.name()),
         Permission::Configure => "change configuration".to_string(),
         Permission::Administer => "administer the workspace".to_string(),

@@ -1,6 +1,8 @@
 //! The engine's Prometheus metrics, kept with the `prometheus-client` crate and exposed as text
-//! by [`crate::Engine::metrics_text`] (the OpenMetrics text format, which Prometheus scrapes and
-//! `promtool check metrics` reads).
+//! by [`crate::Engine::metrics_text`] in the Prometheus text format 0.0.4 (the crate writes
+//! OpenMetrics; a counter's HELP and TYPE lines are renamed to its `_total` samples and the
+//! `# EOF` line dropped, so that `promtool check metrics` and `prometheus_client`'s parser read
+//! it). Hosts serve it as `text/plain; version=0.0.4; charset=utf-8`.
 //!
 //! | metric | type | labels |
 //! |---|---|---|
@@ -226,11 +228,41 @@ impl Metrics {
                 })
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
-        let mut out = String::new();
+        let mut open_metrics = String::new();
         // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
-        out
+        let _ = prometheus_client::encoding::text::encode(&mut open_metrics, &self.registry);
+        prometheus_text(&open_metrics)
     }
+}
+
+/// The crate's OpenMetrics text as the Prometheus text format 0.0.4 (what `promtool check
+/// metrics` and Python's `prometheus_client` parser read): a counter's HELP and TYPE lines name
+/// its `_total` samples, and the OpenMetrics-only `# UNIT` and `# EOF` lines go.
+fn prometheus_text(open_metrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = open_metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(open_metrics.len());
+    for line in open_metrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(l) => out.push_str(&l),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -257,9 +289,18 @@ mod tests {
             "signalcraft_open_groups{severity=\"critical\"} 2",
             "signalcraft_open_groups{severity=\"debug\"} 0",
             "# TYPE signalcraft_ingest_duration_seconds histogram",
+            "# TYPE signalcraft_ingest_deliveries_total counter",
+            "# TYPE signalcraft_escalations_fired_total counter",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }
-        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("# HELP signalcraft_notifications_total "))
+        );
+        assert!(
+            !text.contains("# EOF") && !text.contains("# UNIT"),
+            "{text}"
+        );
     }
 }

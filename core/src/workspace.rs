@@ -48,6 +48,11 @@ pub struct WorkspaceSettings {
     /// not notified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_route: Option<serde_json::Value>,
+    /// Accept webhooks with neither a signature nor an ingest key, for integrations that have
+    /// neither set (local experiments). Default false.
+    pub allow_unauthenticated_ingest: bool,
+    /// The per-workspace token bucket of [`Engine::webhook`](crate::Engine::webhook).
+    pub ingest_rate_limit: crate::webhook::IngestRateLimit,
 }
 
 impl WorkspaceSettings {
@@ -56,6 +61,7 @@ impl WorkspaceSettings {
         let s: Self = serde_json::from_value(value.clone())
             .map_err(|e| Error::invalid("settings", format!("{e}")))?;
         s.default_route_actions()?;
+        s.ingest_rate_limit.validate()?;
         Ok(s)
     }
 

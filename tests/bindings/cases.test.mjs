@@ -48,6 +48,9 @@ for (const c of suite.cases) {
               assert.equal(err.path, step.error.path, `${where}: ${err.message}`);
               assert.ok(err.message.startsWith(`${step.error.path}: `), `${where}: ${err.message}`);
             }
+            if (step.error.retry_after_secs !== undefined) {
+              assert.equal(err.retryAfterSecs, step.error.retry_after_secs, where);
+            }
             return true;
           });
           return;

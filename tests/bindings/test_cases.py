@@ -58,6 +58,9 @@ def test_case(case: dict[str, Any], tmp_path: pathlib.Path) -> None:
                 assert caught.value.kind == step["error"]["kind"], f"{where}: {caught.value}"
                 if "path" in step["error"]:
                     assert caught.value.path == step["error"]["path"], f"{where}: {caught.value}"
+                if "retry_after_secs" in step["error"]:
+                    assert isinstance(caught.value, signalcraft.RateLimitedError), where
+                    assert caught.value.retry_after_secs == step["error"]["retry_after_secs"], where
                 continue
             answer = method(*args)
             for path, want in step.get("expect", {}).items():

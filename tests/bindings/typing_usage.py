@@ -17,3 +17,14 @@ for slot in e.act_many("acme", ["grp_1"], {"command": "ack"}, "alice"):
     print(slot.get("id"), slot.get("error"))
 text: str = e.metrics_text()
 e.add_maintenance("acme", {"weekdays": "mon-fri", "from": "22:00", "to": "06:00", "tz": "UTC"})
+s = e.login("alice@example.com", "correct horse", "127.0.0.1")
+acc = e.authorize(s["token"], "acme", "act", True, s["csrf_token"])
+print(acc["actor"], acc["workspace"]["name"], acc["principal"]["memberships"][0]["role"])
+k = e.create_ingest_key("acme", "alertmanager")
+out: IngestOutcome = e.webhook("acme", "auto", None, b"{}", k["key"])
+for i in e.integrations("acme"):
+    print(i["source"], i["health"]["accepted_24h"], i["health"]["rejected_24h"].get("missing_key"))
+try:
+    e.webhook("acme", "alertmanager", None, b"{}")
+except signalcraft.RateLimitedError as err:
+    print(err.retry_after_secs + 1)

@@ -1,7 +1,8 @@
 """The exceptions SignalCraft raises: one family, a class per kind of engine error.
 
 Every exception has ``kind`` (the engine's stable name, as the CLI prints it: ``invalid_input``,
-``signature``, ``not_found``, ``storage``, ``conflict``, ``forbidden``, ``internal``) and ``path``
+``signature``, ``not_found``, ``storage``, ``conflict``, ``forbidden``, ``internal``,
+``unauthenticated``, ``rate_limited``, ``too_large``) and ``path``
 (where bad input is, as a JSON path such as ``rules[2].when.op``; ``None`` for other kinds).
 """
 
@@ -53,6 +54,26 @@ class ForbiddenError(SignalCraftError, PermissionError):
     kind = "forbidden"
 
 
+class UnauthenticatedError(SignalCraftError):
+    """No valid credential: bad login credentials, or a missing, wrong, expired or revoked
+    session, token or ingest key."""
+
+    kind = "unauthenticated"
+
+
+class RateLimitedError(SignalCraftError):
+    """Too many requests; ``retry_after_secs`` says when a retry can succeed."""
+
+    kind = "rate_limited"
+    retry_after_secs: int = 1
+
+
+class TooLargeError(SignalCraftError):
+    """The request body is over the engine's size limit."""
+
+    kind = "too_large"
+
+
 class InternalError(SignalCraftError):
     """A bug: an invariant the engine relies on did not hold."""
 
@@ -67,5 +88,8 @@ __all__ = [
     "StorageError",
     "ConflictError",
     "ForbiddenError",
+    "UnauthenticatedError",
+    "RateLimitedError",
+    "TooLargeError",
     "InternalError",
 ]

@@ -104,8 +104,109 @@ NewMaintenance = TypedDict(
     total=False,
 )
 
+class User(TypedDict):
+    id: str
+    email: str
+    name: Optional[str]
+    created_at: str
+
+class Member(TypedDict):
+    workspace_id: str
+    user_id: str
+    email: str
+    name: Optional[str]
+    role: Role
+
+class Session(TypedDict):
+    token: str
+    csrf_token: str
+    expires_at: str
+    user: User
+
+class Membership(TypedDict):
+    workspace_id: str
+    workspace: str
+    role: Role
+
+class TokenPrincipal(TypedDict):
+    id: str
+    name: str
+    workspace_id: str
+    role: Role
+
+class Principal(TypedDict):
+    kind: Literal["session", "token"]
+    actor: str
+    user: Optional[User]
+    token: Optional[TokenPrincipal]
+    csrf_token: Optional[str]
+    memberships: list[Membership]
+
+class Workspace(TypedDict):
+    id: str
+    name: str
+    created_at: str
+
+class Access(TypedDict):
+    actor: str
+    role: Role
+    workspace: Workspace
+    principal: Principal
+
+class NewApiToken(TypedDict):
+    id: str
+    token: str
+    role: Role
+    workspace: str
+    name: str
+    created_at: str
+
+class ApiToken(TypedDict):
+    id: str
+    name: str
+    role: Role
+    workspace: str
+    created_at: str
+    last_used_at: Optional[str]
+
+class NewIngestKey(TypedDict):
+    id: str
+    key: str
+    source: Source
+    created_at: str
+
+class IngestKey(TypedDict):
+    id: str
+    prefix: str
+    created_at: str
+    last_used_at: Optional[str]
+
+class DeliveryError(TypedDict):
+    at: str
+    kind: str
+    reason: str
+    message: str
+
+class IntegrationHealth(TypedDict):
+    last_delivery_at: Optional[str]
+    last_accepted_at: Optional[str]
+    accepted_24h: int
+    rejected_24h: dict[str, int]
+    last_error: Optional[DeliveryError]
+
+class IntegrationStatus(TypedDict):
+    source: Source
+    configured: bool
+    has_secret: bool
+    max_skew_secs: Optional[int]
+    options: Json
+    keys: list[IngestKey]
+    health: IntegrationHealth
+
 __all__ = [
     "Json", "Headers", "Body", "Source", "Role", "IngestedAlert", "IngestOutcome", "ErrorView",
-    "BatchSlot", "Delivery", "AlertGroup", "GroupPage", "GroupQuery", "StatusName", "SeverityName",
-    "ActSlot", "NewMaintenance",
+    "BatchSlot", "Delivery", "AlertGroup", "GroupPage", "GroupQuery", "User", "Member", "Session",
+    "Membership", "TokenPrincipal", "Principal", "Workspace", "Access", "NewApiToken", "ApiToken",
+    "NewIngestKey", "IngestKey", "DeliveryError", "IntegrationHealth", "IntegrationStatus",
+    "StatusName", "SeverityName", "ActSlot", "NewMaintenance",
 ]

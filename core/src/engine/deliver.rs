@@ -130,9 +130,13 @@ impl Engine {
         })
     }
 
-    /// The delivery log: one row per notification (newest 1000), optionally for one group.
+    /// The delivery log: one row per notification (newest 1000), optionally for one group (a
+    /// group of another workspace, or none, is `not_found`).
     pub fn deliveries(&self, workspace: &str, group: Option<&str>) -> Result<Vec<Delivery>> {
         self.read_in(workspace, |tx, ws| {
+            if let Some(g) = group {
+                store::groups::get(tx, &ws.id, g)?;
+            }
             store::outbox::deliveries(tx, &ws.id, group, 1000)
         })
     }

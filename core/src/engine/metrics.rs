@@ -6,10 +6,10 @@ use crate::alert::Severity;
 use crate::store;
 
 impl Engine {
-    /// The engine's metrics in the OpenMetrics text format (see [`crate::metrics`]): the
+    /// The engine's metrics in the Prometheus text format 0.0.4 (see [`crate::metrics`]): the
     /// counters and histograms of this engine, and the outbox depth and open groups by severity
     /// read from the store now. Serve it with the content type
-    /// `application/openmetrics-text; version=1.0.0; charset=utf-8`.
+    /// `text/plain; version=0.0.4; charset=utf-8`.
     pub fn metrics_text(&self) -> Result<String> {
         let (pending, open) = self.store.read(|tx| {
             let (pending, _) = store::outbox::pending(tx, None)?;

@@ -1,6 +1,7 @@
 //! SQLite storage: one writer connection, one reader, WAL, migrations by `PRAGMA user_version`.
 //! All SQL lives under this module; functions that write take a `&Transaction`.
 
+pub(crate) mod accounts;
 mod checkpoint;
 pub(crate) mod events;
 pub(crate) mod groups;
@@ -9,6 +10,7 @@ pub(crate) mod migrations;
 pub(crate) mod outbox;
 pub(crate) mod routing;
 pub(crate) mod stats;
+pub(crate) mod webhooks;
 pub(crate) mod workspaces;
 
 use crate::{Error, Result};

@@ -147,6 +147,18 @@ pub(crate) fn integration_named(
     })
 }
 
+/// The names of the integrations a workspace has a row for.
+pub(crate) fn integration_names(tx: &Connection, ws: &WorkspaceId) -> Result<Vec<String>> {
+    let mut stmt = tx
+        .prepare_cached("SELECT source FROM integrations WHERE workspace_id = ?1")
+        .map_err(Error::storage("listing integrations"))?;
+    let rows = stmt
+        .query_map([ws.as_str()], |r| r.get(0))
+        .map_err(Error::storage("listing integrations"))?;
+    rows.collect::<rusqlite::Result<_>>()
+        .map_err(Error::storage("listing integrations"))
+}
+
 pub(crate) fn set_integration(
     tx: &Connection,
     ws: &WorkspaceId,

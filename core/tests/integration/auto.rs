@@ -114,5 +114,6 @@ fn oversized_bodies_are_refused_before_detection() {
         .engine
         .ingest_auto(h.ws(), &Headers::new(), &big)
         .unwrap_err();
+    assert_eq!(err.kind(), signalcraft_core::ErrorKind::TooLarge);
     assert!(err.to_string().contains("over the limit"), "{err}");
 }

@@ -43,7 +43,10 @@ fn assert_refused(what: &str, result: signalcraft_core::Result<signalcraft_core:
     match result {
         Ok(o) => panic!("{what}: accepted as {:?}: {o:?}", o.outcome),
         Err(e) => assert!(
-            matches!(e.kind(), ErrorKind::InvalidInput | ErrorKind::Signature),
+            matches!(
+                e.kind(),
+                ErrorKind::InvalidInput | ErrorKind::Signature | ErrorKind::TooLarge
+            ),
             "{what}: {} error: {e}",
             e.kind()
         ),

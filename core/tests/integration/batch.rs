@@ -210,7 +210,7 @@ fn an_oversized_body_fails_its_slot_before_anything_is_read() {
         )
         .unwrap();
     let err = out[0].as_ref().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::TooLarge);
     assert!(err.to_string().contains("over the limit"), "{err}");
     assert_eq!(out[1].as_ref().unwrap().outcome, Outcome::Accepted);
     // the same order as `ingest`: the size is checked before the workspace is looked up
@@ -226,9 +226,9 @@ fn an_oversized_body_fails_its_slot_before_anything_is_read() {
         .unwrap()
         .remove(0)
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::TooLarge);
     let err = engine
         .ingest("nope", Source::Sentry, &hd, &big)
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::TooLarge);
 }

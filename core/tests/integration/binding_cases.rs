@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use signalcraft_core::engine::Actor;
 use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::{
-    Engine, Error, IntegrationUpdate, ManualClock, Result, RuleSet, Source, host,
+    Engine, Error, IntegrationUpdate, ManualClock, Result, RuleSet, Source, WorkspaceSettings, host,
 };
 
 fn root() -> PathBuf {
@@ -77,7 +77,10 @@ fn parsed<T: std::str::FromStr<Err = Error>>(v: &Value) -> Result<T> {
 fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
     let ws = || text(&a[0]);
     match name {
-        "create_workspace" => host::to_json(&engine.create_workspace(ws())?),
+        "create_workspace" => match opt_text(a.get(1)) {
+            Some(owner) => host::to_json(&engine.create_workspace_with_owner(ws(), owner)?),
+            None => host::to_json(&engine.create_workspace(ws())?),
+        },
         "workspaces" => host::to_json(&engine.workspaces()?),
         "set_integration" => {
             let update: IntegrationUpdate = host::from_json("update", a[2].clone())?;
@@ -105,8 +108,19 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
             let source: Source = parsed(&a[1])?;
             let headers = host::headers(&a[2])?;
             let rules = a.get(4).map(RuleSet::from_json).transpose()?;
-            host::to_json(&engine.dry_run(ws(), source, &headers, &body(&a[3]), rules.as_ref())?)
+            host::dry_run_json(&engine.dry_run(
+                ws(),
+                source,
+                &headers,
+                &body(&a[3]),
+                rules.as_ref(),
+            )?)
         }
+        "check_rules" => {
+            let n = engine.check_rules(ws(), &RuleSet::from_json(&a[1])?)?;
+            Ok(json!({"ok": true, "rules": n}))
+        }
+        "deliveries" => host::to_json(&engine.deliveries(ws(), opt_text(a.get(1)))?),
         "put_rules" => host::to_json(&engine.put_rules(ws(), &RuleSet::from_json(&a[1])?)?),
         "rules" => Ok(engine.rules(ws())?.to_json()),
         "add_silence" => {
@@ -175,6 +189,58 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
             host::to_json(&engine.act(ws(), text(&a[1]), &command, &actor)?)
         }
         "stats" => host::to_json(&engine.stats(ws(), opt_text(a.get(1)).unwrap_or("24h"))?),
+        "set_settings" => {
+            let settings: WorkspaceSettings = host::from_json("settings", a[1].clone())?;
+            host::to_json(&engine.set_settings(ws(), &settings)?)
+        }
+        "integration" => host::to_json(&engine.integration(ws(), parsed(&a[1])?)?),
+        "add_user" => {
+            host::to_json(&engine.add_user(text(&a[0]), text(&a[1]), opt_text(a.get(2)))?)
+        }
+        "users" => host::to_json(&engine.users()?),
+        "set_member" => {
+            host::to_json(&engine.set_member(ws(), text(&a[1]), host::role(text(&a[2]))?)?)
+        }
+        "remove_member" => host::to_json(&engine.remove_member(ws(), text(&a[1]))?),
+        "members" => host::to_json(&engine.members(ws())?),
+        "login" => host::to_json(&engine.login(text(&a[0]), text(&a[1]), opt_text(a.get(2)))?),
+        "logout" => host::to_json(&engine.logout(text(&a[0]))?),
+        "authenticate" => host::to_json(&engine.authenticate(
+            text(&a[0]),
+            a.get(1).and_then(Value::as_bool).unwrap_or(false),
+            opt_text(a.get(2)),
+        )?),
+        "authorize" => host::to_json(&engine.authorize(
+            text(&a[0]),
+            text(&a[1]),
+            host::permission(text(&a[2]))?,
+            a.get(3).and_then(Value::as_bool).unwrap_or(false),
+            opt_text(a.get(4)),
+        )?),
+        "create_token" => host::to_json(&engine.create_token(
+            ws(),
+            host::role(text(&a[1]))?,
+            opt_text(a.get(2)),
+        )?),
+        "tokens" => host::to_json(&engine.tokens(ws())?),
+        "revoke_token" => host::to_json(&engine.revoke_token(ws(), text(&a[1]))?),
+        "create_ingest_key" => host::to_json(&engine.create_ingest_key(ws(), parsed(&a[1])?)?),
+        "revoke_ingest_key" => {
+            host::to_json(&engine.revoke_ingest_key(ws(), parsed(&a[1])?, text(&a[2]))?)
+        }
+        "ingest_keys" => host::to_json(&engine.ingest_keys(ws(), parsed(&a[1])?)?),
+        "webhook" => {
+            let source = host::webhook_source(text(&a[1]))?;
+            let headers = host::headers(&a[2])?;
+            host::to_json(&engine.webhook(
+                ws(),
+                source,
+                &headers,
+                &body(&a[3]),
+                opt_text(a.get(4)),
+            )?)
+        }
+        "integrations" => host::to_json(&engine.integrations(ws())?),
         other => panic!("the Rust runner does not know the call {other:?}: add it here"),
     }
 }
@@ -217,6 +283,9 @@ fn the_shared_binding_cases_hold_in_rust() {
                 assert_eq!(err.kind().as_str(), text(&want["kind"]), "{where_}: {err}");
                 if let Some(path) = want.get("path") {
                     assert_eq!(err.path(), Some(text(path)), "{where_}: {err}");
+                }
+                if let Some(secs) = want.get("retry_after_secs") {
+                    assert_eq!(err.retry_after_secs(), secs.as_u64(), "{where_}: {err}");
                 }
                 continue;
             }

@@ -1,6 +1,7 @@
 //! Integration tests of signalcraft-core: one binary, a module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod accounts;
 mod alertmanager;
 mod am_peer;
 mod auto;
@@ -34,3 +35,4 @@ mod signature;
 mod slack;
 mod slack_delivery;
 mod store;
+mod webhooks;

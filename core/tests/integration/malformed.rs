@@ -157,7 +157,15 @@ fn ten_megabyte_body() {
             .to_vec();
     big.resize(10 * 1024 * 1024, b'x');
     big.extend_from_slice(b"\"}}}");
-    check(&h, Some("event_alert"), &big, "over the limit");
+    let hd = Headers::new().with("Sentry-Hook-Resource", "event_alert");
+    let err = h
+        .engine
+        .ingest(h.ws(), Source::Sentry, &hd, &big)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TooLarge, "{err}");
+    assert_eq!(err.path(), None);
+    assert!(err.to_string().contains("over the limit"), "{err}");
+    assert!(h.row_counts().iter().all(|(_, n)| *n == 0));
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! `Engine::metrics_text`: the Prometheus exposition, parsed line by line — every family has
-//! a HELP and a TYPE, every sample belongs to a declared family, and the values follow what the
+//! `Engine::metrics_text`: the Prometheus text format 0.0.4, parsed line by line — every family
+//! has a HELP and a TYPE (a counter's named `_total`, as promtool wants), no OpenMetrics-only
+//! line, every sample belongs to a declared family, and the values follow what the
 //! engine did (ingests, refusals, notifications against a real server on 127.0.0.1, escalations,
 //! the outbox and open groups read from the store).
 
@@ -24,9 +25,8 @@ pub fn parse(text: &str) -> Exposition {
     let mut types = BTreeMap::new();
     let mut helps = BTreeMap::new();
     let mut samples = BTreeMap::new();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.last(), Some(&"# EOF"), "ends with # EOF");
-    for line in &lines[..lines.len() - 1] {
+    assert!(text.ends_with('\n'), "ends with a newline");
+    for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# HELP ") {
             let (name, help) = rest.split_once(' ').expect("HELP name text");
             assert!(!help.is_empty(), "{line}");
@@ -38,6 +38,12 @@ pub fn parse(text: &str) -> Exposition {
                 "unexpected type in {line}"
             );
             assert!(helps.contains_key(name), "TYPE before HELP: {line}");
+            if t == "counter" {
+                assert!(
+                    name.ends_with("_total"),
+                    "a counter's family is named _total: {line}"
+                );
+            }
             types.insert(name.to_string(), t.to_string());
         } else {
             assert!(!line.starts_with('#'), "unknown comment {line}");
@@ -51,7 +57,7 @@ pub fn parse(text: &str) -> Exposition {
                 .unwrap_or_else(|| panic!("sample of no declared family: {line}"));
             let suffix = &name[family.len()..];
             let allowed: &[&str] = match types[family].as_str() {
-                "counter" => &["_total"],
+                "counter" => &[""],
                 "gauge" => &[""],
                 _ => &["_bucket", "_sum", "_count"],
             };
@@ -151,14 +157,18 @@ fn the_exposition_follows_what_the_engine_did() {
     let tick = h.engine.tick(None).unwrap();
     assert_eq!(tick.fired.len(), 1);
 
-    let m = parse(&h.engine.metrics_text().unwrap());
+    let text = h.engine.metrics_text().unwrap();
+    // kept for promtool and prometheus_client's parser (examples/api/conformance checks a host's)
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("metrics.prom");
+    std::fs::write(&out, &text).unwrap();
+    let m = parse(&text);
     for (family, t) in [
-        ("signalcraft_ingest_deliveries", "counter"),
-        ("signalcraft_ingest_rejected", "counter"),
+        ("signalcraft_ingest_deliveries_total", "counter"),
+        ("signalcraft_ingest_rejected_total", "counter"),
         ("signalcraft_ingest_duration_seconds", "histogram"),
-        ("signalcraft_notifications", "counter"),
+        ("signalcraft_notifications_total", "counter"),
         ("signalcraft_delivery_duration_seconds", "histogram"),
-        ("signalcraft_escalations_fired", "counter"),
+        ("signalcraft_escalations_fired_total", "counter"),
         ("signalcraft_outbox_pending", "gauge"),
         ("signalcraft_open_groups", "gauge"),
     ] {

@@ -1,0 +1,69 @@
+"""Fixtures: a bearer client per role, the integrations the webhook tests need."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import TOKENS, URL_A, URL_B, client, ok_json, ws_path
+
+SENTRY_SECRET = "conformance-sentry-client-secret"
+
+
+@pytest.fixture(scope="session")
+def owner():
+    with client(URL_A, TOKENS["owner"]) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def admin():
+    with client(URL_A, TOKENS["admin"]) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def member():
+    with client(URL_A, TOKENS["member"]) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def viewer():
+    with client(URL_A, TOKENS["viewer"]) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def other():
+    """The owner of another workspace."""
+    with client(URL_A, TOKENS["other"]) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def owner_b():
+    """The owner token on the second host (same database file)."""
+    with client(URL_B, TOKENS["owner"]) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def anon():
+    with client(URL_A) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def sentry_secret(admin):
+    """Sentry deliveries to the workspace must be signed with this secret."""
+    body = ok_json(admin.put(f"{ws_path()}/integrations/sentry", json={"secret": SENTRY_SECRET}))
+    assert body["source"] == "sentry" and body["has_secret"] is True, body
+    return SENTRY_SECRET
+
+
+@pytest.fixture(scope="session")
+def am_key(admin):
+    """A live Alertmanager ingest key of the workspace."""
+    body = ok_json(admin.post(f"{ws_path()}/integrations/alertmanager/keys"), 201)
+    assert body["source"] == "alertmanager" and body["key"], body
+    return body["key"]

@@ -1,0 +1,148 @@
+"""Groups: queries, detail, deliveries, actions (roles, the actor), bulk actions, 404 across workspaces."""
+
+from datetime import datetime, timedelta, timezone
+
+from helpers import (
+    OTHER_WS,
+    OWNER_EMAIL,
+    TOKEN_NAMES,
+    error_of,
+    login,
+    new_sentry_group,
+    ok_json,
+    tag,
+    ws_path,
+)
+
+
+def group(c, gid):
+    return ok_json(c.get(f"{ws_path()}/groups/{gid}"))
+
+
+def test_group_detail_has_events_timeline_and_a_worded_trace(owner, viewer, sentry_secret):
+    marker = tag()
+    gid = new_sentry_group(owner, sentry_secret, marker)
+    g = group(viewer, gid)
+    assert g["id"] == gid and g["source"] == "sentry" and g["status"] == "open"
+    assert marker in g["title"] and g["count"] == 1 and g["severity"] == "error"
+    assert len(g["events"]) == 1
+    ev = g["events"][0]
+    assert ev["group_id"] == gid and ev["decision"] == "new_group"
+    assert isinstance(ev["trace"], dict) and "rules" in ev["trace"], ev["trace"]
+    assert isinstance(ev["alert"], dict)
+    assert isinstance(g["timeline"], list)
+
+
+def test_group_queries(owner, viewer, sentry_secret):
+    marker = tag()
+    first = new_sentry_group(owner, sentry_secret, f"{marker}-a")
+    second = new_sentry_group(owner, sentry_secret, f"{marker}-b")
+    page = ok_json(viewer.get(f"{ws_path()}/groups", params={"q": marker}))
+    assert sorted(g["id"] for g in page["groups"]) == sorted([first, second]), page
+    # newest activity first by default
+    assert [g["id"] for g in page["groups"]] == [second, first]
+    asc = ok_json(viewer.get(f"{ws_path()}/groups", params={"q": marker, "sort": "first_seen", "order": "asc"}))
+    assert [g["id"] for g in asc["groups"]] == [first, second]
+    one = ok_json(viewer.get(f"{ws_path()}/groups", params={"q": f"{marker}-b"}))
+    assert [g["id"] for g in one["groups"]] == [second]
+    # filters
+    assert len(ok_json(viewer.get(f"{ws_path()}/groups", params={"q": marker, "status": "open,acknowledged", "severity": "error,critical", "source": "sentry"}))["groups"]) == 2
+    assert ok_json(viewer.get(f"{ws_path()}/groups", params={"q": marker, "status": "resolved"}))["groups"] == []
+    assert ok_json(viewer.get(f"{ws_path()}/groups", params={"q": marker, "severity": "debug"}))["groups"] == []
+    assert ok_json(viewer.get(f"{ws_path()}/groups", params={"q": marker, "assignee": "none"}))["groups"] != []
+    future = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert ok_json(viewer.get(f"{ws_path()}/groups", params={"q": marker, "since": future}))["groups"] == []
+    assert len(ok_json(viewer.get(f"{ws_path()}/groups", params={"q": marker, "until": future}))["groups"]) == 2
+    # cursor pagination, one per page, exact
+    p1 = ok_json(viewer.get(f"{ws_path()}/groups", params={"q": marker, "limit": 1, "sort": "count"}))
+    assert len(p1["groups"]) == 1 and p1["next_cursor"]
+    p2 = ok_json(viewer.get(f"{ws_path()}/groups", params={"q": marker, "limit": 1, "sort": "count", "cursor": p1["next_cursor"]}))
+    assert len(p2["groups"]) == 1 and p2["groups"][0]["id"] != p1["groups"][0]["id"]
+    p3 = ok_json(viewer.get(f"{ws_path()}/groups", params={"q": marker, "limit": 1, "sort": "count", "cursor": p2["next_cursor"]})) if p2["next_cursor"] else {"groups": []}
+    assert p3["groups"] == []
+    # bad queries name the parameter
+    error_of(viewer.get(f"{ws_path()}/groups", params={"limit": 0}), 400, "invalid_input", "limit")
+    error_of(viewer.get(f"{ws_path()}/groups", params={"status": "sleepy"}), 400, "invalid_input")
+    error_of(viewer.get(f"{ws_path()}/groups", params={"sort": "loudness"}), 400, "invalid_input")
+    error_of(viewer.get(f"{ws_path()}/groups", params={"cursor": "junk"}), 400, "invalid_input", "cursor")
+
+
+def test_a_viewer_may_not_act_and_a_member_may(viewer, member, owner, sentry_secret):
+    gid = new_sentry_group(owner, sentry_secret)
+    error_of(viewer.post(f"{ws_path()}/groups/{gid}/actions", json={"command": "ack"}), 403, "forbidden")
+    assert group(viewer, gid)["status"] == "open", "a refused ack changed the group"
+    acked = ok_json(member.post(f"{ws_path()}/groups/{gid}/actions", json={"command": "ack"}))
+    assert acked["id"] == gid and acked["status"] == "acknowledged" and acked["acknowledged_at"]
+
+
+def test_the_actor_is_the_principal_never_the_body(member, owner, sentry_secret):
+    gid = new_sentry_group(owner, sentry_secret)
+    ok_json(member.post(f"{ws_path()}/groups/{gid}/actions", json={"command": "ack", "actor": "mallory", "role": "owner"}))
+    c, session = login(OWNER_EMAIL)
+    ok_json(c.post(f"{ws_path()}/groups/{gid}/actions", json={"command": "note", "text": "looking", "actor": "mallory"}, headers={"X-CSRF-Token": session["csrf_token"]}))
+    c.close()
+    timeline = group(owner, gid)["timeline"]
+    actors = [(t["command"], t["actor"]) for t in timeline]
+    assert ("ack", f"token:{TOKEN_NAMES['member']}") in actors, actors
+    assert ("note", f"user:{OWNER_EMAIL}") in actors, actors
+    assert all("mallory" not in t["actor"] for t in timeline), actors
+
+
+def test_every_command(member, owner, sentry_secret):
+    gid = new_sentry_group(owner, sentry_secret)
+    act = lambda body: ok_json(member.post(f"{ws_path()}/groups/{gid}/actions", json=body))
+    until = (datetime.now(timezone.utc) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    g = act({"command": "snooze", "until": until})
+    assert g["status"] == "snoozed" and g["snoozed_until"].startswith(until[:16])
+    assert act({"command": "unsnooze"})["status"] == "open"
+    assert act({"command": "assign", "user": "ann"})["assignee"] == "ann"
+    assert [x["id"] for x in ok_json(member.get(f"{ws_path()}/groups", params={"assignee": "ann", "q": g["title"][-12:-1]}))["groups"]] == [gid]
+    assert act({"command": "assign", "user": None})["assignee"] is None
+    assert act({"command": "runbook", "url": "https://runbooks.example/heck"})["runbook"] == "https://runbooks.example/heck"
+    assert act({"command": "ack"})["status"] == "acknowledged"
+    assert act({"command": "unack"})["status"] == "open"
+    resolved = act({"command": "resolve"})
+    assert resolved["status"] == "resolved" and resolved["resolved_at"]
+    assert act({"command": "reopen"})["status"] == "open"
+    commands = [t["command"] for t in group(member, gid)["timeline"]]
+    for c in ["snooze", "unsnooze", "assign", "runbook", "ack", "unack", "resolve", "reopen"]:
+        assert c in commands, commands
+    error_of(member.post(f"{ws_path()}/groups/{gid}/actions", json={"command": "explode"}), 400, "invalid_input")
+    error_of(member.post(f"{ws_path()}/groups/{gid}/actions", json={"command": "snooze"}), 400, "invalid_input")
+
+
+def test_another_workspaces_group_is_404(owner, other, sentry_secret):
+    gid = new_sentry_group(owner, sentry_secret)
+    # the other workspace's owner, through their own workspace and through ours
+    error_of(other.get(f"{ws_path(OTHER_WS)}/groups/{gid}"), 404, "not_found")
+    error_of(other.get(f"{ws_path(OTHER_WS)}/groups/{gid}/deliveries"), 404, "not_found")
+    error_of(other.post(f"{ws_path(OTHER_WS)}/groups/{gid}/actions", json={"command": "ack"}), 404, "not_found")
+    error_of(other.get(f"{ws_path()}/groups/{gid}"), 404, "not_found")
+    error_of(owner.get(f"{ws_path()}/groups/grp_does_not_exist"), 404, "not_found")
+    assert group(owner, gid)["status"] == "open"
+
+
+def test_group_deliveries(viewer, owner, sentry_secret):
+    gid = new_sentry_group(owner, sentry_secret)
+    body = ok_json(viewer.get(f"{ws_path()}/groups/{gid}/deliveries"))
+    assert isinstance(body["deliveries"], list)
+    assert all(d["group_id"] == gid for d in body["deliveries"])
+
+
+def test_bulk_actions(member, viewer, owner, sentry_secret):
+    a = new_sentry_group(owner, sentry_secret)
+    b = new_sentry_group(owner, sentry_secret)
+    foreign = "grp_not_in_this_workspace"
+    error_of(viewer.post(f"{ws_path()}/groups/actions", json={"ids": [a, b], "command": "resolve"}), 403, "forbidden")
+    out = ok_json(member.post(f"{ws_path()}/groups/actions", json={"ids": [a, foreign, b], "command": "resolve", "actor": "mallory"}))
+    results = out["results"]
+    assert [r["id"] for r in results] == [a, foreign, b]
+    assert results[0]["ok"]["status"] == "resolved" and results[2]["ok"]["status"] == "resolved"
+    assert results[1]["error"]["kind"] == "not_found" and "ok" not in results[1]
+    for gid in (a, b):
+        g = group(member, gid)
+        assert g["status"] == "resolved"
+        assert [t["actor"] for t in g["timeline"] if t["command"] == "resolve"] == [f"token:{TOKEN_NAMES['member']}"]
+    error_of(member.post(f"{ws_path()}/groups/actions", json={"ids": [a] * 1001, "command": "ack"}), 400, "invalid_input", "ids")
+    error_of(member.post(f"{ws_path()}/groups/actions", json={"ids": [a], "command": "explode"}), 400, "invalid_input")
+    error_of(member.post(f"{ws_path()}/groups/actions", json={"command": "ack"}), 400, "invalid_input")

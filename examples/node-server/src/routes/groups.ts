@@ -1,0 +1,37 @@
+// Alert groups: the inbox query, one group, its deliveries, and lifecycle commands (one and
+// bulk). The actor is always the authenticated principal; an `actor` in a body is dropped.
+import { authorize } from '../auth';
+import { HostError } from '../errors';
+import { objectBody, withoutActor, WS, type RoutePlugin, type WsParams } from '../http';
+
+type GroupParams = WsParams & { id: string };
+
+const groups: RoutePlugin = async (app, { ctx }) => {
+  const { engine } = ctx;
+
+  app.get<{ Params: WsParams; Querystring: Record<string, string | string[]> }>(`${WS}/groups`, async (req) => {
+    const a = authorize(engine, req, req.params.ws, 'read');
+    return engine.groups(a.workspace.id, req.query);
+  });
+  app.post<{ Params: WsParams }>(`${WS}/groups/actions`, async (req) => {
+    const a = authorize(engine, req, req.params.ws, 'act');
+    const { ids, ...command } = withoutActor(objectBody(req));
+    if (ids === undefined) throw new HostError('invalid_input', 'ids: required', 'ids');
+    return { results: engine.actMany(a.workspace.id, ids, command, a.actor, a.role) };
+  });
+  app.get<{ Params: GroupParams }>(`${WS}/groups/:id`, async (req) => {
+    const a = authorize(engine, req, req.params.ws, 'read');
+    return engine.group(a.workspace.id, req.params.id);
+  });
+  app.get<{ Params: GroupParams }>(`${WS}/groups/:id/deliveries`, async (req) => {
+    const a = authorize(engine, req, req.params.ws, 'read');
+    engine.group(a.workspace.id, req.params.id); // another workspace's id: not_found
+    return { deliveries: engine.deliveries(a.workspace.id, req.params.id) };
+  });
+  app.post<{ Params: GroupParams }>(`${WS}/groups/:id/actions`, async (req) => {
+    const a = authorize(engine, req, req.params.ws, 'act');
+    return engine.act(a.workspace.id, req.params.id, withoutActor(objectBody(req)), a.actor, a.role);
+  });
+};
+
+export default groups;
