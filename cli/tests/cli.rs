@@ -1496,7 +1496,11 @@ fn groups_filters_sorts_act_many_deletes_and_metrics() {
         gone.stderr
     );
     let policy = dir.path().join("p.json");
-    std::fs::write(&policy, r#"{"steps": [{"after_mins": 5, "notify": ["oncall"]}]}"#).unwrap();
+    std::fs::write(
+        &policy,
+        r#"{"steps": [{"after_mins": 5, "notify": ["oncall"]}]}"#,
+    )
+    .unwrap();
     sc(
         &db,
         &[
