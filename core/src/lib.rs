@@ -40,6 +40,7 @@ pub mod notify;
 pub mod routing;
 pub mod secrets;
 pub mod signature;
+pub mod slack_oauth;
 pub mod sources;
 mod store;
 pub mod webhook;

@@ -50,7 +50,7 @@ fn unit_random() -> f64 {
 }
 
 impl Engine {
-    fn runtime(&self) -> Result<&tokio::runtime::Runtime> {
+    pub(super) fn runtime(&self) -> Result<&tokio::runtime::Runtime> {
         self.delivery
             .runtime
             .get_or_init(|| {
@@ -65,7 +65,7 @@ impl Engine {
             .map_err(|e| Error::Internal(format!("cannot start the delivery runtime: {e}")))
     }
 
-    fn http(&self) -> &reqwest::Client {
+    pub(super) fn http(&self) -> &reqwest::Client {
         self.delivery.http.get_or_init(|| {
             reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(5))

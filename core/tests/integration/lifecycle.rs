@@ -611,11 +611,13 @@ fn workspaces_are_walls_for_commands_too() {
         h.engine.group(h.ws(), gid.as_str()).unwrap().group.status,
         GroupStatus::Open
     );
-    assert!(
+    // another workspace's group is not_found there, as if it did not exist
+    assert_eq!(
         h.engine
             .deliveries(other.id.as_str(), Some(gid.as_str()))
-            .unwrap()
-            .is_empty()
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
     );
     assert!(
         h.engine

@@ -34,5 +34,6 @@ mod sentry;
 mod signature;
 mod slack;
 mod slack_delivery;
+mod slack_oauth;
 mod store;
 mod webhooks;
