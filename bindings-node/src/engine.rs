@@ -319,7 +319,7 @@ impl JsEngine {
         self.run(&env, |e| {
             let now = e.now();
             let s = e.add_silence(&workspace, &host::new_silence(&silence, now)?)?;
-            Ok(host::silence_view(&s, now))
+            Ok(host::silence_view(&s, e.now()))
         })
     }
 

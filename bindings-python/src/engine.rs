@@ -496,7 +496,7 @@ impl PyEngine {
         self.call(py, |e| {
             let now = e.now();
             let s = e.add_silence(workspace, &host::new_silence(&silence, now)?)?;
-            Ok(host::silence_view(&s, now))
+            Ok(host::silence_view(&s, e.now()))
         })
     }
 

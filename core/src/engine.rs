@@ -26,6 +26,7 @@ mod accounts;
 mod act;
 mod deliver;
 mod metrics;
+mod samples;
 mod slack;
 mod slack_oauth;
 mod stats;

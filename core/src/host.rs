@@ -258,6 +258,16 @@ pub fn dry_run_json(outcome: &crate::IngestOutcome) -> Result<Value> {
     Ok(v)
 }
 
+/// A sample delivery as hosts see it: `{"headers": {name: value}, "body": text}`.
+pub fn sample_json(sample: &crate::sources::samples::Sample) -> Value {
+    let headers: serde_json::Map<String, Value> = sample
+        .headers
+        .iter()
+        .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+        .collect();
+    serde_json::json!({"headers": headers, "body": sample.body})
+}
+
 /// What a binding answers once its engine is closed (`close()` in Python and Node).
 pub fn closed_engine() -> Error {
     Error::invalid("engine", "the engine is closed")

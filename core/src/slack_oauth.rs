@@ -267,7 +267,8 @@ mod tests {
             B64URL.encode(serde_json::to_vec(&StateClaims {
                 workspace: "ws_2".into(),
                 ..c.clone()
-            })?)
+            })
+            .unwrap_or_default())
         );
         assert!(verify_state(&key, &forged, now).is_err());
         for junk in ["", "v1", "v1.x.y", "v2.a.b", "x.y"] {

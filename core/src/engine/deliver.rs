@@ -94,6 +94,29 @@ impl Engine {
         Ok(channel_view(&c))
     }
 
+    /// Queues a test notification on a channel, through the real outbox (marked `test`): the
+    /// next dispatch sends it like any other and the delivery log shows its attempts. Answers
+    /// the queued delivery.
+    pub fn test_channel(&self, workspace: &str, name: &str) -> Result<Delivery> {
+        let now = self.now();
+        self.write_in(workspace, |tx, ws| {
+            if !store::outbox::channel_names(tx, &ws.id)?.iter().any(|c| c == name) {
+                return Err(Error::not_found("channel", name));
+            }
+            let payload = serde_json::json!({
+                "test": true,
+                "text": format!("Test notification from SignalCraft for channel {name:?} of workspace {:?}: if you can read this, alerts will reach you here.", ws.name),
+                "workspace": ws.name,
+                "channel": name,
+                "at": now,
+            });
+            let id = store::outbox::enqueue_test(tx, &ws.id, name, &payload, now)?;
+            store::outbox::deliveries(tx, &ws.id, None, Some(id), 1)?
+                .pop()
+                .ok_or_else(|| Error::Internal("the test notification vanished".into()))
+        })
+    }
+
     /// Deletes a channel; its pending notifications are cancelled. A channel that rules still
     /// name is a `conflict` (change the rules first).
     pub fn delete_channel(&self, workspace: &str, name: &str) -> Result<()> {
@@ -137,7 +160,7 @@ impl Engine {
             if let Some(g) = group {
                 store::groups::get(tx, &ws.id, g)?;
             }
-            store::outbox::deliveries(tx, &ws.id, group, 1000)
+            store::outbox::deliveries(tx, &ws.id, group, None, 1000)
         })
     }
 

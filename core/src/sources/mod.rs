@@ -19,6 +19,7 @@ pub mod generic;
 pub mod grafana;
 pub mod opsgenie;
 pub mod pagerduty;
+pub mod samples;
 pub mod sentry;
 
 use crate::alert::{NormalizedAlert, Severity, Source, WorkspaceId};

@@ -126,7 +126,7 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
         "add_silence" => {
             let now = engine.now();
             let s = engine.add_silence(ws(), &host::new_silence(&a[1], now)?)?;
-            Ok(host::silence_view(&s, now))
+            Ok(host::silence_view(&s, engine.now()))
         }
         "silences" => {
             let now = engine.now();

@@ -16,6 +16,7 @@ mod datadog;
 mod dedup;
 mod fail_open;
 mod faults;
+mod from_the_ui;
 mod generic;
 mod grafana;
 mod http;
