@@ -174,6 +174,26 @@ export interface IntegrationStatus {
   health: IntegrationHealth;
 }
 
+export interface SlackApp {
+  client_id: string;
+  client_secret: string;
+  redirect_uri: string;
+  /** Slack's Web API (default https://slack.com/api). */
+  api_base?: string;
+  /** Slack's authorize page (default https://slack.com/oauth/v2/authorize). */
+  authorize_url?: string;
+  /** When given, an install also sets it as the workspace's Slack signing secret. */
+  signing_secret?: string;
+}
+export interface SlackInstall {
+  workspace: string;
+  workspace_id: string;
+  team_id: string;
+  team_name?: string | null;
+  channel: string;
+  slack_channel: string;
+}
+
 export const SCHEMA_VERSION: number;
 
 export class Engine {
@@ -239,6 +259,16 @@ export class Engine {
   integrations(workspace: string): IntegrationStatus[];
   /** Checks rules as putRules would (channel names included), storing nothing. */
   checkRules(workspace: string, rules: Json[]): { ok: true; rules: number };
+  /** Queues a test notification on a channel; answers the queued delivery (`test: true`). */
+  testChannel(workspace: string, name: string): Record<string, Json>;
+  /** The built-in sample delivery of a source. */
+  samplePayload(source: Source | string): { headers: Record<string, string>; body: string };
+  /** Ingests the source's built-in sample through the real path (signed when a secret is set). */
+  testIntegration(workspace: string, source: Source | string): IngestOutcome;
+  slackConnect(workspace: string, app: SlackApp, options?: { channel?: string; slack_channel?: string } | null): { url: string; state: string };
+  slackOauthCallback(app: SlackApp, code: string, state: string): Promise<SlackInstall>;
+  handleSlackTeamAction(headers: Headers, body: Body): Record<string, Json>;
+  setSlackIntegration(workspace: string, update: { secret?: string; clear_secret?: boolean; max_skew_secs?: number; clear_max_skew?: boolean; options?: { team_id?: string } | null }): Record<string, Json>;
   startBackground(): void;
   stop(): void;
 }

@@ -8,9 +8,11 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
 use signalcraft_core::engine::Actor;
+use signalcraft_core::engine::SlackConnectOptions;
 use signalcraft_core::escalation::EscalationPolicy;
 use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::notify::ChannelKind;
+use signalcraft_core::slack_oauth::SlackApp;
 use signalcraft_core::{
     Engine as CoreEngine, Error, IntegrationUpdate, ManualClock, RuleSet, Source, host,
 };
@@ -745,6 +747,88 @@ impl PyEngine {
         let headers = headers_in(py, headers)?;
         let body = body_in(py, body)?;
         self.call(py, |e| e.handle_slack_action(workspace, &headers, &body))
+    }
+
+    /// Queues a test notification on a channel through the real outbox (`test: True`).
+    fn test_channel<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        name: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.test_channel(workspace, name))
+    }
+
+    /// The built-in sample delivery of a source: `{"headers": {...}, "body": str}`.
+    fn sample_payload<'py>(&self, py: Python<'py>, source: &str) -> PyResult<Bound<'py, PyAny>> {
+        let source: Source = parse(py, source)?;
+        self.call(py, |e| Ok(host::sample_json(&e.sample_payload(source)?)))
+    }
+
+    /// Ingests the source's built-in sample through the real path (signed when the integration
+    /// has a secret).
+    fn test_integration<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        source: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let source: Source = parse(py, source)?;
+        self.call(py, |e| e.test_integration(workspace, source))
+    }
+
+    /// Starts a Slack install: `{"url", "state"}`.
+    #[pyo3(signature = (workspace, app, options=None))]
+    fn slack_connect<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        app: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let app: SlackApp = typed_in(py, "app", app)?;
+        let options: SlackConnectOptions = match options {
+            Some(o) if !o.is_none() => typed_in(py, "options", o)?,
+            _ => SlackConnectOptions::default(),
+        };
+        self.call(py, |e| e.slack_connect(workspace, &app, &options))
+    }
+
+    /// Finishes a Slack install (exchanges the code at Slack, the GIL released).
+    fn slack_oauth_callback<'py>(
+        &self,
+        py: Python<'py>,
+        app: &Bound<'py, PyAny>,
+        code: &str,
+        state: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let app: SlackApp = typed_in(py, "app", app)?;
+        self.call(py, |e| e.slack_oauth_callback(&app, code, state))
+    }
+
+    /// Handles a Slack interactive request sent to the app's one request URL (the payload's team
+    /// id picks the workspace).
+    #[pyo3(signature = (headers, body))]
+    fn handle_slack_team_action<'py>(
+        &self,
+        py: Python<'py>,
+        headers: Option<&Bound<'py, PyAny>>,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let headers = headers_in(py, headers)?;
+        let body = body_in(py, body)?;
+        self.call(py, |e| e.handle_slack_team_action(&headers, &body))
+    }
+
+    /// Changes the workspace's slack integration (`secret`, `options` `{"team_id"}`).
+    fn set_slack_integration<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        update: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let update: IntegrationUpdate = typed_in(py, "update", update)?;
+        self.call(py, |e| e.set_slack_integration(workspace, &update))
     }
 
     fn start_background(&self, py: Python<'_>) -> PyResult<()> {

@@ -264,11 +264,13 @@ mod tests {
         let (_, tag) = s.rsplit_once('.').unwrap_or_default();
         let forged = format!(
             "v1.{}.{tag}",
-            B64URL.encode(serde_json::to_vec(&StateClaims {
-                workspace: "ws_2".into(),
-                ..c.clone()
-            })
-            .unwrap_or_default())
+            B64URL.encode(
+                serde_json::to_vec(&StateClaims {
+                    workspace: "ws_2".into(),
+                    ..c.clone()
+                })
+                .unwrap_or_default()
+            )
         );
         assert!(verify_state(&key, &forged, now).is_err());
         for junk in ["", "v1", "v1.x.y", "v2.a.b", "x.y"] {

@@ -121,6 +121,22 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
             Ok(json!({"ok": true, "rules": n}))
         }
         "deliveries" => host::to_json(&engine.deliveries(ws(), opt_text(a.get(1)))?),
+        "test_channel" => host::to_json(&engine.test_channel(ws(), text(&a[1]))?),
+        "sample_payload" => Ok(host::sample_json(&engine.sample_payload(parsed(&a[0])?)?)),
+        "test_integration" => host::to_json(&engine.test_integration(ws(), parsed(&a[1])?)?),
+        "slack_connect" => {
+            let app: signalcraft_core::slack_oauth::SlackApp =
+                host::from_json("app", a[1].clone())?;
+            let options: signalcraft_core::engine::SlackConnectOptions = match a.get(2) {
+                None | Some(Value::Null) => Default::default(),
+                Some(o) => host::from_json("options", o.clone())?,
+            };
+            host::to_json(&engine.slack_connect(ws(), &app, &options)?)
+        }
+        "set_slack_integration" => {
+            let update: IntegrationUpdate = host::from_json("update", a[1].clone())?;
+            engine.set_slack_integration(ws(), &update)
+        }
         "put_rules" => host::to_json(&engine.put_rules(ws(), &RuleSet::from_json(&a[1])?)?),
         "rules" => Ok(engine.rules(ws())?.to_json()),
         "add_silence" => {
