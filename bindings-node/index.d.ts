@@ -193,6 +193,14 @@ export interface SlackInstall {
   channel: string;
   slack_channel: string;
 }
+export interface Change {
+  seq: number;
+  group_id: string;
+  kind: 'event' | 'status' | 'assignee' | 'note' | 'runbook' | 'escalation';
+  status: GroupStatus;
+  at: string;
+}
+export interface ChangePage { changes: Change[]; last_seq: number }
 
 export const SCHEMA_VERSION: number;
 
@@ -269,6 +277,8 @@ export class Engine {
   slackOauthCallback(app: SlackApp, code: string, state: string): Promise<SlackInstall>;
   handleSlackTeamAction(headers: Headers, body: Body): Record<string, Json>;
   setSlackIntegration(workspace: string, update: { secret?: string; clear_secret?: boolean; max_skew_secs?: number; clear_max_skew?: boolean; options?: { team_id?: string } | null }): Record<string, Json>;
+  /** Changes after `since` (default 0), at most `limit` (1 to 1000, default 100), and the latest seq. */
+  changes(workspace: string, since?: number | null, limit?: number | null): ChangePage;
   startBackground(): void;
   stop(): void;
 }

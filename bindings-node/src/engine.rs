@@ -874,6 +874,20 @@ impl JsEngine {
         })
     }
 
+    /// The workspace's changes after `since` (default 0), at most `limit` (1 to 1000, default
+    /// 100), and its latest sequence number: `{changes: [{seq, group_id, kind, status, at}],
+    /// last_seq}`.
+    #[napi]
+    pub fn changes(
+        &self,
+        env: Env,
+        workspace: String,
+        since: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| e.changes(&workspace, since, limit))
+    }
+
     /// Starts delivering and ticking on background threads until `stop()` or `close()`.
     #[napi]
     pub fn start_background(&self, env: Env) -> Result<Value, Code> {

@@ -303,6 +303,19 @@ impl PyEngine {
         self.call(py, |e| e.webhook(workspace, source, &headers, &body, key))
     }
 
+    /// The workspace's changes after `since` (default 0), at most `limit` (1 to 1000, default
+    /// 100), and its latest sequence number.
+    #[pyo3(signature = (workspace, since=None, limit=None))]
+    fn changes<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        since: Option<i64>,
+        limit: Option<u32>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.changes(workspace, since, limit))
+    }
+
     /// Every source's integration: settings, keys and delivery health.
     fn integrations<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
         self.call(py, |e| e.integrations(workspace))

@@ -111,6 +111,17 @@ enum Command {
     /// Slack's interactive requests.
     #[command(subcommand)]
     Slack(SlackCmd),
+    /// The change feed: every change to a workspace's groups, in order.
+    Changes {
+        /// Workspace name or id.
+        workspace: String,
+        /// After this sequence number (default 0: from the first change kept).
+        #[arg(long)]
+        since: Option<i64>,
+        /// At most this many (1 to 1000, default 100).
+        #[arg(long)]
+        limit: Option<u32>,
+    },
     /// User accounts (for the server's logins).
     #[command(subcommand)]
     User(UserCmd),
@@ -747,6 +758,11 @@ fn run(cli: Cli) -> Result<Value, Error> {
             let password = line.trim_end_matches(['\n', '\r']);
             to_value(&engine.add_user(&email, password, name.as_deref())?)
         }
+        Command::Changes {
+            workspace,
+            since,
+            limit,
+        } => to_value(&engine.changes(&workspace, since, limit)?),
         Command::User(UserCmd::List) => Ok(json!({"users": to_value(&engine.users()?)?})),
         Command::Member(MemberCmd::Set {
             workspace,

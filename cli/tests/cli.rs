@@ -1378,6 +1378,44 @@ fn too_large_has_its_own_kind_and_exit_code() {
 }
 
 #[test]
+fn the_change_feed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let f = fixture("issue_alert_triggered.docs.json");
+    let out = sc(
+        &db,
+        &[
+            "ingest",
+            "acme",
+            "sentry",
+            "-H",
+            "Sentry-Hook-Resource: event_alert",
+            f.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    let gid = out["alerts"][0]["group_id"].as_str().unwrap().to_string();
+    sc(&db, &["act", "acme", &gid, "ack", "--actor", "alice"], None).json();
+    let page = sc(&db, &["changes", "acme"], None).json();
+    assert_eq!(page["last_seq"], 2);
+    assert_eq!(page["changes"][0]["kind"], "event");
+    assert_eq!(page["changes"][1]["kind"], "status");
+    assert_eq!(page["changes"][1]["status"], "acknowledged");
+    assert_eq!(page["changes"][1]["group_id"], gid.as_str());
+    let page = sc(
+        &db,
+        &["changes", "acme", "--since", "1", "--limit", "5"],
+        None,
+    )
+    .json();
+    assert_eq!(page["changes"].as_array().unwrap().len(), 1);
+    let r = sc(&db, &["changes", "acme", "--limit", "0"], None);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
 fn groups_filters_sorts_act_many_deletes_and_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sc.db");

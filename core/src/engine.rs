@@ -1041,6 +1041,27 @@ impl Engine {
 
     // ---- queries ----------------------------------------------------------------------------
 
+    /// The workspace's changes after `since` (a sequence number; 0, the default, is from the
+    /// first change kept), in order, at most `limit` (1 to 1000, default 100), with the
+    /// workspace's latest sequence number. Sequence numbers are strictly increasing and
+    /// assigned at commit, so a poller that asks again with the last seq it saw misses nothing,
+    /// whichever process wrote.
+    pub fn changes(
+        &self,
+        workspace: &str,
+        since: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<crate::changes::ChangePage> {
+        let since = crate::changes::since(since)?;
+        let limit = crate::changes::limit(limit)?;
+        self.read_in(workspace, |tx, ws| {
+            Ok(crate::changes::ChangePage {
+                changes: store::changes::after(tx, &ws.id, since, limit)?,
+                last_seq: store::changes::last_seq(tx, &ws.id)?,
+            })
+        })
+    }
+
     /// A page of a workspace's groups, newest activity first.
     pub fn groups(&self, workspace: &str, query: &GroupQuery) -> Result<GroupPage> {
         self.read_in(workspace, |tx, ws| store::groups::page(tx, &ws.id, query))
@@ -1404,6 +1425,9 @@ impl IngestCtx<'_> {
                 && let Some(g) = &a.group
             {
                 store::groups::add_timeline(self.tx, self.ws, &g.id, &entry)?;
+            }
+            if let (Some(kind), Some(g)) = (crate::changes::ingest_kind(a.decision), &a.group) {
+                store::changes::append(self.tx, self.ws, &g.id, kind, g.status, self.now)?;
             }
             out.push(IngestedAlert {
                 group_id: a.group.as_ref().map(|g| g.id.clone()),

@@ -23,6 +23,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod alert;
+pub mod changes;
 pub mod clock;
 pub mod dedup;
 pub mod engine;

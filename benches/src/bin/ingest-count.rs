@@ -2,7 +2,12 @@
 //! 1,000 issues, every event routed to a channel), for instruction counts and profiles that the
 //! time-boxed benches cannot give:
 //!
-//!   ingest-count per_alert|batch_100 N [DB_DIR]
+//!   ingest-count per_alert|batch_100|webhook_key|webhook_signed N [DB_DIR]
+//!
+//! `webhook_key` and `webhook_signed` send the same deliveries through `Engine::webhook`
+//! (authenticated by an ingest key, or by a Sentry signature computed before the clock starts;
+//! the rate limit raised out of the way), for the cost of authentication, the rate limit and
+//! the health counters over `per_alert`.
 //!
 //! `valgrind --tool=callgrind target/release/ingest-count batch_100 2000` (minus a run with
 //! N = 0) gives instructions per alert; `perf record` works the same way. Prints alerts/s.
@@ -30,6 +35,32 @@ fn main() {
     let headers = Headers::new().with("Sentry-Hook-Resource", "event_alert");
     let bodies = SentryBodies::routed(1000);
     let all: Vec<Vec<u8>> = (0..n).map(|i| bodies.body(i)).collect();
+    let mut settings = engine.settings(&ws).unwrap();
+    settings.ingest_rate_limit.per_min = u32::MAX;
+    settings.ingest_rate_limit.burst = u32::MAX;
+    engine.set_settings(&ws, &settings).unwrap();
+    let key = engine.create_ingest_key(&ws, Source::Sentry).unwrap().key;
+    let signed: Vec<Headers> = if mode == "webhook_signed" {
+        let secret = "bench-secret";
+        engine
+            .set_integration(
+                &ws,
+                Source::Sentry,
+                &signalcraft_core::IntegrationUpdate {
+                    secret: Some(secret.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        all.iter()
+            .map(|b| {
+                let sig = signalcraft_core::signature::hmac_sha256_hex(secret.as_bytes(), b);
+                headers.clone().with("Sentry-Hook-Signature", sig)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let start = Instant::now();
     match mode.as_str() {
         "per_alert" => {
@@ -45,7 +76,23 @@ fn main() {
                 }
             }
         }
-        other => panic!("unknown mode {other:?} (per_alert, batch_100)"),
+        "webhook_key" => {
+            for body in &all {
+                engine
+                    .webhook(&ws, Some(Source::Sentry), &headers, body, Some(&key))
+                    .unwrap();
+            }
+        }
+        "webhook_signed" => {
+            for (body, h) in all.iter().zip(&signed) {
+                engine
+                    .webhook(&ws, Some(Source::Sentry), h, body, None)
+                    .unwrap();
+            }
+        }
+        other => {
+            panic!("unknown mode {other:?} (per_alert, batch_100, webhook_key, webhook_signed)")
+        }
     }
     let took = start.elapsed();
     println!(

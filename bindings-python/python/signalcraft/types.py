@@ -203,10 +203,22 @@ class IntegrationStatus(TypedDict):
     keys: list[IngestKey]
     health: IntegrationHealth
 
+class Change(TypedDict):
+    seq: int
+    group_id: str
+    kind: Literal["event", "status", "assignee", "note", "runbook", "escalation"]
+    status: Literal["open", "acknowledged", "snoozed", "resolved"]
+    at: str
+
+class ChangePage(TypedDict):
+    changes: list[Change]
+    last_seq: int
+
 __all__ = [
     "Json", "Headers", "Body", "Source", "Role", "IngestedAlert", "IngestOutcome", "ErrorView",
     "BatchSlot", "Delivery", "AlertGroup", "GroupPage", "GroupQuery", "User", "Member", "Session",
     "Membership", "TokenPrincipal", "Principal", "Workspace", "Access", "NewApiToken", "ApiToken",
     "NewIngestKey", "IngestKey", "DeliveryError", "IntegrationHealth", "IntegrationStatus",
     "StatusName", "SeverityName", "ActSlot", "NewMaintenance",
+    "Change", "ChangePage",
 ]

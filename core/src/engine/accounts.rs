@@ -125,6 +125,9 @@ impl Engine {
     /// processes sharing the database.
     pub fn login(&self, email: &str, password: &str, address: Option<&str>) -> Result<Session> {
         let now = self.now();
+        // Made before the lookup, whatever it finds: the first login of an engine costs the
+        // same for a known and an unknown email.
+        let dummy = self.dummy_hash()?;
         let email_key = email.trim().to_lowercase();
         let since = now - accounts::THROTTLE_WINDOW;
         let address = address.map(str::trim).filter(|a| !a.is_empty());
@@ -145,14 +148,15 @@ impl Engine {
                 Err(_) => Ok(None),
             }
         })?;
+        // An over-long password is never right, and is not hashed at its length either.
         let valid = password.len() <= accounts::MAX_PASSWORD_BYTES;
+        let candidate = if valid { password } else { "" };
         let user = match found {
             Some((user, hash)) => {
-                (accounts::verify_password(&hash, password) && valid).then_some(user)
+                (accounts::verify_password(&hash, candidate) && valid).then_some(user)
             }
             None => {
-                let dummy = self.dummy_hash()?;
-                let _ = accounts::verify_password(&dummy, password);
+                let _ = accounts::verify_password(&dummy, candidate);
                 None
             }
         };
@@ -162,7 +166,8 @@ impl Engine {
                 if let Some(a) = address {
                     store::accounts::add_failure(tx, "address", a, now)?;
                 }
-                Ok(())
+                // failures older than the window no longer count: keep the table bounded
+                store::accounts::purge(tx, now, since)
             })?;
             return Err(accounts::bad_credentials());
         };

@@ -200,6 +200,14 @@ pub(crate) fn transition(
         detail: detail_of(cmd, extra),
     };
     store::groups::add_timeline(tx, ws, &rec.group.id, &entry)?;
+    store::changes::append(
+        tx,
+        ws,
+        &rec.group.id,
+        crate::changes::command_kind(cmd),
+        to,
+        now,
+    )?;
     if from != to {
         escalation_follows(tx, ws, &rec.group.id, from, to, now)?;
         notify_status(tx, ws, &rec.group, cmd, actor, from, to, now)?;

@@ -95,6 +95,16 @@ impl Engine {
             }
         }
 
+        // the change feed keeps a week; one bounded batch per tick
+        self.store.write(|tx| {
+            store::changes::purge(
+                tx,
+                only,
+                now - crate::changes::CHANGE_RETENTION,
+                BATCH as u32,
+            )
+        })?;
+
         let workspaces: Vec<WorkspaceId> = match only {
             Some(w) => vec![w.clone()],
             None => self.workspaces()?.into_iter().map(|w| w.id).collect(),
@@ -168,6 +178,7 @@ fn fire(
             detail: json!({"policy": f.policy, "step": f.step, "cycle": f.cycle, "notify": f.notify}),
         };
         store::groups::add_timeline(tx, ws, id, &entry)?;
+        store::changes::append(tx, ws, id, "escalation", rec.group.status, now)?;
         for channel in &f.notify {
             let payload = json!({"group": rec.group, "policy": f.policy, "step": f.step, "cycle": f.cycle, "mention": f.mention});
             store::lifecycle::enqueue(

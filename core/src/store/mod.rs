@@ -2,6 +2,7 @@
 //! All SQL lives under this module; functions that write take a `&Transaction`.
 
 pub(crate) mod accounts;
+pub(crate) mod changes;
 mod checkpoint;
 pub(crate) mod events;
 pub(crate) mod groups;

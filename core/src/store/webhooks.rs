@@ -42,7 +42,7 @@ pub(crate) fn save_bucket(tx: &Connection, ws: &WorkspaceId, b: &Bucket) -> Resu
 }
 
 /// Counts one delivery to (workspace, source) under `reason` (`accepted`, or why it was refused)
-/// in the hour of `now`, and notes its time.
+/// in the hour of `now`, and notes its time. Counters older than two days are dropped.
 pub(crate) fn count_delivery(
     tx: &Connection,
     ws: &WorkspaceId,
@@ -52,14 +52,26 @@ pub(crate) fn count_delivery(
 ) -> Result<()> {
     let at = to_ms(now);
     let hour = at.div_euclid(HOUR_MS) * HOUR_MS;
-    execute(
+    let count: i64 = query_row(
         tx,
         "INSERT INTO delivery_counts (workspace_id, source, hour, reason, count)
          VALUES (?1, ?2, ?3, ?4, 1)
-         ON CONFLICT (workspace_id, source, hour, reason) DO UPDATE SET count = count + 1",
+         ON CONFLICT (workspace_id, source, hour, reason) DO UPDATE SET count = count + 1
+         RETURNING count",
         params![ws.as_str(), source, hour, reason],
+        |r| r.get(0),
     )
     .map_err(Error::storage("counting a delivery"))?;
+    if count == 1 {
+        // the first of its hour and reason: drop counters older than two days (at most a
+        // couple of rows each hour, so the table stays small)
+        execute(
+            tx,
+            "DELETE FROM delivery_counts WHERE workspace_id = ?1 AND source = ?2 AND hour < ?3",
+            params![ws.as_str(), source, at - KEEP_HOURS * HOUR_MS],
+        )
+        .map_err(Error::storage("purging delivery counters"))?;
+    }
     let accepted = (reason == "accepted").then_some(at);
     execute(
         tx,
@@ -73,8 +85,7 @@ pub(crate) fn count_delivery(
     Ok(())
 }
 
-/// Records a refused delivery: its count, the last error, and drops counters older than two
-/// days for that (workspace, source).
+/// Records a refused delivery: its count and the last error.
 pub(crate) fn record_refusal(
     tx: &Connection,
     ws: &WorkspaceId,
@@ -100,12 +111,6 @@ pub(crate) fn record_refusal(
         ],
     )
     .map_err(Error::storage("recording a delivery error"))?;
-    execute(
-        tx,
-        "DELETE FROM delivery_counts WHERE workspace_id = ?1 AND source = ?2 AND hour < ?3",
-        params![ws.as_str(), source, to_ms(now) - KEEP_HOURS * HOUR_MS],
-    )
-    .map_err(Error::storage("purging delivery counters"))?;
     Ok(())
 }
 

@@ -257,6 +257,11 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
             )?)
         }
         "integrations" => host::to_json(&engine.integrations(ws())?),
+        "changes" => host::to_json(&engine.changes(
+            ws(),
+            a.get(1).and_then(Value::as_i64),
+            a.get(2).and_then(Value::as_u64).map(|n| n as u32),
+        )?),
         other => panic!("the Rust runner does not know the call {other:?}: add it here"),
     }
 }

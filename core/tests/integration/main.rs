@@ -9,6 +9,7 @@ mod bad_corpus;
 mod batch;
 mod binding_cases;
 mod binding_methods;
+mod changes;
 mod common;
 mod concurrency;
 mod crash;

@@ -33,12 +33,7 @@ fn slack() -> TestServer {
             } else {
                 Reply::json(200, json!({"ok": false, "error": "invalid_code"}))
             }
-        } else if r.path.ends_with("/chat.postMessage") {
-            Reply::json(
-                200,
-                json!({"ok": true, "channel": "C0ALERTS", "ts": "1772366400.000100"}),
-            )
-        } else if r.path.ends_with("/chat.update") {
+        } else if r.path.ends_with("/chat.postMessage") || r.path.ends_with("/chat.update") {
             Reply::json(
                 200,
                 json!({"ok": true, "channel": "C0ALERTS", "ts": "1772366400.000100"}),

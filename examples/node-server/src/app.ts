@@ -23,6 +23,7 @@ import stream from './routes/stream';
 import webhooks from './routes/webhooks';
 import workspaces from './routes/workspaces';
 import demoSink from './routes/demo-sink';
+import dashboard from './routes/dashboard';
 
 /** Slack app settings (from the environment); OAuth routes answer invalid_input without them. */
 export interface SlackSettings {
@@ -32,6 +33,8 @@ export interface SlackSettings {
   authorizeUrl: string | null;
   /** Default `{public URL}/api/slack/oauth/callback`. */
   redirectUri: string | null;
+  /** The app's signing secret: an install then sets it as the workspace's (button clicks). */
+  signingSecret: string | null;
 }
 
 export interface HostConfig {
@@ -134,5 +137,7 @@ export async function buildApp(ctx: HostContext, log: pino.Logger): Promise<Fast
   await app.register(stream, opts);
   await app.register(ops, opts);
   if (ctx.config.demo) await app.register(demoSink, opts);
+  // The web dashboard at `/` (examples/dashboard/dist), after every API route.
+  await app.register(dashboard, opts);
   return app;
 }

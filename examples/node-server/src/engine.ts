@@ -38,6 +38,8 @@ export interface SlackApp {
   client_secret: string;
   redirect_uri: string;
   api_base?: string;
+  authorize_url?: string;
+  signing_secret?: string;
 }
 
 /** Every engine call the host makes (names and shapes of CONTRACT: `index.d.ts` of the addon). */

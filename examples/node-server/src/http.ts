@@ -31,9 +31,9 @@ export function objectBody(req: FastifyRequest): JsonObject {
   return body;
 }
 
-/** The body without `actor`: the actor is always the authenticated principal. */
+/** The body without `actor` and `role`: both are always the authenticated principal's. */
 export function withoutActor(body: JsonObject): JsonObject {
-  const { actor: _ignored, ...rest } = body;
+  const { actor: _actor, role: _role, ...rest } = body;
   return rest;
 }
 

@@ -56,6 +56,7 @@ function config(argv: string[]): { config: HostConfig; db: string } {
         apiBase: env('SLACK_API_BASE', 'SIGNALCRAFT_SLACK_API_BASE'),
         authorizeUrl: env('SLACK_AUTHORIZE_URL', 'SIGNALCRAFT_SLACK_AUTHORIZE_URL'),
         redirectUri: env('SIGNALCRAFT_SLACK_REDIRECT_URI'),
+        signingSecret: env('SLACK_SIGNING_SECRET', 'SIGNALCRAFT_SLACK_SIGNING_SECRET'),
       },
       maxBodyBytes: positiveInt('SIGNALCRAFT_MAX_BODY_BYTES', env('SIGNALCRAFT_MAX_BODY_BYTES'), DEFAULT_MAX_BODY_BYTES),
       logLevel: env('SIGNALCRAFT_LOG_LEVEL', 'LOG_LEVEL') ?? 'info',

@@ -172,7 +172,8 @@ describe('end to end through the host', () => {
     const update = await waitFor('chat.update', () => slack.calls.slice(message).find((c) => c.method === 'chat.update'));
     assert.equal(update.body.ts, POSTED_TS);
     assert.equal(update.body.channel, 'C0ALERTS');
-    assert.ok(!JSON.stringify(update.body.blocks ?? []).includes('signalcraft_ack'), 'no Acknowledge button once acknowledged');
+    assert.ok(JSON.stringify(post.body.blocks).includes('Open'), 'the first message says Open');
+    assert.ok(JSON.stringify(update.body.blocks ?? []).includes('Acknowledged'), 'the updated message says Acknowledged');
   });
 
   test('logs: JSON with a request id on every request line; no credential, token or secret', async () => {

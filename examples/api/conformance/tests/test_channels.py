@@ -56,3 +56,15 @@ def test_workspace_deliveries(viewer):
     assert len(body["deliveries"]) >= 1
     for d in body["deliveries"]:
         assert d["status"] in {"pending", "sent", "failed", "cancelled"}
+
+
+def test_a_channel_named_by_rules_cannot_be_deleted(admin, viewer):
+    name = f"ruled-{tag()}"
+    ok_json(admin.put(f"{ws_path()}/channels/{name}", json={"kind": "webhook", "config": {"url": "http://127.0.0.1:9/never"}}))
+    saved = ok_json(viewer.get(f"{ws_path()}/rules"))["rules"]
+    rule = {"id": f"to-{name}", "when": {"field": "severity", "op": "eq", "value": "debug"}, "then": {"notify": [name]}}
+    ok_json(admin.put(f"{ws_path()}/rules", json={"rules": saved + [rule]}))
+    error_of(admin.delete(f"{ws_path()}/channels/{name}"), 409, "conflict")
+    assert name in [c["name"] for c in ok_json(viewer.get(f"{ws_path()}/channels"))["channels"]]
+    ok_json(admin.put(f"{ws_path()}/rules", json={"rules": saved}))
+    assert admin.delete(f"{ws_path()}/channels/{name}").status_code == 204

@@ -28,7 +28,9 @@ def test_group_detail_has_events_timeline_and_a_worded_trace(owner, viewer, sent
     assert len(g["events"]) == 1
     ev = g["events"][0]
     assert ev["group_id"] == gid and ev["decision"] == "new_group"
-    assert isinstance(ev["trace"], dict) and "rules" in ev["trace"], ev["trace"]
+    trace = ev["trace"]
+    assert trace["dedup"]["decision"] == "new_group", trace
+    assert isinstance(trace["routing"]["rules"], list) and isinstance(trace["routing"]["channels"], dict), trace
     assert isinstance(ev["alert"], dict)
     assert isinstance(g["timeline"], list)
 

@@ -1,6 +1,6 @@
 """Rules (get, put, check, test, replay), silences, maintenance windows, escalations."""
 
-from helpers import error_of, ok_json, sentry_body, tag, ws_path
+from helpers import error_of, ok_json, sentry_body, sentry_headers, tag, ws_path
 
 RULE = {
     "id": "page-errors",
@@ -32,21 +32,24 @@ def test_rules_check_names_the_bad_path_and_stores_nothing(admin, viewer):
     assert [r["id"] for r in ok_json(viewer.get(f"{ws_path()}/rules"))["rules"]] == ["page-errors"], "a refused put stored rules"
 
 
-def test_rules_test_is_a_dry_run(admin, viewer):
+def test_rules_test_is_a_dry_run(admin, viewer, sentry_secret):
     ok_json(admin.put(f"{ws_path()}/rules", json={"rules": [RULE]}))
     marker = tag()
-    body = sentry_body(marker).decode()
-    out = ok_json(admin.post(f"{ws_path()}/rules/test", json={"source": "sentry", "body": body, "headers": {"Sentry-Hook-Resource": "event_alert"}}))
+    raw = sentry_body(marker)
+    body = raw.decode()
+    # the workspace's Sentry integration has a secret: a dry run checks the signature too
+    headers = {k: v for k, v in sentry_headers(raw, sentry_secret).items() if k != "Content-Type"}
+    out = ok_json(admin.post(f"{ws_path()}/rules/test", json={"source": "sentry", "body": body, "headers": headers}))
     assert out["stored"] is False and out["source"] == "sentry"
     alert = out["alerts"][0]
     assert alert["route"]["matched"] == ["page-errors"] and alert["route"]["mention"] == ["@oncall"]
     assert isinstance(alert["trace"], dict)
     # candidate rules instead of the stored ones
     other = {**RULE, "id": "only-debug", "when": {"field": "severity", "op": "eq", "value": "debug"}}
-    out = ok_json(admin.post(f"{ws_path()}/rules/test", json={"source": "sentry", "body": body, "headers": {"Sentry-Hook-Resource": "event_alert"}, "rules": [other]}))
+    out = ok_json(admin.post(f"{ws_path()}/rules/test", json={"source": "sentry", "body": body, "headers": headers, "rules": [other]}))
     assert out["alerts"][0]["route"]["matched"] == []
     assert ok_json(viewer.get(f"{ws_path()}/groups", params={"q": marker}))["groups"] == [], "a dry run stored a group"
-    error_of(admin.post(f"{ws_path()}/rules/test", json={"source": "sentry", "body": body, "rules": [BAD]}), 400, "invalid_input", "rules[0].when.op")
+    error_of(admin.post(f"{ws_path()}/rules/test", json={"source": "sentry", "body": body, "headers": headers, "rules": [BAD]}), 400, "invalid_input", "rules[0].when.op")
 
 
 def test_replay_reports_per_rule_and_channel(admin, owner, sentry_secret):
@@ -94,16 +97,19 @@ def test_maintenance_windows(admin, viewer):
 
 def test_escalations(admin, viewer):
     name = f"oncall-{tag()}"
-    policy = {"steps": [{"after_mins": 0, "mention": ["@primary"]}, {"after_mins": 15, "mention": ["@secondary"]}], "repeat": 1}
+    hook = f"esc-{tag()}"
+    ok_json(admin.put(f"{ws_path()}/channels/{hook}", json={"kind": "webhook", "config": {"url": "http://127.0.0.1:9/never"}}))
+    policy = {"steps": [{"after_mins": 0, "notify": [hook], "mention": ["@primary"]}, {"after_mins": 15, "notify": [hook], "mention": ["@secondary"]}], "repeat": 1}
     error_of(viewer.put(f"{ws_path()}/escalations/{name}", json=policy), 403, "forbidden")
     out = ok_json(admin.put(f"{ws_path()}/escalations/{name}", json=policy))
     assert out["ok"] is True and out["name"] == name
     assert [s["after_mins"] for s in out["policy"]["steps"]] == [0, 15] and out["policy"]["repeat"] == 1
     policies = ok_json(viewer.get(f"{ws_path()}/escalations"))["policies"]
     assert policies[name]["steps"][1]["mention"] == ["@secondary"]
-    error_of(admin.put(f"{ws_path()}/escalations/{name}", json={"steps": [{"after_mins": 15}, {"after_mins": 5}]}), 400, "invalid_input")
+    error_of(admin.put(f"{ws_path()}/escalations/{name}", json={"steps": [{"after_mins": 15, "notify": [hook]}, {"after_mins": 5, "notify": [hook]}]}), 400, "invalid_input")
     error_of(admin.put(f"{ws_path()}/escalations/{name}", json={"steps": [], "bogus": 1}), 400, "invalid_input", "policy.bogus")
     resp = admin.delete(f"{ws_path()}/escalations/{name}")
     assert resp.status_code == 204 and resp.content == b""
     assert name not in ok_json(viewer.get(f"{ws_path()}/escalations"))["policies"]
     error_of(admin.delete(f"{ws_path()}/escalations/{name}"), 404, "not_found")
+    assert admin.delete(f"{ws_path()}/channels/{hook}").status_code == 204

@@ -45,7 +45,7 @@ def test_creating_a_workspace_makes_the_caller_owner():
     assert listed[name] == "owner"
     members = ok_json(c.get(f"{ws_path(name)}/members"))["members"]
     assert [(m["email"], m["role"]) for m in members] == [(OWNER_EMAIL, "owner")]
-    error_of(c.post("/api/workspaces", json={"name": name}, headers=csrf), 409, "conflict")
+    error_of(c.post("/api/workspaces", json={"name": name}, headers=csrf), 400, "invalid_input", "name")
     error_of(c.post("/api/workspaces", json={"name": "ws_reserved"}, headers=csrf), 400, "invalid_input", "name")
     error_of(c.post("/api/workspaces", json={"name": "has space"}, headers=csrf), 400, "invalid_input", "name")
     c.close()

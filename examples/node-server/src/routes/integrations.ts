@@ -10,8 +10,8 @@ import { objectBody, queryValue, WS, type RoutePlugin, type WsParams } from '../
 type SourceParams = WsParams & { source: string };
 
 /** The Slack app from the environment; a host without one answers invalid_input (the contract). */
-function slackApp(config: HostConfig, req: FastifyRequest): SlackApp & { authorize_url?: string } {
-  const { clientId, clientSecret, apiBase, authorizeUrl, redirectUri } = config.slack;
+function slackApp(config: HostConfig, req: FastifyRequest): SlackApp {
+  const { clientId, clientSecret, apiBase, authorizeUrl, redirectUri, signingSecret } = config.slack;
   if (!clientId || !clientSecret) {
     throw new HostError('invalid_input', 'no Slack app is configured on this host (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)', 'slack');
   }
@@ -21,6 +21,7 @@ function slackApp(config: HostConfig, req: FastifyRequest): SlackApp & { authori
     redirect_uri: redirectUri ?? `${publicUrl(config, req)}/api/slack/oauth/callback`,
     ...(apiBase ? { api_base: apiBase } : {}),
     ...(authorizeUrl ? { authorize_url: authorizeUrl } : {}),
+    ...(signingSecret ? { signing_secret: signingSecret } : {}),
   };
 }
 

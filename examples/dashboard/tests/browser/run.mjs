@@ -1,0 +1,271 @@
+// Browser tests of the dashboard against a real host: Debian's chromium driven by playwright-core.
+//   BASE=http://127.0.0.1:PORT EMAIL=... PASSWORD=... [WS=demo] node tests/browser/run.mjs
+// Every check has a bounded wait; screenshots of every page go to target/screenshots/.
+import { axe, launch, login, shot, SHOTS } from './lib.mjs';
+import { alertBody, postWebhook, session } from './api.mjs';
+
+const BASE = process.env.BASE;
+const EMAIL = process.env.EMAIL ?? 'owner@example.com';
+const PASSWORD = process.env.PASSWORD;
+const WS = process.env.WS ?? 'demo';
+if (!BASE || !PASSWORD) {
+  console.error('run.mjs: BASE and PASSWORD are required');
+  process.exit(2);
+}
+const W = 10_000; // the bound of every wait
+
+const api = await session(BASE, EMAIL, PASSWORD);
+const key = (await api.call('POST', `/api/workspaces/${WS}/integrations/alertmanager/keys`)).key;
+const uniq = () => Math.random().toString(36).slice(2, 8);
+
+const results = [];
+const ctx = await launch();
+const page = ctx.pages()[0] ?? (await ctx.newPage());
+page.setDefaultTimeout(W);
+const errors = [];
+page.on('pageerror', (e) => errors.push(e.message));
+
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false, error: e });
+    console.log(`FAIL ${name}: ${e instanceof Error ? e.message.split('\n').slice(0, 6).join('\n     ') : e}`);
+    await shot(page, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
+  }
+}
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+const inbox = (q = '') => `${BASE}/w/${WS}/inbox${q ? `?${q}` : ''}`;
+const rowByTitle = (title) => page.locator('.grid-row', { hasText: title });
+
+await check('login opens the inbox of the first workspace', async () => {
+  await page.goto(`${BASE}/`);
+  await page.waitForURL(/\/login/);
+  await shot(page, 'login');
+  await login(page, BASE, EMAIL, PASSWORD);
+  assert(page.url().includes(`/w/${WS}/inbox`), `landed on ${page.url()}`);
+  await page.locator('.grid-row').first().waitFor();
+  await page.getByText('Live', { exact: true }).waitFor();
+  await shot(page, 'inbox');
+});
+
+await check('a webhook posted shows as a row without a reload', async () => {
+  await page.goto(inbox());
+  await page.getByText('Live', { exact: true }).waitFor();
+  const title = `Checkout latency ${uniq()}`;
+  await postWebhook(BASE, WS, 'alertmanager', key, alertBody({ title }));
+  await rowByTitle(title).waitFor();
+});
+
+await check('mid-selection, new groups are announced, the selection kept, merged on demand', async () => {
+  await page.goto(inbox());
+  await page.getByText('Live', { exact: true }).waitFor();
+  const first = page.locator('.grid-row').first();
+  const firstId = await first.getAttribute('data-id');
+  await first.getByRole('checkbox').check();
+  const title = `Payments 5xx ${uniq()}`;
+  await postWebhook(BASE, WS, 'alertmanager', key, alertBody({ title }));
+  await page.getByTestId('new-banner').waitFor();
+  assert(/1 new/.test(await page.getByTestId('new-banner').innerText()), 'banner says 1 new');
+  assert((await rowByTitle(title).count()) === 0, 'the new row is not merged while a row is selected');
+  assert(await page.locator(`.grid-row[data-id="${firstId}"]`).getByRole('checkbox').isChecked(), 'selection kept');
+  await shot(page, 'inbox-new-banner');
+  await page.getByTestId('new-banner').getByRole('button', { name: 'Show' }).click();
+  await rowByTitle(title).waitFor();
+  assert(await page.locator(`.grid-row[data-id="${firstId}"]`).getByRole('checkbox').isChecked(), 'selection kept after the merge');
+  await page.getByRole('button', { name: 'Clear', exact: true }).click();
+});
+
+await check('filters change the URL and a reload restores the view', async () => {
+  await page.goto(inbox());
+  await page.getByRole('button', { name: /^Severity:/ }).click();
+  await page.getByRole('checkbox', { name: 'critical' }).check();
+  await page.waitForURL(/severity=critical/);
+  await page.keyboard.press('Escape');
+  await page.getByLabel('Search').fill('Checkout');
+  await page.waitForURL(/q=Checkout/);
+  await page.locator('.grid-row').first().waitFor();
+  const before = await page.locator('.grid-row .title').allInnerTexts();
+  assert(before.length > 0 && before.every((t) => t.includes('Checkout')), `rows match the search: ${before}`);
+  await page.reload();
+  await page.locator('.grid-row').first().waitFor();
+  assert((await page.getByLabel('Search').inputValue()) === 'Checkout', 'search restored');
+  assert(/critical/.test(await page.getByRole('button', { name: /^Severity:/ }).innerText()), 'severity filter restored');
+  const after = await page.locator('.grid-row .title').allInnerTexts();
+  assert(JSON.stringify(after) === JSON.stringify(before), 'the same rows after a reload');
+  const sev = await page.locator('.grid-row .badge.sev').allInnerTexts();
+  assert(sev.every((s) => /critical/i.test(s)), `only critical rows: ${sev}`);
+  await shot(page, 'inbox-filtered');
+});
+
+await check('keyboard j then a acknowledges the highlighted group', async () => {
+  await page.goto(inbox('status=open'));
+  const row = page.locator('.grid-row').first();
+  await row.waitFor();
+  const id = await row.getAttribute('data-id');
+  await page.locator('body').click({ position: { x: 5, y: 300 } }).catch(() => {});
+  await page.keyboard.press('j');
+  await page.locator(`.grid-row.cursor[data-id="${id}"]`).waitFor();
+  await page.keyboard.press('a');
+  await page.locator(`.grid-row[data-id="${id}"][data-status="acknowledged"]`).waitFor();
+  const g = await api.call('GET', `/api/workspaces/${WS}/groups/${id}`);
+  assert(g.status === 'acknowledged', `the server says ${g.status}`);
+  await page.keyboard.press('?');
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+  await shot(page, 'inbox-keys');
+  await page.keyboard.press('Escape');
+});
+
+await check('group detail: Snooze changes the status and the timeline', async () => {
+  const title = `Disk almost full ${uniq()}`;
+  const out = await postWebhook(BASE, WS, 'alertmanager', key, alertBody({ title, severity: 'warning' }));
+  const id = out.alerts[0].group_id;
+  await page.goto(`${BASE}/w/${WS}/groups/${id}`);
+  await page.getByTestId('group-status').getByText('open').waitFor();
+  await page.getByTestId('trace').waitFor();
+  await page.getByRole('button', { name: 'Snooze' }).click();
+  await page.getByRole('button', { name: 'For 1 hour' }).click();
+  await page.getByTestId('group-status').getByText('snoozed').waitFor();
+  await page.getByTestId('timeline').locator('li', { hasText: 'snoozed' }).first().waitFor();
+  await shot(page, 'group');
+});
+
+await check('a rule with a bad operator shows the error at that field', async () => {
+  await page.goto(`${BASE}/w/${WS}/rules`);
+  await page.locator('.rule-list li').first().waitFor();
+  const op = page.locator('input[data-path="rules[0].when.op"]');
+  await op.fill('bogus');
+  const err = page.locator('[data-error-at="rules[0].when.op"]');
+  await err.waitFor();
+  assert(/bogus/.test(await err.innerText()), `error text: ${await err.innerText()}`);
+  assert((await op.getAttribute('aria-invalid')) === 'true', 'the field is marked invalid');
+  await shot(page, 'rules-error');
+  await op.fill('gte');
+  await err.waitFor({ state: 'detached' });
+});
+
+await check('the three-column test answers for the edited rules', async () => {
+  await page.goto(`${BASE}/w/${WS}/rules`);
+  const answer = page.getByTestId('test-answer');
+  await answer.getByText('accepted', { exact: true }).waitFor();
+  await answer.getByText(/Notified|Not notified/).first().waitFor();
+  // Editing the rules changes the answer: with the first rule's channel removed it notifies nobody for that rule.
+  await page.getByLabel('Sample payload').selectOption({ label: 'Alertmanager: 2 alerts firing' });
+  await answer.getByText('alertmanager').first().waitFor();
+  await shot(page, 'rules');
+});
+
+await check('what-if shows the notifications the edited rules gain and lose', async () => {
+  await page.goto(`${BASE}/w/${WS}/rules`);
+  await page.locator('.rule-list li').first().waitFor();
+  for (const cb of await page.locator('.rule-list input[type="checkbox"]').all()) await cb.uncheck();
+  await page.getByText('Unsaved changes').waitFor();
+  await page.getByRole('button', { name: 'Replay' }).click();
+  const diff = page.getByTestId('whatif');
+  await diff.waitFor();
+  await diff.locator('.diff-loss', { hasText: '−' }).first().waitFor();
+  await shot(page, 'rules-whatif');
+  await page.getByRole('button', { name: 'Discard' }).click();
+});
+
+await check('the overview charts render with data', async () => {
+  await page.goto(`${BASE}/w/${WS}/overview`);
+  await page.getByTestId('chart-alerts').locator('path.recharts-area-area').first().waitFor();
+  await page.getByTestId('chart-status').locator('rect').first().waitFor();
+  await page.getByTestId('chart-severity').locator('rect').first().waitFor();
+  const kpi = await page.locator('.kpi-value').first().innerText();
+  assert(Number(kpi.replace(/,/g, '')) > 0, `alerts KPI ${kpi}`);
+  await shot(page, 'overview');
+});
+
+await check('silences, integrations and settings pages render', async () => {
+  await page.goto(`${BASE}/w/${WS}/silences`);
+  await page.getByRole('heading', { name: 'Maintenance windows' }).waitFor();
+  await page.getByRole('button', { name: 'New silence' }).click();
+  await page.getByText(/Would mute \d+ open group/).waitFor();
+  await shot(page, 'silences-new');
+  await page.getByRole('button', { name: 'Silence', exact: true }).click();
+  await page.locator('table', { hasText: 'source is grafana' }).waitFor();
+  await shot(page, 'silences');
+  await page.goto(`${BASE}/w/${WS}/integrations`);
+  await page.getByRole('article', { name: 'alertmanager integration' }).waitFor();
+  await page.getByRole('article', { name: 'alertmanager integration' }).getByText(/accepted 24 h/).waitFor();
+  await shot(page, 'integrations');
+  await page.goto(`${BASE}/w/${WS}/settings`);
+  await page.getByRole('heading', { name: 'Members' }).waitFor();
+  await page.getByRole('heading', { name: 'API tokens' }).waitFor();
+  await shot(page, 'settings');
+});
+
+await check('dark mode follows the system and can be switched', async () => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(inbox());
+  await page.locator('.grid-row').first().waitFor();
+  assert((await page.evaluate(() => document.documentElement.dataset.theme)) === 'dark', 'follows the system');
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert(bg === 'rgb(14, 16, 20)', `dark background, got ${bg}`);
+  await shot(page, 'inbox-dark');
+  await page.goto(`${BASE}/w/${WS}/overview`);
+  await page.getByTestId('chart-status').waitFor();
+  await shot(page, 'overview-dark');
+  await page.getByLabel('Theme').selectOption('light');
+  assert((await page.evaluate(() => document.documentElement.dataset.theme)) === 'light', 'switched to light');
+  await page.getByLabel('Theme').selectOption('system');
+  await page.emulateMedia({ colorScheme: 'light' });
+});
+
+await check('axe-core finds no serious violation on any page (light and dark)', async () => {
+  const groups = await api.call('GET', `/api/workspaces/${WS}/groups?limit=1`);
+  const pages = ['inbox', 'overview', 'rules', 'silences', 'integrations', 'settings', `groups/${groups.groups[0].id}`];
+  const found = [];
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const p of pages) {
+      await page.goto(`${BASE}/w/${WS}/${p}`);
+      await page.locator('main').waitFor();
+      await page.waitForLoadState('networkidle').catch(() => {});
+      await page.waitForTimeout(300);
+      for (const v of await axe(page)) found.push(`${scheme} ${p}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.join(', ')}`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  const ctx2 = await launch();
+  const anon = ctx2.pages()[0] ?? (await ctx2.newPage());
+  await anon.goto(`${BASE}/login`);
+  await anon.getByLabel('Email').waitFor();
+  for (const v of await axe(anon)) found.push(`login: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.join(', ')}`);
+  await ctx2.close();
+  assert(found.length === 0, `violations:\n${found.join('\n')}`);
+});
+
+await check('the inbox at 375 px wide', async () => {
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.goto(inbox());
+  await page.locator('.grid-row').first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+  await page.locator('.grid-row .title a').first().waitFor({ state: 'visible' });
+  await shot(page, 'inbox-375');
+  await page.getByRole('button', { name: 'Open menu' }).click();
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await page.waitForURL(/overview/);
+  await page.locator('.kpi').first().waitFor();
+  await shot(page, 'overview-375');
+  await page.setViewportSize({ width: 1440, height: 900 });
+});
+
+await check('no uncaught error in any page', async () => {
+  assert(errors.length === 0, errors.join('\n'));
+});
+
+await ctx.close();
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`screenshots: ${SHOTS}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

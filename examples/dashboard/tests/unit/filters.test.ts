@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { activeFilterCount, DEFAULT_FILTERS, filtersFromSearch, filtersToQuery, filtersToSearch, sinceFor } from '../../src/lib/filters';
+
+describe('filters <-> URL', () => {
+  it('the default view is the empty query, and back', () => {
+    expect(filtersToSearch(DEFAULT_FILTERS)).toBe('');
+    expect(filtersFromSearch('')).toEqual(DEFAULT_FILTERS);
+  });
+
+  it('round-trips every field', () => {
+    const f = {
+      ...DEFAULT_FILTERS,
+      status: ['open' as const],
+      severity: ['error' as const, 'critical' as const],
+      source: 'sentry' as const,
+      environment: 'production',
+      project: 'api',
+      assignee: 'none',
+      q: 'timeout & retry',
+      since: '2026-12-01T00:00:00.000Z',
+      until: '2026-12-01T06:00:00.000Z',
+      sort: 'count' as const,
+      order: 'asc' as const,
+    };
+    const search = filtersToSearch(f);
+    const back = filtersFromSearch(search);
+    // Lists come back in the canonical order.
+    expect(back).toEqual({ ...f, severity: ['critical', 'error'] });
+    expect(filtersToSearch(back)).toBe(search);
+  });
+
+  it('equal views give equal URLs whatever the order they were picked in', () => {
+    const a = filtersToSearch({ ...DEFAULT_FILTERS, severity: ['warning', 'critical'] });
+    const b = filtersToSearch({ ...DEFAULT_FILTERS, severity: ['critical', 'warning'] });
+    expect(a).toBe(b);
+    expect(a).toBe('severity=critical%2Cwarning');
+  });
+
+  it('an empty status means any status; a missing one means the default', () => {
+    expect(filtersFromSearch('status=').status).toEqual([]);
+    expect(filtersFromSearch('q=x').status).toEqual(['open', 'acknowledged']);
+    expect(filtersToSearch({ ...DEFAULT_FILTERS, status: [] })).toBe('status=');
+  });
+
+  it('drops values it does not know', () => {
+    const f = filtersFromSearch('status=open,bogus&severity=loud&source=nagios&sort=title&order=sideways');
+    expect(f.status).toEqual(['open']);
+    expect(f.severity).toEqual([]);
+    expect(f.source).toBe('');
+    expect(f.sort).toBe('last_seen');
+    expect(f.order).toBe('desc');
+  });
+
+  it('the API query carries lists comma-separated and omits what is empty', () => {
+    const q = filtersToQuery({ ...DEFAULT_FILTERS, severity: ['critical', 'error'], q: 'db' });
+    expect(q).toEqual({ sort: 'last_seen', order: 'desc', status: 'open,acknowledged', severity: 'critical,error', q: 'db' });
+    expect(filtersToQuery({ ...DEFAULT_FILTERS, status: [] }).status).toBeUndefined();
+  });
+
+  it('counts active filters, not the sort', () => {
+    expect(activeFilterCount(DEFAULT_FILTERS)).toBe(0);
+    expect(activeFilterCount({ ...DEFAULT_FILTERS, sort: 'count' })).toBe(0);
+    expect(activeFilterCount({ ...DEFAULT_FILTERS, q: 'x', project: 'p', status: [] })).toBe(3);
+  });
+
+  it('relative ranges are times before now', () => {
+    const now = new Date('2026-12-01T12:00:00Z');
+    expect(sinceFor('1h', now)).toBe('2026-12-01T11:00:00.000Z');
+    expect(sinceFor('7d', now)).toBe('2026-11-24T12:00:00.000Z');
+  });
+});

@@ -1,0 +1,286 @@
+"""What the conformance suite does not see of the Python host: raw bodies byte-exact, the body
+limit on a streamed body, secrets kept out of the logs, heartbeats, graceful shutdown with open
+streams, the demo seed. Each test runs the real host (``python -m signalcraft_server``) on a temp
+database on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+import signalcraft
+
+HERE = Path(__file__).resolve().parent.parent
+FIXTURE = HERE.parent / "node-server" / "fixtures" / "sentry" / "issue_alert_triggered.docs.json"
+PASSWORD = "host-test-password-1"
+sys.path.insert(0, str(HERE))
+
+from signalcraft_server.routes.workspaces import merge_patch  # noqa: E402
+
+
+class Host:
+    """A running host and what it printed."""
+
+    def __init__(self, db: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        full_env = {
+            **os.environ,
+            "PYTHONPATH": str(HERE),
+            "SIGNALCRAFT_ALLOW_PRIVATE_TARGETS": "1",
+            **(env or {}),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "signalcraft_server", "--port", "0", "--db", str(db), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=HERE,
+        )
+        self.lines: list[str] = []
+        self.cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+        line = self.wait_line(lambda ln: '"msg": "listening"' in ln, 60)
+        assert line is not None, "the host did not start:\n" + self.output()
+        self.url = json.loads(line)["address"]
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            with self.cond:
+                self.lines.append(raw.decode("utf-8", "replace"))
+                self.cond.notify_all()
+
+    def wait_line(self, pred, timeout: float) -> str | None:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines:
+                    if pred(line):
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None and not self.cond.wait(0.2):
+                    return None
+                self.cond.wait(min(left, 0.2))
+
+    def output(self) -> str:
+        with self.cond:
+            return "".join(self.lines)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+            raise
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> tuple[Path, str]:
+    """A database with workspace ``t``, an owner and the owner's API token."""
+    path = tmp_path / "signalcraft.db"
+    with signalcraft.Engine(str(path)) as e:
+        e.add_user("owner@host.example", PASSWORD, "Owner")
+        e.create_workspace("t", "owner@host.example")
+        token = e.create_token("t", "owner", "host-test")["token"]
+    return path, token
+
+
+@pytest.fixture
+def host(db: tuple[Path, str]) -> Iterator[tuple[Host, str]]:
+    h = Host(db[0], env={"SIGNALCRAFT_MAX_BODY_BYTES": "65536", "SIGNALCRAFT_HEARTBEAT_MS": "300"})
+    try:
+        yield h, db[1]
+    finally:
+        h.stop()
+
+
+def test_webhook_bodies_reach_the_engine_byte_exact(host: tuple[Host, str]) -> None:
+    h, token = host
+    secret = "byte-exact-secret"
+    with httpx.Client(base_url=h.url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as c:
+        assert c.put("/api/workspaces/t/integrations/sentry", json={"secret": secret}).status_code == 200
+    # pretty-printed, non-ASCII, a trailing newline: bytes a re-serialization would change
+    payload = json.loads(FIXTURE.read_text())
+    payload["data"]["event"]["title"] = "Ünïcode — spaced   out"
+    body = (json.dumps(payload, indent=3, ensure_ascii=False) + "\n").encode()
+    sig = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": "application/json",
+        "Sentry-Hook-Resource": "event_alert",
+        "Sentry-Hook-Signature": sig,
+    }
+    with httpx.Client(base_url=h.url, timeout=10) as anon:
+        out = anon.post("/webhooks/t/sentry", content=body, headers=headers)
+        assert out.status_code == 202, out.text
+        assert out.json()["outcome"] == "accepted"
+        # the same JSON in other bytes does not carry the same signature
+        compact = json.dumps(payload, separators=(",", ":")).encode()
+        bad = anon.post("/webhooks/t/sentry", content=compact, headers=headers)
+        assert bad.status_code == 401 and bad.json()["error"]["kind"] == "signature", bad.text
+
+
+def test_a_body_over_the_limit_is_413_declared_or_streamed(host: tuple[Host, str]) -> None:
+    h, token = host
+    big = b'{"pad":"' + b"x" * 70_000 + b'"}'
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: chunked transfer encoding
+        for i in range(0, len(big), 8192):
+            yield big[i : i + 8192]
+
+    with httpx.Client(base_url=h.url, timeout=10) as anon:
+        for content in (big, chunks()):
+            resp = anon.post(
+                "/webhooks/t/alertmanager", content=content, headers={"Content-Type": "application/json"}
+            )
+            assert resp.status_code == 413, resp.text
+            assert resp.json() == {
+                "error": {
+                    "kind": "too_large",
+                    "message": "request body is larger than the limit",
+                    "path": "body",
+                }
+            }
+    with httpx.Client(base_url=h.url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as c:
+        assert c.get("/api/workspaces/t/groups").json()["groups"] == []
+
+
+def test_logs_are_json_and_keep_secrets_out(host: tuple[Host, str]) -> None:
+    h, token = host
+    with httpx.Client(base_url=h.url, timeout=10) as c:
+        c.post(
+            "/webhooks/t/alertmanager?key=sck_query-secret-123",
+            content=b"{}",
+            headers={"Content-Type": "application/json"},
+        )
+        c.get(
+            "/api/me", headers={"Authorization": f"Bearer {token}", "Cookie": "sc_session=cookie-secret-456"}
+        )
+        login = c.post("/api/session", json={"email": "owner@host.example", "password": PASSWORD})
+        assert login.status_code == 200, login.text
+    assert h.wait_line(lambda ln: "/api/session" in ln, 5) is not None
+    out = h.output()
+    for secret in (
+        "sck_query-secret-123",
+        token,
+        "cookie-secret-456",
+        PASSWORD,
+        login.cookies["sc_session"],
+        login.json()["csrf_token"],
+    ):
+        assert secret not in out, f"{secret!r} was logged"
+    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    records = [json.loads(ln) for ln in lines]
+    urls = [r["req"]["url"] for r in records if r.get("msg") == "request completed"]
+    assert "/webhooks/t/alertmanager?key=[redacted]" in urls, urls
+    assert all({"level", "time", "msg"} <= set(r) for r in records if r.get("msg") != "listening")
+
+
+def test_streams_get_heartbeats_and_end_on_sigterm(host: tuple[Host, str]) -> None:
+    h, token = host
+    got: list[str] = []
+    ended = threading.Event()
+
+    def read() -> None:
+        with (
+            httpx.Client(timeout=30) as c,
+            c.stream(
+                "GET", f"{h.url}/api/workspaces/t/stream", headers={"Authorization": f"Bearer {token}"}
+            ) as r,
+        ):
+            assert r.headers["content-type"].startswith("text/event-stream")
+            for line in r.iter_lines():
+                got.append(line)
+        ended.set()
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and got.count(": ping") < 2:
+        time.sleep(0.05)
+    assert got.count(": ping") >= 2, got
+    started = time.monotonic()
+    assert h.stop() == 0, h.output()
+    assert time.monotonic() - started < 5, "shutdown waited for the open stream"
+    assert ended.wait(5), "the stream did not end on shutdown"
+    assert h.wait_line(lambda ln: '"msg": "stopped"' in ln, 5) is not None, h.output()
+
+
+def test_demo_seeds_a_day_that_delivers_to_the_sink(tmp_path: Path) -> None:
+    h = Host(tmp_path / "demo.db", "--demo")
+    try:
+        line = h.wait_line(lambda ln: "SignalCraft demo:" in ln, 60)
+        assert line is not None, h.output()
+        password = re.search(r"password (\S+)", line).group(1)  # type: ignore[union-attr]
+        with httpx.Client(base_url=h.url, timeout=10) as c:
+            s = c.post("/api/session", json={"email": "owner@example.com", "password": password})
+            assert s.status_code == 200, s.text
+            groups = c.get("/api/workspaces/demo/groups", params={"limit": 100}).json()["groups"]
+            assert len(groups) >= 8, groups
+            assert {g["status"] for g in groups} >= {"open", "acknowledged", "resolved", "snoozed"}
+            assert {g["source"] for g in groups} >= {
+                "sentry",
+                "alertmanager",
+                "grafana",
+                "datadog",
+                "pagerduty",
+                "opsgenie",
+            }
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and c.get("/demo/sink").json()["received"] == 0:
+                time.sleep(0.2)
+            assert c.get("/demo/sink").json()["received"] > 0, "no delivery reached the demo sink"
+    finally:
+        assert h.stop() == 0
+
+
+def test_workers_share_the_port_and_stop_together(db: tuple[Path, str]) -> None:
+    h = Host(db[0], "--workers", "2")
+    try:
+        for _ in range(24):  # a new connection each time: the kernel spreads them over the workers
+            with httpx.Client(base_url=h.url, timeout=10) as c:
+                assert c.get("/api/me", headers={"Authorization": f"Bearer {db[1]}"}).status_code == 200
+        time.sleep(0.3)
+        pids = {
+            r["pid"]
+            for r in map(json.loads, (ln for ln in h.output().splitlines() if ln.startswith('{"level"')))
+            if r.get("msg") == "request completed"
+        }
+        assert len(pids) == 2, pids
+    finally:
+        assert h.stop() == 0, h.output()
+    assert h.output().count('"msg": "stopped"') == 2, h.output()
+
+
+def test_merge_patch_follows_rfc_7396() -> None:
+    # the examples of RFC 7396, appendix A
+    cases = [
+        ({"a": "b"}, {"a": "c"}, {"a": "c"}),
+        ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
+        ({"a": "b"}, {"a": None}, {}),
+        ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
+        ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
+        ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
+        ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
+        ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
+        (["a", "b"], ["c", "d"], ["c", "d"]),
+        ({"a": "b"}, ["c"], ["c"]),
+        ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
+        ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
+        ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
+    ]
+    for target, patch, want in cases:
+        assert merge_patch(target, patch) == want, (target, patch)
