@@ -892,12 +892,22 @@ impl Engine {
 
     /// What ingest reads before parsing: the workspace, the source's settings, the dedup policy.
     fn load(&self, workspace: &str, source: Source) -> Result<Loaded> {
-        let (ws, config, mut settings) = self.read_in(workspace, |tx, ws| {
-            let config = store::workspaces::integration(tx, &ws.id, source)?;
-            let settings = store::workspaces::settings(tx, &ws.id)?;
+        let (ws, config, settings) = self.read_in(workspace, |tx, ws| {
+            let (config, settings) = load_rows(tx, ws, source)?;
             Ok((ws.clone(), config, settings))
         })?;
-        let mut config = config;
+        self.loaded(ws, source, config, settings)
+    }
+
+    /// What [`Engine::load`] makes of the rows it read: the secret opened, the source's dedup
+    /// policy applied.
+    fn loaded(
+        &self,
+        ws: Workspace,
+        source: Source,
+        mut config: IntegrationConfig,
+        mut settings: WorkspaceSettings,
+    ) -> Result<Loaded> {
         let opened = match config.secret.as_deref() {
             Some(s) if crate::secrets::is_sealed(s) => Some(self.secret_box()?.open(s)?),
             _ => None,
@@ -1081,6 +1091,18 @@ impl Engine {
             })
         })
     }
+}
+
+/// The rows ingest reads before parsing: the source's integration and the workspace's settings.
+fn load_rows(
+    tx: &Connection,
+    ws: &Workspace,
+    source: Source,
+) -> Result<(IntegrationConfig, WorkspaceSettings)> {
+    Ok((
+        store::workspaces::integration(tx, &ws.id, source)?,
+        store::workspaces::settings(tx, &ws.id)?,
+    ))
 }
 
 /// Words the routing part of stored traces (ingest keeps them compact, see

@@ -6,13 +6,15 @@
 use super::{Engine, Prepared};
 use crate::accounts::{self, IngestKeyView, NewIngestKey, SecretUse};
 use crate::alert::Source;
+use crate::alert::WorkspaceId;
 use crate::headers::Headers;
 use crate::ingest::IngestOutcome;
 use crate::store;
 use crate::webhook::{self, AuthFacts, DeliveryAuth};
 use crate::workspace::Workspace;
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -201,80 +203,85 @@ impl Engine {
         body: &[u8],
         key: Option<&str>,
     ) -> Result<IngestOutcome> {
-        let ws = self.workspace(workspace)?;
         let now = self.now();
         let started = std::time::Instant::now();
         let mut label = source.map_or("auto", Source::as_str);
-        let result = self.webhook_checked(&ws, source, headers, body, key, now, &mut label);
+        let mut ws_id = None;
+        let result = self.webhook_checked(
+            workspace, source, headers, body, key, now, &mut label, &mut ws_id,
+        );
         self.metrics.ingest_took(started.elapsed());
-        match result {
+        let refused = match result {
             Ok(outcome) => {
                 self.metrics.ingested(label, outcome.outcome.as_str());
-                Ok(outcome)
+                return Ok(outcome);
             }
-            Err(Refused { reason, error }) => {
-                self.metrics.rejected(label, reason);
-                // The delivery's own error is the answer; failing to count it must not hide it.
-                let _ = self.store.write(|tx| {
-                    store::webhooks::record_refusal(tx, &ws.id, label, reason, &error, now)
-                });
-                Err(error)
-            }
+            Err(r) => r,
+        };
+        let Refused { reason, error } = refused;
+        self.metrics.rejected(label, reason);
+        // Refused before the workspace was read (too large, no source told): look it up now. A
+        // workspace that does not exist has nothing to record.
+        let ws_id = match ws_id {
+            Some(id) => Some(id),
+            None if error.kind() == ErrorKind::NotFound => None,
+            None => self.workspace(workspace).ok().map(|w| w.id),
+        };
+        if let Some(id) = ws_id {
+            // The delivery's own error is the answer; failing to count it must not hide it.
+            let _ = self
+                .store
+                .write(|tx| store::webhooks::record_refusal(tx, &id, label, reason, &error, now));
         }
+        Err(error)
     }
 
     #[allow(clippy::too_many_arguments)]
     fn webhook_checked(
         &self,
-        ws: &Workspace,
+        workspace: &str,
         source: Option<Source>,
         headers: &Headers,
         body: &[u8],
         key: Option<&str>,
         now: DateTime<Utc>,
         label: &mut &'static str,
+        ws_id: &mut Option<WorkspaceId>,
     ) -> std::result::Result<IngestOutcome, Refused> {
         self.check_size(body)?;
         let (source, why) = match source {
             Some(s) => (s, None),
             None => {
-                let (s, why) = self.detect_source(ws.id.as_str(), headers, body)?;
+                let (s, why) = self.detect_source(workspace, headers, body)?;
                 *label = s.as_str();
                 (s, Some(why))
             }
         };
-        let loaded = self.load(ws.id.as_str(), source)?;
         let presented = key
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .or_else(|| bearer(headers));
-        let has_secret = loaded.config.secret.is_some();
         let auto = why.is_some();
-        let (matched, has_keys, protected) = if has_secret {
-            (None, true, true)
-        } else {
-            self.store.read(|tx| {
-                let matched = match presented {
-                    Some(k) => {
-                        let hash = accounts::secret_hash(SecretUse::IngestKey, k);
-                        store::accounts::key_by_hash(tx, &ws.id, source, &hash)?
-                            .filter(|(_, stored)| accounts::hashes_equal(stored, &hash))
-                            .map(|(id, _)| id)
-                    }
-                    None => None,
-                };
-                let has_keys = matched.is_some() || store::accounts::has_keys(tx, &ws.id, source)?;
-                let protected = auto && store::accounts::workspace_protected(tx, &ws.id)?;
-                Ok((matched, has_keys, protected))
-            })?
-        };
+        // One read for everything authentication needs.
+        let (ws, config, settings, facts) = self.read_in(workspace, |tx, ws| {
+            let (config, settings) = super::load_rows(tx, ws, source)?;
+            let facts = if config.secret.is_some() {
+                // the signature decides; keys and the setting do not matter
+                KeyFacts::default()
+            } else {
+                key_facts(tx, ws, source, presented, auto)?
+            };
+            Ok((ws.clone(), config, settings, facts))
+        })?;
+        *ws_id = Some(ws.id.clone());
+        let loaded = self.loaded(ws, source, config, settings)?;
         let auth = webhook::authenticate(&AuthFacts {
-            has_secret,
+            has_secret: loaded.config.secret.is_some(),
             key_presented: presented.is_some(),
-            key_matched: matched.as_deref(),
-            has_keys,
+            key_matched: facts.matched.as_deref(),
+            has_keys: facts.has_keys,
             allow_unauthenticated: loaded.settings.allow_unauthenticated_ingest,
-            auto_and_workspace_protected: protected,
+            auto_and_workspace_protected: facts.protected,
         })
         .map_err(|r| Refused {
             reason: r.reason,
@@ -282,9 +289,10 @@ impl Engine {
         })?;
         let prepared = self.prepare(&loaded, source, headers, body, now)?;
         let limit = loaded.settings.ingest_rate_limit;
+        let ws = &loaded.ws.id;
         let mut outcome = self.store.write(|tx| {
-            let bucket = webhook::take(store::webhooks::bucket(tx, &ws.id)?, limit, now)?;
-            store::webhooks::save_bucket(tx, &ws.id, &bucket)?;
+            let bucket = webhook::take(store::webhooks::bucket(tx, ws)?, limit, now)?;
+            store::webhooks::save_bucket(tx, ws, &bucket)?;
             let out = match &prepared {
                 Prepared::Ignored(o) => o.clone(),
                 Prepared::Ready(r) => self.commit_ready(tx, r, None, false)?,
@@ -293,7 +301,7 @@ impl Engine {
                 let stale = now - super::accounts::LAST_USED_PRECISION;
                 store::accounts::touch_key(tx, id, now, stale)?;
             }
-            store::webhooks::count_delivery(tx, &ws.id, source.as_str(), "accepted", now)?;
+            store::webhooks::count_delivery(tx, ws, source.as_str(), "accepted", now)?;
             Ok(out)
         })?;
         if let Some(why) = why {
@@ -301,4 +309,40 @@ impl Engine {
         }
         Ok(outcome)
     }
+}
+
+/// What the store says about a delivery's key.
+#[derive(Debug, Default)]
+struct KeyFacts {
+    /// The id of the live key the presented one matched.
+    matched: Option<String>,
+    /// The source has a live key.
+    has_keys: bool,
+    /// `auto`, and some integration of the workspace has a secret or a key.
+    protected: bool,
+}
+
+fn key_facts(
+    tx: &Connection,
+    ws: &Workspace,
+    source: Source,
+    presented: Option<&str>,
+    auto: bool,
+) -> Result<KeyFacts> {
+    let matched = match presented {
+        Some(k) => {
+            let hash = accounts::secret_hash(SecretUse::IngestKey, k);
+            store::accounts::key_by_hash(tx, &ws.id, source, &hash)?
+                .filter(|(_, stored)| accounts::hashes_equal(stored, &hash))
+                .map(|(id, _)| id)
+        }
+        None => None,
+    };
+    let has_keys = matched.is_some() || store::accounts::has_keys(tx, &ws.id, source)?;
+    let protected = auto && store::accounts::workspace_protected(tx, &ws.id)?;
+    Ok(KeyFacts {
+        matched,
+        has_keys,
+        protected,
+    })
 }

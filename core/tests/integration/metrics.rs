@@ -147,6 +147,19 @@ fn the_exposition_follows_what_the_engine_did() {
     let e = h.sentry("issue", &unsigned).unwrap_err();
     assert_eq!(e.kind().as_str(), "signature");
     assert!(h.ingest(Source::Grafana, b"{").is_err());
+    // a webhook without a key is refused before ingest, and counted with its reason
+    let am = fixture("alertmanager/alertmanager-bot_firing.json");
+    let e = h
+        .engine
+        .webhook(
+            h.ws(),
+            Some(Source::Alertmanager),
+            &signalcraft_core::Headers::new(),
+            &am,
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind().as_str(), "unauthenticated");
     let pending = parse(&h.engine.metrics_text().unwrap());
     assert_eq!(pending.value("signalcraft_outbox_pending"), 1.0);
     assert_eq!(pending.value(&open), 1.0);
@@ -191,11 +204,18 @@ fn the_exposition_follows_what_the_engine_did() {
         m.value("signalcraft_ingest_rejected_total{source=\"grafana\",reason=\"invalid_input\"}"),
         1.0
     );
-    assert_eq!(m.value("signalcraft_ingest_duration_seconds_count"), 4.0);
+    assert_eq!(m.value("signalcraft_ingest_duration_seconds_count"), 5.0);
     assert_eq!(
         m.value("signalcraft_ingest_duration_seconds_bucket{le=\"+Inf\"}"),
-        4.0
+        5.0
     );
+    assert_eq!(
+        m.value(
+            "signalcraft_ingest_rejected_total{source=\"alertmanager\",reason=\"missing_key\"}"
+        ),
+        1.0
+    );
+    assert_eq!(ingest("alertmanager", "rejected"), 1.0);
     assert!(m.value("signalcraft_ingest_duration_seconds_sum") > 0.0);
     assert_eq!(
         m.value("signalcraft_notifications_total{kind=\"webhook\",status=\"sent\"}"),
@@ -217,5 +237,5 @@ fn the_exposition_follows_what_the_engine_did() {
         .map(|(_, v)| *v)
         .collect();
     assert!(buckets.len() > 2);
-    assert!(buckets.iter().all(|v| *v <= 4.0));
+    assert!(buckets.iter().all(|v| *v <= 5.0));
 }

@@ -1,121 +1,66 @@
-// `--demo`: workspace `demo` with an owner (password printed once), a webhook channel pointed at
-// this host's loopback sink, rules, an escalation policy, and a day of traffic from the bundled
-// real payloads. Each past moment is ingested by an engine opened on the same database with its
-// clock pinned to that moment, so received times, dedup windows, timelines and stats are what
-// they would have been; the serving engine's background loop then delivers what was queued.
+// `--demo`: what `fixtures/demo.json` describes (shared with the other hosts): workspace `demo`
+// with an owner (password printed once), a webhook channel pointed at this host's loopback sink,
+// rules, an escalation policy, and a day of traffic from the bundled real payloads. Each past
+// moment is ingested by an engine opened on the same database with its clock pinned to that
+// moment, so received times, dedup windows, timelines and stats are what they would have been;
+// the serving engine's background loop then delivers what was queued.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { openEngine, type Core, type HeaderPairs, type Json } from './engine';
+import { openEngine, type Core, type HeaderPairs, type Json, type JsonObject } from './engine';
 
-const WORKSPACE = 'demo';
-const OWNER = 'owner@example.com';
-const OWNER_ACTOR = `user:${OWNER}`;
 const FIXTURES = join(__dirname, '..', 'fixtures');
 
-/** A lifecycle command by the owner on a group: of this moment's delivery, or of an earlier moment's. */
-interface Act {
-  command: Json;
-  /** The index in `moments()` of the delivery whose group it is (default: this moment's). */
-  on?: number;
-  /** Which of that delivery's groups (default the first). */
-  which?: number;
+interface Delivery {
+  source: string;
+  file: string;
+  headers?: Record<string, string>;
+  /** A dotted JSON path given a fresh 32-hex value (a repeat is then a new event). */
+  fresh_id?: string;
 }
 
-/** One moment of the demo's day: `hoursAgo`, what arrived (if anything), and what someone did then. */
 interface Moment {
-  hoursAgo: number;
-  delivery?: { source: string; file: string; headers?: Record<string, string> };
-  act?: Act;
+  hours_ago: number;
+  delivery?: Delivery;
+  /** `snooze_hours`: for a snooze, `until` = the seeding time + this many hours. */
+  act?: { command: JsonObject; on?: number; which?: number; snooze_hours?: number };
 }
 
-const SENTRY_ALERT = 'sentry/issue_alert_triggered.docs.json';
-const sentryAlert = { source: 'sentry', file: SENTRY_ALERT, headers: { 'Sentry-Hook-Resource': 'event_alert' } };
-const sentryError = { source: 'sentry', file: 'sentry/error_created.docs.json', headers: { 'Sentry-Hook-Resource': 'error' } };
-const datadog = { source: 'datadog', file: 'datadog/relay_default_payload_service_check_triggered.json' };
-const grafana = { source: 'grafana', file: 'grafana/grafana_docs_firing_2_alerts.json' };
-const zulipAm = { source: 'alertmanager', file: 'alertmanager/zulip_firing_2_alerts.json' };
-const msteamsAm = { source: 'alertmanager', file: 'alertmanager/prometheus-msteams_firing_3_alerts.json' };
-const pagerduty = { source: 'pagerduty', file: 'pagerduty/events_v2_trigger.docs.json' };
-
-function moments(now: Date): Moment[] {
-  const snoozeUntil = new Date(now.getTime() + 3 * 3600_000).toISOString();
-  return [
-    /* 0 */ { hoursAgo: 23, delivery: sentryAlert },
-    /* 1 */ { hoursAgo: 22, delivery: sentryAlert },
-    /* 2 */ { hoursAgo: 21.5, act: { command: { command: 'ack' }, on: 0 } },
-    /* 3 */ { hoursAgo: 20, delivery: zulipAm },
-    /* 4 */ { hoursAgo: 19.5, act: { command: { command: 'resolve' }, on: 3, which: 1 } },
-    /* 5 */ { hoursAgo: 18, delivery: sentryAlert },
-    /* 6 */ { hoursAgo: 16, delivery: sentryError },
-    /* 7 */ { hoursAgo: 15, act: { command: { command: 'assign', user: OWNER }, on: 6 } },
-    /* 8 */ { hoursAgo: 14.5, delivery: sentryError },
-    /* 9 */ { hoursAgo: 12, delivery: grafana },
-    /* 10 */ { hoursAgo: 11, act: { command: { command: 'snooze', until: snoozeUntil }, on: 9 } },
-    /* 11 */ { hoursAgo: 9, delivery: sentryAlert },
-    /* 12 */ { hoursAgo: 8, delivery: msteamsAm },
-    /* 13 */ { hoursAgo: 7.5, act: { command: { command: 'note', text: 'looking at the memory dashboards' }, on: 12, which: 2 } },
-    /* 14 */ { hoursAgo: 6, delivery: datadog },
-    /* 15 */ { hoursAgo: 5.5, delivery: datadog },
-    /* 16 */ { hoursAgo: 5, delivery: pagerduty },
-    /* 17 */ { hoursAgo: 4.5, act: { command: { command: 'ack' }, on: 16 } },
-    /* 18 */ { hoursAgo: 3, delivery: { source: 'opsgenie', file: 'opsgenie/zulip_opsgenie_create.json' } },
-    /* 19 */ { hoursAgo: 2.5, act: { command: { command: 'resolve' }, on: 14 } },
-    /* 20 */ { hoursAgo: 2, delivery: sentryAlert },
-    /* 21 */ { hoursAgo: 1, delivery: msteamsAm },
-    /* 22 */ { hoursAgo: 0.5, delivery: sentryAlert },
-  ];
+interface Demo {
+  workspace: string;
+  owner: { email: string; name: string };
+  settings_patch: JsonObject;
+  channel: { name: string; kind: string; sink_path: string };
+  escalation: { name: string; policy: Json };
+  rules: Json;
+  moments: Moment[];
 }
 
-/**
- * The fixture as a new event: a re-fired alert carries its own event id (Sentry `event_id`,
- * Datadog `id`), otherwise the engine rightly answers the repeat as a duplicate.
- */
-function freshEvent(source: string, body: Buffer): Buffer {
-  const text = body.toString('utf8');
-  if (source === 'sentry') {
-    return Buffer.from(text.replace(/"event_id": "[0-9a-f]{32}"/, `"event_id": "${randomUUID().replace(/-/g, '')}"`));
-  }
-  if (source === 'datadog') {
-    return Buffer.from(text.replace(/"id": "(\d+)"\n}/, `"id": "${BigInt.asUintN(62, BigInt('0x' + randomBytes(8).toString('hex')))}"\n}`));
-  }
-  return body;
+function hex32(): string {
+  return randomUUID().replace(/-/g, '');
 }
 
-const RULES: Json = [
-  {
-    id: 'errors-page-oncall',
-    name: 'Errors and worse go to the on-call hook and escalate',
-    priority: 10,
-    when: { field: 'severity', op: 'gte', value: 'error' },
-    then: { notify: ['oncall-hook'], escalation: 'default' },
-  },
-  {
-    id: 'everything-else',
-    name: 'Everything else is posted to the hook',
-    priority: 100,
-    when: {},
-    then: { notify: ['oncall-hook'] },
-  },
-];
+/** The delivery's body: the fixture's bytes, or with `fresh_id` set anew (compact JSON). */
+function bodyOf(d: Delivery): Buffer {
+  const bytes = readFileSync(join(FIXTURES, d.file));
+  if (!d.fresh_id) return bytes;
+  const doc = JSON.parse(bytes.toString('utf8')) as JsonObject;
+  const path = d.fresh_id.split('.');
+  let at: JsonObject = doc;
+  for (const key of path.slice(0, -1)) at = at[key] as JsonObject;
+  at[path[path.length - 1]] = hex32();
+  return Buffer.from(JSON.stringify(doc));
+}
 
-const ESCALATION: Json = {
-  steps: [
-    { after_mins: 15, notify: ['oncall-hook'] },
-    { after_mins: 60, notify: ['oncall-hook'] },
-  ],
-  repeat: 0,
-};
-
-function headersOf(d: NonNullable<Moment['delivery']>): HeaderPairs {
+function headersOf(d: Delivery): HeaderPairs {
   const h: HeaderPairs = [['Content-Type', 'application/json']];
   for (const [k, v] of Object.entries(d.headers ?? {})) h.push([k, v]);
-  if (d.source === 'sentry') h.push(['Request-ID', randomUUID().replace(/-/g, '')]);
+  if (d.source === 'sentry') h.push(['Request-ID', hex32()]);
   return h;
 }
 
-function groupIds(outcome: { [k: string]: Json }): string[] {
+function groupIds(outcome: JsonObject): string[] {
   const alerts = Array.isArray(outcome.alerts) ? outcome.alerts : [];
   const ids: string[] = [];
   for (const a of alerts) {
@@ -124,50 +69,55 @@ function groupIds(outcome: { [k: string]: Json }): string[] {
   return ids;
 }
 
+/** One level of merge: the demo's settings over the defaults. */
+function patched(settings: JsonObject, patch: JsonObject): JsonObject {
+  const out: JsonObject = { ...settings };
+  for (const [k, v] of Object.entries(patch)) {
+    const cur = out[k];
+    out[k] = cur && typeof cur === 'object' && !Array.isArray(cur) && v && typeof v === 'object' && !Array.isArray(v) ? { ...cur, ...v } : v;
+  }
+  return out;
+}
+
 /** Seeds the demo workspace once (a database that has it is left as it is). */
 export function seedDemo(engine: Core, db: string, opts: { base: string; maxBodyBytes: number }, log: Logger): void {
-  if (engine.workspaces().some((w) => w.name === WORKSPACE)) {
-    log.info({ workspace: WORKSPACE }, 'demo workspace exists; not seeded again (its owner password was printed when it was made)');
+  const demo = JSON.parse(readFileSync(join(FIXTURES, 'demo.json'), 'utf8')) as Demo;
+  const ws = demo.workspace;
+  if (engine.workspaces().some((w) => w.name === ws)) {
+    log.info({ workspace: ws }, 'demo workspace exists; not seeded again (its owner password was printed when it was made)');
     return;
   }
   const password = randomBytes(12).toString('base64url');
-  engine.addUser(OWNER, password, 'Demo Owner');
-  engine.createWorkspace(WORKSPACE, OWNER);
-  // A repeat joins its group until someone resolves it, so the inbox shows counts.
-  const settings = engine.settings(WORKSPACE);
-  const dedup = settings.dedup;
-  if (dedup && typeof dedup === 'object' && !Array.isArray(dedup)) {
-    engine.setSettings(WORKSPACE, { ...settings, dedup: { ...dedup, window: 'until_resolved' } });
-  }
-  engine.setChannel(WORKSPACE, 'oncall-hook', 'webhook', { url: `${opts.base}/demo/sink` });
-  engine.putEscalation(WORKSPACE, 'default', ESCALATION);
-  engine.putRules(WORKSPACE, RULES);
+  engine.addUser(demo.owner.email, password, demo.owner.name);
+  engine.createWorkspace(ws, demo.owner.email);
+  engine.setSettings(ws, patched(engine.settings(ws), demo.settings_patch));
+  engine.setChannel(ws, demo.channel.name, demo.channel.kind, { url: `${opts.base}${demo.channel.sink_path}` });
+  engine.putEscalation(ws, demo.escalation.name, demo.escalation.policy);
+  engine.putRules(ws, demo.rules);
 
-  const now = new Date();
-  const list = moments(now);
+  const actor = `user:${demo.owner.email}`;
+  const now = Date.now();
   const groupsOf: string[][] = [];
   let alerts = 0;
-  for (const [i, m] of list.entries()) {
-    const at = new Date(now.getTime() - m.hoursAgo * 3600_000).toISOString();
+  for (const [i, m] of demo.moments.entries()) {
+    const at = new Date(now - m.hours_ago * 3600_000).toISOString();
     const { engine: past } = openEngine(db, { maxBodyBytes: opts.maxBodyBytes, now: at });
     try {
-      groupsOf[i] = [];
-      if (m.delivery) {
-        const body = freshEvent(m.delivery.source, readFileSync(join(FIXTURES, m.delivery.file)));
-        groupsOf[i] = groupIds(past.ingest(WORKSPACE, m.delivery.source, headersOf(m.delivery), body));
-        alerts += groupsOf[i].length;
-      }
+      groupsOf[i] = m.delivery ? groupIds(past.ingest(ws, m.delivery.source, headersOf(m.delivery), bodyOf(m.delivery))) : [];
+      alerts += groupsOf[i].length;
       if (m.act) {
         const id = groupsOf[m.act.on ?? i]?.[m.act.which ?? 0];
-        if (id) past.act(WORKSPACE, id, m.act.command, OWNER_ACTOR, 'owner');
+        const command: JsonObject = { ...m.act.command };
+        if (m.act.snooze_hours !== undefined) command.until = new Date(now + m.act.snooze_hours * 3600_000).toISOString();
+        if (id) past.act(ws, id, command, actor, 'owner');
       }
     } finally {
       past.close();
     }
   }
-  log.info({ workspace: WORKSPACE, deliveries: list.filter((m) => m.delivery).length, alerts }, 'demo workspace seeded with a day of traffic');
+  log.info({ workspace: ws, deliveries: demo.moments.filter((m) => m.delivery).length, alerts }, 'demo workspace seeded with a day of traffic');
   process.stdout.write(
-    `\n  SignalCraft demo: workspace "${WORKSPACE}", owner ${OWNER}, password ${password}\n` +
-      `  (shown once; log in with POST ${opts.base}/api/session)\n\n`,
+    `\n  SignalCraft demo: workspace "${ws}", owner ${demo.owner.email}, password ${password}\n` +
+      `  (shown once; log in with POST ${opts.base}/api/session, or open ${opts.base}/)\n\n`,
   );
 }

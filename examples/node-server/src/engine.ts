@@ -76,6 +76,7 @@ export interface Core {
   integrations(workspace: string): JsonObject[];
   integration(workspace: string, source: string): JsonObject;
   setIntegration(workspace: string, source: string, update: Json): JsonObject;
+  setSlackIntegration(workspace: string, update: Json): JsonObject;
   createIngestKey(workspace: string, source: string): JsonObject;
   revokeIngestKey(workspace: string, source: string, id: string): null;
   testIntegration(workspace: string, source: string): JsonObject;
@@ -91,7 +92,7 @@ export interface Core {
   // rules and muting
   rules(workspace: string): Json[];
   putRules(workspace: string, rules: Json): null;
-  checkRules(rules: Json): JsonObject;
+  checkRules(workspace: string, rules: Json): JsonObject;
   replay(workspace: string, rules: Json, since?: string | null, until?: string | null): JsonObject;
   addSilence(workspace: string, silence: Json): JsonObject;
   silences(workspace: string): Json[];
@@ -121,7 +122,7 @@ const CALLS = [
   'login', 'logout', 'authenticate', 'authorize', 'addUser', 'createWorkspace', 'workspaces',
   'setMember', 'removeMember', 'members', 'createToken', 'tokens', 'revokeToken', 'settings',
   'setSettings', 'webhook', 'ingest', 'dryRun', 'integrations', 'integration', 'setIntegration',
-  'createIngestKey', 'revokeIngestKey', 'testIntegration', 'groups', 'group', 'act', 'actMany',
+  'setSlackIntegration', 'createIngestKey', 'revokeIngestKey', 'testIntegration', 'groups', 'group', 'act', 'actMany',
   'deliveries', 'stats', 'changes', 'rules', 'putRules', 'checkRules', 'replay', 'addSilence',
   'silences', 'expireSilence', 'addMaintenance', 'maintenanceWindows', 'deleteMaintenance',
   'escalations', 'putEscalation', 'deleteEscalation', 'channels', 'setChannel', 'deleteChannel',

@@ -68,6 +68,7 @@ CALLS = (
     "slack_oauth_callback",
     "handle_slack_action",
     "handle_slack_team_action",
+    "set_slack_integration",
     "metrics_text",
 )
 

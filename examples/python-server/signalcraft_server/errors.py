@@ -60,4 +60,7 @@ def error_reply(err: BaseException) -> ErrorReply:
             secs = getattr(err, "retry_after_secs", None)
             retry = max(1, math.ceil(secs)) if isinstance(secs, (int, float)) else 1
         return ErrorReply(STATUS[kind], kind, str(err), path, retry)
+    if isinstance(err, UnicodeEncodeError):
+        # a JSON string with a lone surrogate (\ud800) cannot become the engine's UTF-8
+        return ErrorReply(400, "invalid_input", "text is not valid Unicode (a lone surrogate)", "body", None)
     return ErrorReply(500, "internal", "internal error", None, None)

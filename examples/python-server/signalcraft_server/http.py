@@ -22,6 +22,9 @@ WS = "/api/workspaces/{ws}"
 #: JSON bodies as the Node host (Fastify) sends them.
 JSON_TYPE = "application/json; charset=utf-8"
 
+UNSUPPORTED = "Unsupported Media Type"
+NOT_JSON = "Body is not valid JSON but content-type is set to 'application/json'"
+
 #: Media types read as JSON (RFC 7396's own for PATCH …/settings).
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
 
@@ -83,30 +86,31 @@ async def raw_body(request: Request) -> bytes:
 async def json_value(request: Request) -> Any:
     """The JSON body (``None`` when none was sent); like Fastify: JSON and text bodies only.
 
-    Not JSON, or a content type the API does not take: ``invalid_input`` at ``body`` (never 415).
+    Not JSON, or a content type the API does not take: ``invalid_input`` at ``body`` (never 415),
+    with Fastify's own messages, so that both hosts answer the same bytes.
     """
     data = await read_body(request)
     ctype = request.headers.get("content-type")
     if ctype is None:
         if not data:
             return None
-        raise HostError("invalid_input", "a body needs a Content-Type (application/json)", "body")
+        raise HostError("invalid_input", UNSUPPORTED, "body")
     media = ctype.split(";", 1)[0].strip().lower()
     if media in _JSON_TYPES:
-        if not data.strip():
+        if not data:
             raise HostError(
-                "invalid_input", f"body cannot be empty when content-type is set to '{media}'", "body"
+                "invalid_input", "Body cannot be empty when content-type is set to 'application/json'", "body"
             )
         try:
             return json.loads(data)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise HostError("invalid_input", f"body is not JSON: {e}", "body") from None
+        except (ValueError, UnicodeDecodeError):
+            raise HostError("invalid_input", NOT_JSON, "body") from None
     if media == "text/plain":
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             raise HostError("invalid_input", "body is not UTF-8 text", "body") from None
-    raise HostError("invalid_input", f"unsupported content type: {media}", "body")
+    raise HostError("invalid_input", UNSUPPORTED, "body")
 
 
 async def json_object(request: Request) -> dict:

@@ -1,7 +1,7 @@
 // Small shared pieces: badges, states, popover, dialog, toasts, copy button.
 import { createContext, useCallback, useContext, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { errorText } from '../api/client';
-import { absolute, relative } from '../lib/time';
+import { relative } from '../lib/time';
 
 export function SeverityBadge({ severity }: { severity: string }) {
   return (
@@ -18,7 +18,7 @@ export function StatusBadge({ status }: { status: string | null | undefined }) {
 }
 
 export function Rel({ at }: { at: string | null | undefined }) {
-  return <time dateTime={at ?? undefined} title={absolute(at)}>{relative(at)}</time>;
+  return <time dateTime={at ?? undefined} title={at ?? undefined}>{relative(at)}</time>;
 }
 
 export function Loading({ label = 'Loading…', rows = 4 }: { label?: string; rows?: number }) {

@@ -6,12 +6,18 @@ import { objectBody, withoutActor, WS, type RoutePlugin, type WsParams } from '.
 
 type GroupParams = WsParams & { id: string };
 
+/** The query as given, `limit` as a number when it is digits (query strings are text). */
+function groupQuery(query: Record<string, string | string[]>): Record<string, string | string[] | number> {
+  const { limit, ...rest } = query;
+  return typeof limit === 'string' && /^\d{1,9}$/.test(limit) ? { ...rest, limit: Number(limit) } : query;
+}
+
 const groups: RoutePlugin = async (app, { ctx }) => {
   const { engine } = ctx;
 
   app.get<{ Params: WsParams; Querystring: Record<string, string | string[]> }>(`${WS}/groups`, async (req) => {
     const a = authorize(engine, req, req.params.ws, 'read');
-    return engine.groups(a.workspace.id, req.query);
+    return engine.groups(a.workspace.id, groupQuery(req.query));
   });
   app.post<{ Params: WsParams }>(`${WS}/groups/actions`, async (req) => {
     const a = authorize(engine, req, req.params.ws, 'act');

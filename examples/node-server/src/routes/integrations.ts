@@ -65,6 +65,8 @@ const integrations: RoutePlugin = async (app, { ctx }) => {
   });
   app.put<{ Params: SourceParams }>(`${WS}/integrations/:source`, async (req) => {
     const a = authorize(engine, req, req.params.ws, 'configure');
+    // Slack is not a webhook source: its signing secret and team id have their own call.
+    if (req.params.source === 'slack') return engine.setSlackIntegration(a.workspace.id, objectBody(req));
     return engine.setIntegration(a.workspace.id, req.params.source, objectBody(req));
   });
   app.post<{ Params: SourceParams }>(`${WS}/integrations/:source/keys`, async (req, reply) => {

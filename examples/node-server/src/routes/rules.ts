@@ -24,8 +24,8 @@ const rules: RoutePlugin = async (app, { ctx }) => {
     return { ok: true, rules: engine.rules(a.workspace.id).length };
   });
   app.post<{ Params: WsParams }>(`${WS}/rules/check`, async (req) => {
-    authorize(engine, req, req.params.ws, 'configure');
-    return engine.checkRules(ruleList(objectBody(req)));
+    const a = authorize(engine, req, req.params.ws, 'configure');
+    return engine.checkRules(a.workspace.id, ruleList(objectBody(req)));
   });
   app.post<{ Params: WsParams }>(`${WS}/rules/test`, async (req) => {
     const a = authorize(engine, req, req.params.ws, 'configure');

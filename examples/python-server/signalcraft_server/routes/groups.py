@@ -40,6 +40,9 @@ def act_many(ws: str, request: Request, body: JsonBody) -> Response:
     if "ids" not in command:
         raise HostError("invalid_input", "ids: required", "ids")
     ids = command.pop("ids")
+    # the binding takes a list of strings (anything else would be a TypeError, a 500)
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise HostError("invalid_input", "ids: expected a list of group ids", "ids")
     results = ctx(request).engine.act_many(a["workspace"]["id"], ids, command, a["actor"], a["role"])
     return ok({"results": results})
 

@@ -97,7 +97,10 @@ async def slack_oauth_callback(request: Request) -> Response:
 @router.put(WS + "/integrations/{source}")
 def put_integration(ws: str, source: str, request: Request, body: JsonBody) -> Response:
     a = authorize(request, ws, "configure")
-    return ok(ctx(request).engine.set_integration(a["workspace"]["id"], source, body))
+    engine = ctx(request).engine
+    if source == "slack":  # the signing secret and the team id /slack/actions routes by
+        return ok(engine.set_slack_integration(a["workspace"]["id"], body))
+    return ok(engine.set_integration(a["workspace"]["id"], source, body))
 
 
 @router.post(WS + "/integrations/{source}/keys")

@@ -36,8 +36,8 @@ def put_rules(ws: str, request: Request, body: JsonBody) -> Response:
 
 @router.post(WS + "/rules/check")
 def check_rules(ws: str, request: Request, body: JsonBody) -> Response:
-    authorize(request, ws, "configure")
-    return ok(ctx(request).engine.check_rules(rule_list(body)))
+    a = authorize(request, ws, "configure")
+    return ok(ctx(request).engine.check_rules(a["workspace"]["id"], rule_list(body)))
 
 
 @router.post(WS + "/rules/test")

@@ -120,7 +120,7 @@ export function Group() {
 
       <div className="detail-grid">
         <div className="stack">
-          <section className="card" aria-labelledby="why">
+          <section className="card stack" aria-labelledby="why">
             <div className="row" style={{ justifyContent: 'space-between' }}>
               <h2 id="why" style={{ margin: 0 }}>Why was I (not) paged?</h2>
               {g.events.length > 1 && (
@@ -134,7 +134,7 @@ export function Group() {
             {event ? <TraceView lines={lines} /> : <EmptyState title="No events stored" />}
           </section>
 
-          <section className="card" aria-labelledby="tl">
+          <section className="card" aria-labelledby="tl" style={{ paddingBottom: 8 }}>
             <h2 id="tl">Timeline</h2>
             <ol className="timeline" data-testid="timeline">
               {items.map((it) => it.kind === 'event' ? (

@@ -1,10 +1,10 @@
 // The alert inbox: filters in the URL, saved views, sortable and reorderable columns, cursor
 // pagination as you scroll (virtualized rows), live updates that never wipe work in progress,
 // bulk actions and keyboard triage.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
-import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type RowSelectionState } from '@tanstack/react-table';
+import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type Row, type RowSelectionState } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { api, call, type AlertGroup, type ChangeEvent, type Command } from '../../api/client';
 import { Layout } from '../../components/Layout';
@@ -225,9 +225,12 @@ export function Inbox() {
     if (list.hasNextPage && !list.isFetchingNextPage && lastIndex >= tableRows.length - 30) void list.fetchNextPage();
   }, [lastIndex, tableRows.length, list]);
 
+  const openGroup = useCallback((id: string) => nav(`/w/${encodeURIComponent(ws)}/groups/${id}`, { state: { from: search.toString() } }), [nav, ws, search]);
+
   // Keyboard triage.
   const searchRef = useRef<HTMLInputElement>(null);
   const [showFilters, setShowFilters] = useState(false);
+  const [rangeOpen, setRangeOpen] = useState(false);
   const [help, setHelp] = useState(false);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -328,12 +331,16 @@ export function Inbox() {
           <TextFilter label="Environment" value={filters.environment} onCommit={(environment) => setFilters({ environment })} />
           <TextFilter label="Project" value={filters.project} onCommit={(project) => setFilters({ project })} />
           <TextFilter label="Assignee" value={filters.assignee} onCommit={(assignee) => setFilters({ assignee })} />
-          <select className="adv" aria-label="Last seen" value={rangeOf(filters.since)} onChange={(e) => setFilters({ since: e.target.value ? sinceFor(e.target.value as '1h', new Date()) : '', until: '' })}>
+          <select className="adv" aria-label="Last seen" value={rangeOf(filters.since, filters.until)} onChange={(e) => {
+            const v = e.target.value;
+            if (v === 'custom') setRangeOpen(true);
+            else setFilters({ since: v ? sinceFor(v as '1h', new Date()) : '', until: '' });
+          }}>
             <option value="">Any time</option>
             <option value="1h">Last hour</option>
             <option value="24h">Last 24 h</option>
             <option value="7d">Last 7 days</option>
-            {filters.since && !rangeOf(filters.since) && <option value={rangeOf(filters.since)}>Since {new Date(filters.since).toLocaleString()}</option>}
+            <option value="custom">{rangeOf(filters.since, filters.until) === 'custom' ? rangeText(filters.since, filters.until) : 'Custom range…'}</option>
           </select>
           {nFilters > 0 && <button className="ghost sm" onClick={() => setSearch(new URLSearchParams())}>Clear {nFilters} filter{nFilters > 1 ? 's' : ''}</button>}
         </div>
@@ -389,18 +396,9 @@ export function Inbox() {
             <div role="rowgroup" style={{ height: virt.getTotalSize(), position: 'relative', minWidth }}>
               {items.map((vi) => {
                 const row = tableRows[vi.index]!;
-                const g = row.original;
                 return (
-                  <div key={row.id} role="row" aria-selected={row.getIsSelected()} data-id={g.id} data-status={g.status}
-                    className={`grid-row ${row.getIsSelected() ? 'selected' : ''} ${cursorId === g.id ? 'cursor' : ''}`}
-                    style={{ gridTemplateColumns: template, transform: `translateY(${vi.start}px)`, width: '100%', minWidth }}
-                    onClick={() => setCursorId(g.id)}>
-                    {row.getVisibleCells().map((cell) => (
-                      <div key={cell.id} role="gridcell" className={`${cell.column.id === 'title' ? 'title' : ''} ${cell.column.id === 'count' ? 'num' : ''}`}>
-                        {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                      </div>
-                    ))}
-                  </div>
+                  <InboxRow key={row.id} row={row} start={vi.start} template={template} minWidth={minWidth}
+                    selected={row.getIsSelected()} isCursor={cursorId === row.id} columnsKey={template} onCursor={setCursorId} onOpen={openGroup} />
                 );
               })}
             </div>
@@ -412,6 +410,8 @@ export function Inbox() {
           <span className="hide-narrow" style={{ marginLeft: 'auto' }}><span className="kbd">j</span> <span className="kbd">k</span> move · <span className="kbd">a</span> ack · <span className="kbd">s</span> snooze · <span className="kbd">r</span> resolve · <span className="kbd">?</span> keys</span>
         </div>
       </div>
+      <RangeDialog open={rangeOpen} since={filters.since} until={filters.until} onClose={() => setRangeOpen(false)}
+        onApply={(since, until) => { setRangeOpen(false); setFilters({ since, until }); }} />
       <Modal title="Keyboard shortcuts" open={help} onClose={() => setHelp(false)}>
         <table className="plain"><tbody>
           {INBOX_KEYS.map((k) => <tr key={k.key}><td><span className="kbd">{k.key === 'Escape' ? 'Esc' : k.key}</span></td><td>{k.label}</td></tr>)}
@@ -422,11 +422,59 @@ export function Inbox() {
   );
 }
 
-function rangeOf(since: string): string {
+/** One row; memoized so that scrolling renders only the rows that come into view. */
+const InboxRow = memo(function InboxRow({ row, start, template, minWidth, selected, isCursor, onCursor, onOpen }: {
+  row: Row<AlertGroup>; start: number; template: string; minWidth: number; selected: boolean; isCursor: boolean; columnsKey: string; onCursor: (id: string) => void; onOpen: (id: string) => void;
+}) {
+  const g = row.original;
+  return (
+    <div role="row" aria-selected={selected} data-id={g.id} data-status={g.status}
+      className={`grid-row ${selected ? 'selected' : ''} ${isCursor ? 'cursor' : ''}`}
+      style={{ gridTemplateColumns: template, transform: `translateY(${start}px)`, width: '100%', minWidth }}
+      onClick={() => onCursor(g.id)} onDoubleClick={() => onOpen(g.id)}>
+      {row.getVisibleCells().map((cell) => (
+        <div key={cell.id} role="gridcell" className={`${cell.column.id === 'title' ? 'title' : ''} ${cell.column.id === 'count' ? 'num' : ''}`}>
+          {flexRender(cell.column.columnDef.cell, cell.getContext())}
+        </div>
+      ))}
+    </div>
+  );
+});
+
+function rangeOf(since: string, until = ''): string {
+  if (until) return 'custom';
   if (!since) return '';
   const age = Date.now() - Date.parse(since);
   for (const [k, ms] of [['1h', 3600_000], ['24h', 86400_000], ['7d', 7 * 86400_000]] as const) if (Math.abs(age - ms) < 120_000) return k;
   return 'custom';
+}
+
+function rangeText(since: string, until: string): string {
+  const f = (t: string) => new Date(t).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return `${since ? f(since) : '…'} – ${until ? f(until) : 'now'}`;
+}
+
+/** `datetime-local` value of an RFC 3339 time (local), and back. */
+const toLocal = (iso: string) => { if (!iso) return ''; const d = new Date(iso); d.setMinutes(d.getMinutes() - d.getTimezoneOffset()); return d.toISOString().slice(0, 16); };
+const fromLocal = (v: string) => (v ? new Date(v).toISOString() : '');
+
+function RangeDialog({ open, since, until, onClose, onApply }: { open: boolean; since: string; until: string; onClose: () => void; onApply: (since: string, until: string) => void }) {
+  const [a, setA] = useState(toLocal(since));
+  const [b, setB] = useState(toLocal(until));
+  useEffect(() => { if (open) { setA(toLocal(since)); setB(toLocal(until)); } }, [open, since, until]);
+  const bad = a && b && fromLocal(a) >= fromLocal(b);
+  return (
+    <Modal title="Last seen between" open={open} onClose={onClose}>
+      <form className="stack" onSubmit={(e) => { e.preventDefault(); if (!bad) onApply(fromLocal(a), fromLocal(b)); }}>
+        <div className="row">
+          <label className="field">From<input type="datetime-local" value={a} onChange={(e) => setA(e.target.value)} /></label>
+          <label className="field">To<input type="datetime-local" value={b} onChange={(e) => setB(e.target.value)} /></label>
+        </div>
+        {bad && <span className="field-error" role="alert">“From” must be before “To”.</span>}
+        <div className="row" style={{ justifyContent: 'flex-end' }}><button type="button" onClick={onClose}>Cancel</button><button className="primary" type="submit" disabled={!!bad}>Apply</button></div>
+      </form>
+    </Modal>
+  );
 }
 
 function beep() {
