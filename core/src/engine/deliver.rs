@@ -50,7 +50,7 @@ fn unit_random() -> f64 {
 }
 
 impl Engine {
-    fn runtime(&self) -> Result<&tokio::runtime::Runtime> {
+    pub(super) fn runtime(&self) -> Result<&tokio::runtime::Runtime> {
         self.delivery
             .runtime
             .get_or_init(|| {
@@ -65,7 +65,7 @@ impl Engine {
             .map_err(|e| Error::Internal(format!("cannot start the delivery runtime: {e}")))
     }
 
-    fn http(&self) -> &reqwest::Client {
+    pub(super) fn http(&self) -> &reqwest::Client {
         self.delivery.http.get_or_init(|| {
             reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(5))
@@ -94,6 +94,54 @@ impl Engine {
         Ok(channel_view(&c))
     }
 
+    /// Queues a test notification on a channel, through the real outbox (marked `test`): the
+    /// next dispatch sends it like any other and the delivery log shows its attempts. Answers
+    /// the queued delivery.
+    pub fn test_channel(&self, workspace: &str, name: &str) -> Result<Delivery> {
+        let now = self.now();
+        self.write_in(workspace, |tx, ws| {
+            if !store::outbox::channel_names(tx, &ws.id)?.iter().any(|c| c == name) {
+                return Err(Error::not_found("channel", name));
+            }
+            let payload = serde_json::json!({
+                "test": true,
+                "text": format!("Test notification from SignalCraft for channel {name:?} of workspace {:?}: if you can read this, alerts will reach you here.", ws.name),
+                "workspace": ws.name,
+                "channel": name,
+                "at": now,
+            });
+            let id = store::outbox::enqueue_test(tx, &ws.id, name, &payload, now)?;
+            store::outbox::deliveries(tx, &ws.id, None, Some(id), 1)?
+                .pop()
+                .ok_or_else(|| Error::Internal("the test notification vanished".into()))
+        })
+    }
+
+    /// Deletes a channel; its pending notifications are cancelled. A channel that rules still
+    /// name is a `conflict` (change the rules first).
+    pub fn delete_channel(&self, workspace: &str, name: &str) -> Result<()> {
+        let now = self.now();
+        self.write_in(workspace, |tx, ws| {
+            let rules = store::routing::rules(tx, &ws.id)?;
+            let naming: Vec<&str> = rules
+                .rules()
+                .iter()
+                .filter(|r| r.then.notify.iter().any(|c| c == name))
+                .map(|r| r.id.as_str())
+                .collect();
+            if !naming.is_empty() {
+                return Err(Error::Conflict(format!(
+                    "channel {name:?} is named by rules {}",
+                    naming.join(", ")
+                )));
+            }
+            if !store::outbox::delete_channel(tx, &ws.id, name, now)? {
+                return Err(Error::not_found("channel", name));
+            }
+            store::routing::bump(tx, &ws.id)
+        })
+    }
+
     /// A workspace's channels, secrets masked.
     pub fn channels(&self, workspace: &str) -> Result<Vec<Value>> {
         let b = self.secret_box()?;
@@ -105,10 +153,14 @@ impl Engine {
         })
     }
 
-    /// The delivery log: one row per notification (newest 1000), optionally for one group.
+    /// The delivery log: one row per notification (newest 1000), optionally for one group (a
+    /// group of another workspace, or none, is `not_found`).
     pub fn deliveries(&self, workspace: &str, group: Option<&str>) -> Result<Vec<Delivery>> {
         self.read_in(workspace, |tx, ws| {
-            store::outbox::deliveries(tx, &ws.id, group, 1000)
+            if let Some(g) = group {
+                store::groups::get(tx, &ws.id, g)?;
+            }
+            store::outbox::deliveries(tx, &ws.id, group, None, 1000)
         })
     }
 
@@ -273,6 +325,11 @@ impl Engine {
                 )
             }
         };
+        self.metrics.notified(
+            channel.kind.as_str(),
+            attempt.outcome,
+            (!matches!(outcome, SendOutcome::Skip { .. })).then(|| started.elapsed()),
+        );
         self.store.write(|tx| {
             store::outbox::record(tx, c.seq, Some(&attempt), &after, now)?;
             match failed_endpoint {

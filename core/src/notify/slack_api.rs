@@ -86,6 +86,26 @@ impl SlackNotifier {
     }
 
     async fn run(&self, out: &Outgoing<'_>) -> Result<SendOutcome, SendOutcome> {
+        if out.kind == "test" {
+            // a test from the UI: a plain message, no buttons (there is no group to act on)
+            let channel = out.channel.text("channel").unwrap_or_default();
+            let text = out
+                .payload
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or("Test notification from SignalCraft");
+            let answer = self
+                .call(
+                    out,
+                    "chat.postMessage",
+                    &serde_json::json!({"channel": channel, "text": text}),
+                )
+                .await?;
+            return Ok(SendOutcome::Sent {
+                http_status: Some(200),
+                reference: answer.get("ts").and_then(Value::as_str).map(str::to_string),
+            });
+        }
         let Some(g) = out.group else {
             return Ok(SendOutcome::Skip {
                 reason: "no group".into(),

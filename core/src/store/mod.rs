@@ -10,6 +10,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod migrations;
 pub(crate) mod outbox;
 pub(crate) mod routing;
+pub(crate) mod slack;
 pub(crate) mod stats;
 pub(crate) mod webhooks;
 pub(crate) mod workspaces;
