@@ -82,6 +82,8 @@ await check('mid-selection, new groups are announced, the selection kept, merged
 });
 
 await check('filters change the URL and a reload restores the view', async () => {
+  await postWebhook(BASE, WS, 'alertmanager', key, alertBody({ title: `Checkout latency ${uniq()}`, severity: 'critical' }));
+  await postWebhook(BASE, WS, 'alertmanager', key, alertBody({ title: `Checkout queue depth ${uniq()}`, severity: 'warning' }));
   await page.goto(inbox());
   await page.getByRole('button', { name: /^Severity:/ }).click();
   await page.getByRole('checkbox', { name: 'critical' }).check();
@@ -175,7 +177,10 @@ await check('what-if shows the notifications the edited rules gain and lose', as
 
 await check('the overview charts render with data', async () => {
   await page.goto(`${BASE}/w/${WS}/overview`);
-  await page.getByTestId('chart-alerts').locator('path.recharts-area-area').first().waitFor();
+  // Bars with height: the series carries the alerts.
+  await page.getByTestId('chart-alerts').locator('.recharts-bar-rectangle').first().waitFor({ state: 'attached' });
+  const heights = await page.getByTestId('chart-alerts').locator('.recharts-bar-rectangle path').evaluateAll((ps) => ps.map((p) => p.getBBox().height));
+  assert(heights.filter((h) => h > 1).length >= 3, `bar heights ${heights}`);
   await page.getByTestId('chart-status').locator('rect').first().waitFor();
   await page.getByTestId('chart-severity').locator('rect').first().waitFor();
   const kpi = await page.locator('.kpi-value').first().innerText();
