@@ -181,8 +181,11 @@ await check('the overview charts render with data', async () => {
   await page.getByTestId('chart-alerts').locator('.recharts-bar-rectangle').first().waitFor({ state: 'attached' });
   const heights = await page.getByTestId('chart-alerts').locator('.recharts-bar-rectangle path').evaluateAll((ps) => ps.map((p) => p.getBBox().height));
   assert(heights.filter((h) => h > 1).length >= 3, `bar heights ${heights}`);
-  await page.getByTestId('chart-status').locator('rect').first().waitFor();
-  await page.getByTestId('chart-severity').locator('rect').first().waitFor();
+  for (const id of ['chart-status', 'chart-severity']) {
+    await page.getByTestId(id).locator('.recharts-bar-rectangle').first().waitFor({ state: 'attached' });
+    const widths = await page.getByTestId(id).locator('.recharts-bar-rectangle rect').evaluateAll((rs) => rs.map((r) => r.getBBox().width));
+    assert(widths.filter((w) => w > 1).length >= 2, `${id} bar widths ${widths}`);
+  }
   const kpi = await page.locator('.kpi-value').first().innerText();
   assert(Number(kpi.replace(/,/g, '')) > 0, `alerts KPI ${kpi}`);
   await shot(page, 'overview');
