@@ -105,6 +105,18 @@ await check('filters change the URL and a reload restores the view', async () =>
   await shot(page, 'inbox-filtered');
 });
 
+await check('bulk: select two groups, Acknowledge acknowledges both', async () => {
+  const a = await postWebhook(BASE, WS, 'alertmanager', key, alertBody({ title: `Bulk one ${uniq()}` }));
+  const b = await postWebhook(BASE, WS, 'alertmanager', key, alertBody({ title: `Bulk two ${uniq()}` }));
+  const ids = [a.alerts[0].group_id, b.alerts[0].group_id];
+  await page.goto(inbox('status=open&q=Bulk'));
+  for (const id of ids) await page.locator(`.grid-row[data-id="${id}"]`).getByRole('checkbox').check();
+  await page.getByRole('toolbar', { name: 'Bulk actions' }).getByText('2 selected').waitFor();
+  await page.getByRole('toolbar', { name: 'Bulk actions' }).getByRole('button', { name: 'Acknowledge' }).click();
+  for (const id of ids) await page.locator(`.grid-row[data-id="${id}"][data-status="acknowledged"]`).waitFor();
+  for (const id of ids) assert((await api.call('GET', `/api/workspaces/${WS}/groups/${id}`)).status === 'acknowledged', `${id} acknowledged on the server`);
+});
+
 await check('keyboard j then a acknowledges the highlighted group', async () => {
   await page.goto(inbox('status=open'));
   const row = page.locator('.grid-row').first();
@@ -208,6 +220,32 @@ await check('silences, integrations and settings pages render', async () => {
   await page.getByRole('heading', { name: 'Members' }).waitFor();
   await page.getByRole('heading', { name: 'API tokens' }).waitFor();
   await shot(page, 'settings');
+});
+
+await check('the workspace switcher opens another workspace', async () => {
+  const name = `staging-${uniq()}`;
+  await api.call('POST', '/api/workspaces', { name });
+  await page.goto(inbox());
+  await page.getByLabel('Workspace').selectOption(name);
+  await page.waitForURL(new RegExp(`/w/${name}/inbox`));
+  await page.getByText('Inbox zero').waitFor();
+  await page.getByLabel('Workspace').selectOption(WS);
+  await page.waitForURL(new RegExp(`/w/${WS}/inbox`));
+  await page.locator('.grid-row').first().waitFor();
+});
+
+await check('an API token is shown once at creation and listed after', async () => {
+  await page.goto(`${BASE}/w/${WS}/settings`);
+  const name = `ci-${uniq()}`;
+  await page.getByLabel('Token name').fill(name);
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = await page.getByTestId('new-token').innerText();
+  assert(token.length >= 16, `token ${token}`);
+  await page.locator('table', { hasText: name }).waitFor();
+  const r = await fetch(`${BASE}/api/workspaces/${WS}/groups?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+  assert(r.status === 200, `the new token reads: ${r.status}`);
+  await page.getByRole('button', { name: 'Done' }).click();
+  assert((await page.getByTestId('new-token').count()) === 0, 'the token is gone once dismissed');
 });
 
 await check('dark mode follows the system and can be switched', async () => {
