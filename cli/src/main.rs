@@ -372,6 +372,13 @@ enum ChannelCmd {
         /// The channel's name.
         name: String,
     },
+    /// Queue a test notification on a channel through the real outbox (`dispatch` sends it).
+    Test {
+        /// Workspace name or id.
+        workspace: String,
+        /// The channel's name.
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -557,6 +564,19 @@ enum IntegrationCmd {
     List {
         /// Workspace name or id.
         workspace: String,
+    },
+    /// Send the source's built-in sample through the real ingest path (signed with the
+    /// integration's secret when one is set): what "send a test alert" does.
+    Test {
+        /// Workspace name or id.
+        workspace: String,
+        /// The source.
+        source: String,
+    },
+    /// Print the source's built-in sample delivery: {"headers", "body"}.
+    Sample {
+        /// The source.
+        source: String,
     },
 }
 
@@ -893,6 +913,15 @@ fn run(cli: Cli) -> Result<Value, Error> {
                 options,
             };
             to_value(&engine.set_integration(&workspace, source, &update)?)
+        }
+        Command::Integration(IntegrationCmd::Test { workspace, source }) => {
+            to_value(&engine.test_integration(&workspace, source.parse()?)?)
+        }
+        Command::Integration(IntegrationCmd::Sample { source }) => {
+            Ok(host::sample_json(&engine.sample_payload(source.parse()?)?))
+        }
+        Command::Channel(ChannelCmd::Test { workspace, name }) => {
+            to_value(&engine.test_channel(&workspace, &name)?)
         }
         Command::Integration(IntegrationCmd::Show { workspace, source }) => {
             to_value(&engine.integration(&workspace, source.parse()?)?)

@@ -1569,3 +1569,57 @@ fn groups_filters_sorts_act_many_deletes_and_metrics() {
     );
     assert!(text.contains("# TYPE signalcraft_outbox_pending gauge"));
 }
+
+#[test]
+fn channel_test_and_integration_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    sc(
+        &db,
+        &[
+            "channel",
+            "set",
+            "acme",
+            "hook",
+            "--kind",
+            "webhook",
+            "--config",
+            r#"{"url": "https://example.com/h"}"#,
+        ],
+        None,
+    )
+    .json();
+    let queued = sc(&db, &["channel", "test", "acme", "hook"], None).json();
+    assert_eq!(queued["test"], true);
+    assert_eq!(queued["notification"], "test");
+    assert_eq!(queued["status"], "pending");
+    let log = sc(&db, &["deliveries", "acme"], None).json();
+    assert_eq!(log["deliveries"][0]["test"], true);
+    let missing = sc(&db, &["channel", "test", "acme", "nope"], None);
+    assert!(
+        missing.stderr.starts_with("error: not_found: "),
+        "{}",
+        missing.stderr
+    );
+    let sample = sc(&db, &["integration", "sample", "sentry"], None).json();
+    assert_eq!(sample["headers"]["Sentry-Hook-Resource"], "event_alert");
+    sc(
+        &db,
+        &["integration", "set", "acme", "sentry", "--secret", "s3cret"],
+        None,
+    )
+    .json();
+    let out = sc(&db, &["integration", "test", "acme", "sentry"], None).json();
+    assert_eq!(out["outcome"], "accepted");
+    assert!(
+        out["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("signed with the integration's secret")
+    );
+    let again = sc(&db, &["integration", "test", "acme", "sentry"], None).json();
+    assert_eq!(again["alerts"][0]["decision"], "joined");
+    let generic = sc(&db, &["integration", "test", "acme", "generic"], None);
+    assert_eq!(generic.code, 2, "{}", generic.stderr);
+}

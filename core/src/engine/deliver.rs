@@ -257,6 +257,7 @@ impl Engine {
             payload: &c.payload,
             group: group.as_ref(),
             slack_ts: slack.as_ref().map(|(_, ts)| ts.as_str()),
+            slack_channel: slack.as_ref().map(|(ch, _)| ch.as_str()),
             now,
         };
         let started = Instant::now();
@@ -349,12 +350,14 @@ impl Engine {
             if let (
                 SendOutcome::Sent {
                     reference: Some(ts),
+                    place,
                     ..
                 },
                 Some(g),
                 ChannelKind::Slack,
             ) = (&outcome, &c.group, channel.kind)
-                && let Some(slack_channel) = channel.text("channel")
+                // the id Slack answered (what chat.update needs), else the configured name
+                && let Some(slack_channel) = place.as_deref().or(channel.text("channel"))
             {
                 store::outbox::set_slack_message(tx, g, &c.channel, slack_channel, ts)?;
             }

@@ -162,6 +162,7 @@ impl Notifier for EmailNotifier {
             Ok(r) => SendOutcome::Sent {
                 http_status: None,
                 reference: r.message().next().map(str::to_string),
+                place: None,
             },
             Err(e) if e.is_permanent() => fail(format!("SMTP rejected it: {e}")),
             Err(e) => SendOutcome::Retry {

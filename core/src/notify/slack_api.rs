@@ -104,6 +104,10 @@ impl SlackNotifier {
             return Ok(SendOutcome::Sent {
                 http_status: Some(200),
                 reference: answer.get("ts").and_then(Value::as_str).map(str::to_string),
+                place: answer
+                    .get("channel")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
             });
         }
         let Some(g) = out.group else {
@@ -140,10 +144,13 @@ impl SlackNotifier {
             kind,
             actor,
         };
-        let sent = |reference: Option<String>| SendOutcome::Sent {
+        let sent = |reference: Option<String>, place: Option<String>| SendOutcome::Sent {
             http_status: Some(200),
             reference,
+            place,
         };
+        // chat.update and thread replies take the channel id the post answered, not a name
+        let posted_in = out.slack_channel.unwrap_or(channel);
         match (out.slack_ts, out.kind) {
             (None, "status") => Ok(SendOutcome::Skip {
                 reason: "no Slack message to update".into(),
@@ -152,14 +159,13 @@ impl SlackNotifier {
                 let answer = self
                     .call(out, "chat.postMessage", &post_message(channel, &msg))
                     .await?;
-                Ok(sent(
-                    answer.get("ts").and_then(Value::as_str).map(str::to_string),
-                ))
+                let text = |k: &str| answer.get(k).and_then(Value::as_str).map(str::to_string);
+                Ok(sent(text("ts"), text("channel")))
             }
             (Some(ts), "status") => {
-                self.call(out, "chat.update", &update_message(channel, ts, &msg))
+                self.call(out, "chat.update", &update_message(posted_in, ts, &msg))
                     .await?;
-                Ok(sent(None))
+                Ok(sent(None, None))
             }
             (Some(ts), _) => {
                 // refresh the original (count, status), then say it in the thread
@@ -167,11 +173,11 @@ impl SlackNotifier {
                     kind: MessageKind::Status,
                     ..msg
                 };
-                self.call(out, "chat.update", &update_message(channel, ts, &refresh))
+                self.call(out, "chat.update", &update_message(posted_in, ts, &refresh))
                     .await?;
-                self.call(out, "chat.postMessage", &thread_reply(channel, ts, &msg))
+                self.call(out, "chat.postMessage", &thread_reply(posted_in, ts, &msg))
                     .await?;
-                Ok(sent(None))
+                Ok(sent(None, None))
             }
         }
     }

@@ -204,6 +204,22 @@ fn an_install_seals_the_token_records_the_team_and_routes_clicks() {
         h.engine.group(h.ws(), &gid).unwrap().group.status,
         GroupStatus::Acknowledged
     );
+    // the message is updated in place, in the channel id the post answered (chat.update takes
+    // no channel name), though the channel is configured by name
+    assert_eq!(
+        h.engine
+            .dispatch(None, Duration::from_secs(5))
+            .unwrap()
+            .sent,
+        1
+    );
+    let update = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/chat.update"))
+        .unwrap();
+    assert_eq!(update.json()["channel"], "C0ALERTS");
+    assert_eq!(update.json()["ts"], "1772366400.000100");
     // signed with another secret: refused
     let (mut bad, body) = crate::slack_delivery::click(&h, "signalcraft_resolve", &gid);
     bad = Headers::new()
