@@ -279,6 +279,8 @@ export class Engine {
   setSlackIntegration(workspace: string, update: { secret?: string; clear_secret?: boolean; max_skew_secs?: number; clear_max_skew?: boolean; options?: { team_id?: string } | null }): Record<string, Json>;
   /** Changes after `since` (default 0), at most `limit` (1 to 1000, default 100), and the latest seq. */
   changes(workspace: string, since?: number | null, limit?: number | null): ChangePage;
+  /** For /readyz: a write probe (rolled back) and the background loop's state. */
+  ready(): { database_writable: boolean; database_error: string | null; background: 'running' | 'stopped' | 'failed' };
   startBackground(): void;
   stop(): void;
 }

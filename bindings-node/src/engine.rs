@@ -482,12 +482,13 @@ impl JsEngine {
         &self,
         env: Env,
         workspace: String,
-        ids: Vec<String>,
+        ids: Value,
         command: Value,
         actor: String,
         role: Option<String>,
     ) -> Result<Value, Code> {
         self.run(&env, |e| {
+            let ids = host::ids(&ids)?;
             let command: Command = host::from_json("command", command)?;
             let role: Role = role.as_deref().unwrap_or("member").parse()?;
             host::act_many_json(&e.act_many(
@@ -886,6 +887,13 @@ impl JsEngine {
         limit: Option<u32>,
     ) -> Result<Value, Code> {
         self.run(&env, |e| e.changes(&workspace, since, limit))
+    }
+
+    /// Whether the engine can serve: `{database_writable, database_error, background}` (a write
+    /// probe rolled back; `running`, `stopped` or `failed`), for `/readyz`.
+    #[napi]
+    pub fn ready(&self, env: Env) -> Result<Value, Code> {
+        self.run(&env, |e| Ok(e.ready()))
     }
 
     /// Starts delivering and ticking on background threads until `stop()` or `close()`.

@@ -666,11 +666,12 @@ impl PyEngine {
         &self,
         py: Python<'py>,
         workspace: &str,
-        ids: Vec<String>,
+        ids: &Bound<'py, PyAny>,
         command: &Bound<'py, PyAny>,
         actor: &str,
         role: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let ids = host::ids(&json_in(py, "ids", ids)?).map_err(|e| raise(py, e))?;
         let command: Command = typed_in(py, "command", command)?;
         let role: Role = parse(py, role)?;
         let actor = Actor::new(actor, role);
@@ -842,6 +843,11 @@ impl PyEngine {
     ) -> PyResult<Bound<'py, PyAny>> {
         let update: IntegrationUpdate = typed_in(py, "update", update)?;
         self.call(py, |e| e.set_slack_integration(workspace, &update))
+    }
+
+    /// Whether the engine can serve (`database_writable`, `database_error`, `background`).
+    fn ready<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| Ok(e.ready()))
     }
 
     fn start_background(&self, py: Python<'_>) -> PyResult<()> {

@@ -35,7 +35,7 @@ mod webhook;
 
 pub use act::{Actor, MAX_ACT_MANY};
 use chrono::{DateTime, Utc};
-pub use deliver::DispatchReport;
+pub use deliver::{DispatchReport, Readiness};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -268,6 +268,22 @@ pub fn sample_json(sample: &crate::sources::samples::Sample) -> Value {
     serde_json::json!({"headers": headers, "body": sample.body})
 }
 
+/// Group ids from a host value: a list of strings (`invalid_input` at `ids` otherwise).
+pub fn ids(value: &Value) -> Result<Vec<String>> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| Error::invalid("ids", "expected a list of group ids"))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_str().map(str::to_string).ok_or_else(|| {
+                Error::invalid(format!("ids[{i}]"), "expected a group id (a string)")
+            })
+        })
+        .collect()
+}
+
 /// What a binding answers once its engine is closed (`close()` in Python and Node).
 pub fn closed_engine() -> Error {
     Error::invalid("engine", "the engine is closed")

@@ -187,5 +187,6 @@ class Engine:
     slack_oauth_callback = _InThread(_native.Engine.slack_oauth_callback)
     handle_slack_team_action = _InThread(_native.Engine.handle_slack_team_action)
     set_slack_integration = _InThread(_native.Engine.set_slack_integration)
+    ready = _InThread(_native.Engine.ready)
     start_background = _InThread(_native.Engine.start_background)
     stop = _InThread(_native.Engine.stop)

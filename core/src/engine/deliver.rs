@@ -30,6 +30,17 @@ pub(crate) struct DeliveryRuntime {
     background: Mutex<Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>>,
 }
 
+/// Whether an engine can serve (see [`Engine::ready`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Readiness {
+    /// The database takes a write.
+    pub database_writable: bool,
+    /// Why not, when it does not.
+    pub database_error: Option<String>,
+    /// The background loop: `running`, `stopped` or `failed`.
+    pub background: String,
+}
+
 /// What a dispatch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DispatchReport {
@@ -425,6 +436,28 @@ impl Engine {
             .map_err(|e| Error::Internal(format!("cannot start the background loop: {e}")))?;
         *bg = Some((stop, handle));
         Ok(())
+    }
+
+    /// Whether the engine can serve: the database takes a write now (a probe rolled back), and
+    /// the background loop's state — `running`, `stopped` (never started, or stopped), or
+    /// `failed` (its thread ended without being stopped). Hosts answer `/readyz` with it.
+    pub fn ready(&self) -> Readiness {
+        let database_error = self.store.probe_write().err().map(|e| e.to_string());
+        let bg = self
+            .delivery
+            .background
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let background = match bg.as_ref() {
+            None => "stopped",
+            Some((_, handle)) if handle.is_finished() => "failed",
+            Some(_) => "running",
+        };
+        Readiness {
+            database_writable: database_error.is_none(),
+            database_error,
+            background: background.to_string(),
+        }
     }
 
     /// Stops the background loop (if started) and waits for it.

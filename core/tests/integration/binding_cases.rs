@@ -121,6 +121,7 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
             Ok(json!({"ok": true, "rules": n}))
         }
         "deliveries" => host::to_json(&engine.deliveries(ws(), opt_text(a.get(1)))?),
+        "ready" => host::to_json(&engine.ready()),
         "test_channel" => host::to_json(&engine.test_channel(ws(), text(&a[1]))?),
         "sample_payload" => Ok(host::sample_json(&engine.sample_payload(parsed(&a[0])?)?)),
         "test_integration" => host::to_json(&engine.test_integration(ws(), parsed(&a[1])?)?),
@@ -158,7 +159,7 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
             host::to_json(&engine.groups(ws(), &query)?)
         }
         "act_many" => {
-            let ids: Vec<String> = host::from_json("ids", a[1].clone())?;
+            let ids = host::ids(&a[1])?;
             let command: Command = host::from_json("command", a[2].clone())?;
             let role: Role = match opt_text(a.get(4)) {
                 Some(r) => r.parse()?,

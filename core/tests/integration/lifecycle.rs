@@ -757,3 +757,18 @@ fn deleting_policies_and_channels() {
         ErrorKind::NotFound
     );
 }
+
+#[test]
+fn ready_probes_a_write_and_says_how_the_background_loop_is() {
+    let h = Harness::on_disk();
+    let r = h.engine.ready();
+    assert!(r.database_writable, "{r:?}");
+    assert_eq!((r.database_error, r.background.as_str()), (None, "stopped"));
+    let engine = std::sync::Arc::new(Engine::builder().path(h.db_path()).build().unwrap());
+    engine.start_background().unwrap();
+    assert_eq!(engine.ready().background, "running");
+    engine.stop();
+    assert_eq!(engine.ready().background, "stopped");
+    // the probe wrote nothing
+    assert_eq!(h.row_counts(), Harness::on_disk().row_counts());
+}
