@@ -225,3 +225,12 @@ def test_both_hosts_answer_the_same(hosts: tuple[str, str, str, str]) -> None:
             ja, jb = a.json(), b.json()
             if path != "/api/me":  # the token's last_used_at moves between the two reads
                 assert ja == jb, (where, ja, jb)
+        # HEAD of a GET route: its status and headers, no body
+        for path in ("/api/workspaces/mix/groups", "/healthz", "/api/me"):
+            a = c.head(node + path, headers={"Authorization": f"Bearer {token}"})
+            b = c.head(py + path, headers={"Authorization": f"Bearer {token}"})
+            assert (a.status_code, a.headers.get("content-type"), a.content) == (
+                b.status_code,
+                b.headers.get("content-type"),
+                b"",
+            ), path
