@@ -209,6 +209,27 @@ SAME = [
     ("POST", "/webhooks/mix/sentry", {"Content-Type": "application/json"}, b"{}", False),
     ("POST", "/webhooks/nope/sentry?key=x", {"Content-Type": "application/json"}, b"{}", False),
     ("GET", "/healthz", {}, None, False),
+    (
+        "POST",
+        "/api/workspaces/mix/silences",
+        {"Content-Type": "application/json"},
+        b'{"__proto__":{},"when":{}}',
+        True,
+    ),
+    (
+        "POST",
+        "/api/workspaces/mix/silences",
+        {"Content-Type": "application/json"},
+        b'{"when":{"constructor":{"prototype":{}}}}',
+        True,
+    ),
+    (
+        "POST",
+        "/api/workspaces/mix/silences",
+        {"Content-Type": "application/json"},
+        b'{"when":{"field":"title","op":"eq","value":"constructor"},"ends_at":"1h","constructor":1}',
+        True,
+    ),
 ]
 
 
