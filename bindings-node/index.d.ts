@@ -96,15 +96,35 @@ export interface AlertGroup {
 
 export interface GroupDetail extends AlertGroup { events: Json[]; timeline: Json[] }
 export interface GroupPage { groups: AlertGroup[]; next_cursor: string | null }
+export type Severity = 'debug' | 'info' | 'warning' | 'error' | 'critical';
 export interface GroupQuery {
-  status?: GroupStatus;
+  /** One status, comma-separated statuses, or a list. */
+  status?: GroupStatus | string | GroupStatus[];
+  /** One severity, comma-separated severities, or a list. */
+  severity?: Severity | string | Severity[];
   environment?: string;
   project?: string;
   source?: Source;
   min_severity?: string;
-  limit?: number;
+  /** A name, or `none` for unassigned groups. */
+  assignee?: string;
+  /** Text in the title or message. */
+  q?: string;
+  /** RFC 3339, on last_seen (inclusive). */
+  since?: string;
+  /** RFC 3339, on last_seen (exclusive). */
+  until?: string;
+  sort?: 'last_seen' | 'first_seen' | 'severity' | 'count' | 'last_activity';
+  order?: 'desc' | 'asc';
+  limit?: number | string;
   cursor?: string;
 }
+
+export type ActSlot =
+  | { id: string; ok: AlertGroup }
+  | { id: string; error: { kind: string; message: string; path: string | null } };
+
+export interface NewMaintenance { weekdays: string; from: string; to: string; tz: string; when?: Json; rules?: string[] | string }
 
 export type Command =
   | { command: 'ack' | 'unack' | 'unsnooze' | 'resolve' | 'reopen' }
@@ -154,6 +174,25 @@ export interface IntegrationStatus {
   health: IntegrationHealth;
 }
 
+export interface SlackApp {
+  client_id: string;
+  client_secret: string;
+  redirect_uri: string;
+  /** Slack's Web API (default https://slack.com/api). */
+  api_base?: string;
+  /** Slack's authorize page (default https://slack.com/oauth/v2/authorize). */
+  authorize_url?: string;
+  /** When given, an install also sets it as the workspace's Slack signing secret. */
+  signing_secret?: string;
+}
+export interface SlackInstall {
+  workspace: string;
+  workspace_id: string;
+  team_id: string;
+  team_name?: string | null;
+  channel: string;
+  slack_channel: string;
+}
 export interface Change {
   seq: number;
   group_id: string;
@@ -196,6 +235,18 @@ export class Engine {
   channels(workspace: string): Array<Record<string, Json>>;
   deliveries(workspace: string, group?: string | null): Array<Record<string, Json>>;
   dispatch(workspace?: string | null, waitMs?: number | null): Promise<DispatchReport>;
+  workspace(reference: string): Workspace;
+  /** Prometheus (OpenMetrics) text for `/metrics`. */
+  metricsText(): string;
+  actMany(workspace: string, ids: string[], command: Command, actor: string, role?: Role | null): ActSlot[];
+  escalations(workspace: string): Record<string, Json>;
+  deleteEscalation(workspace: string, name: string): null;
+  deleteChannel(workspace: string, name: string): null;
+  addMaintenance(workspace: string, window: NewMaintenance): Record<string, Json>;
+  maintenanceWindows(workspace: string): Array<Record<string, Json>>;
+  deleteMaintenance(workspace: string, id: string): null;
+  setSlackSigningSecret(workspace: string, secret: string): null;
+  handleSlackAction(workspace: string, headers: Headers, body: Body): Record<string, Json>;
   addUser(email: string, password: string, name?: string | null): User;
   users(): User[];
   setMember(workspace: string, email: string, role: Role): Member;
@@ -214,8 +265,22 @@ export class Engine {
   /** The authenticated webhook: `source` may be `'auto'`; `key` is the `?key=` value. */
   webhook(workspace: string, source: Source | 'auto' | string, headers: Headers, body: Body, key?: string | null): IngestOutcome;
   integrations(workspace: string): IntegrationStatus[];
+  /** Checks rules as putRules would (channel names included), storing nothing. */
+  checkRules(workspace: string, rules: Json[]): { ok: true; rules: number };
+  /** Queues a test notification on a channel; answers the queued delivery (`test: true`). */
+  testChannel(workspace: string, name: string): Record<string, Json>;
+  /** The built-in sample delivery of a source. */
+  samplePayload(source: Source | string): { headers: Record<string, string>; body: string };
+  /** Ingests the source's built-in sample through the real path (signed when a secret is set). */
+  testIntegration(workspace: string, source: Source | string): IngestOutcome;
+  slackConnect(workspace: string, app: SlackApp, options?: { channel?: string; slack_channel?: string } | null): { url: string; state: string };
+  slackOauthCallback(app: SlackApp, code: string, state: string): Promise<SlackInstall>;
+  handleSlackTeamAction(headers: Headers, body: Body): Record<string, Json>;
+  setSlackIntegration(workspace: string, update: { secret?: string; clear_secret?: boolean; max_skew_secs?: number; clear_max_skew?: boolean; options?: { team_id?: string } | null }): Record<string, Json>;
   /** Changes after `since` (default 0), at most `limit` (1 to 1000, default 100), and the latest seq. */
   changes(workspace: string, since?: number | null, limit?: number | null): ChangePage;
+  /** For /readyz: a write probe (rolled back) and the background loop's state. */
+  ready(): { database_writable: boolean; database_error: string | null; background: 'running' | 'stopped' | 'failed' };
   startBackground(): void;
   stop(): void;
 }

@@ -42,3 +42,12 @@ try {
   if (err.code === 'RATE_LIMITED') console.log(err.retryAfterSecs);
 }
 engine.close();
+const inbox = engine.groups('acme', { status: ['open', 'acknowledged'], severity: 'error,critical', q: 'disk', sort: 'count', order: 'asc' });
+console.log(inbox.next_cursor);
+for (const slot of engine.actMany('acme', ['grp_1'], { command: 'ack' }, 'alice')) {
+  if ('error' in slot) console.log(slot.id, slot.error.kind);
+  else console.log(slot.id, slot.ok.status);
+}
+const metrics: string = engine.metricsText();
+void metrics;
+engine.addMaintenance('acme', { weekdays: 'mon-fri', from: '22:00', to: '06:00', tz: 'UTC' });

@@ -237,9 +237,11 @@ pub fn fill_groups(path: &std::path::Path, workspace: &str, n: u64) -> rusqlite:
 /// first page (50), newest activity first.
 pub fn scale_query() -> signalcraft_core::GroupQuery {
     signalcraft_core::GroupQuery {
-        status: Some(signalcraft_core::GroupStatus::Open),
+        status: vec![signalcraft_core::GroupStatus::Open],
         environment: Some("env-3".into()),
         min_severity: Some(signalcraft_core::Severity::Error),
+        // the order the published figures were measured in
+        sort: signalcraft_core::GroupSort::LastActivity,
         ..Default::default()
     }
 }

@@ -12,11 +12,13 @@ use napi::{Env, JsValue, Result, Status, Task};
 use napi_derive::napi;
 use serde_json::Value;
 use signalcraft_core::engine::Actor;
+use signalcraft_core::engine::SlackConnectOptions;
 use signalcraft_core::escalation::EscalationPolicy;
 use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::notify::ChannelKind;
+use signalcraft_core::slack_oauth::SlackApp;
 use signalcraft_core::{
-    Engine as CoreEngine, Error, GroupQuery, IntegrationUpdate, ManualClock, RuleSet, Source,
+    Engine as CoreEngine, Error, IntegrationUpdate, ManualClock, RuleSet, Source,
     WorkspaceSettings, host,
 };
 
@@ -261,13 +263,23 @@ impl JsEngine {
             let source: Source = source.parse()?;
             let headers = headers_in(headers.as_ref())?;
             let rules = rules.as_ref().map(RuleSet::from_json).transpose()?;
-            e.dry_run(
+            host::dry_run_json(&e.dry_run(
                 &workspace,
                 source,
                 &headers,
                 &body_in(&body),
                 rules.as_ref(),
-            )
+            )?)
+        })
+    }
+
+    /// Checks rules as `putRules` would, storing nothing: `{ok: true, rules: N}`.
+    #[napi]
+    pub fn check_rules(&self, env: Env, workspace: String, rules: Value) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let rules = RuleSet::from_json(&rules)?;
+            let n = e.check_rules(&workspace, &rules)?;
+            Ok(serde_json::json!({"ok": true, "rules": n}))
         })
     }
 
@@ -309,7 +321,7 @@ impl JsEngine {
         self.run(&env, |e| {
             let now = e.now();
             let s = e.add_silence(&workspace, &host::new_silence(&silence, now)?)?;
-            Ok(host::silence_view(&s, now))
+            Ok(host::silence_view(&s, e.now()))
         })
     }
 
@@ -331,15 +343,13 @@ impl JsEngine {
         self.run(&env, |e| e.expire_silence(&workspace, &id))
     }
 
-    /// A page of groups, newest activity first (`{status, environment, project, source,
-    /// min_severity, limit, cursor}`, all optional).
+    /// A page of groups (`{status, severity, environment, project, source, min_severity,
+    /// assignee, q, since, until, sort, order, limit, cursor}`, all optional; `status` and
+    /// `severity` a list or comma-separated text).
     #[napi]
     pub fn groups(&self, env: Env, workspace: String, query: Option<Value>) -> Result<Value, Code> {
         self.run(&env, |e| {
-            let query: GroupQuery = match query {
-                Some(q) => host::from_json("query", q)?,
-                None => GroupQuery::default(),
-            };
+            let query = host::group_query(query.unwrap_or(Value::Null))?;
             e.groups(&workspace, &query)
         })
     }
@@ -451,6 +461,132 @@ impl JsEngine {
             wait: Duration::from_millis(u64::from(wait_ms.unwrap_or(0))),
             error: None,
         }))
+    }
+
+    /// The workspace whose id or name is `reference`.
+    #[napi]
+    pub fn workspace(&self, env: Env, reference: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.workspace(&reference))
+    }
+
+    /// The engine's metrics in the Prometheus (OpenMetrics) text format, for `/metrics`.
+    #[napi]
+    pub fn metrics_text(&self, env: Env) -> Result<Value, Code> {
+        self.run(&env, CoreEngine::metrics_text)
+    }
+
+    /// Runs one command on many groups: one `{id, ok: group}` or `{id, error: {kind, message,
+    /// path}}` per id, in order.
+    #[napi]
+    pub fn act_many(
+        &self,
+        env: Env,
+        workspace: String,
+        ids: Value,
+        command: Value,
+        actor: String,
+        role: Option<String>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let ids = host::ids(&ids)?;
+            let command: Command = host::from_json("command", command)?;
+            let role: Role = role.as_deref().unwrap_or("member").parse()?;
+            host::act_many_json(&e.act_many(
+                &workspace,
+                &ids,
+                &command,
+                &Actor::new(actor, role),
+            )?)
+        })
+    }
+
+    /// The workspace's escalation policies: an object of name to policy.
+    #[napi]
+    pub fn escalations(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            Ok(host::escalations_view(&e.escalations(&workspace)?))
+        })
+    }
+
+    /// Deletes an escalation policy (its running escalations stop).
+    #[napi]
+    pub fn delete_escalation(
+        &self,
+        env: Env,
+        workspace: String,
+        name: String,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| e.delete_escalation(&workspace, &name))
+    }
+
+    /// Deletes a channel (refused while rules name it; its pending notifications are cancelled).
+    #[napi]
+    pub fn delete_channel(&self, env: Env, workspace: String, name: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.delete_channel(&workspace, &name))
+    }
+
+    /// Adds a recurring maintenance window (`{weekdays, from, to, tz, when?, rules?}`).
+    #[napi]
+    pub fn add_maintenance(
+        &self,
+        env: Env,
+        workspace: String,
+        window: Value,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let w = e.add_maintenance(&workspace, &host::new_maintenance(&window)?)?;
+            Ok(host::maintenance_view(&w, e.now()))
+        })
+    }
+
+    /// The workspace's maintenance windows (deleted ones too), with whether each is active now.
+    #[napi]
+    pub fn maintenance_windows(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let now = e.now();
+            Ok(e.maintenance_windows(&workspace)?
+                .iter()
+                .map(|w| host::maintenance_view(w, now))
+                .collect::<Vec<Value>>())
+        })
+    }
+
+    /// Deletes a maintenance window.
+    #[napi]
+    pub fn delete_maintenance(
+        &self,
+        env: Env,
+        workspace: String,
+        id: String,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| e.delete_maintenance(&workspace, &id))
+    }
+
+    /// Sets the signing secret Slack's interactive requests are verified with.
+    #[napi]
+    pub fn set_slack_signing_secret(
+        &self,
+        env: Env,
+        workspace: String,
+        secret: String,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| e.set_slack_signing_secret(&workspace, &secret))
+    }
+
+    /// Handles a Slack interactive request for one workspace (the raw headers and form body):
+    /// verifies the signature, runs the button's command, and says what to answer Slack.
+    #[napi]
+    pub fn handle_slack_action(
+        &self,
+        env: Env,
+        workspace: String,
+        headers: Option<Value>,
+        body: Body,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let headers = headers_in(headers.as_ref())?;
+            e.handle_slack_action(&workspace, &headers, &body_in(&body))
+        })
     }
 
     /// Adds a user (argon2id password hash); emails are unique.
@@ -641,6 +777,104 @@ impl JsEngine {
         self.run(&env, |e| e.integrations(&workspace))
     }
 
+    /// Queues a test notification on a channel through the real outbox; answers the queued
+    /// delivery (`test: true`).
+    #[napi]
+    pub fn test_channel(&self, env: Env, workspace: String, name: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.test_channel(&workspace, &name))
+    }
+
+    /// The built-in sample delivery of a source: `{headers, body}` (body as text).
+    #[napi]
+    pub fn sample_payload(&self, env: Env, source: String) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            Ok(host::sample_json(&e.sample_payload(source.parse()?)?))
+        })
+    }
+
+    /// Ingests the source's built-in sample through the real path (signed with the
+    /// integration's secret when one is set); answers the ingest outcome.
+    #[napi]
+    pub fn test_integration(
+        &self,
+        env: Env,
+        workspace: String,
+        source: String,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| e.test_integration(&workspace, source.parse()?))
+    }
+
+    /// Starts a Slack install: `{url, state}` (`app = {client_id, client_secret, redirect_uri,
+    /// api_base?, authorize_url?, signing_secret?}`, `options = {channel?, slack_channel?}`).
+    #[napi]
+    pub fn slack_connect(
+        &self,
+        env: Env,
+        workspace: String,
+        app: Value,
+        options: Option<Value>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let app: SlackApp = host::from_json("app", app)?;
+            let options: SlackConnectOptions = match options {
+                None | Some(Value::Null) => SlackConnectOptions::default(),
+                Some(v) => host::from_json("options", v)?,
+            };
+            e.slack_connect(&workspace, &app, &options)
+        })
+    }
+
+    /// Finishes a Slack install with the callback's `code` and `state` (exchanges the code at
+    /// Slack, off the event loop): the Promise resolves to `{workspace, workspace_id, team_id,
+    /// team_name, channel, slack_channel}` and rejects with the same `Error` as other methods.
+    #[napi(ts_return_type = "Promise<SlackInstall>")]
+    pub fn slack_oauth_callback(
+        &self,
+        env: Env,
+        app: Value,
+        code: String,
+        state: String,
+    ) -> Result<AsyncTask<SlackCallback>, Code> {
+        let app: SlackApp = host::from_json("app", app).map_err(|e| fail(&env, &e))?;
+        Ok(AsyncTask::new(SlackCallback {
+            engine: self.inner().ok(),
+            app,
+            code,
+            state,
+            error: None,
+        }))
+    }
+
+    /// Handles a Slack interactive request sent to the app's one request URL: the payload's
+    /// team id picks the workspace.
+    #[napi]
+    pub fn handle_slack_team_action(
+        &self,
+        env: Env,
+        headers: Option<Value>,
+        body: Body,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let headers = headers_in(headers.as_ref())?;
+            e.handle_slack_team_action(&headers, &body_in(&body))
+        })
+    }
+
+    /// Changes the workspace's slack integration (`{secret?, clear_secret?, max_skew_secs?,
+    /// options?: {team_id}}`).
+    #[napi]
+    pub fn set_slack_integration(
+        &self,
+        env: Env,
+        workspace: String,
+        update: Value,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            let update: IntegrationUpdate = host::from_json("update", update)?;
+            e.set_slack_integration(&workspace, &update)
+        })
+    }
+
     /// The workspace's changes after `since` (default 0), at most `limit` (1 to 1000, default
     /// 100), and its latest sequence number: `{changes: [{seq, group_id, kind, status, at}],
     /// last_seq}`.
@@ -653,6 +887,13 @@ impl JsEngine {
         limit: Option<u32>,
     ) -> Result<Value, Code> {
         self.run(&env, |e| e.changes(&workspace, since, limit))
+    }
+
+    /// Whether the engine can serve: `{database_writable, database_error, background}` (a write
+    /// probe rolled back; `running`, `stopped` or `failed`), for `/readyz`.
+    #[napi]
+    pub fn ready(&self, env: Env) -> Result<Value, Code> {
+        self.run(&env, |e| Ok(e.ready()))
     }
 
     /// Starts delivering and ticking on background threads until `stop()` or `close()`.
@@ -727,6 +968,76 @@ impl Task for Dispatch {
         if let Some(secs) = e.retry_after_secs() {
             obj.set("retryAfterSecs", secs as f64)?;
         }
+        Err(napi::Error::from(obj.to_unknown()))
+    }
+}
+
+/// What a Slack install did.
+#[napi(object)]
+pub struct SlackInstall {
+    /// The SignalCraft workspace's name.
+    pub workspace: String,
+    /// Its id.
+    #[napi(js_name = "workspace_id")]
+    pub workspace_id: String,
+    /// The Slack team id.
+    #[napi(js_name = "team_id")]
+    pub team_id: String,
+    /// The Slack team's name, if Slack said.
+    #[napi(js_name = "team_name")]
+    pub team_name: Option<String>,
+    /// The SignalCraft channel created or updated.
+    pub channel: String,
+    /// The Slack channel it posts to.
+    #[napi(js_name = "slack_channel")]
+    pub slack_channel: String,
+}
+
+/// `slackOauthCallback` on libuv's thread pool (it waits on Slack).
+pub struct SlackCallback {
+    /// `None` when the engine was closed.
+    engine: Option<Arc<CoreEngine>>,
+    app: SlackApp,
+    code: String,
+    state: String,
+    /// The engine's error, kept for `reject` to build the JavaScript `Error` from.
+    error: Option<Error>,
+}
+
+impl Task for SlackCallback {
+    type Output = signalcraft_core::engine::SlackInstall;
+    type JsValue = SlackInstall;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        self.engine
+            .as_ref()
+            .ok_or_else(host::closed_engine)
+            .and_then(|engine| engine.slack_oauth_callback(&self.app, &self.code, &self.state))
+            .map_err(|e| {
+                let message = e.to_string();
+                self.error = Some(e);
+                napi::Error::new(Status::GenericFailure, message)
+            })
+    }
+
+    fn resolve(&mut self, _env: Env, r: Self::Output) -> Result<SlackInstall> {
+        Ok(SlackInstall {
+            workspace: r.workspace,
+            workspace_id: r.workspace_id,
+            team_id: r.team_id,
+            team_name: r.team_name,
+            channel: r.channel,
+            slack_channel: r.slack_channel,
+        })
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> Result<SlackInstall> {
+        let Some(e) = self.error.take() else {
+            return Err(err);
+        };
+        let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
+        obj.set("code", crate::error::code(e.kind()))?;
+        obj.set("path", e.path())?;
         Err(napi::Error::from(obj.to_unknown()))
     }
 }

@@ -8,11 +8,13 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
 use signalcraft_core::engine::Actor;
+use signalcraft_core::engine::SlackConnectOptions;
 use signalcraft_core::escalation::EscalationPolicy;
 use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::notify::ChannelKind;
+use signalcraft_core::slack_oauth::SlackApp;
 use signalcraft_core::{
-    Engine as CoreEngine, Error, GroupQuery, IntegrationUpdate, ManualClock, RuleSet, Source, host,
+    Engine as CoreEngine, Error, IntegrationUpdate, ManualClock, RuleSet, Source, host,
 };
 
 use crate::error::raise;
@@ -450,7 +452,21 @@ impl PyEngine {
             None => None,
         };
         self.call(py, |e| {
-            e.dry_run(workspace, source, &headers, &body, rules.as_ref())
+            host::dry_run_json(&e.dry_run(workspace, source, &headers, &body, rules.as_ref())?)
+        })
+    }
+
+    /// Checks rules as `put_rules` would, storing nothing: `{"ok": True, "rules": N}`.
+    fn check_rules<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        rules: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rules = RuleSet::from_json(&json_in(py, "rules", rules)?).map_err(|e| raise(py, e))?;
+        self.call(py, |e| {
+            let n = e.check_rules(workspace, &rules)?;
+            Ok(serde_json::json!({"ok": true, "rules": n}))
         })
     }
 
@@ -495,7 +511,7 @@ impl PyEngine {
         self.call(py, |e| {
             let now = e.now();
             let s = e.add_silence(workspace, &host::new_silence(&silence, now)?)?;
-            Ok(host::silence_view(&s, now))
+            Ok(host::silence_view(&s, e.now()))
         })
     }
 
@@ -527,9 +543,9 @@ impl PyEngine {
         workspace: &str,
         query: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let query: GroupQuery = match query {
-            Some(q) => typed_in(py, "query", q)?,
-            None => GroupQuery::default(),
+        let query = match query {
+            Some(q) => host::group_query(json_in(py, "query", q)?).map_err(|e| raise(py, e))?,
+            None => signalcraft_core::GroupQuery::default(),
         };
         self.call(py, |e| e.groups(workspace, &query))
     }
@@ -633,6 +649,207 @@ impl PyEngine {
     }
 
     /// Starts delivering and ticking on background threads until `stop()`.
+    fn workspace<'py>(&self, py: Python<'py>, reference: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.workspace(reference))
+    }
+
+    /// The engine's metrics in the Prometheus (OpenMetrics) text format, for `/metrics`.
+    fn metrics_text(&self, py: Python<'_>) -> PyResult<String> {
+        let engine = self.inner(py)?;
+        py.detach(|| engine.metrics_text())
+            .map_err(|e| raise(py, e))
+    }
+
+    /// One command on many groups: one `{"id", "ok": group}` or `{"id", "error"}` per id.
+    #[pyo3(signature = (workspace, ids, command, actor, role="member"))]
+    fn act_many<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        ids: &Bound<'py, PyAny>,
+        command: &Bound<'py, PyAny>,
+        actor: &str,
+        role: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ids = host::ids(&json_in(py, "ids", ids)?).map_err(|e| raise(py, e))?;
+        let command: Command = typed_in(py, "command", command)?;
+        let role: Role = parse(py, role)?;
+        let actor = Actor::new(actor, role);
+        self.call(py, |e| {
+            host::act_many_json(&e.act_many(workspace, &ids, &command, &actor)?)
+        })
+    }
+
+    fn escalations<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| {
+            Ok(host::escalations_view(&e.escalations(workspace)?))
+        })
+    }
+
+    fn delete_escalation<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        name: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.delete_escalation(workspace, name))
+    }
+
+    fn delete_channel<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        name: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.delete_channel(workspace, name))
+    }
+
+    fn add_maintenance<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        window: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let window = json_in(py, "maintenance", window)?;
+        self.call(py, |e| {
+            let w = e.add_maintenance(workspace, &host::new_maintenance(&window)?)?;
+            Ok(host::maintenance_view(&w, e.now()))
+        })
+    }
+
+    fn maintenance_windows<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| {
+            let now = e.now();
+            Ok(e.maintenance_windows(workspace)?
+                .iter()
+                .map(|w| host::maintenance_view(w, now))
+                .collect::<Vec<Value>>())
+        })
+    }
+
+    fn delete_maintenance<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.delete_maintenance(workspace, id))
+    }
+
+    fn set_slack_signing_secret<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        secret: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.set_slack_signing_secret(workspace, secret))
+    }
+
+    /// Handles a Slack interactive request for one workspace (raw headers and form body).
+    #[pyo3(signature = (workspace, headers, body))]
+    fn handle_slack_action<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        headers: Option<&Bound<'py, PyAny>>,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let headers = headers_in(py, headers)?;
+        let body = body_in(py, body)?;
+        self.call(py, |e| e.handle_slack_action(workspace, &headers, &body))
+    }
+
+    /// Queues a test notification on a channel through the real outbox (`test: True`).
+    fn test_channel<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        name: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.test_channel(workspace, name))
+    }
+
+    /// The built-in sample delivery of a source: `{"headers": {...}, "body": str}`.
+    fn sample_payload<'py>(&self, py: Python<'py>, source: &str) -> PyResult<Bound<'py, PyAny>> {
+        let source: Source = parse(py, source)?;
+        self.call(py, |e| Ok(host::sample_json(&e.sample_payload(source)?)))
+    }
+
+    /// Ingests the source's built-in sample through the real path (signed when the integration
+    /// has a secret).
+    fn test_integration<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        source: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let source: Source = parse(py, source)?;
+        self.call(py, |e| e.test_integration(workspace, source))
+    }
+
+    /// Starts a Slack install: `{"url", "state"}`.
+    #[pyo3(signature = (workspace, app, options=None))]
+    fn slack_connect<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        app: &Bound<'py, PyAny>,
+        options: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let app: SlackApp = typed_in(py, "app", app)?;
+        let options: SlackConnectOptions = match options {
+            Some(o) if !o.is_none() => typed_in(py, "options", o)?,
+            _ => SlackConnectOptions::default(),
+        };
+        self.call(py, |e| e.slack_connect(workspace, &app, &options))
+    }
+
+    /// Finishes a Slack install (exchanges the code at Slack, the GIL released).
+    fn slack_oauth_callback<'py>(
+        &self,
+        py: Python<'py>,
+        app: &Bound<'py, PyAny>,
+        code: &str,
+        state: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let app: SlackApp = typed_in(py, "app", app)?;
+        self.call(py, |e| e.slack_oauth_callback(&app, code, state))
+    }
+
+    /// Handles a Slack interactive request sent to the app's one request URL (the payload's team
+    /// id picks the workspace).
+    #[pyo3(signature = (headers, body))]
+    fn handle_slack_team_action<'py>(
+        &self,
+        py: Python<'py>,
+        headers: Option<&Bound<'py, PyAny>>,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let headers = headers_in(py, headers)?;
+        let body = body_in(py, body)?;
+        self.call(py, |e| e.handle_slack_team_action(&headers, &body))
+    }
+
+    /// Changes the workspace's slack integration (`secret`, `options` `{"team_id"}`).
+    fn set_slack_integration<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        update: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let update: IntegrationUpdate = typed_in(py, "update", update)?;
+        self.call(py, |e| e.set_slack_integration(workspace, &update))
+    }
+
+    /// Whether the engine can serve (`database_writable`, `database_error`, `background`).
+    fn ready<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| Ok(e.ready()))
+    }
+
     fn start_background(&self, py: Python<'_>) -> PyResult<()> {
         self.inner(py)?.start_background().map_err(|e| raise(py, e))
     }

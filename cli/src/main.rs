@@ -11,8 +11,8 @@ use signalcraft_core::escalation::EscalationPolicy;
 use signalcraft_core::host::{self, parse_time, parse_time_or_duration};
 use signalcraft_core::lifecycle::{Command as LifecycleCommand, Role};
 use signalcraft_core::{
-    DedupWindow, Engine, Error, ErrorKind, GroupQuery, GroupStatus, Headers, IntegrationUpdate,
-    ManualClock, NewMaintenanceWindow, NewSilence, RuleSet, Severity, Source,
+    DedupWindow, Engine, Error, ErrorKind, Headers, IntegrationUpdate, ManualClock,
+    NewMaintenanceWindow, NewSilence, RuleSet, Source,
 };
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -131,6 +131,26 @@ enum Command {
     /// API tokens of a workspace.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// The engine's metrics in the Prometheus text format (this process's counters are zero;
+    /// the outbox and open-group gauges read the database).
+    Metrics,
+    /// Run one lifecycle command on many groups (a result per id).
+    ActMany {
+        /// Workspace name or id.
+        workspace: String,
+        /// ack, unack, resolve, reopen or unsnooze.
+        #[arg(value_parser = ["ack", "unack", "resolve", "reopen", "unsnooze"])]
+        command: String,
+        /// The groups' ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// Who acts (written on the timeline).
+        #[arg(long)]
+        actor: String,
+        /// The actor's role: owner, admin, member or viewer.
+        #[arg(long, default_value = "owner", value_parser = ["owner", "admin", "member", "viewer"])]
+        role: String,
+    },
     /// Show one group with its events and timeline.
     Group {
         /// Workspace name or id.
@@ -345,6 +365,20 @@ enum ChannelCmd {
         /// Workspace name or id.
         workspace: String,
     },
+    /// Delete a channel (refused while rules name it; its pending notifications are cancelled).
+    Delete {
+        /// Workspace name or id.
+        workspace: String,
+        /// The channel's name.
+        name: String,
+    },
+    /// Queue a test notification on a channel through the real outbox (`dispatch` sends it).
+    Test {
+        /// Workspace name or id.
+        workspace: String,
+        /// The channel's name.
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -362,6 +396,13 @@ enum EscalationCmd {
     List {
         /// Workspace name or id.
         workspace: String,
+    },
+    /// Delete a policy (the escalations running under it stop).
+    Delete {
+        /// Workspace name or id.
+        workspace: String,
+        /// The policy's name.
+        name: String,
     },
 }
 
@@ -524,6 +565,19 @@ enum IntegrationCmd {
         /// Workspace name or id.
         workspace: String,
     },
+    /// Send the source's built-in sample through the real ingest path (signed with the
+    /// integration's secret when one is set): what "send a test alert" does.
+    Test {
+        /// Workspace name or id.
+        workspace: String,
+        /// The source.
+        source: String,
+    },
+    /// Print the source's built-in sample delivery: {"headers", "body"}.
+    Sample {
+        /// The source.
+        source: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -544,9 +598,12 @@ struct IngestArgs {
 struct GroupsArgs {
     /// Workspace name or id.
     workspace: String,
-    /// Only this status (every status when absent).
-    #[arg(long, value_parser = ["open", "acknowledged", "snoozed", "resolved"])]
-    status: Option<String>,
+    /// Only these statuses (repeat the flag, or comma-separate: open,acknowledged).
+    #[arg(long)]
+    status: Vec<String>,
+    /// Only these severities (repeat the flag, or comma-separate: error,critical).
+    #[arg(long)]
+    severity: Vec<String>,
     /// Only this environment.
     #[arg(long)]
     environment: Option<String>,
@@ -559,6 +616,24 @@ struct GroupsArgs {
     /// Only this severity or worse.
     #[arg(long, value_parser = ["debug", "info", "warning", "error", "critical"])]
     min_severity: Option<String>,
+    /// Only groups assigned to this name ("none": unassigned groups).
+    #[arg(long)]
+    assignee: Option<String>,
+    /// Only groups whose title or message contains this text.
+    #[arg(long)]
+    q: Option<String>,
+    /// Only groups last seen at or after this time (RFC 3339).
+    #[arg(long)]
+    since: Option<String>,
+    /// Only groups last seen before this time (RFC 3339).
+    #[arg(long)]
+    until: Option<String>,
+    /// The order: last_seen (default), first_seen, severity, count or last_activity.
+    #[arg(long)]
+    sort: Option<String>,
+    /// desc (default) or asc.
+    #[arg(long)]
+    order: Option<String>,
     /// Page size (1 to 1000, default 50).
     #[arg(long)]
     limit: Option<u32>,
@@ -839,6 +914,15 @@ fn run(cli: Cli) -> Result<Value, Error> {
             };
             to_value(&engine.set_integration(&workspace, source, &update)?)
         }
+        Command::Integration(IntegrationCmd::Test { workspace, source }) => {
+            to_value(&engine.test_integration(&workspace, source.parse()?)?)
+        }
+        Command::Integration(IntegrationCmd::Sample { source }) => {
+            Ok(host::sample_json(&engine.sample_payload(source.parse()?)?))
+        }
+        Command::Channel(ChannelCmd::Test { workspace, name }) => {
+            to_value(&engine.test_channel(&workspace, &name)?)
+        }
         Command::Integration(IntegrationCmd::Show { workspace, source }) => {
             to_value(&engine.integration(&workspace, source.parse()?)?)
         }
@@ -962,13 +1046,7 @@ fn run(cli: Cli) -> Result<Value, Error> {
             let list: Vec<Value> = engine
                 .maintenance_windows(&workspace)?
                 .iter()
-                .map(|w| {
-                    let mut v = w.to_json();
-                    if let Some(o) = v.as_object_mut() {
-                        o.insert("active".into(), Value::Bool(w.active_at(now)));
-                    }
-                    v
-                })
+                .map(|w| host::maintenance_view(w, now))
                 .collect();
             Ok(json!({"maintenance": list}))
         }
@@ -977,23 +1055,12 @@ fn run(cli: Cli) -> Result<Value, Error> {
             Ok(json!({"ok": true, "id": id}))
         }
         Command::Groups(a) => {
-            let query = GroupQuery {
-                status: a
-                    .status
-                    .as_deref()
-                    .map(str::parse::<GroupStatus>)
-                    .transpose()?,
-                environment: a.environment,
-                project: a.project,
-                source: a.source.as_deref().map(str::parse::<Source>).transpose()?,
-                min_severity: a
-                    .min_severity
-                    .as_deref()
-                    .map(str::parse::<Severity>)
-                    .transpose()?,
-                limit: a.limit,
-                cursor: a.cursor,
-            };
+            let query = host::group_query(json!({
+                "status": a.status, "severity": a.severity, "environment": a.environment,
+                "project": a.project, "source": a.source, "min_severity": a.min_severity,
+                "assignee": a.assignee, "q": a.q, "since": a.since, "until": a.until,
+                "sort": a.sort, "order": a.order, "limit": a.limit, "cursor": a.cursor,
+            }))?;
             to_value(&engine.groups(&a.workspace, &query)?)
         }
         Command::Group {
@@ -1058,11 +1125,7 @@ fn run(cli: Cli) -> Result<Value, Error> {
             Ok(json!({"ok": true, "name": name, "policy": policy.to_json()}))
         }
         Command::Escalation(EscalationCmd::List { workspace }) => {
-            let list: serde_json::Map<String, Value> = engine
-                .escalations(&workspace)?
-                .into_iter()
-                .map(|(n, p)| (n, p.to_json()))
-                .collect();
+            let list = host::escalations_view(&engine.escalations(&workspace)?);
             Ok(json!({"policies": list}))
         }
         Command::Tick { workspace } => to_value(&engine.tick(workspace.as_deref())?),
@@ -1083,6 +1146,29 @@ fn run(cli: Cli) -> Result<Value, Error> {
             let headers = headers_from(&headers)?;
             let body = read_body(file.as_ref())?;
             to_value(&engine.handle_slack_action(&workspace, &headers, &body)?)
+        }
+        Command::Channel(ChannelCmd::Delete { workspace, name }) => {
+            engine.delete_channel(&workspace, &name)?;
+            Ok(json!({"ok": true, "name": name}))
+        }
+        Command::Escalation(EscalationCmd::Delete { workspace, name }) => {
+            engine.delete_escalation(&workspace, &name)?;
+            Ok(json!({"ok": true, "name": name}))
+        }
+        Command::Metrics => Ok(json!({"metrics": engine.metrics_text()?})),
+        Command::ActMany {
+            workspace,
+            command,
+            ids,
+            actor,
+            role,
+        } => {
+            let command: LifecycleCommand =
+                host::from_json("command", json!({"command": command}))?;
+            let actor = Actor::new(actor, role.parse::<Role>()?);
+            Ok(
+                json!({"results": host::act_many_json(&engine.act_many(&workspace, &ids, &command, &actor)?)?}),
+            )
         }
         Command::Channel(ChannelCmd::List { workspace }) => {
             Ok(json!({"channels": engine.channels(&workspace)?}))

@@ -1414,3 +1414,212 @@ fn the_change_feed_from_the_cli() {
     let r = sc(&db, &["changes", "acme", "--limit", "0"], None);
     assert_eq!(r.code, 2);
 }
+
+#[test]
+fn groups_filters_sorts_act_many_deletes_and_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let am = source_fixture("alertmanager/prometheus-msteams_firing_3_alerts.json");
+    sc(
+        &db,
+        &["ingest", "acme", "alertmanager", am.to_str().unwrap()],
+        None,
+    )
+    .json();
+    let f = fixture("issue_alert_triggered.docs.json");
+    let out = sc(
+        &db,
+        &[
+            "ingest",
+            "acme",
+            "sentry",
+            "-H",
+            "Sentry-Hook-Resource: event_alert",
+            f.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    let gid = out["alerts"][0]["group_id"].as_str().unwrap().to_string();
+    // act on many: one result per id
+    let many = sc(
+        &db,
+        &[
+            "act-many", "acme", "ack", &gid, "grp_nope", "--actor", "alice",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(many["results"][0]["ok"]["status"], "acknowledged");
+    assert_eq!(many["results"][1]["error"]["kind"], "not_found");
+    let groups = |args: &[&str]| {
+        let mut a = vec!["groups", "acme"];
+        a.extend_from_slice(args);
+        sc(&db, &a, None).json()
+    };
+    assert_eq!(
+        groups(&["--status", "open"])["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        groups(&["--status", "open", "--status", "acknowledged"])["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        groups(&["--status", "open,acknowledged"])["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        groups(&["--severity", "info", "--q", "consetetur"])["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        groups(&["--assignee", "none"])["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let page = groups(&["--sort", "severity", "--order", "asc", "--limit", "3"]);
+    assert_eq!(page["groups"][0]["severity"], "info");
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    let rest = groups(&["--sort", "severity", "--order", "asc", "--cursor", &cursor]);
+    assert_eq!(rest["groups"][0]["id"], gid.as_str());
+    let bad = sc(&db, &["groups", "acme", "--sort", "colour"], None);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.starts_with("error: invalid_input: query: "),
+        "{}",
+        bad.stderr
+    );
+    let bad = sc(&db, &["groups", "acme", "--since", "yesterday"], None);
+    assert_eq!(bad.code, 2);
+    // deletes
+    sc(
+        &db,
+        &[
+            "channel",
+            "set",
+            "acme",
+            "hook",
+            "--kind",
+            "webhook",
+            "--config",
+            r#"{"url": "https://example.com/h"}"#,
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(
+        sc(&db, &["channel", "delete", "acme", "hook"], None).json()["ok"],
+        true
+    );
+    let gone = sc(&db, &["channel", "delete", "acme", "hook"], None);
+    assert!(
+        gone.stderr.starts_with("error: not_found: "),
+        "{}",
+        gone.stderr
+    );
+    let policy = dir.path().join("p.json");
+    std::fs::write(
+        &policy,
+        r#"{"steps": [{"after_mins": 5, "notify": ["oncall"]}]}"#,
+    )
+    .unwrap();
+    sc(
+        &db,
+        &[
+            "escalation",
+            "put",
+            "acme",
+            "page",
+            policy.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(
+        sc(&db, &["escalation", "delete", "acme", "page"], None).json()["name"],
+        "page"
+    );
+    assert_eq!(
+        sc(&db, &["escalation", "list", "acme"], None).json()["policies"],
+        serde_json::json!({})
+    );
+    // metrics: the open-group gauge reads the database
+    let m = sc(&db, &["metrics"], None).json();
+    let text = m["metrics"].as_str().unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l == "signalcraft_open_groups{severity=\"info\"} 3"),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE signalcraft_outbox_pending gauge"));
+}
+
+#[test]
+fn channel_test_and_integration_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    sc(
+        &db,
+        &[
+            "channel",
+            "set",
+            "acme",
+            "hook",
+            "--kind",
+            "webhook",
+            "--config",
+            r#"{"url": "https://example.com/h"}"#,
+        ],
+        None,
+    )
+    .json();
+    let queued = sc(&db, &["channel", "test", "acme", "hook"], None).json();
+    assert_eq!(queued["test"], true);
+    assert_eq!(queued["notification"], "test");
+    assert_eq!(queued["status"], "pending");
+    let log = sc(&db, &["deliveries", "acme"], None).json();
+    assert_eq!(log["deliveries"][0]["test"], true);
+    let missing = sc(&db, &["channel", "test", "acme", "nope"], None);
+    assert!(
+        missing.stderr.starts_with("error: not_found: "),
+        "{}",
+        missing.stderr
+    );
+    let sample = sc(&db, &["integration", "sample", "sentry"], None).json();
+    assert_eq!(sample["headers"]["Sentry-Hook-Resource"], "event_alert");
+    sc(
+        &db,
+        &["integration", "set", "acme", "sentry", "--secret", "s3cret"],
+        None,
+    )
+    .json();
+    let out = sc(&db, &["integration", "test", "acme", "sentry"], None).json();
+    assert_eq!(out["outcome"], "accepted");
+    assert!(
+        out["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("signed with the integration's secret")
+    );
+    let again = sc(&db, &["integration", "test", "acme", "sentry"], None).json();
+    assert_eq!(again["alerts"][0]["decision"], "joined");
+    let generic = sc(&db, &["integration", "test", "acme", "generic"], None);
+    assert_eq!(generic.code, 2, "{}", generic.stderr);
+}

@@ -25,19 +25,23 @@ use crate::{Error, Result};
 mod accounts;
 mod act;
 mod deliver;
+mod metrics;
+mod samples;
 mod slack;
+mod slack_oauth;
 mod stats;
 mod tick;
 mod webhook;
 
-pub use act::Actor;
+pub use act::{Actor, MAX_ACT_MANY};
 use chrono::{DateTime, Utc};
-pub use deliver::DispatchReport;
+pub use deliver::{DispatchReport, Readiness};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 pub use slack::{SLACK_INTEGRATION, SlackActionOutcome};
-pub use stats::{Stats, parse_window};
+pub use slack_oauth::{SlackConnect, SlackConnectOptions, SlackInstall};
+pub use stats::{SeriesPoint, Stats, parse_window, series_step};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -128,6 +132,7 @@ impl EngineBuilder {
             delivery: deliver::DeliveryRuntime::default(),
             password_cost: self.password_cost,
             dummy_hash: std::sync::OnceLock::new(),
+            metrics: crate::metrics::Metrics::default(),
         };
         engine.seal_plaintext_secrets()?;
         Ok(engine)
@@ -187,6 +192,8 @@ pub struct Engine {
     /// A hash of no password, verified against when a login names an unknown email (so that it
     /// takes as long as a wrong password).
     dummy_hash: std::sync::OnceLock<String>,
+    /// What `/metrics` shows.
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 /// A workspace's compiled routing: what ingest evaluates.
@@ -402,20 +409,17 @@ impl Engine {
     /// names must exist.
     pub fn put_rules(&self, workspace: &str, rules: &RuleSet) -> Result<()> {
         self.write_in(workspace, |tx, ws| {
-            let channels = store::outbox::channel_names(tx, &ws.id)?;
-            if !channels.is_empty() {
-                let mut errors = routing::FieldErrors::default();
-                for r in rules.rules() {
-                    for c in r.then.notify.iter().filter(|c| !channels.contains(c)) {
-                        errors.push(
-                            format!("rules[id={}].then.notify", r.id),
-                            format!("no channel named {c:?} (channels: {})", channels.join(", ")),
-                        );
-                    }
-                }
-                errors.into_result()?;
-            }
+            check_rule_channels(tx, &ws.id, rules)?;
             store::routing::put_rules(tx, &ws.id, rules)
+        })
+    }
+
+    /// Checks rules as [`Engine::put_rules`] would (once the workspace has channels, every
+    /// channel a rule names must exist) without storing them; answers how many rules there are.
+    pub fn check_rules(&self, workspace: &str, rules: &RuleSet) -> Result<usize> {
+        self.read_in(workspace, |tx, ws| {
+            check_rule_channels(tx, &ws.id, rules)?;
+            Ok(rules.len())
         })
     }
 
@@ -726,7 +730,10 @@ impl Engine {
         headers: &Headers,
         body: &[u8],
     ) -> Result<IngestOutcome> {
-        self.ingest_with(workspace, source, headers, body, None, false)
+        let started = std::time::Instant::now();
+        let r = self.ingest_with(workspace, source, headers, body, None, false);
+        self.count_ingest(source.as_str(), &r, started);
+        r
     }
 
     /// Ingests many deliveries to one workspace in ONE transaction: one commit (and one
@@ -745,6 +752,17 @@ impl Engine {
     /// stored, whatever the slots would have said. The slots' `Ok` outcomes are durable once
     /// this returns `Ok`.
     pub fn ingest_batch(
+        &self,
+        workspace: &str,
+        deliveries: &[Delivery<'_>],
+    ) -> Result<Vec<Result<IngestOutcome>>> {
+        let started = std::time::Instant::now();
+        let r = self.ingest_batch_inner(workspace, deliveries);
+        self.count_batch(deliveries, &r, started);
+        r
+    }
+
+    fn ingest_batch_inner(
         &self,
         workspace: &str,
         deliveries: &[Delivery<'_>],
@@ -994,7 +1012,9 @@ impl Engine {
             // Same answer as `ingest`, before spending time parsing the body.
             return self.ingest(workspace, Source::Generic, headers, body);
         }
-        let (source, why) = self.detect_source(workspace, headers, body)?;
+        let (source, why) = self
+            .detect_source(workspace, headers, body)
+            .inspect_err(|e| self.count_auto_error(e))?;
         let mut out = self.ingest(workspace, source, headers, body)?;
         out.notes.insert(0, format!("auto: {source} ({why})"));
         Ok(out)
@@ -1118,6 +1138,24 @@ fn word_traces(tx: &Connection, ws: &WorkspaceId, events: &mut [StoredEvent]) ->
         }
     }
     Ok(())
+}
+
+/// Every channel the rules name exists, once the workspace has channels.
+fn check_rule_channels(tx: &Connection, ws: &WorkspaceId, rules: &RuleSet) -> Result<()> {
+    let channels = store::outbox::channel_names(tx, ws)?;
+    if channels.is_empty() {
+        return Ok(());
+    }
+    let mut errors = routing::FieldErrors::default();
+    for r in rules.rules() {
+        for c in r.then.notify.iter().filter(|c| !channels.contains(c)) {
+            errors.push(
+                format!("rules[id={}].then.notify", r.id),
+                format!("no channel named {c:?} (channels: {})", channels.join(", ")),
+            );
+        }
+    }
+    errors.into_result()
 }
 
 /// What an ingest decision means to routing.

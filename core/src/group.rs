@@ -115,12 +115,88 @@ pub struct GroupDetail {
     pub timeline: Vec<TimelineEntry>,
 }
 
-/// Which groups to list. Newest activity first.
+/// How a page of groups is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupSort {
+    /// By the last firing event (the default).
+    #[default]
+    LastSeen,
+    /// By the first firing event.
+    FirstSeen,
+    /// By severity.
+    Severity,
+    /// By the number of firing events.
+    Count,
+    /// By the last change of any kind (events and state changes).
+    LastActivity,
+}
+
+impl GroupSort {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LastSeen => "last_seen",
+            Self::FirstSeen => "first_seen",
+            Self::Severity => "severity",
+            Self::Count => "count",
+            Self::LastActivity => "last_activity",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<Self> {
+        [
+            Self::LastSeen,
+            Self::FirstSeen,
+            Self::Severity,
+            Self::Count,
+            Self::LastActivity,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// Which way a page of groups is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    /// Largest first (the default: newest, worst, noisiest).
+    #[default]
+    Desc,
+    /// Smallest first.
+    Asc,
+}
+
+impl SortOrder {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Desc => "desc",
+            Self::Asc => "asc",
+        }
+    }
+}
+
+/// Which groups to list, and in which order (by default the last firing event first).
+///
+/// From hosts (JSON), `status` and `severity` are a list, one name, or comma-separated names;
+/// `limit` is a number or its decimal text (as it comes in a query string).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GroupQuery {
-    /// Only this status (all statuses when `None`).
-    pub status: Option<GroupStatus>,
+    /// Only these statuses (all when empty).
+    #[serde(
+        deserialize_with = "de::statuses",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub status: Vec<GroupStatus>,
+    /// Only these severities (all when empty).
+    #[serde(
+        deserialize_with = "de::severities",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub severity: Vec<Severity>,
     /// Only this environment.
     pub environment: Option<String>,
     /// Only this project.
@@ -129,9 +205,23 @@ pub struct GroupQuery {
     pub source: Option<Source>,
     /// Only this severity or worse.
     pub min_severity: Option<Severity>,
+    /// Only groups assigned to this name; `"none"` for unassigned groups.
+    pub assignee: Option<String>,
+    /// Only groups whose title or message contains this text (case-insensitive for ASCII; at
+    /// most [`GroupQuery::MAX_Q_CHARS`] characters; `%` and `_` are matched literally).
+    pub q: Option<String>,
+    /// Only groups last seen at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only groups last seen before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// The order (`last_seen` by default).
+    pub sort: GroupSort,
+    /// Which way (`desc` by default).
+    pub order: SortOrder,
     /// Page size (default 50, at most 1000).
+    #[serde(deserialize_with = "de::limit")]
     pub limit: Option<u32>,
-    /// Where the previous page ended.
+    /// Where the previous page ended (a cursor is tied to the sort and order it was made for).
     pub cursor: Option<String>,
 }
 
@@ -140,10 +230,12 @@ impl GroupQuery {
     pub const DEFAULT_LIMIT: u32 = 50;
     /// The largest page size.
     pub const MAX_LIMIT: u32 = 1000;
+    /// The longest text search.
+    pub const MAX_Q_CHARS: usize = 256;
 
-    /// Only groups with `status`.
+    /// Only groups with `status` (added to the statuses already asked for).
     pub fn status(mut self, status: GroupStatus) -> Self {
-        self.status = Some(status);
+        self.status.push(status);
         self
     }
 
@@ -158,6 +250,97 @@ impl GroupQuery {
             )),
         }
     }
+
+    /// The text search, trimmed and checked (`None` when empty).
+    pub(crate) fn text(&self) -> Result<Option<&str>> {
+        match self.q.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(q) if q.chars().count() > Self::MAX_Q_CHARS => Err(Error::invalid(
+                "q",
+                format!("longer than {} characters", Self::MAX_Q_CHARS),
+            )),
+            Some(q) => Ok(Some(q)),
+        }
+    }
+}
+
+/// Deserializers for the fields hosts send as text.
+mod de {
+    use crate::alert::Severity;
+    use crate::lifecycle::GroupStatus;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+    use std::str::FromStr;
+
+    fn list<'de, D, T>(d: D, field: &str) -> Result<Vec<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: FromStr<Err = crate::Error>,
+    {
+        let names: Vec<String> = match Value::deserialize(d)? {
+            Value::Null => Vec::new(),
+            Value::String(s) => vec![s],
+            Value::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Value::String(s) => Ok(s),
+                    _ => Err(D::Error::custom(format!(
+                        "{field}[{i}]: expected a name (a string)"
+                    ))),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => {
+                return Err(D::Error::custom(format!(
+                    "{field}: expected a name, comma-separated names or a list of names"
+                )));
+            }
+        };
+        let mut out: Vec<T> = Vec::new();
+        for name in names.iter().flat_map(|n| n.split(',')) {
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let v = name.parse::<T>().map_err(|e| {
+                D::Error::custom(format!(
+                    "{field}: {}",
+                    e.to_string().trim_start_matches(&format!("{field}: "))
+                ))
+            })?;
+            out.push(v);
+        }
+        Ok(out)
+    }
+
+    pub(super) fn statuses<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<GroupStatus>, D::Error> {
+        list(d, "status")
+    }
+
+    pub(super) fn severities<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Severity>, D::Error> {
+        list(d, "severity")
+    }
+
+    pub(super) fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::Number(n) => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("limit: expected a page size, got {n}"))),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            Value::String(s) => {
+                s.trim().parse::<u32>().map(Some).map_err(|_| {
+                    D::Error::custom(format!("limit: expected a page size, got {s:?}"))
+                })
+            }
+            other => Err(D::Error::custom(format!(
+                "limit: expected a page size, got {other}"
+            ))),
+        }
+    }
 }
 
 /// A page of groups.
@@ -169,32 +352,61 @@ pub struct GroupPage {
     pub next_cursor: Option<String>,
 }
 
-/// A position in the newest-activity-first order: opaque to callers.
+/// A position in a sort order: opaque to callers, and tied to the sort and order it was made
+/// for (`c2.SORT.ORDER.KEY.SEQ`, hex numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Cursor {
-    pub last_activity_ms: i64,
+    pub sort: GroupSort,
+    pub order: SortOrder,
+    /// The sort key of the last row of the page (milliseconds, a severity rank or a count).
+    pub key: i64,
     pub seq: i64,
 }
 
 impl Cursor {
     pub(crate) fn encode(&self) -> String {
-        format!("c1.{:x}.{:x}", self.last_activity_ms, self.seq)
+        format!(
+            "c2.{}.{}.{:x}.{:x}",
+            self.sort.as_str(),
+            self.order.as_str(),
+            self.key as u64,
+            self.seq as u64
+        )
     }
 
-    pub(crate) fn decode(s: &str) -> Result<Self> {
+    /// Reads a cursor made for `sort` and `order`.
+    pub(crate) fn decode(s: &str, sort: GroupSort, order: SortOrder) -> Result<Self> {
         let bad = || Error::invalid("cursor", format!("not a cursor from this engine: {s:?}"));
-        let mut parts = s.split('.');
-        if parts.next() != Some("c1") {
+        let parts: Vec<&str> = s.split('.').collect();
+        let [version, sort_name, order_name, key, seq] = parts.as_slice() else {
+            return Err(bad());
+        };
+        if *version != "c2" {
             return Err(bad());
         }
-        let a = parts.next().ok_or_else(bad)?;
-        let b = parts.next().ok_or_else(bad)?;
-        if parts.next().is_some() {
-            return Err(bad());
+        let c_sort = GroupSort::from_name(sort_name).ok_or_else(bad)?;
+        let c_order = match *order_name {
+            "desc" => SortOrder::Desc,
+            "asc" => SortOrder::Asc,
+            _ => return Err(bad()),
+        };
+        if c_sort != sort || c_order != order {
+            return Err(Error::invalid(
+                "cursor",
+                format!(
+                    "made for sort {} order {}, not sort {} order {}",
+                    c_sort.as_str(),
+                    c_order.as_str(),
+                    sort.as_str(),
+                    order.as_str()
+                ),
+            ));
         }
         Ok(Self {
-            last_activity_ms: i64::from_str_radix(a, 16).map_err(|_| bad())?,
-            seq: i64::from_str_radix(b, 16).map_err(|_| bad())?,
+            sort,
+            order,
+            key: u64::from_str_radix(key, 16).map_err(|_| bad())? as i64,
+            seq: u64::from_str_radix(seq, 16).map_err(|_| bad())? as i64,
         })
     }
 }
@@ -206,12 +418,51 @@ mod tests {
     #[test]
     fn cursor_round_trips_and_rejects_junk() {
         let c = Cursor {
-            last_activity_ms: 1_700_000_000_123,
+            sort: GroupSort::Count,
+            order: SortOrder::Asc,
+            key: 1_700_000_000_123,
             seq: 42,
         };
-        assert_eq!(Cursor::decode(&c.encode()).ok(), Some(c));
-        for junk in ["", "c1", "c1.zz.1", "c2.1.1", "c1.1.1.1"] {
-            assert!(Cursor::decode(junk).is_err(), "{junk}");
+        assert_eq!(
+            Cursor::decode(&c.encode(), GroupSort::Count, SortOrder::Asc).ok(),
+            Some(c)
+        );
+        let other = Cursor::decode(&c.encode(), GroupSort::Count, SortOrder::Desc);
+        assert!(other.is_err_and(|e| e.to_string().contains("made for sort count order asc")));
+        for junk in [
+            "",
+            "c1",
+            "c1.1.1",
+            "c2.count.asc.zz.1",
+            "c2.colour.asc.1.1",
+            "c2.count.up.1.1",
+            "c2.count.asc.1.1.1",
+        ] {
+            assert!(
+                Cursor::decode(junk, GroupSort::Count, SortOrder::Asc).is_err(),
+                "{junk}"
+            );
         }
+    }
+
+    #[test]
+    fn lists_come_as_names_commas_or_lists() {
+        let q: GroupQuery = serde_json::from_value(serde_json::json!({
+            "status": "open, acknowledged", "severity": ["error", "critical,warning"], "limit": "20"
+        }))
+        .unwrap_or_default();
+        assert_eq!(q.status, vec![GroupStatus::Open, GroupStatus::Acknowledged]);
+        assert_eq!(
+            q.severity,
+            vec![Severity::Error, Severity::Critical, Severity::Warning]
+        );
+        assert_eq!(q.limit, Some(20));
+        let e = serde_json::from_value::<GroupQuery>(serde_json::json!({"status": "open,closed"}));
+        assert!(e.is_err_and(|e| {
+            e.to_string()
+                .starts_with("status: unknown status \"closed\"")
+        }));
+        let e = serde_json::from_value::<GroupQuery>(serde_json::json!({"sort": "colour"}));
+        assert!(e.is_err());
     }
 }

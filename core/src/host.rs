@@ -133,6 +133,102 @@ pub fn new_silence(value: &Value, now: DateTime<Utc>) -> Result<NewSilence> {
     })
 }
 
+/// A group query from a host value: an object with the fields of [`crate::GroupQuery`], as a
+/// JSON body or a query string gives them — `status` and `severity` as a list, one name or
+/// comma-separated names, `limit` as a number or its text, `since`/`until` RFC 3339 times;
+/// fields that are null or empty text count as absent. `null` is the default query.
+pub fn group_query(value: Value) -> Result<crate::GroupQuery> {
+    match value {
+        Value::Null => Ok(crate::GroupQuery::default()),
+        Value::Object(map) => {
+            let kept: serde_json::Map<String, Value> = map
+                .into_iter()
+                .filter(|(_, v)| !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()))
+                .collect();
+            from_json("query", Value::Object(kept))
+        }
+        _ => Err(Error::invalid("query", "expected an object")),
+    }
+}
+
+/// A new maintenance window from a host value: `{"weekdays", "from", "to", "tz", "when"?,
+/// "rules"?}` (`rules` a list of rule ids or comma-separated text).
+pub fn new_maintenance(value: &Value) -> Result<crate::NewMaintenanceWindow> {
+    let map = value
+        .as_object()
+        .ok_or_else(|| Error::invalid("maintenance", "expected an object"))?;
+    const KNOWN: [&str; 6] = ["weekdays", "from", "to", "tz", "when", "rules"];
+    if let Some(k) = map.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(Error::invalid(
+            format!("maintenance.{k}"),
+            format!("unknown field (expected {})", KNOWN.join(", ")),
+        ));
+    }
+    let text = |key: &str| -> Result<String> {
+        match map.get(key) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            None | Some(Value::Null) => {
+                Err(Error::invalid(format!("maintenance.{key}"), "missing"))
+            }
+            Some(_) => Err(Error::invalid(
+                format!("maintenance.{key}"),
+                "expected a string",
+            )),
+        }
+    };
+    let rules = match map.get("rules") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str().map(str::to_string).ok_or_else(|| {
+                    Error::invalid(format!("maintenance.rules[{i}]"), "expected a rule id")
+                })
+            })
+            .collect::<Result<_>>()?,
+        Some(_) => {
+            return Err(Error::invalid(
+                "maintenance.rules",
+                "expected a list of rule ids",
+            ));
+        }
+    };
+    Ok(crate::NewMaintenanceWindow {
+        weekdays: text("weekdays")?,
+        from: text("from")?,
+        to: text("to")?,
+        tz: text("tz")?,
+        when: map.get("when").filter(|w| !w.is_null()).cloned(),
+        rules,
+    })
+}
+
+/// A maintenance window as hosts see it, with whether it is active at `now`.
+pub fn maintenance_view(window: &crate::routing::MaintenanceWindow, now: DateTime<Utc>) -> Value {
+    let mut v = window.to_json();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("active".into(), Value::Bool(window.active_at(now)));
+    }
+    v
+}
+
+/// Escalation policies as hosts see them: an object of name to policy.
+pub fn escalations_view(policies: &[(String, crate::escalation::EscalationPolicy)]) -> Value {
+    Value::Object(
+        policies
+            .iter()
+            .map(|(n, p)| (n.clone(), p.to_json()))
+            .collect(),
+    )
+}
+
 /// A webhook's source as hosts name it (the `{source}` of `POST /webhooks/{workspace}/{source}`):
 /// a source, or `auto` (`None`: picked from the delivery).
 pub fn webhook_source(name: &str) -> Result<Option<crate::Source>> {
@@ -150,6 +246,42 @@ pub fn role(name: &str) -> Result<crate::lifecycle::Role> {
 /// A permission from a host value (`read`, `act`, `configure`, `administer`).
 pub fn permission(name: &str) -> Result<crate::accounts::AccessPermission> {
     name.parse()
+}
+
+/// What a dry run answers hosts: the ingest outcome with `"stored": false` (as the CLI's
+/// `rules test` prints it).
+pub fn dry_run_json(outcome: &crate::IngestOutcome) -> Result<Value> {
+    let mut v = to_json(outcome)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("stored".into(), Value::Bool(false));
+    }
+    Ok(v)
+}
+
+/// A sample delivery as hosts see it: `{"headers": {name: value}, "body": text}`.
+pub fn sample_json(sample: &crate::sources::samples::Sample) -> Value {
+    let headers: serde_json::Map<String, Value> = sample
+        .headers
+        .iter()
+        .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+        .collect();
+    serde_json::json!({"headers": headers, "body": sample.body})
+}
+
+/// Group ids from a host value: a list of strings (`invalid_input` at `ids` otherwise).
+pub fn ids(value: &Value) -> Result<Vec<String>> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| Error::invalid("ids", "expected a list of group ids"))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_str().map(str::to_string).ok_or_else(|| {
+                Error::invalid(format!("ids[{i}]"), "expected a group id (a string)")
+            })
+        })
+        .collect()
 }
 
 /// What a binding answers once its engine is closed (`close()` in Python and Node).
@@ -175,6 +307,19 @@ pub fn batch_json(slots: &[Result<crate::IngestOutcome>]) -> Result<Value> {
         .map(|slot| match slot {
             Ok(outcome) => Ok(serde_json::json!({ "ok": to_json(outcome)? })),
             Err(e) => Ok(serde_json::json!({ "error": error_json(e) })),
+        })
+        .collect::<Result<Vec<Value>>>()
+        .map(Value::Array)
+}
+
+/// The answer of [`crate::Engine::act_many`] as hosts see it: one `{"id", "ok": group}` or
+/// `{"id", "error": {...}}` per id, in order.
+pub fn act_many_json(slots: &[(String, Result<crate::AlertGroup>)]) -> Result<Value> {
+    slots
+        .iter()
+        .map(|(id, slot)| match slot {
+            Ok(group) => Ok(serde_json::json!({ "id": id, "ok": to_json(group)? })),
+            Err(e) => Ok(serde_json::json!({ "id": id, "error": error_json(e) })),
         })
         .collect::<Result<Vec<Value>>>()
         .map(Value::Array)

@@ -36,10 +36,12 @@ pub mod host;
 pub mod ingest;
 pub mod json;
 pub mod lifecycle;
+pub mod metrics;
 pub mod notify;
 pub mod routing;
 pub mod secrets;
 pub mod signature;
+pub mod slack_oauth;
 pub mod sources;
 mod store;
 pub mod webhook;
@@ -56,7 +58,10 @@ pub use engine::{
     IntegrationUpdate, IntegrationView, NewMaintenanceWindow, NewSilence,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use group::{AlertGroup, GroupDetail, GroupPage, GroupQuery, StoredEvent, TimelineEntry};
+pub use group::{
+    AlertGroup, GroupDetail, GroupPage, GroupQuery, GroupSort, SortOrder, StoredEvent,
+    TimelineEntry,
+};
 pub use headers::Headers;
 pub use ingest::{IngestDecision, IngestOutcome, IngestedAlert, Outcome};
 pub use lifecycle::GroupStatus;

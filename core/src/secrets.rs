@@ -22,6 +22,9 @@ pub const KEY_ENV: &str = "SIGNALCRAFT_SECRET_KEY";
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
+    /// A key derived from the same key, for signing values the engine hands out (Slack OAuth
+    /// states): never the encryption key itself.
+    mac_key: [u8; 32],
 }
 
 impl fmt::Debug for SecretBox {
@@ -54,7 +57,13 @@ impl SecretBox {
     pub fn new(key: &[u8; 32]) -> Self {
         Self {
             cipher: XChaCha20Poly1305::new(key.into()),
+            mac_key: blake3::derive_key("signalcraft 2026-12-01 signing key v1", key),
         }
+    }
+
+    /// The key the engine signs the values it hands out with (derived from the secret key).
+    pub(crate) fn mac_key(&self) -> &[u8; 32] {
+        &self.mac_key
     }
 
     /// A box with a random key (for in-memory engines).

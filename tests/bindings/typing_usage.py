@@ -11,6 +11,12 @@ try:
     e.group("acme", "x")
 except signalcraft.NotFoundError as err:
     print(err.kind, err.path)
+q = e.groups("acme", {"status": ["open", "acknowledged"], "severity": "error,critical", "sort": "count", "order": "asc"})
+print(q["next_cursor"])
+for slot in e.act_many("acme", ["grp_1"], {"command": "ack"}, "alice"):
+    print(slot.get("id"), slot.get("error"))
+text: str = e.metrics_text()
+e.add_maintenance("acme", {"weekdays": "mon-fri", "from": "22:00", "to": "06:00", "tz": "UTC"})
 s = e.login("alice@example.com", "correct horse", "127.0.0.1")
 acc = e.authorize(s["token"], "acme", "act", True, s["csrf_token"])
 print(acc["actor"], acc["workspace"]["name"], acc["principal"]["memberships"][0]["role"])

@@ -73,14 +73,36 @@ class GroupPage(TypedDict):
     groups: list[AlertGroup]
     next_cursor: Optional[str]
 
+StatusName = Literal["open", "acknowledged", "snoozed", "resolved"]
+SeverityName = Literal["debug", "info", "warning", "error", "critical"]
+
 class GroupQuery(TypedDict, total=False):
-    status: Literal["open", "acknowledged", "snoozed", "resolved"]
+    status: Union[StatusName, str, Sequence[StatusName]]
+    severity: Union[SeverityName, str, Sequence[SeverityName]]
     environment: str
     project: str
     source: Source
     min_severity: str
-    limit: int
+    assignee: str
+    q: str
+    since: str
+    until: str
+    sort: Literal["last_seen", "first_seen", "severity", "count", "last_activity"]
+    order: Literal["desc", "asc"]
+    limit: Union[int, str]
     cursor: str
+
+class ActSlot(TypedDict, total=False):
+    id: str
+    ok: AlertGroup
+    error: ErrorView
+
+# functional form: "from" is a Python keyword
+NewMaintenance = TypedDict(
+    "NewMaintenance",
+    {"weekdays": str, "from": str, "to": str, "tz": str, "when": Json, "rules": Union[str, Sequence[str]]},
+    total=False,
+)
 
 class User(TypedDict):
     id: str
@@ -197,5 +219,6 @@ __all__ = [
     "BatchSlot", "Delivery", "AlertGroup", "GroupPage", "GroupQuery", "User", "Member", "Session",
     "Membership", "TokenPrincipal", "Principal", "Workspace", "Access", "NewApiToken", "ApiToken",
     "NewIngestKey", "IngestKey", "DeliveryError", "IntegrationHealth", "IntegrationStatus",
+    "StatusName", "SeverityName", "ActSlot", "NewMaintenance",
     "Change", "ChangePage",
 ]

@@ -83,7 +83,51 @@ impl Engine {
     pub fn escalations(&self, workspace: &str) -> Result<Vec<(String, EscalationPolicy)>> {
         self.read_in(workspace, |tx, ws| store::lifecycle::policies(tx, &ws.id))
     }
+
+    /// Deletes an escalation policy; the escalations running under it stop. Rules that name it
+    /// keep their name (a group they open then says no policy by that name was found).
+    pub fn delete_escalation(&self, workspace: &str, name: &str) -> Result<()> {
+        self.write_in(workspace, |tx, ws| {
+            if store::lifecycle::delete_policy(tx, &ws.id, name)? {
+                Ok(())
+            } else {
+                Err(Error::not_found("escalation policy", name))
+            }
+        })
+    }
+
+    /// Runs one lifecycle command on many groups (at most [`MAX_ACT_MANY`]), each on its own:
+    /// one slot per id, in order, with the group after the command or the error of that id
+    /// alone (a group of another workspace is `not_found` in its slot). The outer error is for
+    /// what concerns every id: an unknown workspace, a bad command, actor or role, too many ids.
+    pub fn act_many(
+        &self,
+        workspace: &str,
+        ids: &[String],
+        command: &Command,
+        actor: &Actor,
+    ) -> Result<Vec<(String, Result<AlertGroup>)>> {
+        if ids.len() > MAX_ACT_MANY {
+            return Err(Error::invalid(
+                "ids",
+                format!("at most {MAX_ACT_MANY} ids at once, got {}", ids.len()),
+            ));
+        }
+        lifecycle::authorize(actor.role, Permission::Act(command))?;
+        if actor.name.trim().is_empty() || actor.name.len() > 256 {
+            return Err(Error::invalid("actor", "expected a name"));
+        }
+        command.validate(self.now())?;
+        let ws = self.workspace(workspace)?;
+        Ok(ids
+            .iter()
+            .map(|id| (id.clone(), self.act(ws.id.as_str(), id, command, actor)))
+            .collect())
+    }
 }
+
+/// The most ids [`Engine::act_many`] takes at once.
+pub const MAX_ACT_MANY: usize = 1000;
 
 fn state_of(g: &AlertGroup) -> LifecycleState {
     LifecycleState {

@@ -30,6 +30,17 @@ pub(crate) struct DeliveryRuntime {
     background: Mutex<Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>>,
 }
 
+/// Whether an engine can serve (see [`Engine::ready`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Readiness {
+    /// The database takes a write.
+    pub database_writable: bool,
+    /// Why not, when it does not.
+    pub database_error: Option<String>,
+    /// The background loop: `running`, `stopped` or `failed`.
+    pub background: String,
+}
+
 /// What a dispatch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DispatchReport {
@@ -50,7 +61,7 @@ fn unit_random() -> f64 {
 }
 
 impl Engine {
-    fn runtime(&self) -> Result<&tokio::runtime::Runtime> {
+    pub(super) fn runtime(&self) -> Result<&tokio::runtime::Runtime> {
         self.delivery
             .runtime
             .get_or_init(|| {
@@ -65,7 +76,7 @@ impl Engine {
             .map_err(|e| Error::Internal(format!("cannot start the delivery runtime: {e}")))
     }
 
-    fn http(&self) -> &reqwest::Client {
+    pub(super) fn http(&self) -> &reqwest::Client {
         self.delivery.http.get_or_init(|| {
             reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(5))
@@ -94,6 +105,54 @@ impl Engine {
         Ok(channel_view(&c))
     }
 
+    /// Queues a test notification on a channel, through the real outbox (marked `test`): the
+    /// next dispatch sends it like any other and the delivery log shows its attempts. Answers
+    /// the queued delivery.
+    pub fn test_channel(&self, workspace: &str, name: &str) -> Result<Delivery> {
+        let now = self.now();
+        self.write_in(workspace, |tx, ws| {
+            if !store::outbox::channel_names(tx, &ws.id)?.iter().any(|c| c == name) {
+                return Err(Error::not_found("channel", name));
+            }
+            let payload = serde_json::json!({
+                "test": true,
+                "text": format!("Test notification from SignalCraft for channel {name:?} of workspace {:?}: if you can read this, alerts will reach you here.", ws.name),
+                "workspace": ws.name,
+                "channel": name,
+                "at": now,
+            });
+            let id = store::outbox::enqueue_test(tx, &ws.id, name, &payload, now)?;
+            store::outbox::deliveries(tx, &ws.id, None, Some(id), 1)?
+                .pop()
+                .ok_or_else(|| Error::Internal("the test notification vanished".into()))
+        })
+    }
+
+    /// Deletes a channel; its pending notifications are cancelled. A channel that rules still
+    /// name is a `conflict` (change the rules first).
+    pub fn delete_channel(&self, workspace: &str, name: &str) -> Result<()> {
+        let now = self.now();
+        self.write_in(workspace, |tx, ws| {
+            let rules = store::routing::rules(tx, &ws.id)?;
+            let naming: Vec<&str> = rules
+                .rules()
+                .iter()
+                .filter(|r| r.then.notify.iter().any(|c| c == name))
+                .map(|r| r.id.as_str())
+                .collect();
+            if !naming.is_empty() {
+                return Err(Error::Conflict(format!(
+                    "channel {name:?} is named by rules {}",
+                    naming.join(", ")
+                )));
+            }
+            if !store::outbox::delete_channel(tx, &ws.id, name, now)? {
+                return Err(Error::not_found("channel", name));
+            }
+            store::routing::bump(tx, &ws.id)
+        })
+    }
+
     /// A workspace's channels, secrets masked.
     pub fn channels(&self, workspace: &str) -> Result<Vec<Value>> {
         let b = self.secret_box()?;
@@ -105,10 +164,14 @@ impl Engine {
         })
     }
 
-    /// The delivery log: one row per notification (newest 1000), optionally for one group.
+    /// The delivery log: one row per notification (newest 1000), optionally for one group (a
+    /// group of another workspace, or none, is `not_found`).
     pub fn deliveries(&self, workspace: &str, group: Option<&str>) -> Result<Vec<Delivery>> {
         self.read_in(workspace, |tx, ws| {
-            store::outbox::deliveries(tx, &ws.id, group, 1000)
+            if let Some(g) = group {
+                store::groups::get(tx, &ws.id, g)?;
+            }
+            store::outbox::deliveries(tx, &ws.id, group, None, 1000)
         })
     }
 
@@ -205,6 +268,7 @@ impl Engine {
             payload: &c.payload,
             group: group.as_ref(),
             slack_ts: slack.as_ref().map(|(_, ts)| ts.as_str()),
+            slack_channel: slack.as_ref().map(|(ch, _)| ch.as_str()),
             now,
         };
         let started = Instant::now();
@@ -273,6 +337,11 @@ impl Engine {
                 )
             }
         };
+        self.metrics.notified(
+            channel.kind.as_str(),
+            attempt.outcome,
+            (!matches!(outcome, SendOutcome::Skip { .. })).then(|| started.elapsed()),
+        );
         self.store.write(|tx| {
             store::outbox::record(tx, c.seq, Some(&attempt), &after, now)?;
             match failed_endpoint {
@@ -292,12 +361,14 @@ impl Engine {
             if let (
                 SendOutcome::Sent {
                     reference: Some(ts),
+                    place,
                     ..
                 },
                 Some(g),
                 ChannelKind::Slack,
             ) = (&outcome, &c.group, channel.kind)
-                && let Some(slack_channel) = channel.text("channel")
+                // the id Slack answered (what chat.update needs), else the configured name
+                && let Some(slack_channel) = place.as_deref().or(channel.text("channel"))
             {
                 store::outbox::set_slack_message(tx, g, &c.channel, slack_channel, ts)?;
             }
@@ -365,6 +436,28 @@ impl Engine {
             .map_err(|e| Error::Internal(format!("cannot start the background loop: {e}")))?;
         *bg = Some((stop, handle));
         Ok(())
+    }
+
+    /// Whether the engine can serve: the database takes a write now (a probe rolled back), and
+    /// the background loop's state — `running`, `stopped` (never started, or stopped), or
+    /// `failed` (its thread ended without being stopped). Hosts answer `/readyz` with it.
+    pub fn ready(&self) -> Readiness {
+        let database_error = self.store.probe_write().err().map(|e| e.to_string());
+        let bg = self
+            .delivery
+            .background
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let background = match bg.as_ref() {
+            None => "stopped",
+            Some((_, handle)) if handle.is_finished() => "failed",
+            Some(_) => "running",
+        };
+        Readiness {
+            database_writable: database_error.is_none(),
+            database_error,
+            background: background.to_string(),
+        }
     }
 
     /// Stops the background loop (if started) and waits for it.

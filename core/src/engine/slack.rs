@@ -44,12 +44,98 @@ impl Engine {
         let sealed = self.secret_box()?.seal(secret)?;
         let now = self.now();
         self.write_in(workspace, |tx, ws| {
+            // the options (a `team_id`) stay
+            let current = store::workspaces::integration_named(tx, &ws.id, SLACK_INTEGRATION)?;
             let config = IntegrationConfig {
                 secret: Some(sealed),
                 max_skew_secs: Some(300),
-                options: Value::Null,
+                options: current.options,
             };
             store::workspaces::set_integration_named(tx, &ws.id, SLACK_INTEGRATION, &config, now)
+        })
+    }
+
+    /// Changes the workspace's slack integration: the signing secret button clicks are verified
+    /// with (`secret`, `clear_secret`), the timestamp skew (`max_skew_secs`, default 300) and
+    /// `options` `{"team_id": "T…"}` (the Slack team whose clicks
+    /// [`Engine::handle_slack_team_action`] routes here). Answers the integration, secret
+    /// masked (`has_secret`).
+    pub fn set_slack_integration(
+        &self,
+        workspace: &str,
+        update: &crate::engine::IntegrationUpdate,
+    ) -> Result<Value> {
+        if update
+            .secret
+            .as_deref()
+            .is_some_and(|s| s.trim().is_empty())
+        {
+            return Err(Error::invalid("secret", "must not be empty"));
+        }
+        if update.secret.is_some() && update.clear_secret {
+            return Err(Error::invalid(
+                "secret",
+                "cannot both set and clear the secret",
+            ));
+        }
+        if update.max_skew_secs == Some(0) {
+            return Err(Error::invalid("max_skew_secs", "must be at least 1"));
+        }
+        if let Some(o) = &update.options {
+            match o {
+                Value::Null => {}
+                Value::Object(m) => {
+                    for (k, v) in m {
+                        match (k.as_str(), v) {
+                            ("team_id", Value::String(t))
+                                if !t.trim().is_empty() && t.len() <= 64 => {}
+                            ("team_id", _) => {
+                                return Err(Error::invalid(
+                                    "options.team_id",
+                                    "expected a Slack team id (T…)",
+                                ));
+                            }
+                            (other, _) => {
+                                return Err(Error::invalid(
+                                    format!("options.{other}"),
+                                    "unknown option (known: team_id)",
+                                ));
+                            }
+                        }
+                    }
+                }
+                _ => return Err(Error::invalid("options", "expected an object")),
+            }
+        }
+        let sealed = update
+            .secret
+            .as_deref()
+            .map(|s| self.secret_box().and_then(|b| b.seal(s)))
+            .transpose()?;
+        let now = self.now();
+        self.write_in(workspace, |tx, ws| {
+            let mut c = store::workspaces::integration_named(tx, &ws.id, SLACK_INTEGRATION)?;
+            if update.clear_secret {
+                c.secret = None;
+            }
+            if let Some(s) = &sealed {
+                c.secret = Some(s.clone());
+                c.max_skew_secs = c.max_skew_secs.or(Some(300));
+            }
+            if update.clear_max_skew {
+                c.max_skew_secs = None;
+            }
+            if let Some(s) = update.max_skew_secs {
+                c.max_skew_secs = Some(s);
+            }
+            if let Some(o) = &update.options {
+                c.options = o.clone();
+            }
+            store::workspaces::set_integration_named(tx, &ws.id, SLACK_INTEGRATION, &c, now)?;
+            Ok(json!({
+                "workspace": ws.id, "source": SLACK_INTEGRATION, "has_secret": c.secret.is_some(),
+                "max_skew_secs": c.max_skew_secs, "options": c.options,
+            }))
         })
     }
 

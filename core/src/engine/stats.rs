@@ -41,6 +41,31 @@ pub struct Noisy {
     pub fingerprints: Vec<Named>,
 }
 
+/// One bucket of [`Stats::series`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesPoint {
+    /// The bucket's start.
+    pub at: DateTime<Utc>,
+    /// Events received in the bucket (within the window).
+    pub events: u64,
+    /// Groups first seen in the bucket (within the window).
+    pub new_groups: u64,
+    /// The bucket's events by severity (every severity named, zeros included).
+    pub by_severity: BTreeMap<String, u64>,
+}
+
+/// The bucket length of a window's series: 5 minutes up to 1 h, hourly up to 90 days, daily
+/// beyond (so a series has at most about 2,200 buckets).
+pub fn series_step(window: TimeDelta) -> TimeDelta {
+    if window <= TimeDelta::hours(1) {
+        TimeDelta::minutes(5)
+    } else if window <= TimeDelta::days(90) {
+        TimeDelta::hours(1)
+    } else {
+        TimeDelta::days(1)
+    }
+}
+
 /// A workspace's figures over a window ending now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
@@ -72,6 +97,9 @@ pub struct Stats {
     pub by_status: BTreeMap<String, u64>,
     /// The same groups by severity.
     pub by_severity: BTreeMap<String, u64>,
+    /// The window in buckets (see [`series_step`]), oldest first, aligned to the bucket length
+    /// (the first bucket may start before `since`; only the window's events count).
+    pub series: Vec<SeriesPoint>,
 }
 
 /// Parses a window such as `90s`, `30m`, `24h`, `7d`.
@@ -171,6 +199,7 @@ impl Engine {
                     .into_iter()
                     .map(|(k, n)| (severity_name(&k), n)),
             );
+            let series = series(tx, &ws, since, end, len)?;
             Ok(Stats {
                 window: window.trim().to_string(),
                 since,
@@ -207,9 +236,48 @@ impl Engine {
                     .collect(),
                 by_status,
                 by_severity,
+                series,
             })
         })
     }
+}
+
+/// The buckets of `[since, end)`.
+fn series(
+    tx: &rusqlite::Connection,
+    ws: &crate::alert::WorkspaceId,
+    since: DateTime<Utc>,
+    end: DateTime<Utc>,
+    len: TimeDelta,
+) -> Result<Vec<SeriesPoint>> {
+    let step = series_step(len).num_milliseconds().max(1);
+    let origin = since.timestamp_millis().div_euclid(step) * step;
+    let buckets = ((end.timestamp_millis() - 1 - origin).div_euclid(step) + 1).max(0) as usize;
+    let zero: BTreeMap<String, u64> = Severity::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), 0))
+        .collect();
+    let mut out: Vec<SeriesPoint> = (0..buckets)
+        .map(|i| SeriesPoint {
+            at: DateTime::from_timestamp_millis(origin + i as i64 * step).unwrap_or(since),
+            events: 0,
+            new_groups: 0,
+            by_severity: zero.clone(),
+        })
+        .collect();
+    for (b, rank, n) in store::stats::event_series(tx, ws, since, end, origin, step)? {
+        if let Some(p) = usize::try_from(b).ok().and_then(|b| out.get_mut(b)) {
+            p.events += n;
+            let name = Severity::from_rank(rank).map_or("error", Severity::as_str);
+            *p.by_severity.entry(name.to_string()).or_insert(0) += n;
+        }
+    }
+    for (b, n) in store::stats::new_group_series(tx, ws, since, end, origin, step)? {
+        if let Some(p) = usize::try_from(b).ok().and_then(|b| out.get_mut(b)) {
+            p.new_groups += n;
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

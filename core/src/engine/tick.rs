@@ -88,6 +88,7 @@ impl Engine {
                 }
                 Ok((due.len(), fired))
             })?;
+            self.metrics.escalations_fired(fired.len() as u64);
             report.fired.extend(fired);
             if n < BATCH {
                 break;

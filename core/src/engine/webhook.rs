@@ -204,15 +204,22 @@ impl Engine {
         key: Option<&str>,
     ) -> Result<IngestOutcome> {
         let now = self.now();
+        let started = std::time::Instant::now();
         let mut label = source.map_or("auto", Source::as_str);
         let mut ws_id = None;
-        let refused = match self.webhook_checked(
+        let result = self.webhook_checked(
             workspace, source, headers, body, key, now, &mut label, &mut ws_id,
-        ) {
-            Ok(outcome) => return Ok(outcome),
+        );
+        self.metrics.ingest_took(started.elapsed());
+        let refused = match result {
+            Ok(outcome) => {
+                self.metrics.ingested(label, outcome.outcome.as_str());
+                return Ok(outcome);
+            }
             Err(r) => r,
         };
         let Refused { reason, error } = refused;
+        self.metrics.rejected(label, reason);
         // Refused before the workspace was read (too large, no source told): look it up now. A
         // workspace that does not exist has nothing to record.
         let ws_id = match ws_id {

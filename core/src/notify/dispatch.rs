@@ -65,6 +65,9 @@ pub enum SendOutcome {
         http_status: Option<u16>,
         /// What the server gave back worth keeping (a Slack message `ts`).
         reference: Option<String>,
+        /// Where the server put it, when it says (the Slack channel id of a posted message:
+        /// `chat.update` and thread replies need the id, not the name).
+        place: Option<String>,
     },
     /// Failed for now; try again.
     Retry {
@@ -96,6 +99,7 @@ pub fn classify(status: u16, body: &str, retry_after: Option<Duration>) -> SendO
         200..=299 => SendOutcome::Sent {
             http_status: Some(status),
             reference: None,
+            place: None,
         },
         408 | 429 | 500..=599 => SendOutcome::Retry {
             http_status: Some(status),
@@ -157,6 +161,8 @@ pub struct Outgoing<'a> {
     pub group: Option<&'a AlertGroup>,
     /// The Slack message already posted for this group and channel, if any.
     pub slack_ts: Option<&'a str>,
+    /// The Slack channel (id, as Slack answered the post) that message is in.
+    pub slack_channel: Option<&'a str>,
     /// Now.
     pub now: DateTime<Utc>,
 }

@@ -75,16 +75,17 @@ pub struct EmailNotifier;
 
 impl Notifier for EmailNotifier {
     async fn send(&self, out: &Outgoing<'_>) -> SendOutcome {
-        if !matches!(out.kind, "firing" | "resolved" | "escalation") {
+        if !matches!(out.kind, "firing" | "resolved" | "escalation" | "test") {
             return SendOutcome::Skip {
                 reason: format!("email gets no {} notifications", out.kind),
             };
         }
-        let Some(g) = out.group else {
+        let group = out.group;
+        if group.is_none() && out.kind != "test" {
             return SendOutcome::Skip {
                 reason: "no group".into(),
             };
-        };
+        }
         let c = out.channel;
         let fail = |error: String| SendOutcome::Fail {
             http_status: None,
@@ -102,7 +103,19 @@ impl Notifier for EmailNotifier {
             Ok(m) => m,
             Err(e) => return fail(format!("bad from address: {e}")),
         };
-        let (subject, text, html) = render(out, g);
+        let (subject, text, html) = match group {
+            Some(g) => render(out, g),
+            None => {
+                let t = out
+                    .payload
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Test notification from SignalCraft")
+                    .to_string();
+                let html = format!("<p>{}</p>", escape_html(&t));
+                ("[TEST] SignalCraft test notification".to_string(), t, html)
+            }
+        };
         let mut msg = Message::builder().from(from).subject(subject);
         for to in c
             .config
@@ -120,7 +133,8 @@ impl Notifier for EmailNotifier {
         let message = match msg
             .header(lettre::message::header::MessageId::from(format!(
                 "<{}.{}@signalcraft>",
-                out.delivery_id, g.id
+                out.delivery_id,
+                group.map_or("test", |g| g.id.as_str())
             )))
             .multipart(MultiPart::alternative_plain_html(text, html))
         {
@@ -148,6 +162,7 @@ impl Notifier for EmailNotifier {
             Ok(r) => SendOutcome::Sent {
                 http_status: None,
                 reference: r.message().next().map(str::to_string),
+                place: None,
             },
             Err(e) if e.is_permanent() => fail(format!("SMTP rejected it: {e}")),
             Err(e) => SendOutcome::Retry {

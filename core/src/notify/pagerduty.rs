@@ -21,6 +21,26 @@ fn pd_severity(s: Severity) -> &'static str {
 
 /// The event to send, or `None` when the notification means nothing to PagerDuty (a snooze).
 pub fn render(out: &Outgoing<'_>, routing_key: &str) -> Option<Value> {
+    if out.kind == "test" {
+        // a test from the UI: an info event with a key of its own, never an alert's
+        let text = out
+            .payload
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or("Test notification from SignalCraft");
+        return Some(json!({
+            "routing_key": routing_key,
+            "event_action": "trigger",
+            "dedup_key": format!("signalcraft-test-{}", out.delivery_id),
+            "client": "SignalCraft",
+            "payload": {
+                "summary": text.chars().take(1024).collect::<String>(),
+                "source": "signalcraft",
+                "severity": "info",
+                "custom_details": {"test": true},
+            },
+        }));
+    }
     let g = out.group?;
     let action = match out.kind {
         "firing" | "escalation" => "trigger",

@@ -86,6 +86,30 @@ impl SlackNotifier {
     }
 
     async fn run(&self, out: &Outgoing<'_>) -> Result<SendOutcome, SendOutcome> {
+        if out.kind == "test" {
+            // a test from the UI: a plain message, no buttons (there is no group to act on)
+            let channel = out.channel.text("channel").unwrap_or_default();
+            let text = out
+                .payload
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or("Test notification from SignalCraft");
+            let answer = self
+                .call(
+                    out,
+                    "chat.postMessage",
+                    &serde_json::json!({"channel": channel, "text": text}),
+                )
+                .await?;
+            return Ok(SendOutcome::Sent {
+                http_status: Some(200),
+                reference: answer.get("ts").and_then(Value::as_str).map(str::to_string),
+                place: answer
+                    .get("channel")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            });
+        }
         let Some(g) = out.group else {
             return Ok(SendOutcome::Skip {
                 reason: "no group".into(),
@@ -120,10 +144,13 @@ impl SlackNotifier {
             kind,
             actor,
         };
-        let sent = |reference: Option<String>| SendOutcome::Sent {
+        let sent = |reference: Option<String>, place: Option<String>| SendOutcome::Sent {
             http_status: Some(200),
             reference,
+            place,
         };
+        // chat.update and thread replies take the channel id the post answered, not a name
+        let posted_in = out.slack_channel.unwrap_or(channel);
         match (out.slack_ts, out.kind) {
             (None, "status") => Ok(SendOutcome::Skip {
                 reason: "no Slack message to update".into(),
@@ -132,14 +159,13 @@ impl SlackNotifier {
                 let answer = self
                     .call(out, "chat.postMessage", &post_message(channel, &msg))
                     .await?;
-                Ok(sent(
-                    answer.get("ts").and_then(Value::as_str).map(str::to_string),
-                ))
+                let text = |k: &str| answer.get(k).and_then(Value::as_str).map(str::to_string);
+                Ok(sent(text("ts"), text("channel")))
             }
             (Some(ts), "status") => {
-                self.call(out, "chat.update", &update_message(channel, ts, &msg))
+                self.call(out, "chat.update", &update_message(posted_in, ts, &msg))
                     .await?;
-                Ok(sent(None))
+                Ok(sent(None, None))
             }
             (Some(ts), _) => {
                 // refresh the original (count, status), then say it in the thread
@@ -147,11 +173,11 @@ impl SlackNotifier {
                     kind: MessageKind::Status,
                     ..msg
                 };
-                self.call(out, "chat.update", &update_message(channel, ts, &refresh))
+                self.call(out, "chat.update", &update_message(posted_in, ts, &refresh))
                     .await?;
-                self.call(out, "chat.postMessage", &thread_reply(channel, ts, &msg))
+                self.call(out, "chat.postMessage", &thread_reply(posted_in, ts, &msg))
                     .await?;
-                Ok(sent(None))
+                Ok(sent(None, None))
             }
         }
     }

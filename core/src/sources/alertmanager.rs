@@ -242,10 +242,15 @@ fn one(
         None | Some("firing") => false,
         Some("resolved") => true,
         Some(other) => {
-            let n = status_node.as_ref().unwrap_or(item);
-            return Err(n.error(format!(
-                "unknown status {other:?} (expected firing or resolved)"
-            )));
+            // fail open: a word the sender added must not drop an alert
+            let at = status_node.as_ref().unwrap_or(item).path();
+            note_once(
+                notes,
+                format!(
+                    "{at}: unknown status {other:?} (expected firing or resolved), read as firing"
+                ),
+            );
+            false
         }
     };
     let starts_at = set_time(item.opt_time("startsAt")?);

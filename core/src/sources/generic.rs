@@ -21,7 +21,8 @@
 //! - `severity_map` first, then the severity names themselves (any case); anything else →
 //!   `warning`, with a note.
 //! - `status_map` values are `firing`, `resolved` or `acknowledged`; without a match the value
-//!   itself must be one of those, else `invalid_input` (a guessed status could close a group).
+//!   itself is read when it is one of those; any other value fails open: it is read as `firing`
+//!   (never as a resolve: a guessed status could close a group) with a note in the outcome.
 //!   No status field means firing.
 //! - The fingerprint: `fingerprint_fields` (see [`super::FingerprintFields`]; bare names are paths
 //!   in the event), else the `fingerprint` field, else `title:<title>`.
@@ -345,9 +346,12 @@ fn one(
                 Some("acknowledged") => (AlertStatus::Firing, Some(SourceAction::Acknowledge)),
                 Some(_) => (AlertStatus::Firing, None),
                 None => {
-                    return Err(n.error(format!(
-                        "unknown status {v:?} (map it to firing, resolved or acknowledged in status_map)"
-                    )));
+                    // fail open: an unknown word is read as firing, never rejected
+                    notes.push(format!(
+                        "{}: unknown status {v:?} (map it to firing, resolved or acknowledged in status_map), read as firing",
+                        n.path()
+                    ));
+                    (AlertStatus::Firing, None)
                 }
             }
         }

@@ -19,6 +19,7 @@ pub mod generic;
 pub mod grafana;
 pub mod opsgenie;
 pub mod pagerduty;
+pub mod samples;
 pub mod sentry;
 
 use crate::alert::{NormalizedAlert, Severity, Source, WorkspaceId};
@@ -448,7 +449,8 @@ pub(crate) fn from_nanos(node: &Node<'_>) -> Result<DateTime<Utc>> {
 /// Headers first: `Sentry-Hook-Resource` → sentry; `X-Grafana-Alerting-Signature` or
 /// `User-Agent: Grafana…` → grafana; `User-Agent: Alertmanager/…` → alertmanager. Then the body:
 /// `version` "4" with `alerts` → alertmanager; `version` "1" with `orgId` → grafana;
-/// `event_action` with `routing_key` or `dedup_key` → pagerduty; `action` with `alert.alertId`
+/// `event_action` with `routing_key`, `dedup_key`, an `X-Routing-Key` header or a `payload`
+/// object → pagerduty; `action` with `alert.alertId`
 /// → opsgenie; `action` with a `data` object, or a legacy-plugin body → sentry; `event_type`,
 /// `title` and `org` or `date` (Datadog's default payload keys) → datadog.
 pub fn detect(headers: &Headers, body: &Value) -> Option<(Source, String)> {
@@ -486,6 +488,21 @@ pub fn detect(headers: &Headers, body: &Value) -> Option<(Source, String)> {
         return Some((
             Source::Pagerduty,
             "body: event_action with routing_key/dedup_key".into(),
+        ));
+    }
+    if has("event_action") && headers.get(pagerduty::ROUTING_KEY_HEADER).is_some() {
+        return Some((
+            Source::Pagerduty,
+            format!(
+                "body: event_action, header {}",
+                pagerduty::ROUTING_KEY_HEADER
+            ),
+        ));
+    }
+    if has("event_action") && body.get("payload").is_some_and(Value::is_object) {
+        return Some((
+            Source::Pagerduty,
+            "body: event_action with a payload object".into(),
         ));
     }
     if has("action") && body.get("alert").and_then(|a| a.get("alertId")).is_some() {

@@ -7,13 +7,15 @@
 //! | `acknowledge` | acknowledges every unresolved pagerduty group with that `dedup_key` |
 //! | `resolve` | resolves every unresolved pagerduty group with that `dedup_key` |
 //!
-//! PagerDuty's rules are followed: `dedup_key` is required for `acknowledge` and `resolve` (at most
-//! 255 characters); a trigger needs `payload.summary` (at most 1024 characters), `payload.source`
-//! and `payload.severity` (`critical`, `error`, `warning`, `info`, mapped as they are). A trigger
-//! joins the open group with its key however long it has been open, and after a resolve a new
-//! trigger opens a new group (see [`super::dedup_policy`]). A trigger without a `dedup_key` gets
-//! one derived from `routing_key`, `payload.summary` and `payload.source` (PagerDuty would make a
-//! random one), and the outcome says so.
+//! PagerDuty's rules are followed where they keep alerts: `dedup_key` is required for
+//! `acknowledge` and `resolve` (at most 255 characters; such a body may carry nothing else but
+//! `event_action`); a trigger needs `payload.summary` (at most 1024 characters), `payload.source`
+//! and `payload.severity` (`critical`, `error`, `warning`, `info`, mapped as they are; another
+//! word is read as `warning`, with a note). A trigger joins the open group with its key however
+//! long it has been open, and after a resolve a new trigger opens a new group (see
+//! [`super::dedup_policy`]). A trigger without a `dedup_key` gets a stable one derived from
+//! `payload.source` and `payload.summary` (PagerDuty would make a random one), and the outcome
+//! says so.
 //!
 //! | normalized | from |
 //! |---|---|
@@ -23,8 +25,10 @@
 //! | occurred_at | `payload.timestamp` (ISO 8601, `+0000` offsets accepted) |
 //! | tags | `payload.source`, `.component`, `.group`, `.class` as `pagerduty.<name>`, `client`, and each scalar of `payload.custom_details` as `details.<name>` |
 //!
-//! There is no signature: the `routing_key` is the credential. With a secret set on the
-//! integration, `routing_key` must equal it (compared in constant time), else a `signature` error.
+//! There is no signature: the `routing_key` is the credential. It may be in the body, in an
+//! `X-Routing-Key` header (Kibana's PagerDuty connector), or absent (the webhook URL names the
+//! workspace). With a secret set on the integration, the routing key must be given and equal it
+//! (compared in constant time), else a `signature` error.
 
 use super::{FingerprintFields, Parsed, SourceInput};
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source, SourceAction};
@@ -33,6 +37,9 @@ use crate::{Error, Result};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use subtle::ConstantTimeEq;
+
+/// The header some senders put the routing key in instead of the body.
+pub const ROUTING_KEY_HEADER: &str = "X-Routing-Key";
 
 /// Parses a PagerDuty Events API v2 event.
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
@@ -44,14 +51,31 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
             "this is a PagerDuty Events API response (status/message), not an event: expected event_action",
         ));
     }
-    let routing_key = root.req("routing_key")?;
-    let key = routing_key.str()?;
-    if let Some(secret) = input.config.secret.as_deref()
-        && !bool::from(key.as_bytes().ct_eq(secret.as_bytes()))
-    {
-        return Err(Error::Signature(
-            "routing_key: does not match the pagerduty integration's secret".into(),
-        ));
+    // The routing key: the body's, else the `X-Routing-Key` header (Kibana's connector and
+    // others), else none — the webhook URL already names the workspace.
+    let key: Option<String> = match root.get("routing_key") {
+        Some(n) if !n.value().is_null() => Some(n.str()?.to_string()),
+        _ => input
+            .headers
+            .get(ROUTING_KEY_HEADER)
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_string),
+    };
+    if let Some(secret) = input.config.secret.as_deref() {
+        match &key {
+            Some(k) if bool::from(k.as_bytes().ct_eq(secret.as_bytes())) => {}
+            Some(_) => {
+                return Err(Error::Signature(
+                    "routing_key: does not match the pagerduty integration's secret".into(),
+                ));
+            }
+            None => {
+                return Err(Error::Signature(format!(
+                    "routing_key: missing (in the body or the {ROUTING_KEY_HEADER} header), and the pagerduty integration has a secret"
+                )));
+            }
+        }
     }
     let action = root.req("event_action")?;
     let dedup = root.get("dedup_key");
@@ -107,22 +131,24 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
                 "warning" => Severity::Warning,
                 "info" => Severity::Info,
                 other => {
-                    return Err(sev.error(format!(
-                        "unknown severity {other:?} (PagerDuty's are critical, error, warning, info)"
-                    )));
+                    notes.push(format!(
+                        "{}: unknown severity {other:?} (PagerDuty's are critical, error, warning, info), treated as warning",
+                        sev.path()
+                    ));
+                    Severity::Warning
                 }
             };
             alert.fingerprint = match dedup_key {
                 Some(k) => k,
                 None => {
                     notes.push(
-                        "no dedup_key: fingerprint derived from routing_key, payload.summary and payload.source".into(),
+                        "no dedup_key: fingerprint derived from payload.source and payload.summary (a stable key, where PagerDuty would make a random one)".into(),
                     );
                     format!(
                         "derived:{}",
                         super::hash_hex(
-                            "signalcraft 2026-11-22 pagerduty dedup_key v1",
-                            &[key, summary, &source],
+                            "signalcraft 2026-12-01 pagerduty dedup_key v2",
+                            &[&source, summary],
                             16
                         )
                     )

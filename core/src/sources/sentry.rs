@@ -11,6 +11,9 @@
 //! | `metric_alert` | `resolved` | a resolve of every open group of that alert rule |
 //! | `installation`, `comment`, `seer`, `size_analysis` | any | ignored, with a reason |
 //!
+//! An action the table does not know fails open: it is read as the resource's firing action
+//! (`triggered`, `created`, `created`, `open`) with a note in the outcome, never rejected.
+//!
 //! Signature: with a client secret set, `Sentry-Hook-Signature` (or `Sentry-App-Signature`) must be
 //! the lowercase hex HMAC-SHA256 of the raw body keyed with the secret; with `max_skew_secs` set,
 //! `Sentry-Hook-Timestamp` must be within that many seconds of now. The legacy plugin never signs.
@@ -97,24 +100,20 @@ fn parse_doc(input: &SourceInput<'_>, doc: &Value) -> Result<Parsed> {
         });
     }
     let action = root.req("action")?;
-    let action_name = action.str()?;
+    let action_name = known_action(&resource, action.str()?, &mut notes);
     let data = root.req("data")?;
     data.expect_object()?;
     let alert = match resource.as_str() {
         "event_alert" => {
-            expect_action(&action, &["triggered"])?;
             let mut a = event(&data.req("event")?, input)?;
             if let Some(rule) = data.opt_text("triggered_rule")? {
                 a.tags.insert("sentry.rule".into(), rule);
             }
             a
         }
-        "error" => {
-            expect_action(&action, &["created"])?;
-            event(&data.req("error")?, input)?
-        }
-        "issue" => issue(&data, action_name, &action, input, &options)?,
-        "metric_alert" => metric_alert(&data, action_name, &action, input)?,
+        "error" => event(&data.req("error")?, input)?,
+        "issue" => issue(&data, action_name, input, &options)?,
+        "metric_alert" => metric_alert(&data, action_name, input)?,
         other => {
             return Err(Error::invalid(
                 RESOURCE_HEADER,
@@ -208,16 +207,39 @@ fn verify(input: &SourceInput<'_>) -> Result<()> {
     Ok(())
 }
 
-fn expect_action(action: &Node<'_>, allowed: &[&str]) -> Result<()> {
-    let name = action.str()?;
-    if allowed.contains(&name) {
-        Ok(())
-    } else {
-        Err(action.error(format!(
-            "unknown action {name:?} (expected {})",
-            allowed.join(", ")
-        )))
+/// The actions each resource knows, the first being what an unknown action is read as.
+const ACTIONS: [(&str, &[&str]); 4] = [
+    ("event_alert", &["triggered"]),
+    ("error", &["created"]),
+    (
+        "issue",
+        &[
+            "created",
+            "unresolved",
+            "resolved",
+            "ignored",
+            "archived",
+            "assigned",
+        ],
+    ),
+    ("metric_alert", &["open", "critical", "warning", "resolved"]),
+];
+
+/// The action as read: a known one as it is; an unknown one (a word Sentry added) fails open,
+/// read as the resource's firing action, with a note.
+fn known_action<'a>(resource: &str, action: &'a str, notes: &mut Vec<String>) -> &'a str {
+    let Some((_, known)) = ACTIONS.iter().find(|(r, _)| *r == resource) else {
+        return action;
+    };
+    if known.contains(&action) {
+        return action;
     }
+    let fallback = known.first().copied().unwrap_or("triggered");
+    notes.push(format!(
+        "action: unknown Sentry {resource} action {action:?} (known: {}), read as {fallback:?} (firing)",
+        known.join(", ")
+    ));
+    fallback
 }
 
 fn is_legacy_plugin(root: &Node<'_>) -> bool {
@@ -392,7 +414,6 @@ fn event(event: &Node<'_>, input: &SourceInput<'_>) -> Result<NormalizedAlert> {
 fn issue(
     data: &Node<'_>,
     action_name: &str,
-    action: &Node<'_>,
     input: &SourceInput<'_>,
     options: &Options,
 ) -> Result<NormalizedAlert> {
@@ -450,12 +471,8 @@ fn issue(
             alert.scope = MatchScope::Fingerprint;
             alert.action = Some(SourceAction::Assign { assignee });
         }
-        _ => {
-            expect_action(
-                action,
-                &["created", "unresolved", "resolved", "ignored", "assigned"],
-            )?;
-        }
+        // `known_action` read anything else as `created`
+        _ => {}
     }
     Ok(alert)
 }
@@ -464,10 +481,8 @@ fn issue(
 fn metric_alert(
     data: &Node<'_>,
     action_name: &str,
-    action: &Node<'_>,
     input: &SourceInput<'_>,
 ) -> Result<NormalizedAlert> {
-    expect_action(action, &["critical", "warning", "open", "resolved"])?;
     let incident = data.req("metric_alert")?;
     incident.expect_object()?;
     let rule = incident.req("alert_rule")?;

@@ -3,7 +3,9 @@
 use super::query_row;
 use super::{from_ms, opt_from_ms, to_ms};
 use crate::alert::{GroupId, Severity, WorkspaceId};
-use crate::group::{AlertGroup, Cursor, GroupPage, GroupQuery, TimelineEntry};
+use crate::group::{
+    AlertGroup, Cursor, GroupPage, GroupQuery, GroupSort, SortOrder, TimelineEntry,
+};
 use crate::lifecycle::GroupStatus;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -242,15 +244,62 @@ pub(crate) fn get(tx: &Connection, ws: &WorkspaceId, id: &str) -> Result<GroupRe
         .ok_or_else(|| Error::not_found("group", id))
 }
 
-/// A page of groups, newest activity first.
+/// The text of a LIKE pattern that matches `text` anywhere, literally (`\\` escapes).
+fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// The sort key of a group for `sort`, as stored.
+fn sort_key(sort: GroupSort, r: &GroupRecord) -> i64 {
+    match sort {
+        GroupSort::LastSeen => to_ms(r.group.last_seen),
+        GroupSort::FirstSeen => to_ms(r.group.first_seen),
+        GroupSort::Severity => r.group.severity.rank(),
+        GroupSort::Count => r.group.count as i64,
+        GroupSort::LastActivity => to_ms(r.group.last_activity),
+    }
+}
+
+/// A page of groups in the query's order. Pagination is keyset on (sort key, seq), so it is
+/// exact for every sort: ties on the key are ordered by seq, and no row is skipped or repeated
+/// while the groups do not change.
 pub(crate) fn page(tx: &Connection, ws: &WorkspaceId, q: &GroupQuery) -> Result<GroupPage> {
     let limit = q.page_size()?;
     let mut sql = format!("SELECT {COLUMNS} FROM alert_groups WHERE workspace_id = ?");
     let mut args: Vec<SqlValue> = vec![SqlValue::Text(ws.0.clone())];
-    if let Some(status) = q.status {
-        sql.push_str(" AND status = ?");
-        args.push(SqlValue::Text(status.as_str().into()));
-    }
+    let mut any_of = |sql: &mut String, column: &str, values: Vec<SqlValue>| {
+        if values.is_empty() {
+            return;
+        }
+        let marks = vec!["?"; values.len()].join(", ");
+        sql.push_str(&format!(" AND {column} IN ({marks})"));
+        args.extend(values);
+    };
+    any_of(
+        &mut sql,
+        "status",
+        q.status
+            .iter()
+            .map(|s| SqlValue::Text(s.as_str().into()))
+            .collect(),
+    );
+    any_of(
+        &mut sql,
+        "severity",
+        q.severity
+            .iter()
+            .map(|s| SqlValue::Integer(s.rank()))
+            .collect(),
+    );
     if let Some(env) = &q.environment {
         sql.push_str(" AND environment = ?");
         args.push(SqlValue::Text(env.clone()));
@@ -267,21 +316,53 @@ pub(crate) fn page(tx: &Connection, ws: &WorkspaceId, q: &GroupQuery) -> Result<
         sql.push_str(" AND severity >= ?");
         args.push(SqlValue::Integer(sev.rank()));
     }
+    match q.assignee.as_deref().map(str::trim) {
+        None | Some("") => {}
+        Some("none") => sql.push_str(" AND assignee IS NULL"),
+        Some(name) => {
+            sql.push_str(" AND assignee = ?");
+            args.push(SqlValue::Text(name.to_string()));
+        }
+    }
+    if let Some(text) = q.text()? {
+        // A bounded scan of the workspace's groups: LIKE with the wildcards escaped.
+        sql.push_str(" AND (title LIKE ? ESCAPE '\\' OR message LIKE ? ESCAPE '\\')");
+        let pattern = contains_pattern(text);
+        args.push(SqlValue::Text(pattern.clone()));
+        args.push(SqlValue::Text(pattern));
+    }
+    if let Some(since) = q.since {
+        sql.push_str(" AND last_seen >= ?");
+        args.push(SqlValue::Integer(to_ms(since)));
+    }
+    if let Some(until) = q.until {
+        sql.push_str(" AND last_seen < ?");
+        args.push(SqlValue::Integer(to_ms(until)));
+    }
+    let column = q.sort.as_str();
+    let (cmp, dir) = match q.order {
+        SortOrder::Desc => ("<", "DESC"),
+        SortOrder::Asc => (">", "ASC"),
+    };
     if let Some(c) = &q.cursor {
-        let c = Cursor::decode(c)?;
-        sql.push_str(" AND (last_activity < ? OR (last_activity = ? AND seq < ?))");
-        args.push(SqlValue::Integer(c.last_activity_ms));
-        args.push(SqlValue::Integer(c.last_activity_ms));
+        let c = Cursor::decode(c, q.sort, q.order)?;
+        sql.push_str(&format!(
+            " AND ({column} {cmp} ? OR ({column} = ? AND seq {cmp} ?))"
+        ));
+        args.push(SqlValue::Integer(c.key));
+        args.push(SqlValue::Integer(c.key));
         args.push(SqlValue::Integer(c.seq));
     }
-    sql.push_str(" ORDER BY last_activity DESC, seq DESC LIMIT ?");
+    sql.push_str(&format!(" ORDER BY {column} {dir}, seq {dir} LIMIT ?"));
     args.push(SqlValue::Integer(i64::from(limit) + 1));
     let mut recs = records(tx, &sql, params_from_iter(args), "listing groups")?;
     let next_cursor = if recs.len() > limit as usize {
         recs.truncate(limit as usize);
         recs.last().map(|r| {
             Cursor {
-                last_activity_ms: to_ms(r.group.last_activity),
+                sort: q.sort,
+                order: q.order,
+                key: sort_key(q.sort, r),
                 seq: r.seq,
             }
             .encode()

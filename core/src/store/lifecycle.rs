@@ -346,3 +346,25 @@ pub(crate) fn purge(tx: &Connection, group: &GroupId, now: DateTime<Utc>) -> Res
     .map_err(Error::storage("marking a group purged"))?;
     Ok(())
 }
+
+/// Deletes an escalation policy and cancels the escalations running under it. Returns whether
+/// it existed.
+pub(crate) fn delete_policy(tx: &Connection, ws: &WorkspaceId, name: &str) -> Result<bool> {
+    let n = execute(
+        tx,
+        "DELETE FROM escalation_policies WHERE workspace_id = ?1 AND name = ?2",
+        params![ws.as_str(), name],
+    )
+    .map_err(Error::storage("deleting an escalation policy"))?;
+    if n == 0 {
+        return Ok(false);
+    }
+    execute(
+        tx,
+        "UPDATE group_escalations SET state = 'cancelled', due_at = NULL
+         WHERE workspace_id = ?1 AND policy = ?2 AND state IN ('active', 'paused')",
+        params![ws.as_str(), name],
+    )
+    .map_err(Error::storage("cancelling a deleted policy's escalations"))?;
+    Ok(true)
+}

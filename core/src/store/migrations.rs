@@ -398,6 +398,31 @@ CREATE TABLE change_seqs (
     seq          INTEGER NOT NULL
 ) STRICT;
 "#,
+    // Group queries sorted by last seen and by severity (keyset pages on (key, seq); first_seen
+    // has its index already, and every index ends with the rowid, seq);
+    // test notifications in the outbox; Slack OAuth: the states already used (single use) and
+    // the Slack team installed into each workspace.
+    r#"
+CREATE INDEX groups_by_last_seen ON alert_groups(workspace_id, last_seen, seq);
+CREATE INDEX groups_by_severity ON alert_groups(workspace_id, severity, seq);
+
+ALTER TABLE outbox ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE slack_oauth_used_states (
+    nonce        TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    expires_at   INTEGER NOT NULL,
+    used_at      INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE slack_teams (
+    team_id      TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    team_name    TEXT,
+    channel      TEXT NOT NULL,
+    installed_at INTEGER NOT NULL
+) STRICT;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -10,6 +10,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod migrations;
 pub(crate) mod outbox;
 pub(crate) mod routing;
+pub(crate) mod slack;
 pub(crate) mod stats;
 pub(crate) mod webhooks;
 pub(crate) mod workspaces;
@@ -146,6 +147,19 @@ impl Store {
         let out = f(&conn);
         end(&conn);
         out
+    }
+
+    /// Whether the database takes a write now: a write transaction that rewrites the schema
+    /// version with its own value and rolls back (a read-only file, a full disk or a held lock
+    /// answers the error).
+    pub(crate) fn probe_write(&self) -> Result<()> {
+        self.write_rollback(|tx| {
+            let v: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(Error::storage("reading the schema version"))?;
+            tx.pragma_update(None, "user_version", v)
+                .map_err(Error::storage("probing a write"))
+        })
     }
 
     /// Runs `f` on the reader (or the writer, for an in-memory database), in one read transaction

@@ -370,25 +370,29 @@ pub struct Delivery {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// Every attempt.
     pub attempt_log: Vec<AttemptView>,
+    /// A test notification (sent from the UI or `channel test`), not an alert's.
+    pub test: bool,
 }
 
+/// The delivery log of a workspace, of one group or (with `id`) one delivery, oldest first.
 pub(crate) fn deliveries(
     tx: &Connection,
     ws: &WorkspaceId,
     group: Option<&str>,
+    id: Option<i64>,
     limit: usize,
 ) -> Result<Vec<Delivery>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT o.seq, o.group_id, o.channel, c.kind, o.kind, o.status, o.attempts, o.last_error,
-                o.created_at, o.not_before, o.next_attempt_at
+                o.created_at, o.not_before, o.next_attempt_at, o.test
              FROM outbox o LEFT JOIN channels c ON c.workspace_id = o.workspace_id AND c.name = o.channel
-             WHERE o.workspace_id = ?1 AND (?2 IS NULL OR o.group_id = ?2)
+             WHERE o.workspace_id = ?1 AND (?2 IS NULL OR o.group_id = ?2) AND (?4 IS NULL OR o.seq = ?4)
              ORDER BY o.seq DESC LIMIT ?3",
         )
         .map_err(Error::storage("listing deliveries"))?;
     let mut list = stmt
-        .query_map(params![ws.as_str(), group, limit as i64], |r| {
+        .query_map(params![ws.as_str(), group, limit as i64, id], |r| {
             Ok(Delivery {
                 id: r.get(0)?,
                 group_id: r.get(1)?,
@@ -402,6 +406,7 @@ pub(crate) fn deliveries(
                 not_before: from_ms(r.get(9)?),
                 next_attempt_at: opt_from_ms(r.get(10)?),
                 attempt_log: Vec::new(),
+                test: r.get::<_, i64>(11)? != 0,
             })
         })
         .map_err(Error::storage("listing deliveries"))?
@@ -456,4 +461,58 @@ pub(crate) fn set_integration_secret(
     )
     .map_err(Error::storage("sealing an integration secret"))?;
     Ok(())
+}
+
+/// Deletes a channel, its breaker, and cancels its pending notifications. Returns whether it
+/// existed.
+pub(crate) fn delete_channel(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = execute(
+        tx,
+        "DELETE FROM channels WHERE workspace_id = ?1 AND name = ?2",
+        params![ws.as_str(), name],
+    )
+    .map_err(Error::storage("deleting a channel"))?;
+    if n == 0 {
+        return Ok(false);
+    }
+    execute(
+        tx,
+        "DELETE FROM channel_breakers WHERE workspace_id = ?1 AND channel = ?2",
+        params![ws.as_str(), name],
+    )
+    .map_err(Error::storage("deleting a breaker"))?;
+    execute(
+        tx,
+        "UPDATE outbox SET status = 'cancelled', finished_at = ?3, lease_until = NULL,
+            last_error = 'the channel was deleted'
+         WHERE workspace_id = ?1 AND channel = ?2 AND status = 'pending'",
+        params![ws.as_str(), name, to_ms(now)],
+    )
+    .map_err(Error::storage(
+        "cancelling a deleted channel's notifications",
+    ))?;
+    Ok(true)
+}
+
+/// Queues a test notification on a channel; returns its id.
+pub(crate) fn enqueue_test(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    channel: &str,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    execute(
+        tx,
+        "INSERT INTO outbox (workspace_id, group_id, channel, kind, payload, status, not_before,
+            created_at, test) VALUES (?1, NULL, ?2, 'test', ?3, 'pending', ?4, ?4, 1)",
+        params![ws.as_str(), channel, payload.to_string(), to_ms(now)],
+    )
+    .map_err(Error::storage("queueing a test notification"))?;
+    Ok(tx.last_insert_rowid())
 }

@@ -177,3 +177,73 @@ pub(crate) fn group_counts(
     rows.collect::<rusqlite::Result<Vec<_>>>()
         .map_err(Error::storage("counting groups"))
 }
+
+/// Unresolved groups by severity rank, every workspace (what the metrics' gauge shows).
+pub(crate) fn open_groups_by_severity(tx: &Connection) -> Result<Vec<(i64, u64)>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT severity, COUNT(*) FROM alert_groups WHERE status <> 'resolved'
+             GROUP BY severity ORDER BY severity",
+        )
+        .map_err(Error::storage("counting open groups"))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+        })
+        .map_err(Error::storage("counting open groups"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("counting open groups"))
+}
+
+/// Events in `[since, until)` per bucket of `step_ms` counted from `origin_ms`, by severity
+/// rank: `(bucket, rank, events)`.
+pub(crate) fn event_series(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    origin_ms: i64,
+    step_ms: i64,
+) -> Result<Vec<(i64, i64, u64)>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT (received_at - ?4) / ?5, severity, COUNT(*) FROM alert_events
+             WHERE workspace_id = ?1 AND received_at >= ?2 AND received_at < ?3
+             GROUP BY 1, 2",
+        )
+        .map_err(Error::storage("reading the event series"))?;
+    let rows = stmt
+        .query_map(
+            params![ws.as_str(), to_ms(since), to_ms(until), origin_ms, step_ms],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64)),
+        )
+        .map_err(Error::storage("reading the event series"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("reading the event series"))
+}
+
+/// Groups first seen in `[since, until)` per bucket: `(bucket, groups)`.
+pub(crate) fn new_group_series(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    origin_ms: i64,
+    step_ms: i64,
+) -> Result<Vec<(i64, u64)>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT (first_seen - ?4) / ?5, COUNT(*) FROM alert_groups
+             WHERE workspace_id = ?1 AND first_seen >= ?2 AND first_seen < ?3
+             GROUP BY 1",
+        )
+        .map_err(Error::storage("reading the group series"))?;
+    let rows = stmt
+        .query_map(
+            params![ws.as_str(), to_ms(since), to_ms(until), origin_ms, step_ms],
+            |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64)),
+        )
+        .map_err(Error::storage("reading the group series"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("reading the group series"))
+}

@@ -12,8 +12,7 @@ use serde_json::{Value, json};
 use signalcraft_core::engine::Actor;
 use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::{
-    Engine, Error, GroupQuery, IntegrationUpdate, ManualClock, Result, RuleSet, Source,
-    WorkspaceSettings, host,
+    Engine, Error, IntegrationUpdate, ManualClock, Result, RuleSet, Source, WorkspaceSettings, host,
 };
 
 fn root() -> PathBuf {
@@ -109,14 +108,42 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
             let source: Source = parsed(&a[1])?;
             let headers = host::headers(&a[2])?;
             let rules = a.get(4).map(RuleSet::from_json).transpose()?;
-            host::to_json(&engine.dry_run(ws(), source, &headers, &body(&a[3]), rules.as_ref())?)
+            host::dry_run_json(&engine.dry_run(
+                ws(),
+                source,
+                &headers,
+                &body(&a[3]),
+                rules.as_ref(),
+            )?)
+        }
+        "check_rules" => {
+            let n = engine.check_rules(ws(), &RuleSet::from_json(&a[1])?)?;
+            Ok(json!({"ok": true, "rules": n}))
+        }
+        "deliveries" => host::to_json(&engine.deliveries(ws(), opt_text(a.get(1)))?),
+        "ready" => host::to_json(&engine.ready()),
+        "test_channel" => host::to_json(&engine.test_channel(ws(), text(&a[1]))?),
+        "sample_payload" => Ok(host::sample_json(&engine.sample_payload(parsed(&a[0])?)?)),
+        "test_integration" => host::to_json(&engine.test_integration(ws(), parsed(&a[1])?)?),
+        "slack_connect" => {
+            let app: signalcraft_core::slack_oauth::SlackApp =
+                host::from_json("app", a[1].clone())?;
+            let options: signalcraft_core::engine::SlackConnectOptions = match a.get(2) {
+                None | Some(Value::Null) => Default::default(),
+                Some(o) => host::from_json("options", o.clone())?,
+            };
+            host::to_json(&engine.slack_connect(ws(), &app, &options)?)
+        }
+        "set_slack_integration" => {
+            let update: IntegrationUpdate = host::from_json("update", a[1].clone())?;
+            engine.set_slack_integration(ws(), &update)
         }
         "put_rules" => host::to_json(&engine.put_rules(ws(), &RuleSet::from_json(&a[1])?)?),
         "rules" => Ok(engine.rules(ws())?.to_json()),
         "add_silence" => {
             let now = engine.now();
             let s = engine.add_silence(ws(), &host::new_silence(&a[1], now)?)?;
-            Ok(host::silence_view(&s, now))
+            Ok(host::silence_view(&s, engine.now()))
         }
         "silences" => {
             let now = engine.now();
@@ -128,12 +155,46 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
             Ok(Value::Array(list))
         }
         "groups" => {
-            let query: GroupQuery = match a.get(1) {
-                Some(q) => host::from_json("query", q.clone())?,
-                None => GroupQuery::default(),
-            };
+            let query = host::group_query(a.get(1).cloned().unwrap_or(Value::Null))?;
             host::to_json(&engine.groups(ws(), &query)?)
         }
+        "act_many" => {
+            let ids = host::ids(&a[1])?;
+            let command: Command = host::from_json("command", a[2].clone())?;
+            let role: Role = match opt_text(a.get(4)) {
+                Some(r) => r.parse()?,
+                None => Role::Member,
+            };
+            let actor = Actor::new(text(&a[3]), role);
+            host::act_many_json(&engine.act_many(ws(), &ids, &command, &actor)?)
+        }
+        "add_maintenance" => {
+            let w = engine.add_maintenance(ws(), &host::new_maintenance(&a[1])?)?;
+            Ok(host::maintenance_view(&w, engine.now()))
+        }
+        "maintenance_windows" => {
+            let now = engine.now();
+            Ok(Value::Array(
+                engine
+                    .maintenance_windows(ws())?
+                    .iter()
+                    .map(|w| host::maintenance_view(w, now))
+                    .collect(),
+            ))
+        }
+        "delete_maintenance" => host::to_json(&engine.delete_maintenance(ws(), text(&a[1]))?),
+        "put_escalation" => host::to_json(&engine.put_escalation(
+            ws(),
+            text(&a[1]),
+            &signalcraft_core::escalation::EscalationPolicy::from_json(&a[2])?,
+        )?),
+        "escalations" => Ok(host::escalations_view(&engine.escalations(ws())?)),
+        "delete_escalation" => host::to_json(&engine.delete_escalation(ws(), text(&a[1]))?),
+        "set_channel" => {
+            host::to_json(&engine.set_channel(ws(), text(&a[1]), parsed(&a[2])?, &a[3])?)
+        }
+        "channels" => host::to_json(&engine.channels(ws())?),
+        "delete_channel" => host::to_json(&engine.delete_channel(ws(), text(&a[1]))?),
         "group" => host::to_json(&engine.group(ws(), text(&a[1]))?),
         "act" => {
             let command: Command = host::from_json("command", a[2].clone())?;

@@ -484,6 +484,39 @@ fn stats_match_hand_computed_figures() {
         s["by_severity"],
         json!({"critical": 0, "debug": 0, "error": 4, "info": 0, "warning": 0})
     );
+    // hourly series over 24 h: 25 buckets aligned to the hour (the last one holds only "now")
+    let series = s["series"].as_array().unwrap();
+    assert_eq!(series.len(), 25);
+    assert_eq!(series[0]["at"], "2026-02-28T12:00:00Z");
+    assert_eq!(series[22]["at"], "2026-03-01T10:00:00Z");
+    assert_eq!(
+        (
+            series[22]["events"].clone(),
+            series[22]["new_groups"].clone()
+        ),
+        (json!(3), json!(1))
+    );
+    assert_eq!(
+        (
+            series[23]["events"].clone(),
+            series[23]["new_groups"].clone()
+        ),
+        (json!(3), json!(2))
+    );
+    assert_eq!(series[22]["by_severity"]["error"], 3);
+    assert_eq!(series[22]["by_severity"]["debug"], 0);
+    let total: u64 = series.iter().map(|p| p["events"].as_u64().unwrap()).sum();
+    assert_eq!(total, 6);
+    // the last hour in 5-minute buckets
+    let s = serde_json::to_value(h.engine.stats(h.ws(), "1h").unwrap()).unwrap();
+    let series = s["series"].as_array().unwrap();
+    assert_eq!(series.len(), 13);
+    let counts: Vec<u64> = series
+        .iter()
+        .map(|p| p["events"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+    assert_eq!(series[10]["at"], "2026-03-01T11:50:00Z");
     assert_eq!(
         h.engine.stats(h.ws(), "soon").unwrap_err().kind(),
         ErrorKind::InvalidInput
@@ -578,11 +611,13 @@ fn workspaces_are_walls_for_commands_too() {
         h.engine.group(h.ws(), gid.as_str()).unwrap().group.status,
         GroupStatus::Open
     );
-    assert!(
+    // another workspace's group is not_found there, as if it did not exist
+    assert_eq!(
         h.engine
             .deliveries(other.id.as_str(), Some(gid.as_str()))
-            .unwrap()
-            .is_empty()
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
     );
     assert!(
         h.engine
@@ -591,4 +626,149 @@ fn workspaces_are_walls_for_commands_too() {
             .fired
             .is_empty()
     );
+}
+
+#[test]
+fn act_many_answers_each_id_on_its_own() {
+    let h = Harness::on_disk();
+    let g1 = event(&h, "1", 1).alerts[0].group_id.clone().unwrap().0;
+    let g2 = event(&h, "2", 2).alerts[0].group_id.clone().unwrap().0;
+    let other = h.engine.create_workspace("other").unwrap();
+    let foreign = h
+        .engine
+        .ingest(
+            other.id.as_str(),
+            signalcraft_core::Source::Sentry,
+            &signalcraft_core::Headers::new().with("Sentry-Hook-Resource", "event_alert"),
+            &fixture("sentry/issue_alert_triggered.docs.json"),
+        )
+        .unwrap()
+        .alerts[0]
+        .group_id
+        .clone()
+        .unwrap()
+        .0;
+    h.engine
+        .act(h.ws(), &g2, &Command::Resolve, &owner("alice"))
+        .unwrap();
+    let ids = vec![
+        g1.clone(),
+        foreign.clone(),
+        g2.clone(),
+        "grp_nope".to_string(),
+        g1.clone(),
+    ];
+    let slots = h
+        .engine
+        .act_many(h.ws(), &ids, &Command::Ack, &owner("alice"))
+        .unwrap();
+    let v = signalcraft_core::host::act_many_json(&slots).unwrap();
+    assert_eq!(v[0]["id"], g1.as_str());
+    assert_eq!(v[0]["ok"]["status"], "acknowledged");
+    assert_eq!(
+        v[1]["error"]["kind"], "not_found",
+        "another workspace's group"
+    );
+    assert_eq!(v[2]["error"]["kind"], "conflict", "ack on a resolved group");
+    assert_eq!(v[3]["error"]["kind"], "not_found");
+    assert_eq!(
+        v[4]["ok"]["status"], "acknowledged",
+        "a second ack is a no-op"
+    );
+    // the other workspace's group is untouched
+    let theirs = h.engine.group(other.id.as_str(), &foreign).unwrap();
+    assert_eq!(theirs.group.status, GroupStatus::Open);
+    // what concerns every id fails the call
+    let viewer = Actor::new("v", Role::Viewer);
+    assert_eq!(
+        h.engine
+            .act_many(h.ws(), &ids, &Command::Ack, &viewer)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Forbidden
+    );
+    let many: Vec<String> = (0..1001).map(|i| format!("grp_{i}")).collect();
+    assert_eq!(
+        h.engine
+            .act_many(h.ws(), &many, &Command::Ack, &owner("a"))
+            .unwrap_err()
+            .path(),
+        Some("ids")
+    );
+    assert_eq!(
+        h.engine
+            .act_many("nope", &ids, &Command::Ack, &owner("a"))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn deleting_policies_and_channels() {
+    let h = Harness::on_disk();
+    with_policy(&h);
+    h.engine
+        .set_channel(
+            h.ws(),
+            "oncall",
+            signalcraft_core::notify::ChannelKind::Webhook,
+            &json!({"url": "http://127.0.0.1:9/x"}),
+        )
+        .unwrap();
+    h.engine
+        .set_channel(
+            h.ws(),
+            "spare",
+            signalcraft_core::notify::ChannelKind::Webhook,
+            &json!({"url": "http://127.0.0.1:9/y"}),
+        )
+        .unwrap();
+    event(&h, "1", 1);
+    // the rules name "oncall": refused, nothing changed
+    let e = h.engine.delete_channel(h.ws(), "oncall").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    assert!(e.to_string().contains("prod"), "{e}");
+    assert_eq!(h.engine.channels(h.ws()).unwrap().len(), 2);
+    h.engine.delete_channel(h.ws(), "spare").unwrap();
+    assert_eq!(h.engine.channels(h.ws()).unwrap().len(), 1);
+    assert_eq!(
+        h.engine.delete_channel(h.ws(), "spare").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    // with the rules gone, the channel goes and its pending notification is cancelled
+    h.engine.put_rules(h.ws(), &RuleSet::default()).unwrap();
+    h.engine.delete_channel(h.ws(), "oncall").unwrap();
+    assert!(
+        outbox(&h)
+            .iter()
+            .all(|(_, _, status)| status == "cancelled")
+    );
+    // the running escalation stops with its policy
+    h.engine.delete_escalation(h.ws(), "default").unwrap();
+    assert!(h.engine.escalations(h.ws()).unwrap().is_empty());
+    h.advance(TimeDelta::minutes(30));
+    assert!(h.engine.tick(None).unwrap().fired.is_empty());
+    assert_eq!(
+        h.engine
+            .delete_escalation(h.ws(), "default")
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn ready_probes_a_write_and_says_how_the_background_loop_is() {
+    let h = Harness::on_disk();
+    let r = h.engine.ready();
+    assert!(r.database_writable, "{r:?}");
+    assert_eq!((r.database_error, r.background.as_str()), (None, "stopped"));
+    let engine = std::sync::Arc::new(Engine::builder().path(h.db_path()).build().unwrap());
+    engine.start_background().unwrap();
+    assert_eq!(engine.ready().background, "running");
+    engine.stop();
+    assert_eq!(engine.ready().background, "stopped");
+    // the probe wrote nothing
+    assert_eq!(h.row_counts(), Harness::on_disk().row_counts());
 }

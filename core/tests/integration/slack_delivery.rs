@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-const SIGNING: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+pub const SIGNING: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 
 fn slack_server() -> TestServer {
     let n = Arc::new(AtomicU32::new(0));
@@ -45,7 +45,7 @@ fn setup(h: &Harness, server: &TestServer) {
     h.engine.set_slack_signing_secret(h.ws(), SIGNING).unwrap();
 }
 
-fn percent(s: &str) -> String {
+pub fn percent(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -57,7 +57,7 @@ fn percent(s: &str) -> String {
 }
 
 /// Slack's real `block_actions` body, pointed at our button and group, form-encoded and signed.
-fn click(h: &Harness, action_id: &str, group: &str) -> (Headers, Vec<u8>) {
+pub fn click(h: &Harness, action_id: &str, group: &str) -> (Headers, Vec<u8>) {
     let mut p: Value =
         serde_json::from_slice(&fixture("slack/block_actions_with_message.payload.json")).unwrap();
     p["actions"][0]["action_id"] = action_id.into();

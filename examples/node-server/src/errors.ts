@@ -50,6 +50,11 @@ export function errorReply(err: EngineLike): {
     const path = typeof err.path === 'string' ? err.path : null;
     return { status: STATUS[kind], kind, message: err.message, path, retryAfter: kind === 'rate_limited' ? (retry ?? 1) : null };
   }
+  // The addon refusing an argument's JavaScript type (napi's `StringExpected`, `InvalidArg`, …):
+  // the host passes request JSON through, so the request sent a value of the wrong type.
+  if (code === 'InvalidArg' || /^[A-Za-z]+Expected$/.test(code)) {
+    return { status: 400, kind: 'invalid_input', message: `a value of the wrong type: ${err.message}`, path: null, retryAfter: null };
+  }
   // Fastify's own: body too large, unreadable JSON, an unsupported content type.
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return { status: 413, kind: 'too_large', message: 'request body is larger than the limit', path: 'body', retryAfter: null };

@@ -78,7 +78,9 @@ async function main(): Promise<void> {
   const feed = new ChangeFeed(engine, cfg.feedPollMs, log);
   const ctx: HostContext = { engine, config: cfg, background, feed };
   const app = await buildApp(ctx, log);
-  if (missing.length) app.log.warn({ missing }, 'the signalcraft addon lacks calls of the contract; their routes answer 500');
+  const lacking = missing.filter((m) => m !== 'ready');
+  if (lacking.length) app.log.warn({ missing: lacking }, 'the signalcraft addon lacks calls of the contract; their routes answer 500');
+  if (missing.includes('ready')) app.log.info('the addon has no ready(): /readyz checks a read and that the background loop was started');
 
   let closing = false;
   app.addHook('preClose', async () => {

@@ -117,6 +117,20 @@ describe('the HTTP shell', () => {
     assert.equal(detail.body.timeline.at(-1).actor, 'user:owner@example.com');
   });
 
+  test('bulk actions: a result per id (a foreign id is a per-item not_found); ids of the wrong type are 400', async () => {
+    await owner.req('PATCH', '/api/workspaces/acme/settings', { json: { allow_unauthenticated_ingest: true } });
+    const res = await fetch(`${host.url}/webhooks/acme/grafana`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: fixture('grafana/grafana_docs_firing_2_alerts.json'),
+    });
+    const ids = (await res.json()).alerts.map((a) => a.group_id);
+    const bulk = await owner.req('POST', '/api/workspaces/acme/groups/actions', { json: { ids: [...ids, 'grp_nope'], command: 'resolve' } });
+    assert.equal(bulk.status, 200, JSON.stringify(bulk.body));
+    assert.deepEqual(bulk.body.results.map((r) => r.id), [...ids, 'grp_nope']);
+    assert.deepEqual(bulk.body.results.slice(0, 2).map((r) => r.ok.status), ['resolved', 'resolved']);
+    assert.equal(bulk.body.results[2].error.kind, 'not_found');
+    isError(await owner.req('POST', '/api/workspaces/acme/groups/actions', { json: { ids: [{}], command: 'ack' } }), 400, 'invalid_input');
+  });
+
   test('a webhook without a key is 401 when the workspace needs one', async () => {
     await owner.req('PATCH', '/api/workspaces/acme/settings', { json: { allow_unauthenticated_ingest: false } });
     const r = await fetch(`${host.url}/webhooks/acme/alertmanager`, {

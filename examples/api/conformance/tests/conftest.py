@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+import helpers
 from helpers import TOKENS, URL_A, URL_B, client, ok_json, ws_path
 
 SENTRY_SECRET = "conformance-sentry-client-secret"
+
+
+@pytest.fixture(autouse=True)
+def responses_match_the_document():
+    """Every response a test gets (statuses, headers, bodies) must be what openapi.yaml says."""
+    helpers.VIOLATIONS.clear()
+    yield
+    found = list(helpers.VIOLATIONS)
+    helpers.VIOLATIONS.clear()
+    assert not found, "responses that differ from openapi.yaml:\n" + "\n".join(found)
 
 
 @pytest.fixture(scope="session")

@@ -62,7 +62,13 @@ TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 def client(base: str = URL_A, token: str | None = None) -> httpx.Client:
     """A client of one host, with a bearer token when given."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=base, headers=headers, timeout=TIMEOUT, follow_redirects=False)
+    return httpx.Client(
+        base_url=base,
+        headers=headers,
+        timeout=TIMEOUT,
+        follow_redirects=False,
+        event_hooks={"response": [lambda r: check_response(r)]},
+    )
 
 
 def ws_path(ws: str = WS) -> str:
@@ -301,3 +307,83 @@ def new_sentry_group(c: httpx.Client, secret: str, marker: str | None = None, ws
     gid = out["alerts"][0]["group_id"]
     assert isinstance(gid, str) and gid, out
     return gid
+
+
+# --- every response the tests get is checked against openapi.yaml -----------------------------------
+
+import re  # noqa: E402
+
+import yaml  # noqa: E402
+from jsonschema import Draft202012Validator  # noqa: E402
+
+DOCUMENT = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
+VIOLATIONS: list[str] = []
+
+
+def _operations():
+    ops = []
+    for template, item in DOCUMENT["paths"].items():
+        pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", re.escape(template).replace(r"\{", "{").replace(r"\}", "}")) + "$")
+        for method in ("get", "put", "post", "patch", "delete"):
+            if method in item:
+                ops.append((template.count("{"), method.upper(), pattern, template, item[method]))
+    # literal segments win over parameters (`groups/actions` before `groups/{id}`)
+    ops.sort(key=lambda o: o[0])
+    return ops
+
+
+OPERATIONS = _operations()
+
+
+def _resolve(node):
+    while isinstance(node, dict) and "$ref" in node and len(node) == 1:
+        cur = DOCUMENT
+        for part in node["$ref"].lstrip("#/").split("/"):
+            cur = cur[part]
+        node = cur
+    return node
+
+
+def check_response(resp: httpx.Response) -> None:
+    """Records how `resp` differs from what openapi.yaml says of its operation and status."""
+    req = resp.request
+    path = req.url.path
+    where = f"{req.method} {path} -> {resp.status_code}"
+    op = next((o for _, m, p, _, o in OPERATIONS if m == req.method and p.match(path)), None)
+    if op is None:
+        # not a route of the document: it must be the 404 error
+        responses = {"404": {"$ref": "#/components/responses/NotFound"}}
+    else:
+        responses = op["responses"]
+    spec = responses.get(str(resp.status_code))
+    if spec is None:
+        VIOLATIONS.append(f"{where}: status not in the document ({sorted(responses)})")
+        return
+    spec = _resolve(spec)
+    for name, header in (spec.get("headers") or {}).items():
+        header = _resolve(header)
+        if header.get("required") and name.lower() not in resp.headers:
+            VIOLATIONS.append(f"{where}: required header {name} missing")
+    content = spec.get("content")
+    resp.read()
+    if not content:
+        if resp.content:
+            VIOLATIONS.append(f"{where}: a body where the document has none: {resp.content[:200]!r}")
+        return
+    ctype = resp.headers.get("content-type", "").split(";")[0].strip()
+    if ctype not in content:
+        VIOLATIONS.append(f"{where}: content type {ctype!r} not in {sorted(content)}")
+        return
+    if ctype != "application/json":
+        return
+    schema = dict(_resolve(content[ctype]["schema"]))
+    schema["components"] = DOCUMENT["components"]
+    try:
+        body = resp.json()
+    except ValueError:
+        VIOLATIONS.append(f"{where}: not JSON: {resp.text[:200]!r}")
+        return
+    errors = sorted(Draft202012Validator(schema).iter_errors(body), key=lambda e: list(e.absolute_path))
+    for e in errors[:3]:
+        at = "/".join(str(p) for p in e.absolute_path)
+        VIOLATIONS.append(f"{where}: at /{at}: {e.message[:300]}")

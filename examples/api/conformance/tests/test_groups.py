@@ -1,9 +1,11 @@
 """Groups: queries, detail, deliveries, actions (roles, the actor), bulk actions, 404 across workspaces."""
 
+import time
 from datetime import datetime, timedelta, timezone
 
 from helpers import (
     OTHER_WS,
+    Recorder,
     OWNER_EMAIL,
     TOKEN_NAMES,
     error_of,
@@ -124,11 +126,35 @@ def test_another_workspaces_group_is_404(owner, other, sentry_secret):
     assert group(owner, gid)["status"] == "open"
 
 
-def test_group_deliveries(viewer, owner, sentry_secret):
-    gid = new_sentry_group(owner, sentry_secret)
-    body = ok_json(viewer.get(f"{ws_path()}/groups/{gid}/deliveries"))
-    assert isinstance(body["deliveries"], list)
-    assert all(d["group_id"] == gid for d in body["deliveries"])
+def test_a_routed_group_is_delivered_and_its_deliveries_listed(viewer, admin, owner, sentry_secret):
+    marker = tag()
+    name = f"route-{marker}"
+    saved = ok_json(viewer.get(f"{ws_path()}/rules"))["rules"]
+    with Recorder() as sink:
+        ok_json(admin.put(f"{ws_path()}/channels/{name}", json={"kind": "webhook", "config": {"url": f"http://127.0.0.1:{sink.port}/alerts"}}))
+        rule = {"id": f"to-{name}", "priority": -1, "when": {"field": "title", "op": "contains", "value": marker}, "then": {"notify": [name]}}
+        ok_json(admin.put(f"{ws_path()}/rules", json={"rules": [rule] + saved}))
+        try:
+            gid = new_sentry_group(owner, sentry_secret, marker)
+            received = sink.wait_for(1, timeout=20)
+            assert len(received) == 1 and received[0][0] == "POST" and received[0][1] == "/alerts", received
+            assert marker.encode() in received[0][3]
+            deadline = time.monotonic() + 10
+            while True:
+                rows = ok_json(viewer.get(f"{ws_path()}/groups/{gid}/deliveries"))["deliveries"]
+                if (rows and rows[0]["status"] == "sent") or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert len(rows) == 1, rows
+            d = rows[0]
+            assert d["group_id"] == gid and d["channel"] == name and d["kind"] == "webhook", d
+            assert d["notification"] == "firing" and d["status"] == "sent" and d["attempt_log"][0]["http_status"] == 200, d
+            assert d["test"] is False
+            everywhere = ok_json(viewer.get(f"{ws_path()}/deliveries", params={"group": gid}))["deliveries"]
+            assert [x["id"] for x in everywhere] == [d["id"]]
+        finally:
+            ok_json(admin.put(f"{ws_path()}/rules", json={"rules": saved}))
+            admin.delete(f"{ws_path()}/channels/{name}")
 
 
 def test_bulk_actions(member, viewer, owner, sentry_secret):

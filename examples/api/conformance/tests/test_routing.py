@@ -73,7 +73,7 @@ def test_silences(admin, viewer):
     resp = admin.delete(f"{ws_path()}/silences/{s['id']}")
     assert resp.status_code == 204 and resp.content == b""
     listed = {x["id"]: x for x in ok_json(viewer.get(f"{ws_path()}/silences"))["silences"]}
-    assert s["id"] not in listed or listed[s["id"]]["active"] is False
+    assert listed[s["id"]]["active"] is False, "an expired silence is listed as inactive"
     error_of(admin.post(f"{ws_path()}/silences", json={"when": {}, "ends_at": "soon"}), 400, "invalid_input", "silence.ends_at")
     error_of(admin.post(f"{ws_path()}/silences", json={"ends_at": "1h"}), 400, "invalid_input", "silence.when")
     error_of(admin.delete(f"{ws_path()}/silences/sil_nope"), 404, "not_found")

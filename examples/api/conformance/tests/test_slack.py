@@ -58,7 +58,8 @@ def test_oauth_callback_installs_against_a_loopback_slack(admin, anon):
     state = connect(admin)["state"][0]
     with Recorder(port=SLACK_PORT, answer=answer) as slack:
         out = ok_json(anon.get("/api/slack/oauth/callback", params={"code": "code-123", "state": state}))
-        assert out["team_id"] == TEAM and out["channel"] == "slack", out
+        assert out["team_id"] == TEAM and out["team_name"] == "Conformance" and out["channel"] == "slack", out
+        assert out["workspace"] == WS and out["workspace_id"].startswith("ws_") and out["slack_channel"] == "#alerts", out
         calls = [r for r in slack.requests if r[1].endswith("/oauth.v2.access")]
         assert len(calls) == 1 and b"code-123" in calls[0][3], slack.requests
         # single use

@@ -82,12 +82,11 @@ export async function call<T>(p: Promise<Answer<T>>): Promise<T> {
   const body = (r.error ?? {}) as { error?: { kind?: string; message?: string; path?: string | null } };
   const err = body.error ?? {};
   if (r.response.status === 401 && onUnauthenticated) onUnauthenticated();
-  throw new ApiError(
-    r.response.status,
-    err.kind ?? `http_${r.response.status}`,
-    err.message ?? r.response.statusText ?? 'request failed',
-    err.path ?? null,
-  );
+  const path = err.path ?? null;
+  let message = err.message ?? r.response.statusText ?? 'request failed';
+  // The engine's messages often start with their path; the UI shows the path where it points.
+  if (path && message.startsWith(`${path}: `)) message = message.slice(path.length + 2);
+  throw new ApiError(r.response.status, err.kind ?? `http_${r.response.status}`, message, path);
 }
 
 /** A message for people from any thrown value. */

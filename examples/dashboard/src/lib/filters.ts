@@ -125,3 +125,33 @@ export function sinceFor(range: '1h' | '24h' | '7d', now: Date): string {
   const ms = { '1h': 3600_000, '24h': 86400_000, '7d': 7 * 86400_000 }[range];
   return new Date(now.getTime() - ms).toISOString();
 }
+
+/** The fields of a group a view filters on. */
+export interface FilterableGroup {
+  status: string;
+  severity: string;
+  source: string;
+  environment: string | null;
+  project: string | null;
+  assignee: string | null;
+  title: string;
+  message: string | null;
+  last_seen: string;
+}
+
+/** Whether a group belongs in a view (as the server would answer; for announcing live changes). */
+export function matchesFilters(g: FilterableGroup, f: InboxFilters): boolean {
+  if (f.status.length && !f.status.includes(g.status as Status)) return false;
+  if (f.severity.length && !f.severity.includes(g.severity as Severity)) return false;
+  if (f.source && g.source !== f.source) return false;
+  if (f.environment && g.environment !== f.environment) return false;
+  if (f.project && g.project !== f.project) return false;
+  if (f.assignee === 'none' ? g.assignee !== null : f.assignee && g.assignee !== f.assignee) return false;
+  if (f.q) {
+    const q = f.q.toLowerCase();
+    if (!g.title.toLowerCase().includes(q) && !(g.message ?? '').toLowerCase().includes(q)) return false;
+  }
+  if (f.since && g.last_seen < f.since) return false;
+  if (f.until && g.last_seen >= f.until) return false;
+  return true;
+}

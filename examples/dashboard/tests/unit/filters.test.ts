@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeFilterCount, DEFAULT_FILTERS, filtersFromSearch, filtersToQuery, filtersToSearch, sinceFor } from '../../src/lib/filters';
+import { activeFilterCount, DEFAULT_FILTERS, filtersFromSearch, filtersToQuery, filtersToSearch, matchesFilters, sinceFor } from '../../src/lib/filters';
 
 describe('filters <-> URL', () => {
   it('the default view is the empty query, and back', () => {
@@ -67,5 +67,27 @@ describe('filters <-> URL', () => {
     const now = new Date('2026-12-01T12:00:00Z');
     expect(sinceFor('1h', now)).toBe('2026-12-01T11:00:00.000Z');
     expect(sinceFor('7d', now)).toBe('2026-11-24T12:00:00.000Z');
+  });
+});
+
+describe('a live group against the view', () => {
+  const g = {
+    status: 'open', severity: 'critical', source: 'sentry', environment: 'production', project: 'api', assignee: null,
+    title: 'Timeout calling payments', message: 'upstream took 30s', last_seen: '2026-12-01T10:00:00.000Z',
+  };
+  it('matches every filter the server applies', () => {
+    expect(matchesFilters(g, DEFAULT_FILTERS)).toBe(true);
+    expect(matchesFilters(g, { ...DEFAULT_FILTERS, status: ['resolved'] })).toBe(false);
+    expect(matchesFilters(g, { ...DEFAULT_FILTERS, severity: ['warning'] })).toBe(false);
+    expect(matchesFilters(g, { ...DEFAULT_FILTERS, source: 'grafana' })).toBe(false);
+    expect(matchesFilters(g, { ...DEFAULT_FILTERS, environment: 'staging' })).toBe(false);
+    expect(matchesFilters(g, { ...DEFAULT_FILTERS, project: 'api' })).toBe(true);
+    expect(matchesFilters(g, { ...DEFAULT_FILTERS, assignee: 'none' })).toBe(true);
+    expect(matchesFilters(g, { ...DEFAULT_FILTERS, assignee: 'ana@example.com' })).toBe(false);
+    expect(matchesFilters(g, { ...DEFAULT_FILTERS, q: 'PAYMENTS' })).toBe(true);
+    expect(matchesFilters(g, { ...DEFAULT_FILTERS, q: '30s' })).toBe(true);
+    expect(matchesFilters(g, { ...DEFAULT_FILTERS, q: 'disk' })).toBe(false);
+    expect(matchesFilters(g, { ...DEFAULT_FILTERS, since: '2026-12-01T11:00:00.000Z' })).toBe(false);
+    expect(matchesFilters(g, { ...DEFAULT_FILTERS, until: '2026-12-01T10:00:00.000Z' })).toBe(false);
   });
 });

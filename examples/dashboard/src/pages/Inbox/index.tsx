@@ -12,7 +12,7 @@ import { useCan, useSession } from '../../components/session';
 import { EmptyState, ErrorState, Loading, Modal, Popover, Rel, SeverityBadge, StatusBadge, useToast } from '../../components/ui';
 import { actedText, actOn } from '../../lib/actions';
 import {
-  activeFilterCount, DEFAULT_FILTERS, filtersFromSearch, filtersToQuery, filtersToSearch, sinceFor,
+  activeFilterCount, DEFAULT_FILTERS, filtersFromSearch, filtersToQuery, filtersToSearch, matchesFilters, sinceFor,
   SEVERITIES, SOURCES, STATUSES, type InboxFilters, type ServerSort,
 } from '../../lib/filters';
 import { INBOX_KEYS, inboxActionFor, moveCursor } from '../../lib/keys';
@@ -126,28 +126,58 @@ export function Inbox() {
     void qc.invalidateQueries({ queryKey: ['groups', ws] });
   }, [qc, ws]);
   const [notify, setNotify] = useState(() => localStorage.getItem('sc.notify') === '1');
+  // Loaded rows that changed: fetched in batches (at most every 400 ms, 50 at a time) and patched in place.
+  const toPatch = useRef(new Set<string>());
+  const patchTimer = useRef<number | null>(null);
+  const toCheck = useRef(new Set<string>());
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+  const flushPatches = useCallback(() => {
+    patchTimer.current = null;
+    const take = (set: { current: Set<string> }) => {
+      const ids = [...set.current].slice(0, 50);
+      set.current = new Set([...set.current].slice(50));
+      return ids;
+    };
+    const fetchGroup = (id: string) =>
+      call(api.GET('/api/workspaces/{ws}/groups/{id}', { params: { path: { ws, id } } })).then((g) => {
+        const { events: _e, timeline: _t, ...group } = g;
+        return group;
+      });
+    for (const id of take(toPatch)) {
+      void fetchGroup(id).then((g) => setPatches((p) => ({ ...p, [g.id]: g }))).catch(() => {});
+    }
+    // New groups are announced only when they belong in the view.
+    for (const id of take(toCheck)) {
+      void fetchGroup(id).then((g) => {
+        if (matchesFilters(g, filtersRef.current)) setPending((s) => new Set(s).add(g.id));
+      }).catch(() => {});
+    }
+    if (toPatch.current.size || toCheck.current.size) patchTimer.current = window.setTimeout(flushPatches, 400);
+  }, [ws]);
   const onChange = useCallback((c: ChangeEvent) => {
     const loaded = rowsRef.current.some((g) => g.id === c.group_id);
-    if (!busyRef.current) {
+    // Work in progress: a selection, or the list scrolled away from its top (new rows would move it).
+    const inProgress = busyRef.current || (scrollRef.current?.scrollTop ?? 0) > 72;
+    if (!inProgress) {
       if (mergeTimer.current === null) {
         mergeTimer.current = window.setTimeout(() => { mergeTimer.current = null; merge(); }, 300);
       }
     } else if (loaded) {
-      void call(api.GET('/api/workspaces/{ws}/groups/{id}', { params: { path: { ws, id: c.group_id } } })).then((g) => {
-        const { events: _e, timeline: _t, ...group } = g;
-        setPatches((p) => ({ ...p, [g.id]: group }));
-      }).catch(() => {});
+      toPatch.current.add(c.group_id);
+      if (patchTimer.current === null) patchTimer.current = window.setTimeout(flushPatches, 400);
     } else {
-      setPending((s) => new Set(s).add(c.group_id));
+      toCheck.current.add(c.group_id);
+      if (patchTimer.current === null) patchTimer.current = window.setTimeout(flushPatches, 400);
     }
     if (!loaded && c.kind === 'event' && notify && 'Notification' in window && Notification.permission === 'granted') {
       void call(api.GET('/api/workspaces/{ws}/groups/{id}', { params: { path: { ws, id: c.group_id } } })).then((g) => {
-        if (g.severity !== 'critical') return;
+        if (g.severity !== 'critical' || !matchesFilters(g, filtersRef.current)) return;
         new Notification(`Critical: ${g.title}`, { body: `${g.source}${g.project ? ' · ' + g.project : ''}`, tag: g.id });
         beep();
       }).catch(() => {});
     }
-  }, [merge, notify, ws]);
+  }, [merge, notify, ws, flushPatches]);
   const live = useChangeStream(ws, onChange);
 
   const act = useCallback(async (ids: string[], command: Command) => {
@@ -324,14 +354,11 @@ export function Inbox() {
           <button className="show-narrow" aria-expanded={showFilters} onClick={() => setShowFilters((v) => !v)}>Filters{nFilters ? ` (${nFilters})` : ''}</button>
           <MultiPick label="Status" all={STATUSES} value={filters.status} onChange={(status) => setFilters({ status })} cls="adv" />
           <MultiPick label="Severity" all={SEVERITIES} value={filters.severity} onChange={(severity) => setFilters({ severity })} cls="adv" />
-          <select className="adv" aria-label="Source" value={filters.source} onChange={(e) => setFilters({ source: e.target.value as InboxFilters['source'] })}>
-            <option value="">Any source</option>
-            {SOURCES.map((s) => <option key={s} value={s}>{s}</option>)}
-          </select>
+          <SourcePick value={filters.source} onChange={(source) => setFilters({ source })} />
           <TextFilter label="Environment" value={filters.environment} onCommit={(environment) => setFilters({ environment })} />
           <TextFilter label="Project" value={filters.project} onCommit={(project) => setFilters({ project })} />
           <TextFilter label="Assignee" value={filters.assignee} onCommit={(assignee) => setFilters({ assignee })} />
-          <select className="adv" aria-label="Last seen" value={rangeOf(filters.since, filters.until)} onChange={(e) => {
+          <select className="adv" aria-label="Last seen" style={{ width: 130 }} value={rangeOf(filters.since, filters.until)} onChange={(e) => {
             const v = e.target.value;
             if (v === 'custom') setRangeOpen(true);
             else setFilters({ since: v ? sinceFor(v as '1h', new Date()) : '', until: '' });
@@ -366,7 +393,7 @@ export function Inbox() {
           <div className="banner-wrap">
             <div className="banner" role="status" data-testid="new-banner">
               {pending.size} new
-              <button onClick={merge}>Show</button>
+              <button onClick={() => { merge(); if (scrollRef.current) scrollRef.current.scrollTop = 0; }}>Show</button>
             </div>
           </div>
         )}
@@ -490,7 +517,17 @@ function beep() {
   } catch { /* no audio */ }
 }
 
-function MultiPick<T extends string>({ label, all, value, onChange, cls = '' }: { label: string; all: readonly T[]; value: T[]; onChange: (v: T[]) => void; cls?: string }) {
+/** A value shown at once when changed, then kept in step with the URL it is written to. */
+function useLocal<T>(value: T): [T, (v: T) => void] {
+  const [v, setV] = useState(value);
+  const key = JSON.stringify(value);
+  useEffect(() => setV(value), [key]); // eslint-disable-line react-hooks/exhaustive-deps
+  return [v, setV];
+}
+
+function MultiPick<T extends string>({ label, all, value: fromUrl, onChange: write, cls = '' }: { label: string; all: readonly T[]; value: T[]; onChange: (v: T[]) => void; cls?: string }) {
+  const [value, setValue] = useLocal(fromUrl);
+  const onChange = (v: T[]) => { setValue(v); write(v); };
   const short = (v: string) => (v === 'acknowledged' ? 'acked' : v);
   const text = value.length === 0 ? 'any' : value.length <= 2 ? value.map(short).join(', ') : `${value.length} selected`;
   return (
@@ -507,6 +544,16 @@ function MultiPick<T extends string>({ label, all, value, onChange, cls = '' }: 
         </fieldset>
       )}
     </Popover>
+  );
+}
+
+function SourcePick({ value: fromUrl, onChange }: { value: InboxFilters['source']; onChange: (v: InboxFilters['source']) => void }) {
+  const [value, setValue] = useLocal(fromUrl);
+  return (
+    <select className="adv" aria-label="Source" value={value} onChange={(e) => { const v = e.target.value as InboxFilters['source']; setValue(v); onChange(v); }}>
+      <option value="">Any source</option>
+      {SOURCES.map((s) => <option key={s} value={s}>{s}</option>)}
+    </select>
   );
 }
 

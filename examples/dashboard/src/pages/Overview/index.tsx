@@ -5,7 +5,7 @@
 import { useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { useQuery } from '@tanstack/react-query';
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, call, type Stats } from '../../api/client';
 import { Layout } from '../../components/Layout';
 import { EmptyState, ErrorState, Loading, Rel } from '../../components/ui';
@@ -85,7 +85,7 @@ function Body({ s, ws }: { s: Stats; ws: string }) {
   return (
     <>
       <div className="kpis">
-        <Kpi label="Alerts" value={s.events.toLocaleString()} sub={change === null ? `none the window before` : <span className={change > 0 ? 'trend-up' : 'trend-down'}>{change > 0 ? '▲' : '▼'} {Math.abs(Math.round(change * 100))}% vs previous {s.window}</span>} />
+        <Kpi label="Alerts" value={s.events.toLocaleString()} sub={change === null ? `none in the previous ${s.window}` : <span className={change > 0 ? 'trend-up' : 'trend-down'}>{change > 0 ? '▲' : '▼'} {Math.abs(Math.round(change * 100))}% vs previous {s.window}</span>} />
         <Kpi label="New groups" value={s.new_groups.toLocaleString()} />
         <Kpi label="Dedup ratio" value={pct(s.dedup_ratio)} sub="alerts folded into groups" />
         <Kpi label="Ack rate" value={pct(s.ack_rate)} />
@@ -95,21 +95,24 @@ function Body({ s, ws }: { s: Stats; ws: string }) {
       <section className="card" aria-labelledby="ot">
         <div className="row" style={{ justifyContent: 'space-between', marginBottom: 8 }}>
           <h2 id="ot" style={{ margin: 0 }}>Alerts over the last {s.window}</h2>
-          <span className="small muted">dashed: the previous {s.window}'s average per bucket</span>
+          <div className="row small muted" style={{ gap: 12 }}>
+            {SEV.map((k) => <span key={k} className="row" style={{ gap: 4 }}><span className="dot" style={{ background: `var(--sev-${k})` }} aria-hidden="true" />{k}</span>)}
+            {prevRate > 0 && <span>┄ previous {s.window}, average</span>}
+          </div>
         </div>
-        {series.length === 0 ? <EmptyState title="No alerts in this window" /> : (
+        {series.length === 0 || s.events === 0 ? <EmptyState title="No alerts in this window">Alerts appear here as webhooks arrive.</EmptyState> : (
           <div style={{ height: 260 }} data-testid="chart-alerts" role="img" aria-label={`Alerts per bucket over the last ${s.window}, by severity`}>
             <ResponsiveContainer width="100%" height="100%">
-              <AreaChart data={series} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+              <BarChart data={series} margin={{ top: 8, right: 8, bottom: 0, left: -16 }} barCategoryGap="18%">
                 <CartesianGrid stroke="var(--border)" vertical={false} />
-                <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={fmt} stroke="var(--text-3)" fontSize={11} tickLine={false} />
+                <XAxis dataKey="t" tickFormatter={fmt} stroke="var(--text-3)" fontSize={11} tickLine={false} minTickGap={24} />
                 <YAxis allowDecimals={false} stroke="var(--text-3)" fontSize={11} tickLine={false} axisLine={false} />
-                <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleString()} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', borderRadius: 6, fontSize: 12 }} />
-                {[...SEV].reverse().map((k) => (
-                  <Area key={k} type="monotone" dataKey={k} stackId="sev" stroke={`var(--sev-${k})`} fill={`var(--sev-${k})`} fillOpacity={0.25} strokeWidth={1.5} isAnimationActive={false} />
+                <Tooltip cursor={{ fill: 'var(--hover)' }} labelFormatter={(t) => new Date(Number(t)).toLocaleString()} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', borderRadius: 6, fontSize: 12, color: 'var(--text)' }} />
+                {[...SEV].reverse().map((k, i) => (
+                  <Bar key={k} dataKey={k} stackId="sev" fill={`var(--sev-${k})`} isAnimationActive={false} radius={i === SEV.length - 1 ? [2, 2, 0, 0] : 0} />
                 ))}
-                {prevRate > 0 && <ReferenceLine y={prevRate} stroke="var(--text-3)" strokeDasharray="4 4" />}
-              </AreaChart>
+                {prevRate > 0 && <ReferenceLine y={prevRate} stroke="var(--text-2)" strokeDasharray="4 4" />}
+              </BarChart>
             </ResponsiveContainer>
           </div>
         )}

@@ -85,7 +85,7 @@ export function Rules() {
       title="Rules"
       actions={canEdit ? (
         <div className="row">
-          {dirty && <span className="badge st-snoozed">Unsaved changes</span>}
+          {dirty && <span className="badge st-snoozed" style={{ textTransform: 'none' }}>Unsaved changes</span>}
           {dirty && <button onClick={() => setDraft(stored.data.rules.map(asR))}>Discard</button>}
           <button className="primary" disabled={!dirty || !!err || save.isPending} onClick={() => save.mutate()}>Save rules</button>
         </div>
@@ -131,7 +131,7 @@ export function Rules() {
           ) : <EmptyState title="No rule selected" action={canEdit ? <button onClick={add}>Add a rule</button> : undefined} />}
         </section>
       </div>
-      <TestPanel ws={ws} rules={debounced} canTest={canEdit} />
+      <TestPanel ws={ws} rules={debounced} canTest={canEdit} invalid={!!err} />
       <WhatIf ws={ws} rules={rules} canTest={canEdit} disabled={!!err} />
     </Layout>
   );
@@ -208,7 +208,7 @@ function JsonTab({ rules, onChange, err, disabled }: { rules: R[]; onChange: (r:
   );
 }
 
-function TestPanel({ ws, rules, canTest }: { ws: string; rules: R[]; canTest: boolean }) {
+function TestPanel({ ws, rules, canTest, invalid }: { ws: string; rules: R[]; canTest: boolean; invalid: boolean }) {
   const [sample, setSample] = useState(0);
   const s = SAMPLES[sample]!;
   const [body, setBody] = useState(() => freshIds(s.body));
@@ -255,7 +255,7 @@ function TestPanel({ ws, rules, canTest }: { ws: string; rules: R[]; canTest: bo
           </div>
           <div className="stack" style={{ gap: 8 }} data-testid="test-answer" aria-live="polite">
             <h3>3 · What ingest would answer {test.isFetching && <span className="muted small">…</span>}</h3>
-            {test.isError ? <ErrorState error={test.error} /> : !test.data ? <Loading rows={3} /> : <Outcome o={test.data} />}
+            {invalid ? <span className="muted">Fix the rules above to see what ingest would answer.</span> : test.isError ? <ErrorState error={test.error} /> : !test.data ? <Loading rows={3} /> : <Outcome o={test.data} />}
           </div>
         </div>
       )}
