@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
-use signalcraft_core::engine::Actor;
+use signalcraft_core::engine::{Actor, SlackConnectOptions};
 use signalcraft_core::escalation::EscalationPolicy;
 use signalcraft_core::notify::ChannelKind;
+use signalcraft_core::slack_oauth::SlackApp;
 use signalcraft_core::{
     Engine as CoreEngine, Error, IntegrationUpdate, ManualClock, RuleSet, Source,
     WorkspaceSettings, host,
@@ -20,7 +21,8 @@ use signalcraft_core::{
 
 use crate::error::SignalCraftError;
 use crate::types::{
-    AlertGroup, Command, GroupPage, GroupQuery, IngestOutcome, Role, Workspace, headers_in, time_in,
+    AlertGroup, Command, DryRunOutcome, GroupPage, GroupQuery, IngestOutcome, Readiness, Role,
+    SlackInstall, Workspace, headers_in, time_in,
 };
 
 /// What a call answers: the value, or the engine's error as a [`SignalCraftError`].
@@ -238,7 +240,7 @@ impl Engine {
     }
 
     /// What `ingest` would decide, with `rules` (JSON text, an array of rules) in place of the
-    /// workspace's when given; stores nothing.
+    /// workspace's when given; stores nothing (`stored` is false).
     #[uniffi::method(default(rules = None))]
     pub fn dry_run(
         &self,
@@ -247,7 +249,7 @@ impl Engine {
         headers: Option<HashMap<String, String>>,
         body: Vec<u8>,
         rules: Option<String>,
-    ) -> Answer<IngestOutcome> {
+    ) -> Answer<DryRunOutcome> {
         self.run(|e| {
             let source: Source = source.parse()?;
             let rules = rules
@@ -318,7 +320,7 @@ impl Engine {
         self.run(|e| e.expire_silence(&workspace, &id))
     }
 
-    /// A page of groups, newest activity first.
+    /// A page of groups (by last seen, newest first, unless the query says otherwise).
     #[uniffi::method(default(query = None))]
     pub fn groups(&self, workspace: String, query: Option<GroupQuery>) -> Answer<GroupPage> {
         self.run(|e| e.groups(&workspace, &query.unwrap_or_default().into_core()?))
@@ -570,6 +572,172 @@ impl Engine {
             Ok(())
         })
     }
+
+    /// The workspace whose id or name is `reference`.
+    pub fn workspace(&self, reference: String) -> Answer<Workspace> {
+        self.run(|e| e.workspace(&reference)).map(Into::into)
+    }
+
+    /// Whether the engine can serve: the database takes a write, the background loop runs.
+    pub fn ready(&self) -> Answer<Readiness> {
+        self.run(|e| Ok(e.ready().into()))
+    }
+
+    /// The engine's metrics in the Prometheus text format 0.0.4 (for `/metrics`).
+    pub fn metrics_text(&self) -> Answer<String> {
+        self.run(CoreEngine::metrics_text)
+    }
+
+    /// Checks rules (JSON text) as `put_rules` would, storing nothing: JSON text `{"ok": true,
+    /// "rules": N}`.
+    pub fn check_rules(&self, workspace: String, rules: String) -> Answer<String> {
+        self.json(|e| {
+            let n = e.check_rules(&workspace, &RuleSet::from_json(&json_in("rules", &rules)?)?)?;
+            Ok(serde_json::json!({"ok": true, "rules": n}))
+        })
+    }
+
+    /// Runs one command on many groups (at most 1000): JSON text with one `{"id", "ok":
+    /// group}` or `{"id", "error": {kind, message, path}}` per id, in order.
+    #[uniffi::method(default(role = None))]
+    pub fn act_many(
+        &self,
+        workspace: String,
+        ids: Vec<String>,
+        command: Command,
+        actor: String,
+        role: Option<Role>,
+    ) -> Answer<String> {
+        self.json(|e| {
+            let role = role.map_or(signalcraft_core::lifecycle::Role::Member, Into::into);
+            host::act_many_json(&e.act_many(
+                &workspace,
+                &ids,
+                &command.into_core()?,
+                &Actor::new(actor, role),
+            )?)
+        })
+    }
+
+    /// The workspace's escalation policies: JSON text, an object of name to policy.
+    pub fn escalations(&self, workspace: String) -> Answer<String> {
+        self.json(|e| Ok(host::escalations_view(&e.escalations(&workspace)?)))
+    }
+
+    /// Deletes an escalation policy (its running escalations stop).
+    pub fn delete_escalation(&self, workspace: String, name: String) -> Answer<()> {
+        self.run(|e| e.delete_escalation(&workspace, &name))
+    }
+
+    /// Deletes a channel (`Conflict` while rules name it; its pending notifications are
+    /// cancelled).
+    pub fn delete_channel(&self, workspace: String, name: String) -> Answer<()> {
+        self.run(|e| e.delete_channel(&workspace, &name))
+    }
+
+    /// Adds a recurring maintenance window (JSON text `{weekdays, from, to, tz, when?,
+    /// rules?}`); answers it with `active` (JSON text).
+    pub fn add_maintenance(&self, workspace: String, window: String) -> Answer<String> {
+        self.json(|e| {
+            let new = host::new_maintenance(&json_in("maintenance", &window)?)?;
+            let w = e.add_maintenance(&workspace, &new)?;
+            Ok(host::maintenance_view(&w, e.now()))
+        })
+    }
+
+    /// The workspace's maintenance windows (deleted ones too), with whether each is active now
+    /// (JSON text).
+    pub fn maintenance_windows(&self, workspace: String) -> Answer<String> {
+        self.json(|e| {
+            let now = e.now();
+            Ok(e.maintenance_windows(&workspace)?
+                .iter()
+                .map(|w| host::maintenance_view(w, now))
+                .collect::<Vec<Value>>())
+        })
+    }
+
+    /// Deletes a maintenance window.
+    pub fn delete_maintenance(&self, workspace: String, id: String) -> Answer<()> {
+        self.run(|e| e.delete_maintenance(&workspace, &id))
+    }
+
+    /// Sets the signing secret Slack's interactive requests are verified with.
+    pub fn set_slack_signing_secret(&self, workspace: String, secret: String) -> Answer<()> {
+        self.run(|e| e.set_slack_signing_secret(&workspace, &secret))
+    }
+
+    /// Handles a Slack interactive request for one workspace (the raw headers and form body):
+    /// verifies the signature, runs the button's command, and answers what to tell Slack
+    /// (JSON text).
+    pub fn handle_slack_action(
+        &self,
+        workspace: String,
+        headers: Option<HashMap<String, String>>,
+        body: Vec<u8>,
+    ) -> Answer<String> {
+        self.json(|e| e.handle_slack_action(&workspace, &headers_in(headers)?, &body))
+    }
+
+    /// Handles a Slack interactive request sent to the app's one request URL: the payload's
+    /// team id picks the workspace (JSON text answer).
+    pub fn handle_slack_team_action(
+        &self,
+        headers: Option<HashMap<String, String>>,
+        body: Vec<u8>,
+    ) -> Answer<String> {
+        self.json(|e| e.handle_slack_team_action(&headers_in(headers)?, &body))
+    }
+
+    /// Queues a test notification on a channel through the real outbox; answers the queued
+    /// delivery (JSON text, `test: true`).
+    pub fn test_channel(&self, workspace: String, name: String) -> Answer<String> {
+        self.json(|e| e.test_channel(&workspace, &name))
+    }
+
+    /// The built-in sample delivery of a source: JSON text `{"headers": {…}, "body": text}`.
+    pub fn sample_payload(&self, source: String) -> Answer<String> {
+        self.json(|e| Ok(host::sample_json(&e.sample_payload(source.parse()?)?)))
+    }
+
+    /// Ingests the source's built-in sample through the real path (signed with the
+    /// integration's secret when one is set).
+    pub fn test_integration(&self, workspace: String, source: String) -> Answer<IngestOutcome> {
+        self.run(|e| e.test_integration(&workspace, source.parse()?))
+            .map(Into::into)
+    }
+
+    /// Starts a Slack install: JSON text `{url, state}`. `app` is JSON text `{client_id,
+    /// client_secret, redirect_uri, api_base?, authorize_url?, signing_secret?}`, `options`
+    /// JSON text `{channel?, slack_channel?}`.
+    #[uniffi::method(default(options = None))]
+    pub fn slack_connect(
+        &self,
+        workspace: String,
+        app: String,
+        options: Option<String>,
+    ) -> Answer<String> {
+        self.json(|e| {
+            let app: SlackApp = host::from_json("app", json_in("app", &app)?)?;
+            let options: SlackConnectOptions = match options {
+                None => SlackConnectOptions::default(),
+                Some(text) => match json_in("options", &text)? {
+                    Value::Null => SlackConnectOptions::default(),
+                    v => host::from_json("options", v)?,
+                },
+            };
+            e.slack_connect(&workspace, &app, &options)
+        })
+    }
+
+    /// Changes the workspace's slack integration (JSON text `{secret?, clear_secret?,
+    /// max_skew_secs?, options?: {team_id}}`); answers it (JSON text).
+    pub fn set_slack_integration(&self, workspace: String, update: String) -> Answer<String> {
+        self.json(|e| {
+            let update: IntegrationUpdate = host::from_json("update", json_in("update", &update)?)?;
+            e.set_slack_integration(&workspace, &update)
+        })
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -593,5 +761,23 @@ impl Engine {
             failed: report.failed,
             pending: report.pending,
         })
+    }
+
+    /// Finishes a Slack install with the callback's `code` and `state`: exchanges the code at
+    /// Slack (on tokio's blocking pool) and answers what was installed. `app` is JSON text as
+    /// for `slack_connect`.
+    pub async fn slack_oauth_callback(
+        &self,
+        app: String,
+        code: String,
+        state: String,
+    ) -> Answer<SlackInstall> {
+        let engine = self.inner()?;
+        let app: SlackApp = host::from_json("app", json_in("app", &app)?)?;
+        let install =
+            tokio::task::spawn_blocking(move || engine.slack_oauth_callback(&app, &code, &state))
+                .await
+                .map_err(|e| Error::Internal(format!("slack install task: {e}")))??;
+        Ok(install.into())
     }
 }

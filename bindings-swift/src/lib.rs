@@ -15,8 +15,9 @@ mod types;
 pub use engine::{BatchDelivery, DispatchReport, Engine, EngineOptions};
 pub use error::SignalCraftError;
 pub use types::{
-    AlertGroup, Command, GroupPage, GroupQuery, GroupStatus, IngestDecision, IngestOutcome,
-    IngestedAlert, Outcome, Role, RouteDecision, Severity, Workspace,
+    AlertGroup, Command, DryRunOutcome, GroupPage, GroupQuery, GroupSort, GroupStatus,
+    IngestDecision, IngestOutcome, IngestedAlert, Outcome, Readiness, Role, RouteDecision,
+    Severity, SlackInstall, SortOrder, Workspace,
 };
 
 uniffi::setup_scaffolding!("signalcraft");
@@ -27,14 +28,14 @@ pub fn schema_version() -> u32 {
     signalcraft_core::SCHEMA_VERSION as u32
 }
 
-/// A group query from host JSON text (`{"status": "open", "limit": 20, …}`, as an HTTP host
-/// receives it), checked exactly as the other bindings check it: bad input is
-/// `InvalidInput` at `query` (an unknown field) or at the field's path.
+/// A group query from host JSON text (`{"status": "open,acknowledged", "limit": "20", …}`, as
+/// an HTTP host receives it from a query string or a body), checked exactly as the other
+/// bindings check it: bad input is `InvalidInput` at `query` (an unknown field) or at the
+/// field's path.
 #[uniffi::export]
 pub fn parse_group_query(json: String) -> Result<GroupQuery, SignalCraftError> {
     let value = signalcraft_core::host::parse_json("query", json.as_bytes())?;
-    let query: signalcraft_core::GroupQuery = signalcraft_core::host::from_json("query", value)?;
-    Ok(query.into())
+    Ok(signalcraft_core::host::group_query(value)?.into())
 }
 
 /// A lifecycle command from host JSON text (`{"command": "snooze", "until": "…"}`); bad input
@@ -65,4 +66,12 @@ pub fn parse_headers(
 #[uniffi::export]
 pub fn parse_role(name: String) -> Result<Role, SignalCraftError> {
     Ok(signalcraft_core::host::role(&name)?.into())
+}
+
+/// Group ids from host JSON text (a request body's `ids`): a list of strings, else
+/// `InvalidInput` at `ids` (or `ids[i]`).
+#[uniffi::export]
+pub fn parse_ids(json: String) -> Result<Vec<String>, SignalCraftError> {
+    let value = signalcraft_core::host::parse_json("ids", json.as_bytes())?;
+    Ok(signalcraft_core::host::ids(&value)?)
 }

@@ -433,12 +433,83 @@ impl From<signalcraft_core::GroupPage> for GroupPage {
     }
 }
 
-/// Which groups to list (every field optional). Newest activity first.
+/// The order of a group listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum GroupSort {
+    /// By the last firing event (the default).
+    LastSeen,
+    /// By the first firing event.
+    FirstSeen,
+    /// By severity.
+    Severity,
+    /// By firing event count.
+    Count,
+    /// By the last change of any kind.
+    LastActivity,
+}
+
+impl From<signalcraft_core::group::GroupSort> for GroupSort {
+    fn from(s: signalcraft_core::group::GroupSort) -> Self {
+        use signalcraft_core::group::GroupSort as S;
+        match s {
+            S::LastSeen => Self::LastSeen,
+            S::FirstSeen => Self::FirstSeen,
+            S::Severity => Self::Severity,
+            S::Count => Self::Count,
+            S::LastActivity => Self::LastActivity,
+        }
+    }
+}
+
+impl From<GroupSort> for signalcraft_core::group::GroupSort {
+    fn from(s: GroupSort) -> Self {
+        match s {
+            GroupSort::LastSeen => Self::LastSeen,
+            GroupSort::FirstSeen => Self::FirstSeen,
+            GroupSort::Severity => Self::Severity,
+            GroupSort::Count => Self::Count,
+            GroupSort::LastActivity => Self::LastActivity,
+        }
+    }
+}
+
+/// Which way a listing runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SortOrder {
+    /// Highest first (the default).
+    Desc,
+    /// Lowest first.
+    Asc,
+}
+
+impl From<signalcraft_core::group::SortOrder> for SortOrder {
+    fn from(o: signalcraft_core::group::SortOrder) -> Self {
+        match o {
+            signalcraft_core::group::SortOrder::Desc => Self::Desc,
+            signalcraft_core::group::SortOrder::Asc => Self::Asc,
+        }
+    }
+}
+
+impl From<SortOrder> for signalcraft_core::group::SortOrder {
+    fn from(o: SortOrder) -> Self {
+        match o {
+            SortOrder::Desc => Self::Desc,
+            SortOrder::Asc => Self::Asc,
+        }
+    }
+}
+
+/// Which groups to list; every field is optional (`GroupQuery()` is every group, by last seen,
+/// newest first, 50 a page).
 #[derive(Debug, Clone, Default, PartialEq, uniffi::Record)]
 pub struct GroupQuery {
-    /// Only this status.
+    /// Only these statuses (every status when empty).
     #[uniffi(default)]
-    pub status: Option<GroupStatus>,
+    pub status: Vec<GroupStatus>,
+    /// Only these severities (every severity when empty).
+    #[uniffi(default)]
+    pub severity: Vec<Severity>,
     /// Only this environment.
     #[uniffi(default)]
     pub environment: Option<String>,
@@ -451,10 +522,28 @@ pub struct GroupQuery {
     /// Only this severity or worse.
     #[uniffi(default)]
     pub min_severity: Option<Severity>,
+    /// Only groups assigned to this name; `"none"` for unassigned groups.
+    #[uniffi(default)]
+    pub assignee: Option<String>,
+    /// Only groups whose title or message contains this text (at most 256 characters).
+    #[uniffi(default)]
+    pub q: Option<String>,
+    /// Only groups last seen at or after this time (RFC 3339).
+    #[uniffi(default)]
+    pub since: Option<String>,
+    /// Only groups last seen before this time (RFC 3339).
+    #[uniffi(default)]
+    pub until: Option<String>,
+    /// The order (`lastSeen` when nil).
+    #[uniffi(default)]
+    pub sort: Option<GroupSort>,
+    /// Which way (`desc` when nil).
+    #[uniffi(default)]
+    pub order: Option<SortOrder>,
     /// Page size (default 50, 1 to 1000).
     #[uniffi(default)]
     pub limit: Option<u32>,
-    /// Where the previous page ended.
+    /// Where the previous page ended (a cursor is tied to its sort and order).
     #[uniffi(default)]
     pub cursor: Option<String>,
 }
@@ -462,11 +551,18 @@ pub struct GroupQuery {
 impl From<signalcraft_core::GroupQuery> for GroupQuery {
     fn from(q: signalcraft_core::GroupQuery) -> Self {
         Self {
-            status: q.status.map(Into::into),
+            status: q.status.into_iter().map(Into::into).collect(),
+            severity: q.severity.into_iter().map(Into::into).collect(),
             environment: q.environment,
             project: q.project,
             source: q.source.map(|s| s.as_str().to_string()),
             min_severity: q.min_severity.map(Into::into),
+            assignee: q.assignee,
+            q: q.q,
+            since: q.since.map(time_out),
+            until: q.until.map(time_out),
+            sort: Some(q.sort.into()),
+            order: Some(q.order.into()),
             limit: q.limit,
             cursor: q.cursor,
         }
@@ -474,17 +570,108 @@ impl From<signalcraft_core::GroupQuery> for GroupQuery {
 }
 
 impl GroupQuery {
-    /// The engine's query (a bad source name is `InvalidInput` at `source`).
+    /// The engine's query (a bad source name is `InvalidInput` at `source`, a bad time at
+    /// `since` or `until`).
     pub(crate) fn into_core(self) -> Result<signalcraft_core::GroupQuery> {
         Ok(signalcraft_core::GroupQuery {
-            status: self.status.map(Into::into),
+            status: self.status.into_iter().map(Into::into).collect(),
+            severity: self.severity.into_iter().map(Into::into).collect(),
             environment: self.environment,
             project: self.project,
             source: self.source.map(|s| s.parse::<Source>()).transpose()?,
             min_severity: self.min_severity.map(Into::into),
+            assignee: self.assignee,
+            q: self.q,
+            since: time_in("since", self.since.as_deref())?,
+            until: time_in("until", self.until.as_deref())?,
+            sort: self.sort.map(Into::into).unwrap_or_default(),
+            order: self.order.map(Into::into).unwrap_or_default(),
             limit: self.limit,
             cursor: self.cursor,
         })
+    }
+}
+
+/// What a dry run decided: an ingest outcome, and `stored` (always false: nothing was stored),
+/// as the other bindings and the CLI's `rules test` answer it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DryRunOutcome {
+    /// Always false.
+    pub stored: bool,
+    /// Accepted, duplicate or ignored.
+    pub outcome: Outcome,
+    /// Why, for duplicate and ignored.
+    pub reason: Option<String>,
+    /// The source that parsed it.
+    pub source: String,
+    /// One entry per alert.
+    pub alerts: Vec<IngestedAlert>,
+    /// How the payload was recognized, when worth saying.
+    pub notes: Vec<String>,
+}
+
+impl From<signalcraft_core::IngestOutcome> for DryRunOutcome {
+    fn from(o: signalcraft_core::IngestOutcome) -> Self {
+        let o = IngestOutcome::from(o);
+        Self {
+            stored: false,
+            outcome: o.outcome,
+            reason: o.reason,
+            source: o.source,
+            alerts: o.alerts,
+            notes: o.notes,
+        }
+    }
+}
+
+/// Whether the engine can serve (what `/readyz` answers).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Readiness {
+    /// The database takes a write (a probe, rolled back).
+    pub database_writable: bool,
+    /// Why not, when it does not.
+    pub database_error: Option<String>,
+    /// The background loop: `running`, `stopped` or `failed`.
+    pub background: String,
+}
+
+impl From<signalcraft_core::engine::Readiness> for Readiness {
+    fn from(r: signalcraft_core::engine::Readiness) -> Self {
+        Self {
+            database_writable: r.database_writable,
+            database_error: r.database_error,
+            background: r.background,
+        }
+    }
+}
+
+/// What a Slack install did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SlackInstall {
+    /// The SignalCraft workspace's name.
+    pub workspace: String,
+    /// Its id.
+    pub workspace_id: String,
+    /// The Slack team id.
+    pub team_id: String,
+    /// The Slack team's name, if Slack said.
+    pub team_name: Option<String>,
+    /// The SignalCraft channel created or updated.
+    pub channel: String,
+    /// The Slack channel it posts to.
+    pub slack_channel: String,
+}
+
+impl From<signalcraft_core::engine::SlackInstall> for SlackInstall {
+    fn from(r: signalcraft_core::engine::SlackInstall) -> Self {
+        Self {
+            workspace: r.workspace,
+            workspace_id: r.workspace_id,
+            team_id: r.team_id,
+            team_name: r.team_name,
+            channel: r.channel,
+            slack_channel: r.slack_channel,
+        }
     }
 }
 

@@ -613,6 +613,18 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func act(workspace: String, groupId: String, command: Command, actor: String, role: Role?) throws  -> AlertGroup
     
     /**
+     * Runs one command on many groups (at most 1000): JSON text with one `{"id", "ok":
+     * group}` or `{"id", "error": {kind, message, path}}` per id, in order.
+     */
+    func actMany(workspace: String, ids: [String], command: Command, actor: String, role: Role?) throws  -> String
+    
+    /**
+     * Adds a recurring maintenance window (JSON text `{weekdays, from, to, tz, when?,
+     * rules?}`); answers it with `active` (JSON text).
+     */
+    func addMaintenance(workspace: String, window: String) throws  -> String
+    
+    /**
      * Mutes matching alerts until `ends_at` (JSON text `{when, ends_at, starts_at?,
      * comment?}`); answers the silence with `active` (JSON text).
      */
@@ -647,6 +659,12 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func channels(workspace: String) throws  -> String
     
     /**
+     * Checks rules (JSON text) as `put_rules` would, storing nothing: JSON text `{"ok": true,
+     * "rules": N}`.
+     */
+    func checkRules(workspace: String, rules: String) throws  -> String
+    
+    /**
      * Stops background work and closes the database; later calls throw `InvalidInput` at
      * `engine` ("the engine is closed"). Closing twice is fine.
      */
@@ -669,6 +687,22 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func createWorkspace(name: String, ownerEmail: String?) throws  -> Workspace
     
     /**
+     * Deletes a channel (`Conflict` while rules name it; its pending notifications are
+     * cancelled).
+     */
+    func deleteChannel(workspace: String, name: String) throws 
+    
+    /**
+     * Deletes an escalation policy (its running escalations stop).
+     */
+    func deleteEscalation(workspace: String, name: String) throws 
+    
+    /**
+     * Deletes a maintenance window.
+     */
+    func deleteMaintenance(workspace: String, id: String) throws 
+    
+    /**
      * The delivery log, of a workspace or one group (JSON text).
      */
     func deliveries(workspace: String, group: String?) throws  -> String
@@ -681,9 +715,14 @@ public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
      * What `ingest` would decide, with `rules` (JSON text, an array of rules) in place of the
-     * workspace's when given; stores nothing.
+     * workspace's when given; stores nothing (`stored` is false).
      */
-    func dryRun(workspace: String, source: String, headers: [String: String]?, body: Data, rules: String?) throws  -> IngestOutcome
+    func dryRun(workspace: String, source: String, headers: [String: String]?, body: Data, rules: String?) throws  -> DryRunOutcome
+    
+    /**
+     * The workspace's escalation policies: JSON text, an object of name to policy.
+     */
+    func escalations(workspace: String) throws  -> String
     
     /**
      * Ends a silence now.
@@ -697,9 +736,22 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func group(workspace: String, id: String) throws  -> String
     
     /**
-     * A page of groups, newest activity first.
+     * A page of groups (by last seen, newest first, unless the query says otherwise).
      */
     func groups(workspace: String, query: GroupQuery?) throws  -> GroupPage
+    
+    /**
+     * Handles a Slack interactive request for one workspace (the raw headers and form body):
+     * verifies the signature, runs the button's command, and answers what to tell Slack
+     * (JSON text).
+     */
+    func handleSlackAction(workspace: String, headers: [String: String]?, body: Data) throws  -> String
+    
+    /**
+     * Handles a Slack interactive request sent to the app's one request URL: the payload's
+     * team id picks the workspace (JSON text answer).
+     */
+    func handleSlackTeamAction(headers: [String: String]?, body: Data) throws  -> String
     
     /**
      * Verifies, parses, deduplicates, routes and stores one webhook delivery (one commit).
@@ -744,9 +796,20 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func logout(token: String) throws 
     
     /**
+     * The workspace's maintenance windows (deleted ones too), with whether each is active now
+     * (JSON text).
+     */
+    func maintenanceWindows(workspace: String) throws  -> String
+    
+    /**
      * A workspace's members (JSON text).
      */
     func members(workspace: String) throws  -> String
+    
+    /**
+     * The engine's metrics in the Prometheus text format 0.0.4 (for `/metrics`).
+     */
+    func metricsText() throws  -> String
     
     /**
      * The engine's clock, RFC 3339.
@@ -762,6 +825,11 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * Replaces the workspace's routing rules (JSON text: an array of rules).
      */
     func putRules(workspace: String, rules: String) throws 
+    
+    /**
+     * Whether the engine can serve: the database takes a write, the background loop runs.
+     */
+    func ready() throws  -> Readiness
     
     /**
      * Removes a user from a workspace.
@@ -790,6 +858,11 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func rules(workspace: String) throws  -> String
     
     /**
+     * The built-in sample delivery of a source: JSON text `{"headers": {…}, "body": text}`.
+     */
+    func samplePayload(source: String) throws  -> String
+    
+    /**
      * Creates or replaces a channel (`slack`, `webhook`, `pagerduty`, `email`) with its config
      * (JSON text); answers it, secrets masked (JSON text).
      */
@@ -812,6 +885,17 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func setSettings(workspace: String, settings: String) throws 
     
     /**
+     * Changes the workspace's slack integration (JSON text `{secret?, clear_secret?,
+     * max_skew_secs?, options?: {team_id}}`); answers it (JSON text).
+     */
+    func setSlackIntegration(workspace: String, update: String) throws  -> String
+    
+    /**
+     * Sets the signing secret Slack's interactive requests are verified with.
+     */
+    func setSlackSigningSecret(workspace: String, secret: String) throws 
+    
+    /**
      * A workspace's settings (JSON text).
      */
     func settings(workspace: String) throws  -> String
@@ -820,6 +904,20 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * The workspace's silences, with whether each is active now (JSON text).
      */
     func silences(workspace: String) throws  -> String
+    
+    /**
+     * Starts a Slack install: JSON text `{url, state}`. `app` is JSON text `{client_id,
+     * client_secret, redirect_uri, api_base?, authorize_url?, signing_secret?}`, `options`
+     * JSON text `{channel?, slack_channel?}`.
+     */
+    func slackConnect(workspace: String, app: String, options: String?) throws  -> String
+    
+    /**
+     * Finishes a Slack install with the callback's `code` and `state`: exchanges the code at
+     * Slack (on tokio's blocking pool) and answers what was installed. `app` is JSON text as
+     * for `slack_connect`.
+     */
+    func slackOauthCallback(app: String, code: String, state: String) async throws  -> SlackInstall
     
     /**
      * Starts delivering and ticking on background threads until `stop()` or `close()`.
@@ -835,6 +933,18 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * Stops the background threads (the engine stays open).
      */
     func stop() throws 
+    
+    /**
+     * Queues a test notification on a channel through the real outbox; answers the queued
+     * delivery (JSON text, `test: true`).
+     */
+    func testChannel(workspace: String, name: String) throws  -> String
+    
+    /**
+     * Ingests the source's built-in sample through the real path (signed with the
+     * integration's secret when one is set).
+     */
+    func testIntegration(workspace: String, source: String) throws  -> IngestOutcome
     
     /**
      * Fires due timers (escalations, snooze ends, auto-close, retention) (JSON text report).
@@ -855,6 +965,11 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * The authenticated webhook (`source` may be `auto`; `key` is the `?key=` value).
      */
     func webhook(workspace: String, source: String, headers: [String: String]?, body: Data, key: String?) throws  -> IngestOutcome
+    
+    /**
+     * The workspace whose id or name is `reference`.
+     */
+    func workspace(reference: String) throws  -> Workspace
     
     /**
      * Every workspace.
@@ -945,6 +1060,39 @@ open func act(workspace: String, groupId: String, command: Command, actor: Strin
         FfiConverterTypeCommand_lower(command),
         FfiConverterString.lower(actor),
         FfiConverterOptionTypeRole.lower(role),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Runs one command on many groups (at most 1000): JSON text with one `{"id", "ok":
+     * group}` or `{"id", "error": {kind, message, path}}` per id, in order.
+     */
+open func actMany(workspace: String, ids: [String], command: Command, actor: String, role: Role? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_act_many(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterSequenceString.lower(ids),
+        FfiConverterTypeCommand_lower(command),
+        FfiConverterString.lower(actor),
+        FfiConverterOptionTypeRole.lower(role),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds a recurring maintenance window (JSON text `{weekdays, from, to, tz, when?,
+     * rules?}`); answers it with `active` (JSON text).
+     */
+open func addMaintenance(workspace: String, window: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_add_maintenance(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(window),uniffiCallStatus
     )
 })
 }
@@ -1043,6 +1191,21 @@ open func channels(workspace: String)throws  -> String  {
 }
     
     /**
+     * Checks rules (JSON text) as `put_rules` would, storing nothing: JSON text `{"ok": true,
+     * "rules": N}`.
+     */
+open func checkRules(workspace: String, rules: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_check_rules(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(rules),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Stops background work and closes the database; later calls throw `InvalidInput` at
      * `engine` ("the engine is closed"). Closing twice is fine.
      */
@@ -1099,6 +1262,46 @@ open func createWorkspace(name: String, ownerEmail: String? = nil)throws  -> Wor
 }
     
     /**
+     * Deletes a channel (`Conflict` while rules name it; its pending notifications are
+     * cancelled).
+     */
+open func deleteChannel(workspace: String, name: String)throws   {try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_delete_channel(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Deletes an escalation policy (its running escalations stop).
+     */
+open func deleteEscalation(workspace: String, name: String)throws   {try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_delete_escalation(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Deletes a maintenance window.
+     */
+open func deleteMaintenance(workspace: String, id: String)throws   {try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_delete_maintenance(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * The delivery log, of a workspace or one group (JSON text).
      */
 open func deliveries(workspace: String, group: String? = nil)throws  -> String  {
@@ -1134,10 +1337,10 @@ open func dispatch(workspace: String? = nil, waitMs: UInt32? = nil)async throws 
     
     /**
      * What `ingest` would decide, with `rules` (JSON text, an array of rules) in place of the
-     * workspace's when given; stores nothing.
+     * workspace's when given; stores nothing (`stored` is false).
      */
-open func dryRun(workspace: String, source: String, headers: [String: String]?, body: Data, rules: String? = nil)throws  -> IngestOutcome  {
-    return try  FfiConverterTypeIngestOutcome_lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+open func dryRun(workspace: String, source: String, headers: [String: String]?, body: Data, rules: String? = nil)throws  -> DryRunOutcome  {
+    return try  FfiConverterTypeDryRunOutcome_lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
         uniffiCallStatus in
     uniffi_signalcraft_swift_fn_method_engine_dry_run(
             self.uniffiCloneHandle(),
@@ -1146,6 +1349,19 @@ open func dryRun(workspace: String, source: String, headers: [String: String]?, 
         FfiConverterOptionDictionaryStringString.lower(headers),
         FfiConverterData.lower(body),
         FfiConverterOptionString.lower(rules),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The workspace's escalation policies: JSON text, an object of name to policy.
+     */
+open func escalations(workspace: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_escalations(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),uniffiCallStatus
     )
 })
 }
@@ -1179,7 +1395,7 @@ open func group(workspace: String, id: String)throws  -> String  {
 }
     
     /**
-     * A page of groups, newest activity first.
+     * A page of groups (by last seen, newest first, unless the query says otherwise).
      */
 open func groups(workspace: String, query: GroupQuery? = nil)throws  -> GroupPage  {
     return try  FfiConverterTypeGroupPage_lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
@@ -1188,6 +1404,38 @@ open func groups(workspace: String, query: GroupQuery? = nil)throws  -> GroupPag
             self.uniffiCloneHandle(),
         FfiConverterString.lower(workspace),
         FfiConverterOptionTypeGroupQuery.lower(query),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Handles a Slack interactive request for one workspace (the raw headers and form body):
+     * verifies the signature, runs the button's command, and answers what to tell Slack
+     * (JSON text).
+     */
+open func handleSlackAction(workspace: String, headers: [String: String]?, body: Data)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_handle_slack_action(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterOptionDictionaryStringString.lower(headers),
+        FfiConverterData.lower(body),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Handles a Slack interactive request sent to the app's one request URL: the payload's
+     * team id picks the workspace (JSON text answer).
+     */
+open func handleSlackTeamAction(headers: [String: String]?, body: Data)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_handle_slack_team_action(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionDictionaryStringString.lower(headers),
+        FfiConverterData.lower(body),uniffiCallStatus
     )
 })
 }
@@ -1308,6 +1556,20 @@ open func logout(token: String)throws   {try rustCallWithError(FfiConverterTypeS
 }
     
     /**
+     * The workspace's maintenance windows (deleted ones too), with whether each is active now
+     * (JSON text).
+     */
+open func maintenanceWindows(workspace: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_maintenance_windows(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * A workspace's members (JSON text).
      */
 open func members(workspace: String)throws  -> String  {
@@ -1316,6 +1578,18 @@ open func members(workspace: String)throws  -> String  {
     uniffi_signalcraft_swift_fn_method_engine_members(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(workspace),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The engine's metrics in the Prometheus text format 0.0.4 (for `/metrics`).
+     */
+open func metricsText()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_metrics_text(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -1357,6 +1631,18 @@ open func putRules(workspace: String, rules: String)throws   {try rustCallWithEr
         FfiConverterString.lower(rules),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Whether the engine can serve: the database takes a write, the background loop runs.
+     */
+open func ready()throws  -> Readiness  {
+    return try  FfiConverterTypeReadiness_lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_ready(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1430,6 +1716,19 @@ open func rules(workspace: String)throws  -> String  {
 }
     
     /**
+     * The built-in sample delivery of a source: JSON text `{"headers": {…}, "body": text}`.
+     */
+open func samplePayload(source: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_sample_payload(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(source),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Creates or replaces a channel (`slack`, `webhook`, `pagerduty`, `email`) with its config
      * (JSON text); answers it, secrets masked (JSON text).
      */
@@ -1491,6 +1790,34 @@ open func setSettings(workspace: String, settings: String)throws   {try rustCall
 }
     
     /**
+     * Changes the workspace's slack integration (JSON text `{secret?, clear_secret?,
+     * max_skew_secs?, options?: {team_id}}`); answers it (JSON text).
+     */
+open func setSlackIntegration(workspace: String, update: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_set_slack_integration(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(update),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sets the signing secret Slack's interactive requests are verified with.
+     */
+open func setSlackSigningSecret(workspace: String, secret: String)throws   {try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_set_slack_signing_secret(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(secret),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * A workspace's settings (JSON text).
      */
 open func settings(workspace: String)throws  -> String  {
@@ -1514,6 +1841,44 @@ open func silences(workspace: String)throws  -> String  {
         FfiConverterString.lower(workspace),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Starts a Slack install: JSON text `{url, state}`. `app` is JSON text `{client_id,
+     * client_secret, redirect_uri, api_base?, authorize_url?, signing_secret?}`, `options`
+     * JSON text `{channel?, slack_channel?}`.
+     */
+open func slackConnect(workspace: String, app: String, options: String? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_slack_connect(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(app),
+        FfiConverterOptionString.lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Finishes a Slack install with the callback's `code` and `state`: exchanges the code at
+     * Slack (on tokio's blocking pool) and answers what was installed. `app` is JSON text as
+     * for `slack_connect`.
+     */
+open func slackOauthCallback(app: String, code: String, state: String)async throws  -> SlackInstall  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_signalcraft_swift_fn_method_engine_slack_oauth_callback(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(app),FfiConverterString.lower(code),FfiConverterString.lower(state)
+                )
+            },
+            pollFunc: ffi_signalcraft_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_signalcraft_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_signalcraft_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSlackInstall_lift,
+            errorHandler: FfiConverterTypeSignalCraftError_lift
+        )
 }
     
     /**
@@ -1550,6 +1915,36 @@ open func stop()throws   {try rustCallWithError(FfiConverterTypeSignalCraftError
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Queues a test notification on a channel through the real outbox; answers the queued
+     * delivery (JSON text, `test: true`).
+     */
+open func testChannel(workspace: String, name: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_test_channel(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Ingests the source's built-in sample through the real path (signed with the
+     * integration's secret when one is set).
+     */
+open func testIntegration(workspace: String, source: String)throws  -> IngestOutcome  {
+    return try  FfiConverterTypeIngestOutcome_lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_test_integration(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(source),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1603,6 +1998,19 @@ open func webhook(workspace: String, source: String, headers: [String: String]?,
         FfiConverterOptionDictionaryStringString.lower(headers),
         FfiConverterData.lower(body),
         FfiConverterOptionString.lower(key),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The workspace whose id or name is `reference`.
+     */
+open func workspace(reference: String)throws  -> Workspace  {
+    return try  FfiConverterTypeWorkspace_lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_workspace(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(reference),uniffiCallStatus
     )
 })
 }
@@ -2095,6 +2503,116 @@ public func FfiConverterTypeDispatchReport_lower(_ value: DispatchReport) -> Rus
 
 
 /**
+ * What a dry run decided: an ingest outcome, and `stored` (always false: nothing was stored),
+ * as the other bindings and the CLI's `rules test` answer it.
+ */
+public struct DryRunOutcome: Equatable, Hashable {
+    /**
+     * Always false.
+     */
+    public var stored: Bool
+    /**
+     * Accepted, duplicate or ignored.
+     */
+    public var outcome: Outcome
+    /**
+     * Why, for duplicate and ignored.
+     */
+    public var reason: String?
+    /**
+     * The source that parsed it.
+     */
+    public var source: String
+    /**
+     * One entry per alert.
+     */
+    public var alerts: [IngestedAlert]
+    /**
+     * How the payload was recognized, when worth saying.
+     */
+    public var notes: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Always false.
+         */stored: Bool, 
+        /**
+         * Accepted, duplicate or ignored.
+         */outcome: Outcome, 
+        /**
+         * Why, for duplicate and ignored.
+         */reason: String?, 
+        /**
+         * The source that parsed it.
+         */source: String, 
+        /**
+         * One entry per alert.
+         */alerts: [IngestedAlert], 
+        /**
+         * How the payload was recognized, when worth saying.
+         */notes: [String]) {
+        self.stored = stored
+        self.outcome = outcome
+        self.reason = reason
+        self.source = source
+        self.alerts = alerts
+        self.notes = notes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DryRunOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDryRunOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DryRunOutcome {
+        return
+            try DryRunOutcome(
+                stored: FfiConverterBool.read(from: &buf), 
+                outcome: FfiConverterTypeOutcome.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf), 
+                source: FfiConverterString.read(from: &buf), 
+                alerts: FfiConverterSequenceTypeIngestedAlert.read(from: &buf), 
+                notes: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DryRunOutcome, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.stored, into: &buf)
+        FfiConverterTypeOutcome.write(value.outcome, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+        FfiConverterString.write(value.source, into: &buf)
+        FfiConverterSequenceTypeIngestedAlert.write(value.alerts, into: &buf)
+        FfiConverterSequenceString.write(value.notes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDryRunOutcome_lift(_ buf: RustBuffer) throws -> DryRunOutcome {
+    return try FfiConverterTypeDryRunOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDryRunOutcome_lower(_ value: DryRunOutcome) -> RustBuffer {
+    return FfiConverterTypeDryRunOutcome.lower(value)
+}
+
+
+/**
  * How to open an engine.
  */
 public struct EngineOptions: Equatable, Hashable {
@@ -2243,13 +2761,18 @@ public func FfiConverterTypeGroupPage_lower(_ value: GroupPage) -> RustBuffer {
 
 
 /**
- * Which groups to list (every field optional). Newest activity first.
+ * Which groups to list; every field is optional (`GroupQuery()` is every group, by last seen,
+ * newest first, 50 a page).
  */
 public struct GroupQuery: Equatable, Hashable {
     /**
-     * Only this status.
+     * Only these statuses (every status when empty).
      */
-    public var status: GroupStatus?
+    public var status: [GroupStatus]
+    /**
+     * Only these severities (every severity when empty).
+     */
+    public var severity: [Severity]
     /**
      * Only this environment.
      */
@@ -2267,11 +2790,35 @@ public struct GroupQuery: Equatable, Hashable {
      */
     public var minSeverity: Severity?
     /**
+     * Only groups assigned to this name; `"none"` for unassigned groups.
+     */
+    public var assignee: String?
+    /**
+     * Only groups whose title or message contains this text (at most 256 characters).
+     */
+    public var q: String?
+    /**
+     * Only groups last seen at or after this time (RFC 3339).
+     */
+    public var since: String?
+    /**
+     * Only groups last seen before this time (RFC 3339).
+     */
+    public var until: String?
+    /**
+     * The order (`lastSeen` when nil).
+     */
+    public var sort: GroupSort?
+    /**
+     * Which way (`desc` when nil).
+     */
+    public var order: SortOrder?
+    /**
      * Page size (default 50, 1 to 1000).
      */
     public var limit: UInt32?
     /**
-     * Where the previous page ended.
+     * Where the previous page ended (a cursor is tied to its sort and order).
      */
     public var cursor: String?
 
@@ -2279,8 +2826,11 @@ public struct GroupQuery: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * Only this status.
-         */status: GroupStatus? = nil, 
+         * Only these statuses (every status when empty).
+         */status: [GroupStatus] = [], 
+        /**
+         * Only these severities (every severity when empty).
+         */severity: [Severity] = [], 
         /**
          * Only this environment.
          */environment: String? = nil, 
@@ -2294,16 +2844,41 @@ public struct GroupQuery: Equatable, Hashable {
          * Only this severity or worse.
          */minSeverity: Severity? = nil, 
         /**
+         * Only groups assigned to this name; `"none"` for unassigned groups.
+         */assignee: String? = nil, 
+        /**
+         * Only groups whose title or message contains this text (at most 256 characters).
+         */q: String? = nil, 
+        /**
+         * Only groups last seen at or after this time (RFC 3339).
+         */since: String? = nil, 
+        /**
+         * Only groups last seen before this time (RFC 3339).
+         */until: String? = nil, 
+        /**
+         * The order (`lastSeen` when nil).
+         */sort: GroupSort? = nil, 
+        /**
+         * Which way (`desc` when nil).
+         */order: SortOrder? = nil, 
+        /**
          * Page size (default 50, 1 to 1000).
          */limit: UInt32? = nil, 
         /**
-         * Where the previous page ended.
+         * Where the previous page ended (a cursor is tied to its sort and order).
          */cursor: String? = nil) {
         self.status = status
+        self.severity = severity
         self.environment = environment
         self.project = project
         self.source = source
         self.minSeverity = minSeverity
+        self.assignee = assignee
+        self.q = q
+        self.since = since
+        self.until = until
+        self.sort = sort
+        self.order = order
         self.limit = limit
         self.cursor = cursor
     }
@@ -2324,22 +2899,36 @@ public struct FfiConverterTypeGroupQuery: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GroupQuery {
         return
             try GroupQuery(
-                status: FfiConverterOptionTypeGroupStatus.read(from: &buf), 
+                status: FfiConverterSequenceTypeGroupStatus.read(from: &buf), 
+                severity: FfiConverterSequenceTypeSeverity.read(from: &buf), 
                 environment: FfiConverterOptionString.read(from: &buf), 
                 project: FfiConverterOptionString.read(from: &buf), 
                 source: FfiConverterOptionString.read(from: &buf), 
                 minSeverity: FfiConverterOptionTypeSeverity.read(from: &buf), 
+                assignee: FfiConverterOptionString.read(from: &buf), 
+                q: FfiConverterOptionString.read(from: &buf), 
+                since: FfiConverterOptionString.read(from: &buf), 
+                until: FfiConverterOptionString.read(from: &buf), 
+                sort: FfiConverterOptionTypeGroupSort.read(from: &buf), 
+                order: FfiConverterOptionTypeSortOrder.read(from: &buf), 
                 limit: FfiConverterOptionUInt32.read(from: &buf), 
                 cursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: GroupQuery, into buf: inout [UInt8]) {
-        FfiConverterOptionTypeGroupStatus.write(value.status, into: &buf)
+        FfiConverterSequenceTypeGroupStatus.write(value.status, into: &buf)
+        FfiConverterSequenceTypeSeverity.write(value.severity, into: &buf)
         FfiConverterOptionString.write(value.environment, into: &buf)
         FfiConverterOptionString.write(value.project, into: &buf)
         FfiConverterOptionString.write(value.source, into: &buf)
         FfiConverterOptionTypeSeverity.write(value.minSeverity, into: &buf)
+        FfiConverterOptionString.write(value.assignee, into: &buf)
+        FfiConverterOptionString.write(value.q, into: &buf)
+        FfiConverterOptionString.write(value.since, into: &buf)
+        FfiConverterOptionString.write(value.until, into: &buf)
+        FfiConverterOptionTypeGroupSort.write(value.sort, into: &buf)
+        FfiConverterOptionTypeSortOrder.write(value.order, into: &buf)
         FfiConverterOptionUInt32.write(value.limit, into: &buf)
         FfiConverterOptionString.write(value.cursor, into: &buf)
     }
@@ -2610,6 +3199,85 @@ public func FfiConverterTypeIngestedAlert_lower(_ value: IngestedAlert) -> RustB
 
 
 /**
+ * Whether the engine can serve (what `/readyz` answers).
+ */
+public struct Readiness: Equatable, Hashable {
+    /**
+     * The database takes a write (a probe, rolled back).
+     */
+    public var databaseWritable: Bool
+    /**
+     * Why not, when it does not.
+     */
+    public var databaseError: String?
+    /**
+     * The background loop: `running`, `stopped` or `failed`.
+     */
+    public var background: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The database takes a write (a probe, rolled back).
+         */databaseWritable: Bool, 
+        /**
+         * Why not, when it does not.
+         */databaseError: String?, 
+        /**
+         * The background loop: `running`, `stopped` or `failed`.
+         */background: String) {
+        self.databaseWritable = databaseWritable
+        self.databaseError = databaseError
+        self.background = background
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Readiness: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReadiness: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Readiness {
+        return
+            try Readiness(
+                databaseWritable: FfiConverterBool.read(from: &buf), 
+                databaseError: FfiConverterOptionString.read(from: &buf), 
+                background: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Readiness, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.databaseWritable, into: &buf)
+        FfiConverterOptionString.write(value.databaseError, into: &buf)
+        FfiConverterString.write(value.background, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReadiness_lift(_ buf: RustBuffer) throws -> Readiness {
+    return try FfiConverterTypeReadiness.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReadiness_lower(_ value: Readiness) -> RustBuffer {
+    return FfiConverterTypeReadiness.lower(value)
+}
+
+
+/**
  * What routing decided for one event.
  */
 public struct RouteDecision: Equatable, Hashable {
@@ -2745,6 +3413,115 @@ public func FfiConverterTypeRouteDecision_lift(_ buf: RustBuffer) throws -> Rout
 #endif
 public func FfiConverterTypeRouteDecision_lower(_ value: RouteDecision) -> RustBuffer {
     return FfiConverterTypeRouteDecision.lower(value)
+}
+
+
+/**
+ * What a Slack install did.
+ */
+public struct SlackInstall: Equatable, Hashable {
+    /**
+     * The SignalCraft workspace's name.
+     */
+    public var workspace: String
+    /**
+     * Its id.
+     */
+    public var workspaceId: String
+    /**
+     * The Slack team id.
+     */
+    public var teamId: String
+    /**
+     * The Slack team's name, if Slack said.
+     */
+    public var teamName: String?
+    /**
+     * The SignalCraft channel created or updated.
+     */
+    public var channel: String
+    /**
+     * The Slack channel it posts to.
+     */
+    public var slackChannel: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The SignalCraft workspace's name.
+         */workspace: String, 
+        /**
+         * Its id.
+         */workspaceId: String, 
+        /**
+         * The Slack team id.
+         */teamId: String, 
+        /**
+         * The Slack team's name, if Slack said.
+         */teamName: String?, 
+        /**
+         * The SignalCraft channel created or updated.
+         */channel: String, 
+        /**
+         * The Slack channel it posts to.
+         */slackChannel: String) {
+        self.workspace = workspace
+        self.workspaceId = workspaceId
+        self.teamId = teamId
+        self.teamName = teamName
+        self.channel = channel
+        self.slackChannel = slackChannel
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SlackInstall: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSlackInstall: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SlackInstall {
+        return
+            try SlackInstall(
+                workspace: FfiConverterString.read(from: &buf), 
+                workspaceId: FfiConverterString.read(from: &buf), 
+                teamId: FfiConverterString.read(from: &buf), 
+                teamName: FfiConverterOptionString.read(from: &buf), 
+                channel: FfiConverterString.read(from: &buf), 
+                slackChannel: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SlackInstall, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.workspace, into: &buf)
+        FfiConverterString.write(value.workspaceId, into: &buf)
+        FfiConverterString.write(value.teamId, into: &buf)
+        FfiConverterOptionString.write(value.teamName, into: &buf)
+        FfiConverterString.write(value.channel, into: &buf)
+        FfiConverterString.write(value.slackChannel, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSlackInstall_lift(_ buf: RustBuffer) throws -> SlackInstall {
+    return try FfiConverterTypeSlackInstall.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSlackInstall_lower(_ value: SlackInstall) -> RustBuffer {
+    return FfiConverterTypeSlackInstall.lower(value)
 }
 
 
@@ -2992,6 +3769,111 @@ public func FfiConverterTypeCommand_lift(_ buf: RustBuffer) throws -> Command {
 #endif
 public func FfiConverterTypeCommand_lower(_ value: Command) -> RustBuffer {
     return FfiConverterTypeCommand.lower(value)
+}
+
+
+
+/**
+ * The order of a group listing.
+ */
+
+public enum GroupSort: Equatable, Hashable {
+    
+    /**
+     * By the last firing event (the default).
+     */
+    case lastSeen
+    /**
+     * By the first firing event.
+     */
+    case firstSeen
+    /**
+     * By severity.
+     */
+    case severity
+    /**
+     * By firing event count.
+     */
+    case count
+    /**
+     * By the last change of any kind.
+     */
+    case lastActivity
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension GroupSort: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGroupSort: FfiConverterRustBuffer {
+    typealias SwiftType = GroupSort
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GroupSort {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .lastSeen
+        
+        case 2: return .firstSeen
+        
+        case 3: return .severity
+        
+        case 4: return .count
+        
+        case 5: return .lastActivity
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: GroupSort, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .lastSeen:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .firstSeen:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .severity:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .count:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .lastActivity:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroupSort_lift(_ buf: RustBuffer) throws -> GroupSort {
+    return try FfiConverterTypeGroupSort.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroupSort_lower(_ value: GroupSort) -> RustBuffer {
+    return FfiConverterTypeGroupSort.lower(value)
 }
 
 
@@ -3795,6 +4677,81 @@ public func FfiConverterTypeSignalCraftError_lower(_ value: SignalCraftError) ->
     return FfiConverterTypeSignalCraftError.lower(value)
 }
 
+
+/**
+ * Which way a listing runs.
+ */
+
+public enum SortOrder: Equatable, Hashable {
+    
+    /**
+     * Highest first (the default).
+     */
+    case desc
+    /**
+     * Lowest first.
+     */
+    case asc
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SortOrder: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSortOrder: FfiConverterRustBuffer {
+    typealias SwiftType = SortOrder
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SortOrder {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .desc
+        
+        case 2: return .asc
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SortOrder, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .desc:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .asc:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSortOrder_lift(_ buf: RustBuffer) throws -> SortOrder {
+    return try FfiConverterTypeSortOrder.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSortOrder_lower(_ value: SortOrder) -> RustBuffer {
+    return FfiConverterTypeSortOrder.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -3966,6 +4923,30 @@ fileprivate struct FfiConverterOptionTypeRouteDecision: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeGroupSort: FfiConverterRustBuffer {
+    typealias SwiftType = GroupSort?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeGroupSort.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeGroupSort.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeGroupStatus: FfiConverterRustBuffer {
     typealias SwiftType = GroupStatus?
 
@@ -4030,6 +5011,30 @@ fileprivate struct FfiConverterOptionTypeSeverity: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSeverity.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSortOrder: FfiConverterRustBuffer {
+    typealias SwiftType = SortOrder?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSortOrder.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSortOrder.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4187,6 +5192,56 @@ fileprivate struct FfiConverterSequenceTypeWorkspace: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeGroupStatus: FfiConverterRustBuffer {
+    typealias SwiftType = [GroupStatus]
+
+    public static func write(_ value: [GroupStatus], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeGroupStatus.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [GroupStatus] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [GroupStatus]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeGroupStatus.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSeverity: FfiConverterRustBuffer {
+    typealias SwiftType = [Severity]
+
+    public static func write(_ value: [Severity], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSeverity.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Severity] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Severity]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSeverity.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterDictionaryStringString: FfiConverterRustBuffer {
     public static func write(_ value: [String: String], into buf: inout [UInt8]) {
         let len = Int32(value.count)
@@ -4270,9 +5325,10 @@ public func parseCommand(json: String)throws  -> Command  {
 })
 }
 /**
- * A group query from host JSON text (`{"status": "open", "limit": 20, …}`, as an HTTP host
- * receives it), checked exactly as the other bindings check it: bad input is
- * `InvalidInput` at `query` (an unknown field) or at the field's path.
+ * A group query from host JSON text (`{"status": "open,acknowledged", "limit": "20", …}`, as
+ * an HTTP host receives it from a query string or a body), checked exactly as the other
+ * bindings check it: bad input is `InvalidInput` at `query` (an unknown field) or at the
+ * field's path.
  */
 public func parseGroupQuery(json: String)throws  -> GroupQuery  {
     return try  FfiConverterTypeGroupQuery_lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
@@ -4291,6 +5347,18 @@ public func parseHeaders(json: String)throws  -> [String: String]  {
     return try  FfiConverterDictionaryStringString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
         uniffiCallStatus in
     uniffi_signalcraft_swift_fn_func_parse_headers(
+        FfiConverterString.lower(json),uniffiCallStatus
+    )
+})
+}
+/**
+ * Group ids from host JSON text (a request body's `ids`): a list of strings, else
+ * `InvalidInput` at `ids` (or `ids[i]`).
+ */
+public func parseIds(json: String)throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_func_parse_ids(
         FfiConverterString.lower(json),uniffiCallStatus
     )
 })
@@ -4336,10 +5404,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_func_parse_command() != 49036) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_signalcraft_swift_checksum_func_parse_group_query() != 64727) {
+    if (uniffi_signalcraft_swift_checksum_func_parse_group_query() != 28149) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_func_parse_headers() != 39186) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_func_parse_ids() != 45271) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_func_parse_role() != 11525) {
@@ -4349,6 +5420,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_act() != 40167) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_act_many() != 13847) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_add_maintenance() != 25421) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_add_silence() != 14046) {
@@ -4369,6 +5446,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_channels() != 35956) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_signalcraft_swift_checksum_method_engine_check_rules() != 22667) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_signalcraft_swift_checksum_method_engine_close() != 31837) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4381,13 +5461,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_create_workspace() != 784) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_signalcraft_swift_checksum_method_engine_delete_channel() != 31439) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_delete_escalation() != 28530) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_delete_maintenance() != 9922) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_signalcraft_swift_checksum_method_engine_deliveries() != 57126) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_dispatch() != 4648) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_signalcraft_swift_checksum_method_engine_dry_run() != 8014) {
+    if (uniffi_signalcraft_swift_checksum_method_engine_dry_run() != 13435) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_escalations() != 14818) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_expire_silence() != 17515) {
@@ -4396,7 +5488,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_group() != 16129) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_signalcraft_swift_checksum_method_engine_groups() != 1559) {
+    if (uniffi_signalcraft_swift_checksum_method_engine_groups() != 62346) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_handle_slack_action() != 31423) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_handle_slack_team_action() != 51460) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_ingest() != 19288) {
@@ -4423,7 +5521,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_logout() != 40897) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_signalcraft_swift_checksum_method_engine_maintenance_windows() != 59780) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_signalcraft_swift_checksum_method_engine_members() != 53928) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_metrics_text() != 17763) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_now() != 542) {
@@ -4433,6 +5537,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_put_rules() != 56924) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_ready() != 23092) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_remove_member() != 37130) {
@@ -4450,6 +5557,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_rules() != 38546) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_signalcraft_swift_checksum_method_engine_sample_payload() != 19556) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_signalcraft_swift_checksum_method_engine_set_channel() != 1284) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4462,10 +5572,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_set_settings() != 57739) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_signalcraft_swift_checksum_method_engine_set_slack_integration() != 10) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_set_slack_signing_secret() != 25107) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_signalcraft_swift_checksum_method_engine_settings() != 31501) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_silences() != 40589) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_slack_connect() != 23069) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_slack_oauth_callback() != 43169) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_start_background() != 31551) {
@@ -4475,6 +5597,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_stop() != 37018) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_test_channel() != 14471) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_test_integration() != 26230) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_tick() != 574) {
@@ -4487,6 +5615,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_webhook() != 51047) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_workspace() != 8484) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_workspaces() != 10077) {

@@ -263,6 +263,16 @@ uint64_t uniffi_signalcraft_swift_fn_constructor_engine_new(RustBuffer path, Rus
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_act(uint64_t ptr, RustBuffer workspace, RustBuffer group_id, RustBuffer command, RustBuffer actor, RustBuffer role, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_ACT_MANY
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_ACT_MANY
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_act_many(uint64_t ptr, RustBuffer workspace, RustBuffer ids, RustBuffer command, RustBuffer actor, RustBuffer role, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_ADD_MAINTENANCE
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_ADD_MAINTENANCE
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_add_maintenance(uint64_t ptr, RustBuffer workspace, RustBuffer window, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_ADD_SILENCE
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_ADD_SILENCE
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_add_silence(uint64_t ptr, RustBuffer workspace, RustBuffer silence, RustCallStatus *_Nonnull out_status
@@ -293,6 +303,11 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_changes(uint64_t ptr, RustB
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_channels(uint64_t ptr, RustBuffer workspace, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_CHECK_RULES
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_CHECK_RULES
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_check_rules(uint64_t ptr, RustBuffer workspace, RustBuffer rules, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_CLOSE
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_CLOSE
 void uniffi_signalcraft_swift_fn_method_engine_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -313,6 +328,21 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_create_token(uint64_t ptr, 
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_create_workspace(uint64_t ptr, RustBuffer name, RustBuffer owner_email, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_DELETE_CHANNEL
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_DELETE_CHANNEL
+void uniffi_signalcraft_swift_fn_method_engine_delete_channel(uint64_t ptr, RustBuffer workspace, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_DELETE_ESCALATION
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_DELETE_ESCALATION
+void uniffi_signalcraft_swift_fn_method_engine_delete_escalation(uint64_t ptr, RustBuffer workspace, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_DELETE_MAINTENANCE
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_DELETE_MAINTENANCE
+void uniffi_signalcraft_swift_fn_method_engine_delete_maintenance(uint64_t ptr, RustBuffer workspace, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_DELIVERIES
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_DELIVERIES
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_deliveries(uint64_t ptr, RustBuffer workspace, RustBuffer group, RustCallStatus *_Nonnull out_status
@@ -328,6 +358,11 @@ uint64_t uniffi_signalcraft_swift_fn_method_engine_dispatch(uint64_t ptr, RustBu
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_dry_run(uint64_t ptr, RustBuffer workspace, RustBuffer source, RustBuffer headers, RustBuffer body, RustBuffer rules, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_ESCALATIONS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_ESCALATIONS
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_escalations(uint64_t ptr, RustBuffer workspace, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_EXPIRE_SILENCE
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_EXPIRE_SILENCE
 void uniffi_signalcraft_swift_fn_method_engine_expire_silence(uint64_t ptr, RustBuffer workspace, RustBuffer id, RustCallStatus *_Nonnull out_status
@@ -341,6 +376,16 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_group(uint64_t ptr, RustBuf
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_GROUPS
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_GROUPS
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_groups(uint64_t ptr, RustBuffer workspace, RustBuffer query, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_HANDLE_SLACK_ACTION
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_HANDLE_SLACK_ACTION
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_handle_slack_action(uint64_t ptr, RustBuffer workspace, RustBuffer headers, RustBuffer body, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_HANDLE_SLACK_TEAM_ACTION
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_HANDLE_SLACK_TEAM_ACTION
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_handle_slack_team_action(uint64_t ptr, RustBuffer headers, RustBuffer body, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_INGEST
@@ -383,9 +428,19 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_login(uint64_t ptr, RustBuf
 void uniffi_signalcraft_swift_fn_method_engine_logout(uint64_t ptr, RustBuffer token, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_MAINTENANCE_WINDOWS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_MAINTENANCE_WINDOWS
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_maintenance_windows(uint64_t ptr, RustBuffer workspace, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_MEMBERS
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_MEMBERS
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_members(uint64_t ptr, RustBuffer workspace, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_METRICS_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_METRICS_TEXT
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_metrics_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_NOW
@@ -401,6 +456,11 @@ void uniffi_signalcraft_swift_fn_method_engine_put_escalation(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PUT_RULES
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PUT_RULES
 void uniffi_signalcraft_swift_fn_method_engine_put_rules(uint64_t ptr, RustBuffer workspace, RustBuffer rules, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_READY
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_READY
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_ready(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_REMOVE_MEMBER
@@ -428,6 +488,11 @@ void uniffi_signalcraft_swift_fn_method_engine_revoke_token(uint64_t ptr, RustBu
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_rules(uint64_t ptr, RustBuffer workspace, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SAMPLE_PAYLOAD
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SAMPLE_PAYLOAD
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_sample_payload(uint64_t ptr, RustBuffer source, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SET_CHANNEL
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SET_CHANNEL
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_set_channel(uint64_t ptr, RustBuffer workspace, RustBuffer name, RustBuffer kind, RustBuffer config, RustCallStatus *_Nonnull out_status
@@ -448,6 +513,16 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_set_member(uint64_t ptr, Ru
 void uniffi_signalcraft_swift_fn_method_engine_set_settings(uint64_t ptr, RustBuffer workspace, RustBuffer settings, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SET_SLACK_INTEGRATION
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SET_SLACK_INTEGRATION
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_set_slack_integration(uint64_t ptr, RustBuffer workspace, RustBuffer update, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SET_SLACK_SIGNING_SECRET
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SET_SLACK_SIGNING_SECRET
+void uniffi_signalcraft_swift_fn_method_engine_set_slack_signing_secret(uint64_t ptr, RustBuffer workspace, RustBuffer secret, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SETTINGS
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SETTINGS
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_settings(uint64_t ptr, RustBuffer workspace, RustCallStatus *_Nonnull out_status
@@ -456,6 +531,16 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_settings(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SILENCES
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SILENCES
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_silences(uint64_t ptr, RustBuffer workspace, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SLACK_CONNECT
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SLACK_CONNECT
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_slack_connect(uint64_t ptr, RustBuffer workspace, RustBuffer app, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SLACK_OAUTH_CALLBACK
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SLACK_OAUTH_CALLBACK
+uint64_t uniffi_signalcraft_swift_fn_method_engine_slack_oauth_callback(uint64_t ptr, RustBuffer app, RustBuffer code, RustBuffer state
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_START_BACKGROUND
@@ -471,6 +556,16 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_stats(uint64_t ptr, RustBuf
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_STOP
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_STOP
 void uniffi_signalcraft_swift_fn_method_engine_stop(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_TEST_CHANNEL
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_TEST_CHANNEL
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_test_channel(uint64_t ptr, RustBuffer workspace, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_TEST_INTEGRATION
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_TEST_INTEGRATION
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_test_integration(uint64_t ptr, RustBuffer workspace, RustBuffer source, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_TICK
@@ -493,6 +588,11 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_users(uint64_t ptr, RustCal
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_webhook(uint64_t ptr, RustBuffer workspace, RustBuffer source, RustBuffer headers, RustBuffer body, RustBuffer key, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_WORKSPACE
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_WORKSPACE
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_workspace(uint64_t ptr, RustBuffer reference, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_WORKSPACES
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_WORKSPACES
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_workspaces(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -511,6 +611,11 @@ RustBuffer uniffi_signalcraft_swift_fn_func_parse_group_query(RustBuffer json, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_FUNC_PARSE_HEADERS
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_FUNC_PARSE_HEADERS
 RustBuffer uniffi_signalcraft_swift_fn_func_parse_headers(RustBuffer json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_FUNC_PARSE_IDS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_FUNC_PARSE_IDS
+RustBuffer uniffi_signalcraft_swift_fn_func_parse_ids(RustBuffer json, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_FUNC_PARSE_ROLE
@@ -802,6 +907,12 @@ uint16_t uniffi_signalcraft_swift_checksum_func_parse_headers(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_FUNC_PARSE_IDS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_FUNC_PARSE_IDS
+uint16_t uniffi_signalcraft_swift_checksum_func_parse_ids(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_FUNC_PARSE_ROLE
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_FUNC_PARSE_ROLE
 uint16_t uniffi_signalcraft_swift_checksum_func_parse_role(void
@@ -817,6 +928,18 @@ uint16_t uniffi_signalcraft_swift_checksum_func_schema_version(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_ACT
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_ACT
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_act(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_ACT_MANY
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_ACT_MANY
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_act_many(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_ADD_MAINTENANCE
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_ADD_MAINTENANCE
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_add_maintenance(void
     
 );
 #endif
@@ -856,6 +979,12 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_channels(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_CHECK_RULES
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_CHECK_RULES
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_check_rules(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_CLOSE
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_CLOSE
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_close(void
@@ -880,6 +1009,24 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_create_workspace(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_DELETE_CHANNEL
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_DELETE_CHANNEL
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_delete_channel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_DELETE_ESCALATION
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_DELETE_ESCALATION
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_delete_escalation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_DELETE_MAINTENANCE
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_DELETE_MAINTENANCE
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_delete_maintenance(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_DELIVERIES
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_DELIVERIES
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_deliveries(void
@@ -898,6 +1045,12 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_dry_run(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_ESCALATIONS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_ESCALATIONS
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_escalations(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_EXPIRE_SILENCE
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_EXPIRE_SILENCE
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_expire_silence(void
@@ -913,6 +1066,18 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_group(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_GROUPS
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_GROUPS
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_groups(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_HANDLE_SLACK_ACTION
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_HANDLE_SLACK_ACTION
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_handle_slack_action(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_HANDLE_SLACK_TEAM_ACTION
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_HANDLE_SLACK_TEAM_ACTION
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_handle_slack_team_action(void
     
 );
 #endif
@@ -964,9 +1129,21 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_logout(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_MAINTENANCE_WINDOWS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_MAINTENANCE_WINDOWS
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_maintenance_windows(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_MEMBERS
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_MEMBERS
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_members(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_METRICS_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_METRICS_TEXT
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_metrics_text(void
     
 );
 #endif
@@ -985,6 +1162,12 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_put_escalation(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_PUT_RULES
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_PUT_RULES
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_put_rules(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_READY
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_READY
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_ready(void
     
 );
 #endif
@@ -1018,6 +1201,12 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_rules(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SAMPLE_PAYLOAD
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SAMPLE_PAYLOAD
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_sample_payload(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SET_CHANNEL
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SET_CHANNEL
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_set_channel(void
@@ -1042,6 +1231,18 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_set_settings(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SET_SLACK_INTEGRATION
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SET_SLACK_INTEGRATION
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_set_slack_integration(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SET_SLACK_SIGNING_SECRET
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SET_SLACK_SIGNING_SECRET
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_set_slack_signing_secret(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SETTINGS
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SETTINGS
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_settings(void
@@ -1051,6 +1252,18 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_settings(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SILENCES
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SILENCES
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_silences(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SLACK_CONNECT
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SLACK_CONNECT
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_slack_connect(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SLACK_OAUTH_CALLBACK
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_SLACK_OAUTH_CALLBACK
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_slack_oauth_callback(void
     
 );
 #endif
@@ -1069,6 +1282,18 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_stats(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_STOP
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_STOP
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_stop(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_TEST_CHANNEL
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_TEST_CHANNEL
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_test_channel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_TEST_INTEGRATION
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_TEST_INTEGRATION
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_test_integration(void
     
 );
 #endif
@@ -1093,6 +1318,12 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_users(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_WEBHOOK
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_WEBHOOK
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_webhook(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_WORKSPACE
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_WORKSPACE
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_workspace(void
     
 );
 #endif

@@ -1,7 +1,7 @@
 // The shared case list (tests/bindings/cases.json, run by the Rust, Python and Node runners
 // too) run through the Swift API: each step calls the Swift method of its name with its JSON
 // arguments turned into the Swift types. Host-shaped JSON arguments (headers, group queries,
-// commands, roles) are turned into Swift values by the binding's own parse functions, which
+// commands, roles, group ids) are turned into Swift values by the binding's own parse functions, which
 // are the core's host parsers the other bindings use, so a malformed one fails with the same
 // kind and path.
 
@@ -252,6 +252,33 @@ func call(_ e: Engine, _ name: String, _ a: [JSON]) async throws -> JSON {
     case "integrations": return try js(try e.integrations(workspace: try str(a, 0)))
     case "changes":
         return try js(try e.changes(workspace: try str(a, 0), since: try optInt(a, 1), limit: try optInt(a, 2).map { UInt32($0) }))
+    case "workspace": return js(try e.workspace(reference: try str(a, 0)))
+    case "ready": return js(try e.ready())
+    case "metrics_text": return .string(try e.metricsText())
+    case "check_rules": return try js(try e.checkRules(workspace: try str(a, 0), rules: text(a, 1)))
+    case "act_many":
+        let ids = try parseIds(json: text(a, 1))
+        return try js(try e.actMany(workspace: try str(a, 0), ids: ids, command: try parseCommand(json: text(a, 2)), actor: try str(a, 3), role: try optRole(a, 4)))
+    case "escalations": return try js(try e.escalations(workspace: try str(a, 0)))
+    case "delete_escalation": try e.deleteEscalation(workspace: try str(a, 0), name: try str(a, 1)); return .null
+    case "delete_channel": try e.deleteChannel(workspace: try str(a, 0), name: try str(a, 1)); return .null
+    case "add_maintenance": return try js(try e.addMaintenance(workspace: try str(a, 0), window: text(a, 1)))
+    case "maintenance_windows": return try js(try e.maintenanceWindows(workspace: try str(a, 0)))
+    case "delete_maintenance": try e.deleteMaintenance(workspace: try str(a, 0), id: try str(a, 1)); return .null
+    case "set_slack_signing_secret":
+        try e.setSlackSigningSecret(workspace: try str(a, 0), secret: try str(a, 1)); return .null
+    case "handle_slack_action":
+        return try js(try e.handleSlackAction(workspace: try str(a, 0), headers: try headers(arg(a, 1)), body: try body(arg(a, 2))))
+    case "handle_slack_team_action":
+        return try js(try e.handleSlackTeamAction(headers: try headers(arg(a, 0)), body: try body(arg(a, 1))))
+    case "test_channel": return try js(try e.testChannel(workspace: try str(a, 0), name: try str(a, 1)))
+    case "sample_payload": return try js(try e.samplePayload(source: try str(a, 0)))
+    case "test_integration": return js(try e.testIntegration(workspace: try str(a, 0), source: try str(a, 1)))
+    case "slack_connect":
+        return try js(try e.slackConnect(workspace: try str(a, 0), app: text(a, 1), options: optText(a, 2)))
+    case "slack_oauth_callback":
+        return js(try await e.slackOauthCallback(app: text(a, 0), code: try str(a, 1), state: try str(a, 2)))
+    case "set_slack_integration": return try js(try e.setSlackIntegration(workspace: try str(a, 0), update: text(a, 1)))
     case "start_background": try e.startBackground(); return .null
     case "stop": try e.stop(); return .null
     default:

@@ -74,8 +74,8 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(assigned.assignee, "alice")
         let resolved = try engine.act(workspace: "acme", groupId: id, command: .resolve, actor: "alice")
         XCTAssertEqual(resolved.status, .resolved)
-        XCTAssertEqual(try engine.groups(workspace: "acme", query: GroupQuery(status: .resolved)).groups.count, 1)
-        XCTAssertEqual(try engine.groups(workspace: "acme", query: GroupQuery(status: .open)).groups.count, 0)
+        XCTAssertEqual(try engine.groups(workspace: "acme", query: GroupQuery(status: [.resolved])).groups.count, 1)
+        XCTAssertEqual(try engine.groups(workspace: "acme", query: GroupQuery(status: [.open])).groups.count, 0)
         let detail = try JSON.parse(try engine.group(workspace: "acme", id: id))
         guard case let .array(timeline)? = detail["timeline"] else { return XCTFail("no timeline in \(detail)") }
         XCTAssertEqual(timeline.compactMap { $0["command"]?.string }, ["open", "ack", "assign", "resolve"])

@@ -27,7 +27,8 @@ struct SharedCases {
 struct HostParsers {
     @Test func aGroupQueryFromJSONTextIsChecked() throws {
         let q = try parseGroupQuery(json: #"{"status": "open", "limit": 5}"#)
-        #expect(q == GroupQuery(status: .open, limit: 5))
+        #expect(q == GroupQuery(status: [.open], sort: .lastSeen, order: .desc, limit: 5))
+        #expect(try parseGroupQuery(json: #"{"status": "open,resolved", "limit": "5", "sort": "count"}"#) == GroupQuery(status: [.open, .resolved], sort: .count, order: .desc, limit: 5))
         #expect(throws: SignalCraftError.self) { try parseGroupQuery(json: #"{"colour": "red"}"#) }
         do {
             _ = try parseGroupQuery(json: #"{"colour": "red"}"#)
