@@ -17,8 +17,8 @@ execFileSync('cargo', cargo, { cwd: here, stdio: 'inherit' });
 const target = process.env.CARGO_TARGET_DIR || join(here, '..', 'target');
 const lib = { darwin: 'libsignalcraft_node.dylib', win32: 'signalcraft_node.dll' }[process.platform]
   ?? 'libsignalcraft_node.so';
-// Copied beside it, then renamed over it: a process that has the old addon loaded keeps its
-// file (overwriting a mapped library in place crashes that process).
+// Copy beside, then rename over: a running process that has the old addon mapped keeps its
+// file (copying in place would rewrite the pages under it and crash it).
 const tmp = `${out}.${process.pid}.tmp`;
 copyFileSync(join(target, release ? 'release' : 'debug', lib), tmp);
 renameSync(tmp, out);

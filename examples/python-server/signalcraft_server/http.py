@@ -83,6 +83,15 @@ async def raw_body(request: Request) -> bytes:
     return await read_body(request)
 
 
+def _no_prototype(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused (as Fastify's secure-json-parse refuses it) when it has a
+    ``__proto__`` key or a ``constructor`` holding a ``prototype``."""
+    for k, v in pairs:
+        if k == "__proto__" or (k == "constructor" and isinstance(v, dict) and "prototype" in v):
+            raise ValueError("Object contains forbidden prototype property")
+    return dict(pairs)
+
+
 async def json_value(request: Request) -> Any:
     """The JSON body (``None`` when none was sent); like Fastify: JSON and text bodies only.
 
@@ -102,7 +111,7 @@ async def json_value(request: Request) -> Any:
                 "invalid_input", "Body cannot be empty when content-type is set to 'application/json'", "body"
             )
         try:
-            return json.loads(data)
+            return json.loads(data, object_pairs_hook=_no_prototype)
         except (ValueError, UnicodeDecodeError):
             raise HostError("invalid_input", NOT_JSON, "body") from None
     if media == "text/plain":

@@ -4,7 +4,7 @@ is re-raised to the server as an unhandled exception)."""
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -32,7 +32,14 @@ def log_error(request: Request, err: BaseException) -> None:
 
 
 class ErrorRoute(APIRoute):
-    """A route whose every error is answered with the contract's error body."""
+    """A route whose every error is answered with the contract's error body; a GET route answers
+    HEAD too (as Fastify's routes do; the server sends no body)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        methods = kwargs.get("methods")
+        if methods is not None and "GET" in {m.upper() for m in methods}:
+            kwargs["methods"] = {*methods, "HEAD"}
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         handler = super().get_route_handler()

@@ -209,6 +209,27 @@ SAME = [
     ("POST", "/webhooks/mix/sentry", {"Content-Type": "application/json"}, b"{}", False),
     ("POST", "/webhooks/nope/sentry?key=x", {"Content-Type": "application/json"}, b"{}", False),
     ("GET", "/healthz", {}, None, False),
+    (
+        "POST",
+        "/api/workspaces/mix/silences",
+        {"Content-Type": "application/json"},
+        b'{"__proto__":{},"when":{}}',
+        True,
+    ),
+    (
+        "POST",
+        "/api/workspaces/mix/silences",
+        {"Content-Type": "application/json"},
+        b'{"when":{"constructor":{"prototype":{}}}}',
+        True,
+    ),
+    (
+        "POST",
+        "/api/workspaces/mix/silences",
+        {"Content-Type": "application/json"},
+        b'{"when":{"field":"title","op":"eq","value":"constructor"},"ends_at":"1h","constructor":1}',
+        True,
+    ),
 ]
 
 
@@ -225,3 +246,12 @@ def test_both_hosts_answer_the_same(hosts: tuple[str, str, str, str]) -> None:
             ja, jb = a.json(), b.json()
             if path != "/api/me":  # the token's last_used_at moves between the two reads
                 assert ja == jb, (where, ja, jb)
+        # HEAD of a GET route: its status and headers, no body
+        for path in ("/api/workspaces/mix/groups", "/healthz", "/api/me"):
+            a = c.head(node + path, headers={"Authorization": f"Bearer {token}"})
+            b = c.head(py + path, headers={"Authorization": f"Bearer {token}"})
+            assert (a.status_code, a.headers.get("content-type"), a.content) == (
+                b.status_code,
+                b.headers.get("content-type"),
+                b"",
+            ), path

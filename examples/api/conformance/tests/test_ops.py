@@ -37,3 +37,55 @@ def test_metrics_parse_with_prometheus_client_and_promtool(anon, am_key):
 def test_an_unknown_route_is_a_404_error(anon, owner):
     error_of(anon.get("/no/such/route"), 404, "not_found")
     error_of(owner.get("/api/no-such-thing"), 404, "not_found")
+
+
+def test_metrics_token_makes_metrics_need_the_bearer_token(tmp_path):
+    """A third host on the same database, started with --metrics-token."""
+    import json
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    cmd = json.loads(os.environ["SC_HOST_CMD"])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    token = "metrics-" + tag()
+    log = open(tmp_path / "host.log", "wb")
+    proc = subprocess.Popen(
+        cmd + ["--port", str(port), "--db", os.environ["SC_DB"], "--host", "127.0.0.1", "--metrics-token", token],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "SIGNALCRAFT_PUBLIC_URL": base},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, (tmp_path / "host.log").read_text()[-2000:]
+            assert time.monotonic() < deadline, "the host with --metrics-token never got ready"
+            time.sleep(0.3)
+        with client(base) as anon:
+            error_of(anon.get("/metrics"), 401, "unauthenticated")
+            error_of(anon.get("/metrics", headers={"Authorization": "Bearer wrong"}), 401, "unauthenticated")
+            ok = anon.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+            assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/plain")
+            assert list(text_string_to_metric_families(ok.text))
+            # the rest of the host is as before
+            assert ok_json(anon.get("/healthz")) == {"status": "ok"}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        log.close()

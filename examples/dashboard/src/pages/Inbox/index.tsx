@@ -354,14 +354,11 @@ export function Inbox() {
           <button className="show-narrow" aria-expanded={showFilters} onClick={() => setShowFilters((v) => !v)}>Filters{nFilters ? ` (${nFilters})` : ''}</button>
           <MultiPick label="Status" all={STATUSES} value={filters.status} onChange={(status) => setFilters({ status })} cls="adv" />
           <MultiPick label="Severity" all={SEVERITIES} value={filters.severity} onChange={(severity) => setFilters({ severity })} cls="adv" />
-          <select className="adv" aria-label="Source" value={filters.source} onChange={(e) => setFilters({ source: e.target.value as InboxFilters['source'] })}>
-            <option value="">Any source</option>
-            {SOURCES.map((s) => <option key={s} value={s}>{s}</option>)}
-          </select>
+          <SourcePick value={filters.source} onChange={(source) => setFilters({ source })} />
           <TextFilter label="Environment" value={filters.environment} onCommit={(environment) => setFilters({ environment })} />
           <TextFilter label="Project" value={filters.project} onCommit={(project) => setFilters({ project })} />
           <TextFilter label="Assignee" value={filters.assignee} onCommit={(assignee) => setFilters({ assignee })} />
-          <select className="adv" aria-label="Last seen" value={rangeOf(filters.since, filters.until)} onChange={(e) => {
+          <select className="adv" aria-label="Last seen" style={{ width: 130 }} value={rangeOf(filters.since, filters.until)} onChange={(e) => {
             const v = e.target.value;
             if (v === 'custom') setRangeOpen(true);
             else setFilters({ since: v ? sinceFor(v as '1h', new Date()) : '', until: '' });
@@ -393,11 +390,10 @@ export function Inbox() {
           </div>
         )}
         {pending.size > 0 && (
-          <div className="banner-wrap">
-            <div className="banner" role="status" data-testid="new-banner">
-              {pending.size} new
-              <button onClick={() => { merge(); if (scrollRef.current) scrollRef.current.scrollTop = 0; }}>Show</button>
-            </div>
+          <div className="banner" role="status" data-testid="new-banner">
+            <span className="dot" aria-hidden="true" />
+            {pending.size} new {pending.size === 1 ? 'group' : 'groups'} in this view
+            <button className="sm primary" onClick={() => { merge(); if (scrollRef.current) scrollRef.current.scrollTop = 0; }}>Show</button>
           </div>
         )}
         <div className="grid" ref={scrollRef} role="grid" aria-label="Alert groups" aria-rowcount={tableRows.length + 1}>
@@ -520,7 +516,17 @@ function beep() {
   } catch { /* no audio */ }
 }
 
-function MultiPick<T extends string>({ label, all, value, onChange, cls = '' }: { label: string; all: readonly T[]; value: T[]; onChange: (v: T[]) => void; cls?: string }) {
+/** A value shown at once when changed, then kept in step with the URL it is written to. */
+function useLocal<T>(value: T): [T, (v: T) => void] {
+  const [v, setV] = useState(value);
+  const key = JSON.stringify(value);
+  useEffect(() => setV(value), [key]); // eslint-disable-line react-hooks/exhaustive-deps
+  return [v, setV];
+}
+
+function MultiPick<T extends string>({ label, all, value: fromUrl, onChange: write, cls = '' }: { label: string; all: readonly T[]; value: T[]; onChange: (v: T[]) => void; cls?: string }) {
+  const [value, setValue] = useLocal(fromUrl);
+  const onChange = (v: T[]) => { setValue(v); write(v); };
   const short = (v: string) => (v === 'acknowledged' ? 'acked' : v);
   const text = value.length === 0 ? 'any' : value.length <= 2 ? value.map(short).join(', ') : `${value.length} selected`;
   return (
@@ -537,6 +543,16 @@ function MultiPick<T extends string>({ label, all, value, onChange, cls = '' }: 
         </fieldset>
       )}
     </Popover>
+  );
+}
+
+function SourcePick({ value: fromUrl, onChange }: { value: InboxFilters['source']; onChange: (v: InboxFilters['source']) => void }) {
+  const [value, setValue] = useLocal(fromUrl);
+  return (
+    <select className="adv" aria-label="Source" value={value} onChange={(e) => { const v = e.target.value as InboxFilters['source']; setValue(v); onChange(v); }}>
+      <option value="">Any source</option>
+      {SOURCES.map((s) => <option key={s} value={s}>{s}</option>)}
+    </select>
   );
 }
 
