@@ -160,7 +160,11 @@ impl Engine {
         role_of: impl Fn(&str) -> Role,
     ) -> Result<SlackActionOutcome> {
         if body.len() > self.max_body_bytes {
-            return Err(Error::invalid("body", "too large"));
+            return Err(Error::TooLarge(format!(
+                "body: {} bytes is over the limit of {} bytes",
+                body.len(),
+                self.max_body_bytes
+            )));
         }
         let now = self.now();
         let (ws, config) = self.read_in(workspace, |tx, ws| {

@@ -251,7 +251,11 @@ impl Engine {
         body: &[u8],
     ) -> Result<SlackActionOutcome> {
         if body.len() > self.max_body_bytes {
-            return Err(Error::invalid("body", "too large"));
+            return Err(Error::TooLarge(format!(
+                "body: {} bytes is over the limit of {} bytes",
+                body.len(),
+                self.max_body_bytes
+            )));
         }
         let action = slack_actions::parse(body)?;
         let team = action

@@ -401,3 +401,15 @@ fn forged_expired_and_reused_states_and_slack_refusals() {
         .unwrap_err();
     assert_eq!(e.path(), Some("options.channel"), "{e}");
 }
+
+#[test]
+fn an_oversized_click_is_too_large() {
+    let h = Harness::on_disk();
+    let big = vec![b'a'; signalcraft_core::engine::DEFAULT_MAX_BODY_BYTES + 1];
+    for r in [
+        h.engine.handle_slack_team_action(&Headers::new(), &big),
+        h.engine.handle_slack_action(h.ws(), &Headers::new(), &big),
+    ] {
+        assert_eq!(r.unwrap_err().kind(), ErrorKind::TooLarge);
+    }
+}

@@ -6,7 +6,7 @@ import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import pino from 'pino';
 import type { Core } from './engine';
-import { installErrorHandling } from './errors';
+import { HostError, installErrorHandling, sendError } from './errors';
 import { ChangeFeed } from './feed';
 import channels from './routes/channels';
 import escalations from './routes/escalations';
@@ -110,6 +110,13 @@ export async function buildApp(ctx: HostContext, log: pino.Logger): Promise<Fast
     genReqId: () => randomUUID(),
     forceCloseConnections: 'idle',
     loggerInstance: log as FastifyBaseLogger,
+    // Path parameters (names, ids, emails) are the engine's to judge, whatever their length
+    // (the URL itself is bounded by Node's header limit).
+    routerOptions: { maxParamLength: 16 * 1024 },
+    // The router's own refusals (a malformed URL) in the contract's error body.
+    frameworkErrors: (err, _req, reply) => {
+      sendError(reply, new HostError('invalid_input', err.message, 'path'));
+    },
   });
 
   app.addHook('onRequest', async (req, reply) => {

@@ -54,6 +54,10 @@ describe('the HTTP shell', () => {
     assert.match(r.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
   });
 
+  test('a long path parameter reaches the engine: a 404 in the contract body, not the router\'s 414', async () => {
+    isError(await owner.req('GET', `/api/workspaces/${'w'.repeat(300)}/groups`), 404, 'not_found');
+  });
+
   test('no credential, or a wrong one: 401 unauthenticated', async () => {
     isError(await new Client(host.url).req('GET', '/api/me'), 401, 'unauthenticated');
     isError(await new Client(host.url).req('GET', '/api/workspaces/acme/groups'), 401, 'unauthenticated');

@@ -19,6 +19,24 @@ from .engine import Core
 from .errors import HostError
 from .feed import ChangeFeed
 from .logs import monotonic_ms, redact_url
+from .routes import (
+    channels,
+    dashboard,
+    demo_sink,
+    escalations,
+    groups,
+    integrations,
+    maintenance,
+    ops,
+    rules,
+    session,
+    silences,
+    slack,
+    stats,
+    stream,
+    webhooks,
+    workspaces,
+)
 from .routing import error_response
 
 
@@ -105,25 +123,6 @@ class HostMiddleware:
 
 def build_app(host: HostContext, lifespan: Any = None) -> FastAPI:
     """The app on an open engine (``host``)."""
-    from .routes import (
-        channels,
-        dashboard,
-        demo_sink,
-        escalations,
-        groups,
-        integrations,
-        maintenance,
-        ops,
-        rules,
-        session,
-        silences,
-        slack,
-        stats,
-        stream,
-        webhooks,
-        workspaces,
-    )
-
     app = FastAPI(
         title="SignalCraft server",
         docs_url=None,

@@ -20,9 +20,8 @@ export function useMe() {
   return useQuery({
     queryKey: ['me'],
     queryFn: async () => {
-      const me = await call(api.GET('/api/me'));
+      const [me, ws] = await Promise.all([call(api.GET('/api/me')), call(api.GET('/api/workspaces'))]);
       setCsrf(me.csrf_token);
-      const ws = await call(api.GET('/api/workspaces'));
       return { me, workspaces: ws.workspaces.map((w) => ({ id: w.id, name: w.name, role: w.role })) } satisfies SessionValue;
     },
     retry: false,

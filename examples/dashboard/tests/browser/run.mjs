@@ -194,6 +194,9 @@ await check('what-if shows the notifications the edited rules gain and lose', as
   const diff = page.getByTestId('whatif');
   await diff.waitFor();
   await diff.locator('.diff-loss', { hasText: '−' }).first().waitFor();
+  // The live test follows the edit too: with every rule disabled nothing matches.
+  await page.getByTestId('three-column').getByText('(disabled)').first().waitFor();
+  await page.getByTestId('test-answer').getByText('No rule matched').first().waitFor();
   await shot(page, 'rules-whatif');
   await page.getByRole('button', { name: 'Discard' }).click();
 });

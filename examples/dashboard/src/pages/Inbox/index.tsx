@@ -390,11 +390,10 @@ export function Inbox() {
           </div>
         )}
         {pending.size > 0 && (
-          <div className="banner-wrap">
-            <div className="banner" role="status" data-testid="new-banner">
-              {pending.size} new
-              <button onClick={() => { merge(); if (scrollRef.current) scrollRef.current.scrollTop = 0; }}>Show</button>
-            </div>
+          <div className="banner" role="status" data-testid="new-banner">
+            <span className="dot" aria-hidden="true" />
+            {pending.size} new {pending.size === 1 ? 'group' : 'groups'} in this view
+            <button className="sm primary" onClick={() => { merge(); if (scrollRef.current) scrollRef.current.scrollTop = 0; }}>Show</button>
           </div>
         )}
         <div className="grid" ref={scrollRef} role="grid" aria-label="Alert groups" aria-rowcount={tableRows.length + 1}>

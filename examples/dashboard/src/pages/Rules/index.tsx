@@ -17,9 +17,14 @@ import { freshIds, SAMPLES } from './samples';
 type R = Record<string, unknown>;
 const asR = (r: Rule): R => r as R;
 
+/** `v` after it has not changed for `ms`; the first non-null value at once. */
 function useDebounced<T>(v: T, ms: number): T {
   const [d, setD] = useState(v);
-  useEffect(() => { const t = setTimeout(() => setD(v), ms); return () => clearTimeout(t); }, [v, ms]);
+  useEffect(() => {
+    if (d === null && v !== null) { setD(v); return; }
+    const t = setTimeout(() => setD(v), ms);
+    return () => clearTimeout(t);
+  }, [v, ms]); // eslint-disable-line react-hooks/exhaustive-deps
   return d;
 }
 
@@ -37,10 +42,11 @@ export function Rules() {
   const dirty = !!stored.data && JSON.stringify(stored.data.rules) !== JSON.stringify(rules);
 
   // Validation as you type: the engine's own check, its error placed at its path.
-  const debounced = useDebounced(rules, 350);
+  const debouncedDraft = useDebounced(draft, 350);
+  const debounced = useMemo(() => debouncedDraft ?? [], [debouncedDraft]);
   const check = useQuery({
     queryKey: ['rules-check', ws, JSON.stringify(debounced)],
-    enabled: draft !== null && canEdit,
+    enabled: debouncedDraft !== null && canEdit,
     queryFn: async () => {
       try {
         await call(api.POST('/api/workspaces/{ws}/rules/check', { params: { path: { ws } }, body: { rules: debounced } }));
@@ -131,7 +137,7 @@ export function Rules() {
           ) : <EmptyState title="No rule selected" action={canEdit ? <button onClick={add}>Add a rule</button> : undefined} />}
         </section>
       </div>
-      <TestPanel ws={ws} rules={debounced} canTest={canEdit} invalid={!!err} />
+      <TestPanel ws={ws} rules={debounced} canTest={canEdit} ready={debouncedDraft !== null} invalid={!!err} />
       <WhatIf ws={ws} rules={rules} canTest={canEdit} disabled={!!err} />
     </Layout>
   );
@@ -208,7 +214,7 @@ function JsonTab({ rules, onChange, err, disabled }: { rules: R[]; onChange: (r:
   );
 }
 
-function TestPanel({ ws, rules, canTest, invalid }: { ws: string; rules: R[]; canTest: boolean; invalid: boolean }) {
+function TestPanel({ ws, rules, canTest, ready, invalid }: { ws: string; rules: R[]; canTest: boolean; ready: boolean; invalid: boolean }) {
   const [sample, setSample] = useState(0);
   const s = SAMPLES[sample]!;
   const [body, setBody] = useState(() => freshIds(s.body));
@@ -216,7 +222,7 @@ function TestPanel({ ws, rules, canTest, invalid }: { ws: string; rules: R[]; ca
   const dBody = useDebounced(body, 400);
   const test = useQuery({
     queryKey: ['rules-test', ws, source, dBody, JSON.stringify(rules)],
-    enabled: canTest,
+    enabled: canTest && ready && !invalid,
     queryFn: () => call(api.POST('/api/workspaces/{ws}/rules/test', {
       params: { path: { ws } },
       body: { source, body: dBody, headers: SAMPLES.find((x) => x.source === source)?.headers ?? { 'Content-Type': 'application/json' }, rules },
