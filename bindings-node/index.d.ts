@@ -264,6 +264,8 @@ export class Engine {
   ingestKeys(workspace: string, source: Source | string): IngestKey[];
   /** The authenticated webhook: `source` may be `'auto'`; `key` is the `?key=` value. */
   webhook(workspace: string, source: Source | 'auto' | string, headers: Headers, body: Body, key?: string | null): IngestOutcome;
+  /** `webhook` off the event loop: concurrent deliveries commit together. Rejects with the same `Error`. */
+  webhookAsync(workspace: string, source: Source | 'auto' | string, headers: Headers, body: Body, key?: string | null): Promise<IngestOutcome>;
   integrations(workspace: string): IntegrationStatus[];
   /** Checks rules as putRules would (channel names included), storing nothing. */
   checkRules(workspace: string, rules: Json[]): { ok: true; rules: number };

@@ -51,3 +51,4 @@ for (const slot of engine.actMany('acme', ['grp_1'], { command: 'ack' }, 'alice'
 const metrics: string = engine.metricsText();
 void metrics;
 engine.addMaintenance('acme', { weekdays: 'mon-fri', from: '22:00', to: '06:00', tz: 'UTC' });
+engine.webhookAsync('acme', 'sentry', { 'Sentry-Hook-Resource': 'event_alert' }, '{}', 'sck_x').then((o: IngestOutcome) => console.log(o.outcome)).catch((e: SignalCraftError) => console.log(e.code));

@@ -7,7 +7,8 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::ValueType;
+use napi::bindgen_prelude::{AsyncTask, Buffer, ToNapiValue, TypeName};
 use napi::{Env, JsValue, Result, Status, Task};
 use napi_derive::napi;
 use serde_json::Value;
@@ -771,6 +772,29 @@ impl JsEngine {
         })
     }
 
+    /// `webhook` off the event loop (libuv's thread pool): the Promise resolves to the same
+    /// outcome and rejects with the same `Error`. Concurrent calls wait for their commits
+    /// together, so a host serving many webhooks at once commits them in groups.
+    #[napi(ts_return_type = "Promise<IngestOutcome>")]
+    pub fn webhook_async(
+        &self,
+        workspace: String,
+        source: String,
+        headers: Option<Value>,
+        body: Body,
+        key: Option<String>,
+    ) -> AsyncTask<Blocking> {
+        // everything is checked in the task, so that every error rejects the Promise
+        let body = body_in(&body);
+        let engine = self.inner().ok();
+        AsyncTask::new(Blocking::new(move || {
+            let engine = engine.ok_or_else(host::closed_engine)?;
+            let source = host::webhook_source(&source)?;
+            let headers = headers_in(headers.as_ref())?;
+            host::to_json(&engine.webhook(&workspace, source, &headers, &body, key.as_deref())?)
+        }))
+    }
+
     /// Every source's integration: settings, keys and delivery health.
     #[napi]
     pub fn integrations(&self, env: Env, workspace: String) -> Result<Value, Code> {
@@ -1038,6 +1062,78 @@ impl Task for SlackCallback {
         let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
         obj.set("code", crate::error::code(e.kind()))?;
         obj.set("path", e.path())?;
+        Err(napi::Error::from(obj.to_unknown()))
+    }
+}
+
+/// An engine answer (JSON) handed to JavaScript as a plain value: what a Promise of [`Blocking`]
+/// resolves to.
+pub struct JsonAnswer(Value);
+
+impl TypeName for JsonAnswer {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ToNapiValue for JsonAnswer {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
+        // SAFETY: napi hands this function a valid env; serde_json's conversion is napi's own.
+        unsafe { Value::to_napi_value(env, val.0) }
+    }
+}
+
+/// A blocking engine call on libuv's thread pool (a Promise in JavaScript).
+pub struct Blocking {
+    work: Option<Box<dyn FnOnce() -> signalcraft_core::Result<Value> + Send>>,
+    /// The engine's error, kept for `reject` to build the JavaScript `Error` from.
+    error: Option<Error>,
+}
+
+impl Blocking {
+    fn new(work: impl FnOnce() -> signalcraft_core::Result<Value> + Send + 'static) -> Self {
+        Self {
+            work: Some(Box::new(work)),
+            error: None,
+        }
+    }
+}
+
+impl Task for Blocking {
+    type Output = Value;
+    type JsValue = JsonAnswer;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let work = self
+            .work
+            .take()
+            .ok_or_else(|| napi::Error::new(Status::GenericFailure, "the task ran twice"))?;
+        work().map_err(|e| {
+            let message = e.to_string();
+            self.error = Some(e);
+            napi::Error::new(Status::GenericFailure, message)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, v: Self::Output) -> Result<JsonAnswer> {
+        Ok(JsonAnswer(v))
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> Result<JsonAnswer> {
+        let Some(e) = self.error.take() else {
+            return Err(err);
+        };
+        let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, e.to_string()))?;
+        obj.set("code", crate::error::code(e.kind()))?;
+        obj.set("path", e.path())?;
+        if let Some(secs) = e.retry_after_secs() {
+            // seconds to wait: far below 2^53
+            obj.set("retryAfterSecs", secs as f64)?;
+        }
         Err(napi::Error::from(obj.to_unknown()))
     }
 }

@@ -114,7 +114,7 @@ export interface Core {
   handleSlackTeamAction(headers: HeaderPairs, body: Buffer): Json;
   // operations
   metricsText(): string;
-  ready?(): { database_writable: boolean; background: string };
+  ready?(): { database_writable: boolean; database_error: string | null; background: string };
 }
 
 /** The calls of `Core` the host needs; those the loaded addon lacks are logged at start. */

@@ -69,6 +69,7 @@ describe('end to end through the host', () => {
     slackState = loc.searchParams.get('state');
     assert.ok(slackState, 'a state in the authorize URL');
     secrets.add(slackState);
+    secrets.add('code-e2e-4411');
 
     // Slack sends the browser back with a code (no session needed: the state authenticates).
     const cb = await fetch(`${host.url}/api/slack/oauth/callback?code=code-e2e-4411&state=${encodeURIComponent(slackState)}`);

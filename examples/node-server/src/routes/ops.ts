@@ -28,7 +28,9 @@ const ops: RoutePlugin = async (app, { ctx }) => {
   app.get('/readyz', async (_req, reply) => {
     if (engine.ready) {
       const r = engine.ready();
-      if (!r.database_writable) throw new HostError('storage', 'the database is not writable', null);
+      if (!r.database_writable) {
+        throw new HostError('storage', `the database is not writable${r.database_error ? `: ${r.database_error}` : ''}`, null);
+      }
       if (r.background !== 'running') throw new HostError('storage', `the background loop is ${r.background}`, null);
       return { status: 'ready' };
     }
