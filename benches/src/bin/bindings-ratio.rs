@@ -1,14 +1,17 @@
-//! The same ingest loop from Rust, Python and Node, as a ratio to Rust.
+//! The same ingest loop from Rust, Python, Node and (with `--swift`) Swift, as a ratio to Rust.
 //!
-//!   bindings-ratio [N] [--python PATH] [--node PATH]
+//!   bindings-ratio [N] [--python PATH] [--node PATH] [--swift benches/swift-ratio/run]
 //!
 //! Writes N Sentry event alerts (the criterion `ingest` bench's, routed by 100 rules) to a
 //! directory, then ingests them into a fresh database on disk from each language, one commit
 //! per alert (`per_alert`) and 100 per commit (`batch_100`), three rounds, interleaved; prints
 //! the median rate of each and, last, `ratio_python=X ratio_node=Y` (binding rate over Rust's,
-//! one commit per alert). The Python and Node loops are benches/bindings_ratio.py and
-//! benches/bindings-ratio.mjs; they need the release builds of the bindings (./scripts/bench
-//! makes them).
+//! one commit per alert; `ratio_swift=Z` too with `--swift`). The Python and Node loops are
+//! benches/bindings_ratio.py and benches/bindings-ratio.mjs; they need the release builds of the
+//! bindings (./scripts/bench makes them). The Swift loop is benches/swift-ratio (its `run` runs
+//! it in the Swift chroot of bindings-swift/run-tests, which sees only the repository, so with
+//! `--swift` the bodies are written under target/; it needs `cargo build --release -p
+//! signalcraft-swift`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use signalcraft_benches::{SentryBodies, routing_rules, sentry_deliveries};
@@ -52,10 +55,10 @@ fn rust_loop(dir: &Path, mode: &str, bodies: &[Vec<u8>]) -> f64 {
     bodies.len() as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Runs a host's loop; it prints `alerts_per_sec=X` last.
+/// Runs a host's loop (`program [script] DIR MODE`); it prints `alerts_per_sec=X` last.
 fn host_loop(program: &str, script: &str, dir: &Path, mode: &str) -> f64 {
     let out = Command::new(program)
-        .arg(script)
+        .args((!script.is_empty()).then_some(script))
         .arg(dir)
         .arg(mode)
         .output()
@@ -82,15 +85,28 @@ fn main() {
     let mut n: u64 = 3000;
     let mut python = "target/py-venv/bin/python".to_string();
     let mut node = "node".to_string();
+    let mut swift: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--python" => python = args.next().unwrap(),
             "--node" => node = args.next().unwrap(),
-            v => n = v.parse().expect("N, --python PATH or --node PATH"),
+            "--swift" => swift = Some(args.next().unwrap()),
+            v => {
+                n = v
+                    .parse()
+                    .expect("N, --python PATH, --node PATH or --swift PATH")
+            }
         }
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = match swift {
+        // the Swift loop runs in a chroot that sees only the repository
+        Some(_) => {
+            std::fs::create_dir_all("target").unwrap();
+            tempfile::tempdir_in("target").unwrap()
+        }
+        None => tempfile::tempdir().unwrap(),
+    };
     let sentry = SentryBodies::routed(1000);
     let bodies: Vec<Vec<u8>> = (0..n).map(|i| sentry.body(i)).collect();
     let mut f = std::fs::File::create(dir.path().join("bodies.jsonl")).unwrap();
@@ -109,7 +125,7 @@ fn main() {
     );
     let mut rates = Vec::new();
     for mode in MODES {
-        let (mut r, mut p, mut j) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut r, mut p, mut j, mut w) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             r.push(rust_loop(dir.path(), mode, &bodies));
             p.push(host_loop(
@@ -124,15 +140,27 @@ fn main() {
                 dir.path(),
                 mode,
             ));
+            if let Some(program) = &swift {
+                w.push(host_loop(program, "", dir.path(), mode));
+            }
         }
         let (r, p, j) = (median(r), median(p), median(j));
+        let w = (!w.is_empty()).then(|| median(w));
+        let swift_col = w.map_or(String::new(), |w| {
+            format!("  swift {w:>8.0}/s ({:.2})", w / r)
+        });
         println!(
-            "{mode:>10}: rust {r:>8.0}/s  python {p:>8.0}/s ({:.2})  node {j:>8.0}/s ({:.2})",
+            "{mode:>10}: rust {r:>8.0}/s  python {p:>8.0}/s ({:.2})  node {j:>8.0}/s ({:.2}){swift_col}",
             p / r,
             j / r
         );
-        rates.push((r, p, j));
+        rates.push((r, p, j, w));
     }
-    let (r, p, j) = rates[0];
-    println!("ratio_python={:.2} ratio_node={:.2}", p / r, j / r);
+    let (r, p, j, w) = rates[0];
+    let swift_ratio = w.map_or(String::new(), |w| format!(" ratio_swift={:.2}", w / r));
+    println!(
+        "ratio_python={:.2} ratio_node={:.2}{swift_ratio}",
+        p / r,
+        j / r
+    );
 }

@@ -1,8 +1,9 @@
 //! The one list of the engine's public methods (tests/bindings/methods.json) against the
 //! source: every `pub fn` of an `impl Engine` block in core/src/engine.rs and
 //! core/src/engine/*.rs is listed (or excluded with a reason), nothing listed is gone, and each
-//! binding's source defines the listed method under its name. The Python and Node tests check
-//! the built modules against the same list.
+//! binding's source defines the listed method under its name (for Swift, also the generated
+//! Swift API, which bindings-swift/run-tests checks against the Rust exports). The Python and
+//! Node tests check the built modules against the same list.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -99,6 +100,11 @@ fn every_public_engine_method_is_listed_and_bound() {
     let pyi =
         std::fs::read_to_string(root().join("bindings-python/python/signalcraft/_native.pyi"))
             .unwrap();
+    let swift_src = std::fs::read_to_string(root().join("bindings-swift/src/engine.rs")).unwrap();
+    let swift_api = std::fs::read_to_string(
+        root().join("bindings-swift/Sources/SignalCraft/signalcraft.swift"),
+    )
+    .unwrap();
     for m in doc["methods"].as_array().unwrap() {
         let name = m["core"].as_str().unwrap();
         assert!(
@@ -129,6 +135,22 @@ fn every_public_engine_method_is_listed_and_bound() {
         assert!(
             pyi.contains(&format!("    def {name}(")),
             "_native.pyi does not declare {name}"
+        );
+        assert_eq!(
+            m["swift"],
+            camel(name).as_str(),
+            "{name}: the Swift name is lowerCamelCase"
+        );
+        assert!(
+            swift_src.contains(&format!("    pub fn {name}("))
+                || swift_src.contains(&format!("    pub async fn {name}(")),
+            "bindings-swift/src/engine.rs has no method {name}"
+        );
+        assert!(
+            swift_api.contains(&format!("open func {}(", camel(name))),
+            "the generated Swift (bindings-swift/Sources/SignalCraft/signalcraft.swift) has no \
+             method {} (run bindings-swift/generate)",
+            camel(name)
         );
     }
     for e in doc["excluded"].as_array().unwrap() {

@@ -1,0 +1,138 @@
+// XCTest: the Swift API on a real engine (SQLite on disk in a temp dir, a real Sentry delivery).
+
+import Foundation
+import SignalCraft
+import XCTest
+
+final class EngineTests: XCTestCase {
+    private var dir: URL!
+    private var engine: Engine!
+    private let sentryHeaders = ["Sentry-Hook-Resource": "event_alert"]
+
+    override func setUpWithError() throws {
+        dir = try makeTempDir()
+        engine = try Engine(path: dir.appendingPathComponent("engine.db").path)
+    }
+
+    override func tearDownWithError() throws {
+        engine?.close()
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    func testAWorkspaceIsStoredOnDiskAndSurvivesReopening() throws {
+        let ws = try engine.createWorkspace(name: "acme")
+        XCTAssertEqual(ws.name, "acme")
+        XCTAssertFalse(ws.id.isEmpty)
+        engine.close()
+        let again = try Engine(path: dir.appendingPathComponent("engine.db").path)
+        defer { again.close() }
+        XCTAssertEqual(try again.workspaces().map(\.name), ["acme"])
+        XCTAssertEqual(try again.workspaces().first?.id, ws.id)
+    }
+
+    func testARealSentryIssueAlertOpensAGroupAndItsRedeliveryIsADuplicate() throws {
+        _ = try engine.createWorkspace(name: "acme")
+        let outcome = try engine.ingest(workspace: "acme", source: "sentry", headers: sentryHeaders,
+                                        body: try sentryIssueAlert())
+        XCTAssertEqual(outcome.outcome, .accepted)
+        XCTAssertEqual(outcome.source, "sentry")
+        XCTAssertEqual(outcome.alerts.count, 1)
+        let alert = try XCTUnwrap(outcome.alerts.first)
+        XCTAssertEqual(alert.decision, .newGroup)
+        XCTAssertEqual(alert.status, .open)
+        XCTAssertEqual(alert.count, 1)
+        XCTAssertNotNil(alert.route)
+        let page = try engine.groups(workspace: "acme")
+        XCTAssertEqual(page.groups.map(\.id), [try XCTUnwrap(alert.groupId)])
+        XCTAssertNil(page.nextCursor)
+        let group = try XCTUnwrap(page.groups.first)
+        XCTAssertEqual(group.source, "sentry")
+        XCTAssertEqual(group.status, .open)
+        XCTAssertEqual(group.title, alert.title)
+        let again = try engine.ingest(workspace: "acme", source: "sentry", headers: sentryHeaders,
+                                      body: try sentryIssueAlert())
+        XCTAssertEqual(again.outcome, .duplicate)
+        XCTAssertEqual(try engine.groups(workspace: "acme").groups.first?.count, 1)
+    }
+
+    func testActingOnAGroupChangesItsStatusAndRolesAreChecked() throws {
+        _ = try engine.createWorkspace(name: "acme")
+        let outcome = try engine.ingest(workspace: "acme", source: "sentry", headers: sentryHeaders,
+                                        body: try sentryIssueAlert())
+        let id = try XCTUnwrap(outcome.alerts.first?.groupId)
+        let acked = try engine.act(workspace: "acme", groupId: id, command: .ack, actor: "alice")
+        XCTAssertEqual(acked.status, .acknowledged)
+        XCTAssertNotNil(acked.acknowledgedAt)
+        XCTAssertThrowsError(try engine.act(workspace: "acme", groupId: id, command: .resolve,
+                                            actor: "victor", role: .viewer)) { error in
+            guard case SignalCraftError.Forbidden = error else {
+                return XCTFail("expected Forbidden, got \(error)")
+            }
+        }
+        let assigned = try engine.act(workspace: "acme", groupId: id, command: .assign(user: "alice"),
+                                      actor: "alice", role: .member)
+        XCTAssertEqual(assigned.assignee, "alice")
+        let resolved = try engine.act(workspace: "acme", groupId: id, command: .resolve, actor: "alice")
+        XCTAssertEqual(resolved.status, .resolved)
+        XCTAssertEqual(try engine.groups(workspace: "acme", query: GroupQuery(status: [.resolved])).groups.count, 1)
+        XCTAssertEqual(try engine.groups(workspace: "acme", query: GroupQuery(status: [.open])).groups.count, 0)
+        let detail = try JSON.parse(try engine.group(workspace: "acme", id: id))
+        guard case let .array(timeline)? = detail["timeline"] else { return XCTFail("no timeline in \(detail)") }
+        XCTAssertEqual(timeline.compactMap { $0["command"]?.string }, ["open", "ack", "assign", "resolve"])
+    }
+
+    func testAMalformedBodyIsInvalidInputWithItsPathAndStoresNothing() throws {
+        _ = try engine.createWorkspace(name: "acme")
+        let truncated = Data("{\"action\": \"triggered\"".utf8)
+        do {
+            _ = try engine.ingest(workspace: "acme", source: "sentry", headers: sentryHeaders, body: truncated)
+            XCTFail("a truncated body was accepted")
+        } catch let SignalCraftError.InvalidInput(message, path) {
+            XCTAssertEqual(path, "body")
+            XCTAssertFalse(message.isEmpty)
+        }
+        do {
+            _ = try engine.groups(workspace: "acme", query: GroupQuery(limit: 0))
+            XCTFail("limit 0 was accepted")
+        } catch let SignalCraftError.InvalidInput(_, path) {
+            XCTAssertEqual(path, "limit")
+        }
+        XCTAssertThrowsError(try engine.ingest(workspace: "acme", source: "nagios", headers: nil, body: Data("{}".utf8))) {
+            XCTAssertEqual(($0 as? SignalCraftError)?.path, "source")
+            XCTAssertEqual(($0 as? SignalCraftError)?.kind, "invalid_input")
+        }
+        XCTAssertEqual(try engine.groups(workspace: "acme").groups.count, 0)
+    }
+
+    func testUnknownNamesAreNotFoundAndAClosedEngineSaysSo() throws {
+        XCTAssertThrowsError(try engine.groups(workspace: "ghost")) { error in
+            guard case SignalCraftError.NotFound = error else { return XCTFail("expected NotFound, got \(error)") }
+        }
+        engine.close()
+        engine.close()
+        XCTAssertThrowsError(try engine.workspaces()) { error in
+            XCTAssertEqual((error as? SignalCraftError)?.kind, "invalid_input")
+            XCTAssertEqual((error as? SignalCraftError)?.path, "engine")
+        }
+    }
+
+    func testDispatchIsAsyncAndFailsLikeTheOtherMethods() async throws {
+        _ = try engine.createWorkspace(name: "acme")
+        let report = try await engine.dispatch(workspace: "acme")
+        XCTAssertEqual(report, DispatchReport(sent: 0, failed: 0, pending: 0))
+        do {
+            _ = try await engine.dispatch(workspace: "ghost", waitMs: 10)
+            XCTFail("dispatch to an unknown workspace succeeded")
+        } catch SignalCraftError.NotFound {}
+    }
+
+    func testTheSharedCaseListPasses() async throws {
+        let suite = try loadSuite()
+        XCTAssertGreaterThanOrEqual(suite.cases.count, 10)
+        for c in suite.cases {
+            let caseDir = try makeTempDir()
+            defer { try? FileManager.default.removeItem(at: caseDir) }
+            try await runCase(c, now: suite.now, in: caseDir)
+        }
+    }
+}
