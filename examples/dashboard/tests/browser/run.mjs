@@ -174,6 +174,22 @@ await check('a rule with a bad operator shows the error at that field', async ()
   await err.waitFor({ state: 'detached' });
 });
 
+await check('rules reorder by drag and by the arrows, priorities follow', async () => {
+  await page.goto(`${BASE}/w/${WS}/rules`);
+  const items = page.locator('.rule-list li');
+  await items.first().waitFor();
+  const first = (await items.nth(0).innerText()).split('\n')[0];
+  const second = (await items.nth(1).innerText()).split('\n')[0];
+  await items.nth(1).dragTo(items.nth(0));
+  await page.waitForFunction((t) => document.querySelector('.rule-list li')?.textContent?.startsWith(t), second, { timeout: W });
+  assert(/priority 10\b/.test(await items.nth(0).innerText()), 'the dragged rule takes priority 10');
+  await page.getByText('Unsaved changes').waitFor();
+  await items.nth(0).getByRole('button', { name: /down$/ }).click();
+  await page.waitForFunction((t) => document.querySelector('.rule-list li')?.textContent?.startsWith(t), first, { timeout: W });
+  await page.getByRole('button', { name: 'Discard' }).click();
+  await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
+});
+
 await check('the three-column test answers for the edited rules', async () => {
   await page.goto(`${BASE}/w/${WS}/rules`);
   const answer = page.getByTestId('test-answer');

@@ -75,6 +75,17 @@ export function Rules() {
     setDraft(next.map((r, k) => ({ ...r, priority: (k + 1) * 10 })));
     setSel(j);
   };
+  const [dragFrom, setDragFrom] = useState<number | null>(null);
+  const [dragOver, setDragOver] = useState<number | null>(null);
+  /** Moves rule `from` to position `to` (drag and drop); priorities follow the new order. */
+  const reorder = (from: number, to: number) => {
+    if (from === to) return;
+    const next = [...rules];
+    const [r] = next.splice(from, 1);
+    next.splice(to, 0, r!);
+    setDraft(next.map((x, k) => ({ ...x, priority: (k + 1) * 10 })));
+    setSel(to);
+  };
   const add = () => {
     const id = `rule-${rules.length + 1}`;
     setDraft([...rules, { id, name: 'New rule', priority: (rules.length + 1) * 10, enabled: true, when: { field: 'severity', op: 'gte', value: 'error' }, then: { notify: [] } }]);
@@ -105,11 +116,16 @@ export function Rules() {
       )}
       <div className="detail-grid" style={{ gridTemplateColumns: 'minmax(260px, 340px) minmax(0, 1fr)' }}>
         <section className="card pad0" aria-labelledby="rl">
-          <div className="card-head"><h2 id="rl">Evaluation order</h2><div className="spacer" />{canEdit && <button className="sm" onClick={add}>+ Rule</button>}</div>
+          <div className="card-head"><h2 id="rl">Evaluation order</h2>{canEdit && <span className="small muted">drag or ↑↓ to reorder</span>}<div className="spacer" />{canEdit && <button className="sm" onClick={add}>+ Rule</button>}</div>
           {rules.length === 0 ? <EmptyState title="No rules">Alerts are stored; the default route decides who hears of them.</EmptyState> : (
             <ul className="rule-list">
               {rules.map((r, i) => (
-                <li key={i} className={i === sel ? 'active' : ''}>
+                <li key={i} className={`${i === sel ? 'active' : ''} ${dragOver === i ? 'drop' : ''}`} draggable={canEdit}
+                  onDragStart={(e) => { setDragFrom(i); e.dataTransfer.effectAllowed = 'move'; }}
+                  onDragOver={(e) => { if (dragFrom !== null) { e.preventDefault(); setDragOver(i); } }}
+                  onDragLeave={() => setDragOver(null)}
+                  onDrop={(e) => { e.preventDefault(); if (dragFrom !== null) reorder(dragFrom, i); setDragFrom(null); setDragOver(null); }}
+                  onDragEnd={() => { setDragFrom(null); setDragOver(null); }}>
                   <input type="checkbox" aria-label={`Enable ${String(r.id)}`} checked={r.enabled !== false} disabled={!canEdit} onChange={(e) => update(i, { ...r, enabled: e.target.checked })} />
                   <button className="ghost grow" style={{ justifyContent: 'flex-start', height: 'auto', padding: '2px 4px', flexDirection: 'column', alignItems: 'flex-start', whiteSpace: 'normal', textAlign: 'left' }} onClick={() => setSel(i)} aria-current={i === sel}>
                     <span style={{ fontWeight: 600 }}>{String(r.name ?? r.id)}</span>

@@ -111,7 +111,7 @@ function NewSilence({ ws, open, onClose, groups }: { ws: string; open: boolean; 
   return (
     <Modal title="New silence" open={open} onClose={onClose}>
       <ConditionEditor value={when} onChange={(w) => { setWhen(w); setErr(null); }} path="when" error={err} />
-      <div className="row">
+      <div className="row" style={{ alignItems: 'flex-start' }}>
         <Field label="For (or until)" hint="2h, 30m, 1d or an RFC 3339 time" error={err?.path === 'ends_at' ? err.message : null}><input type="text" value={ends} onChange={(e) => setEnds(e.target.value)} /></Field>
         <div style={{ flex: 1 }}><Field label="Why"><input type="text" value={comment} onChange={(e) => setComment(e.target.value)} placeholder="deploying api v2" style={{ width: '100%' }} /></Field></div>
       </div>
