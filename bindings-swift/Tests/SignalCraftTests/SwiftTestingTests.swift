@@ -70,3 +70,32 @@ struct RunnerChecks {
         }
     }
 }
+
+@Suite("Slack install")
+struct SlackInstallChecks {
+    /// `slackOauthCallback` is async and fails with the engine's typed errors: the state is
+    /// checked (and bad input refused) before Slack would be called.
+    @Test func aForgedStateOrAMissingCodeIsInvalidInputAtItsPath() async throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let engine = try Engine(path: dir.appendingPathComponent("slack.db").path)
+        defer { engine.close() }
+        _ = try engine.createWorkspace(name: "acme")
+        let app = #"{"client_id": "1", "client_secret": "s", "redirect_uri": "https://sc.example/cb"}"#
+        let started = try JSON.parse(try engine.slackConnect(workspace: "acme", app: app))
+        let state = try #require(started["state"]?.string)
+        #expect(started["url"]?.string?.contains("client_id=1") == true)
+        do {
+            _ = try await engine.slackOauthCallback(app: app, code: "c0de", state: "forged")
+            Issue.record("a forged state was accepted")
+        } catch let SignalCraftError.InvalidInput(_, path) {
+            #expect(path == "state")
+        }
+        do {
+            _ = try await engine.slackOauthCallback(app: app, code: " ", state: state)
+            Issue.record("an empty code was accepted")
+        } catch let SignalCraftError.InvalidInput(_, path) {
+            #expect(path == "code")
+        }
+    }
+}
