@@ -440,7 +440,7 @@ export function Inbox() {
         onApply={(since, until) => { setRangeOpen(false); setFilters({ since, until }); }} />
       <Modal title="Keyboard shortcuts" open={help} onClose={() => setHelp(false)}>
         <table className="plain"><tbody>
-          {INBOX_KEYS.map((k) => <tr key={k.key}><td><span className="kbd">{k.key === 'Escape' ? 'Esc' : k.key}</span></td><td>{k.label}</td></tr>)}
+          {INBOX_KEYS.map((k) => <tr key={k.key}><td style={{ width: 72 }}><span className="kbd">{k.key === 'Escape' ? 'Esc' : k.key}</span></td><td>{k.label}</td></tr>)}
         </tbody></table>
         <p className="muted small" style={{ margin: 0 }}>Actions apply to the selected groups, or to the highlighted one.</p>
       </Modal>
