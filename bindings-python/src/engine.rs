@@ -25,11 +25,17 @@ use crate::types::{body_in, headers_in, json_in, json_out, parse, time_in, typed
 pub struct PyEngine {
     /// `None` once closed.
     inner: RwLock<Option<Arc<CoreEngine>>>,
+    /// The process that opened it: after `os.fork()` the child's copy refuses every call (its
+    /// SQLite connections and threads are the parent's).
+    pid: u32,
 }
 
 impl PyEngine {
-    /// The engine, or the "closed" error.
+    /// The engine, or the "closed" (or "opened by another process") error.
     fn inner(&self, py: Python<'_>) -> PyResult<Arc<CoreEngine>> {
+        if std::process::id() != self.pid {
+            return Err(raise(py, host::forked_engine(self.pid)));
+        }
         self.inner
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -48,6 +54,21 @@ impl PyEngine {
             .detach(|| f(&engine).and_then(|v| host::to_json(&v)))
             .map_err(|e| raise(py, e))?;
         json_out(py, &out)
+    }
+}
+
+impl Drop for PyEngine {
+    /// In a forked child the engine is forgotten, never dropped: dropping would join the
+    /// parent's background threads (absent here) and close the parent's connections.
+    fn drop(&mut self) {
+        if std::process::id() != self.pid {
+            let inner = self
+                .inner
+                .get_mut()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            std::mem::forget(inner);
+        }
     }
 }
 
@@ -86,6 +107,7 @@ impl PyEngine {
         let engine = py.detach(|| b.build()).map_err(|e| raise(py, e))?;
         Ok(Self {
             inner: RwLock::new(Some(Arc::new(engine))),
+            pid: std::process::id(),
         })
     }
 
@@ -93,6 +115,12 @@ impl PyEngine {
     /// Closing twice is fine.
     fn close(&self, py: Python<'_>) {
         let taken = self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
+        if std::process::id() != self.pid {
+            // A forked child's copy: the parent's threads do not exist here and its
+            // connections are not ours to close; leave them alone.
+            std::mem::forget(taken);
+            return;
+        }
         if let Some(engine) = taken {
             py.detach(move || {
                 engine.stop();

@@ -41,7 +41,7 @@ pub fn body_in(py: Python<'_>, body: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         return Ok(b.as_bytes().to_vec());
     }
     if let Ok(s) = body.cast::<PyString>() {
-        return Ok(s.to_str()?.as_bytes().to_vec());
+        return Ok(s.to_cow()?.as_bytes().to_vec());
     }
     Err(raise(py, Error::invalid("body", "expected bytes or str")))
 }

@@ -289,6 +289,18 @@ pub fn closed_engine() -> Error {
     Error::invalid("engine", "the engine is closed")
 }
 
+/// What a binding answers when its engine was opened by another process: the parent's engine
+/// after `os.fork()`. Its database connections and threads belong to the parent; the child must
+/// open its own engine.
+pub fn forked_engine(opened_by: u32) -> Error {
+    Error::invalid(
+        "engine",
+        format!(
+            "the engine was opened by process {opened_by}, not this one (after a fork, open a new engine in the child)"
+        ),
+    )
+}
+
 /// An error as a JSON value, `{"kind", "message", "path"}`: how a batch slot that failed is
 /// shown to hosts.
 pub fn error_json(error: &Error) -> Value {

@@ -75,6 +75,8 @@ def test_the_release_wheel_installs_into_a_fresh_venv_and_works(tmp_path: pathli
     )
     wheels = list(dist.glob("signalcraft-*.whl"))
     assert len(wheels) == 1, wheels
+    # one abi3 wheel for every CPython from 3.9 on (pyo3's abi3-py39)
+    assert "-cp39-abi3-" in wheels[0].name, wheels[0].name
     names = zipfile.ZipFile(wheels[0]).namelist()
     for part in ("signalcraft/__init__.py", "signalcraft/aio.py", "signalcraft/errors.py", "signalcraft/py.typed"):
         assert part in names, names
