@@ -69,6 +69,9 @@ export interface Core {
   // ingest
   webhook(workspace: string, source: string, headers: HeaderPairs, body: Buffer,
     key?: string | null): JsonObject;
+  /** `webhook` on libuv's thread pool: concurrent deliveries commit together. */
+  webhookAsync(workspace: string, source: string, headers: HeaderPairs, body: Buffer,
+    key?: string | null): Promise<JsonObject>;
   ingest(workspace: string, source: string, headers: HeaderPairs | Record<string, string>,
     body: Buffer | string): JsonObject;
   dryRun(workspace: string, source: string, headers: Json, body: Buffer | string,

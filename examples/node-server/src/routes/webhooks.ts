@@ -7,7 +7,9 @@ const webhooks: RoutePlugin = async (app, { ctx }) => {
   rawBodies(app, ctx.config.maxBodyBytes);
   app.post<{ Params: { workspace: string; source: string } }>('/webhooks/:workspace/:source', async (req, reply) => {
     const { workspace, source } = req.params;
-    const out = ctx.engine.webhook(workspace, source, headerPairs(req), rawBody(req), queryValue(req, 'key'));
+    // Off the event loop: the engine's writer commits concurrent deliveries together, and the
+    // loop keeps serving while one is written.
+    const out = await ctx.engine.webhookAsync(workspace, source, headerPairs(req), rawBody(req), queryValue(req, 'key'));
     return reply.code(202).send(out);
   });
 };
