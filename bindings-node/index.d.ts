@@ -213,6 +213,8 @@ export class Engine {
   workspaces(): Workspace[];
   settings(workspace: string): Record<string, Json>;
   setSettings(workspace: string, settings: Record<string, Json>): null;
+  /** An RFC 7396 merge patch over the settings (null returns a member to its default). */
+  patchSettings(workspace: string, patch: Record<string, Json>): Record<string, Json>;
   integration(workspace: string, source: Source | string): Record<string, Json>;
   setIntegration(workspace: string, source: Source | string, update: Record<string, Json>): Record<string, Json>;
   ingest(workspace: string, source: Source | string, headers: Headers, body: Body): IngestOutcome;

@@ -157,6 +157,12 @@ impl JsEngine {
         self.run(&env, |e| e.settings(&workspace))
     }
 
+    /// Changes a workspace's settings by an RFC 7396 merge patch; answers the settings after it.
+    #[napi]
+    pub fn patch_settings(&self, env: Env, workspace: String, patch: Value) -> Result<Value, Code> {
+        self.run(&env, |e| e.patch_settings(&workspace, &patch))
+    }
+
     /// Replaces a workspace's settings.
     #[napi]
     pub fn set_settings(

@@ -357,6 +357,16 @@ impl PyEngine {
         self.call(py, |e| e.settings(workspace))
     }
 
+    fn patch_settings<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        patch: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let patch = json_in(py, "settings", patch)?;
+        self.call(py, |e| e.patch_settings(workspace, &patch))
+    }
+
     fn set_settings<'py>(
         &self,
         py: Python<'py>,

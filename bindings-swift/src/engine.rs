@@ -169,6 +169,12 @@ impl Engine {
         self.json(|e| e.settings(&workspace))
     }
 
+    /// Changes a workspace's settings by an RFC 7396 merge patch (JSON text); answers the
+    /// settings after it (JSON text).
+    pub fn patch_settings(&self, workspace: String, patch: String) -> Answer<String> {
+        self.json(|e| e.patch_settings(&workspace, &json_in("patch", &patch)?))
+    }
+
     /// Replaces a workspace's settings (JSON text; missing fields take their defaults).
     pub fn set_settings(&self, workspace: String, settings: String) -> Answer<()> {
         self.run(|e| {

@@ -393,6 +393,32 @@ impl Engine {
         self.read_in(workspace, |tx, ws| store::workspaces::settings(tx, &ws.id))
     }
 
+    /// Changes a workspace's settings by an RFC 7396 JSON merge patch over their JSON form (what
+    /// `PATCH .../settings` takes): a member set to `null` returns to its default. The result is
+    /// validated as [`WorkspaceSettings::from_json`] does, read and written in one transaction,
+    /// and answered.
+    pub fn patch_settings(
+        &self,
+        workspace: &str,
+        patch: &serde_json::Value,
+    ) -> Result<WorkspaceSettings> {
+        if !patch.is_object() {
+            return Err(Error::invalid(
+                "settings",
+                "a merge patch must be a JSON object",
+            ));
+        }
+        self.write_in(workspace, |tx, ws| {
+            let mut doc = serde_json::to_value(store::workspaces::settings(tx, &ws.id)?)
+                .map_err(|e| Error::Internal(format!("serializing settings: {e}")))?;
+            crate::json::merge_patch(&mut doc, patch);
+            let settings = WorkspaceSettings::from_json(&doc)?;
+            store::workspaces::set_settings(tx, &ws.id, &settings)?;
+            store::routing::bump(tx, &ws.id)?;
+            Ok(settings)
+        })
+    }
+
     /// Replaces a workspace's settings.
     pub fn set_settings(&self, workspace: &str, settings: &WorkspaceSettings) -> Result<()> {
         settings.default_route_actions()?;

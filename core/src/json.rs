@@ -184,3 +184,98 @@ impl<'a> Node<'a> {
         }
     }
 }
+
+/// Applies an RFC 7396 JSON merge patch to `target`: an object patch merges key by key (a `null`
+/// member removes the key), anything else replaces the target whole. Recursion is bounded by the
+/// patch's own depth (already bounded by the JSON parser).
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(members) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(out) = target {
+        for (k, v) in members {
+            if v.is_null() {
+                out.remove(k);
+            } else {
+                merge_patch(out.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod merge_patch_tests {
+    use serde_json::json;
+
+    #[test]
+    fn a_merge_patch_follows_rfc_7396() {
+        // RFC 7396, section 3's example
+        let mut doc = json!({"title": "Goodbye!", "author": {"givenName": "John", "familyName": "Doe"},
+            "tags": ["example", "sample"], "content": "This will be unchanged"});
+        let patch = json!({"title": "Hello!", "phoneNumber": "+01-123-456-7890",
+            "author": {"familyName": null}, "tags": ["example"]});
+        super::merge_patch(&mut doc, &patch);
+        assert_eq!(
+            doc,
+            json!({"title": "Hello!", "author": {"givenName": "John"}, "tags": ["example"],
+                "content": "This will be unchanged", "phoneNumber": "+01-123-456-7890"})
+        );
+        // RFC 7396, appendix A: (target, patch, result)
+        let cases = [
+            (json!({"a": "b"}), json!({"a": "c"}), json!({"a": "c"})),
+            (
+                json!({"a": "b"}),
+                json!({"b": "c"}),
+                json!({"a": "b", "b": "c"}),
+            ),
+            (json!({"a": "b"}), json!({"a": null}), json!({})),
+            (
+                json!({"a": "b", "b": "c"}),
+                json!({"a": null}),
+                json!({"b": "c"}),
+            ),
+            (json!({"a": ["b"]}), json!({"a": "c"}), json!({"a": "c"})),
+            (json!({"a": "c"}), json!({"a": ["b"]}), json!({"a": ["b"]})),
+            (
+                json!({"a": {"b": "c"}}),
+                json!({"a": {"b": "d", "c": null}}),
+                json!({"a": {"b": "d"}}),
+            ),
+            (
+                json!({"a": [{"b": "c"}]}),
+                json!({"a": [1]}),
+                json!({"a": [1]}),
+            ),
+            (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
+            (json!({"a": "b"}), json!(["c"]), json!(["c"])),
+            (json!({"a": "foo"}), json!(null), json!(null)),
+            (json!({"a": "foo"}), json!("bar"), json!("bar")),
+            (
+                json!({"e": null}),
+                json!({"a": 1}),
+                json!({"e": null, "a": 1}),
+            ),
+            (
+                json!([1, 2]),
+                json!({"a": "b", "c": null}),
+                json!({"a": "b"}),
+            ),
+            (
+                json!({}),
+                json!({"a": {"bb": {"ccc": null}}}),
+                json!({"a": {"bb": {}}}),
+            ),
+        ];
+        for (mut target, patch, want) in cases {
+            super::merge_patch(&mut target, &patch);
+            assert_eq!(target, want, "patch {patch}");
+        }
+        let mut scalar = json!(1);
+        super::merge_patch(&mut scalar, &json!({"a": {"b": null, "c": 2}}));
+        assert_eq!(scalar, json!({"a": {"c": 2}}));
+    }
+}

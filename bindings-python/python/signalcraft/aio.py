@@ -146,6 +146,7 @@ class Engine:
     workspaces = _InThread(_native.Engine.workspaces)
     settings = _InThread(_native.Engine.settings)
     set_settings = _InThread(_native.Engine.set_settings)
+    patch_settings = _InThread(_native.Engine.patch_settings)
     integration = _InThread(_native.Engine.integration)
     set_integration = _InThread(_native.Engine.set_integration)
     ingest = _InThread(_native.Engine.ingest)

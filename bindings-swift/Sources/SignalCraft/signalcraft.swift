@@ -817,6 +817,12 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func now() throws  -> String
     
     /**
+     * Changes a workspace's settings by an RFC 7396 merge patch (JSON text); answers the
+     * settings after it (JSON text).
+     */
+    func patchSettings(workspace: String, patch: String) throws  -> String
+    
+    /**
      * Creates or replaces a named escalation policy (JSON text).
      */
     func putEscalation(workspace: String, name: String, policy: String) throws 
@@ -1602,6 +1608,21 @@ open func now()throws  -> String  {
         uniffiCallStatus in
     uniffi_signalcraft_swift_fn_method_engine_now(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Changes a workspace's settings by an RFC 7396 merge patch (JSON text); answers the
+     * settings after it (JSON text).
+     */
+open func patchSettings(workspace: String, patch: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_patch_settings(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(patch),uniffiCallStatus
     )
 })
 }
@@ -5531,6 +5552,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_now() != 542) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_patch_settings() != 11227) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_put_escalation() != 16742) {

@@ -772,3 +772,42 @@ fn ready_probes_a_write_and_says_how_the_background_loop_is() {
     // the probe wrote nothing
     assert_eq!(h.row_counts(), Harness::on_disk().row_counts());
 }
+
+#[test]
+fn settings_change_by_a_merge_patch_in_one_checked_write() {
+    let h = Harness::on_disk();
+    let after = h
+        .engine
+        .patch_settings(h.ws(), &json!({"hygiene": {"retention_days": 7}}))
+        .unwrap();
+    assert_eq!(after.hygiene.retention_days, 7);
+    assert_eq!(
+        after.hygiene.auto_close_after_mins,
+        WorkspaceSettings::default().hygiene.auto_close_after_mins,
+        "the members the patch leaves out keep their value"
+    );
+    assert_eq!(h.engine.settings(h.ws()).unwrap(), after);
+    // null returns a member to its default
+    let back = h
+        .engine
+        .patch_settings(h.ws(), &json!({"hygiene": {"retention_days": null}}))
+        .unwrap();
+    assert_eq!(back.hygiene.retention_days, 30);
+    // a bad field is refused with where it is, and nothing is written
+    let e = h
+        .engine
+        .patch_settings(h.ws(), &json!({"hygiene": {"retention_days": "soon"}}))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("settings"), "{e}");
+    let e = h.engine.patch_settings(h.ws(), &json!([1])).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(h.engine.settings(h.ws()).unwrap(), back);
+    assert_eq!(
+        h.engine
+            .patch_settings("nope", &json!({}))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+}

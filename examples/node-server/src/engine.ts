@@ -65,7 +65,8 @@ export interface Core {
   revokeToken(workspace: string, id: string): null;
   settings(workspace: string): JsonObject;
   setSettings(workspace: string, settings: Json): null;
-  patchSettings?(workspace: string, patch: Json): JsonObject;
+  /** An RFC 7396 merge patch over the settings, merged and checked by the engine. */
+  patchSettings(workspace: string, patch: Json): JsonObject;
   // ingest
   webhook(workspace: string, source: string, headers: HeaderPairs, body: Buffer,
     key?: string | null): JsonObject;

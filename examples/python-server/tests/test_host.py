@@ -18,8 +18,6 @@ import httpx
 import pytest
 from hosts import PASSWORD, Host
 
-from signalcraft_server.routes.workspaces import merge_patch
-
 HERE = Path(__file__).resolve().parent.parent
 FIXTURE = HERE.parent / "node-server" / "fixtures" / "sentry" / "issue_alert_triggered.docs.json"
 
@@ -188,24 +186,3 @@ def test_workers_share_the_port_and_stop_together(db: tuple[Path, str]) -> None:
     finally:
         assert h.stop() == 0, h.output()
     assert h.output().count('"msg": "stopped"') == 2, h.output()
-
-
-def test_merge_patch_follows_rfc_7396() -> None:
-    # the examples of RFC 7396, appendix A
-    cases = [
-        ({"a": "b"}, {"a": "c"}, {"a": "c"}),
-        ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
-        ({"a": "b"}, {"a": None}, {}),
-        ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
-        ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
-        ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
-        ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
-        ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
-        (["a", "b"], ["c", "d"], ["c", "d"]),
-        ({"a": "b"}, ["c"], ["c"]),
-        ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
-        ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
-        ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
-    ]
-    for target, patch, want in cases:
-        assert merge_patch(target, patch) == want, (target, patch)

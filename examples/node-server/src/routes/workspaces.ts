@@ -26,11 +26,7 @@ const workspaces: RoutePlugin = async (app, { ctx }) => {
   });
   app.patch<{ Params: WsParams }>(`${WS}/settings`, async (req) => {
     const a = authorize(engine, req, req.params.ws, 'configure');
-    const patch = objectBody(req);
-    if (engine.patchSettings) return engine.patchSettings(a.workspace.id, patch);
-    // Until the core merges: RFC 7396 over the current settings, then replace (CONTRACT notes).
-    engine.setSettings(a.workspace.id, mergePatch(engine.settings(a.workspace.id), patch));
-    return engine.settings(a.workspace.id);
+    return engine.patchSettings(a.workspace.id, objectBody(req));
   });
 
   app.get<{ Params: WsParams }>(`${WS}/members`, async (req) => {
@@ -67,19 +63,5 @@ const workspaces: RoutePlugin = async (app, { ctx }) => {
     return reply.code(204).send();
   });
 };
-
-type Json = import('../engine').Json;
-
-/** RFC 7396 JSON merge patch (temporary: see the CONTRACT note asking the core for it). */
-function mergePatch(target: Json, patch: Json): Json {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: { [k: string]: Json } =
-    target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k] ?? null, v);
-  }
-  return out;
-}
 
 export default workspaces;

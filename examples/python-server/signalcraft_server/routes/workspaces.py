@@ -1,7 +1,5 @@
 """Workspaces, their settings, members and API tokens."""
 
-from typing import Any
-
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -38,13 +36,7 @@ def get_settings(ws: str, request: Request) -> Response:
 @router.patch(WS + "/settings")
 def patch_settings(ws: str, request: Request, patch: JsonBody) -> Response:
     a = authorize(request, ws, "configure")
-    engine = ctx(request).engine
-    wid = a["workspace"]["id"]
-    if engine.has("patch_settings"):
-        return ok(engine.patch_settings(wid, patch))
-    # Until the core merges: RFC 7396 over the current settings, then replace (CONTRACT notes).
-    engine.set_settings(wid, merge_patch(engine.settings(wid), patch))
-    return ok(engine.settings(wid))
+    return ok(ctx(request).engine.patch_settings(a["workspace"]["id"], patch))
 
 
 @router.get(WS + "/members")
@@ -85,16 +77,3 @@ def revoke_token(ws: str, id: str, request: Request, _body: AnyBody) -> Response
     a = authorize(request, ws, "administer")
     ctx(request).engine.revoke_token(a["workspace"]["id"], id)
     return no_content()
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7396 JSON merge patch (temporary: the CONTRACT note asks the core for it)."""
-    if not isinstance(patch, dict):
-        return patch
-    out = dict(target) if isinstance(target, dict) else {}
-    for k, v in patch.items():
-        if v is None:
-            out.pop(k, None)
-        else:
-            out[k] = merge_patch(out.get(k), v)
-    return out
