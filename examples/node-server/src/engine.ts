@@ -42,7 +42,7 @@ export interface SlackApp {
   signing_secret?: string;
 }
 
-/** Every engine call the host makes (names and shapes of CONTRACT: `index.d.ts` of the addon). */
+/** Every engine call the host makes (names and shapes: the addon's `index.d.ts`). */
 export interface Core {
   close(): void;
   now(): string;

@@ -2,7 +2,7 @@
 // `{"error": {"kind", "message", "path"}}`.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** HTTP status by the engine's error kind (CONTRACT.md, issue #12). */
+/** HTTP status by the engine's error kind (examples/api/openapi.yaml). */
 const STATUS: Record<string, number> = {
   invalid_input: 400,
   signature: 401,

@@ -13,7 +13,7 @@ import signalcraft
 
 from .errors import HostError
 
-#: Every engine call the host makes (CONTRACT: the Node names in snake_case). Calls the installed
+#: Every engine call the host makes (the Node names in snake_case, as tests/bindings/methods.json lists them). Calls the installed
 #: package lacks are listed at start and raise ``internal`` naming themselves.
 CALLS = (
     "login",

@@ -1,5 +1,5 @@
 """One error shape: the engine's error kind decides the status; every error body is
-``{"error": {"kind", "message", "path"}}`` (CONTRACT.md, issue #12)."""
+``{"error": {"kind", "message", "path"}}`` (examples/api/openapi.yaml)."""
 
 from __future__ import annotations
 
