@@ -1,0 +1,1 @@
+//! Bounded work per request: notes, caps, retention, redaction.

@@ -1,0 +1,1 @@
+//! Notification storm control and fair, bounded delivery.

@@ -1,0 +1,1 @@
+//! Authenticated ingest that `auto` cannot route around, and replay defence.

@@ -1,0 +1,1 @@
+//! SSRF guards, secrets hygiene and no panic across the FFI.
