@@ -103,16 +103,113 @@ pub struct TimelineEntry {
     pub detail: serde_json::Value,
 }
 
-/// A group with its events and timeline.
+/// A group with the first page of its events and of its timeline (newest first; the rest
+/// through [`crate::Engine::group_events`] and [`crate::Engine::group_timeline`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupDetail {
     /// The group.
     #[serde(flatten)]
     pub group: AlertGroup,
-    /// Its events, oldest first.
+    /// Its newest events (at most [`ItemPage::DEFAULT_LIMIT`]), newest first.
     pub events: Vec<StoredEvent>,
-    /// Its state changes, oldest first.
+    /// The cursor of the next page of events; `None` when these are all.
+    pub events_next: Option<String>,
+    /// Its newest state changes (at most [`ItemPage::DEFAULT_LIMIT`]), newest first.
     pub timeline: Vec<TimelineEntry>,
+    /// The cursor of the next page of the timeline; `None` when these are all.
+    pub timeline_next: Option<String>,
+}
+
+/// One page of a group's events or timeline, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemPage<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass this as `cursor` for the next (older) page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+impl<T> ItemPage<T> {
+    /// The page size when none is asked for (and the size of the first page in a
+    /// [`GroupDetail`]).
+    pub const DEFAULT_LIMIT: u32 = 50;
+    /// The largest page size.
+    pub const MAX_LIMIT: u32 = 200;
+}
+
+/// Which list of a group an [`ItemCursor`] pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItemList {
+    Events,
+    Timeline,
+}
+
+impl ItemList {
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Events => "e1",
+            Self::Timeline => "t1",
+        }
+    }
+}
+
+/// A position in a group's events or timeline: the storage seq of the last item of a page
+/// (`e1.SEQ` or `t1.SEQ`, hex), so the next page is everything older.
+pub(crate) struct ItemCursor;
+
+impl ItemCursor {
+    pub(crate) fn encode(list: ItemList, seq: i64) -> String {
+        format!("{}.{:x}", list.tag(), seq.max(0) as u64)
+    }
+
+    /// The seq a cursor made for `list` names.
+    pub(crate) fn decode(list: ItemList, s: &str) -> Result<i64> {
+        let bad = || Error::invalid("cursor", format!("not a cursor of this list: {s:?}"));
+        let (tag, seq) = s.split_once('.').ok_or_else(bad)?;
+        if tag != list.tag() || seq.is_empty() || seq.len() > 16 {
+            return Err(bad());
+        }
+        let seq = u64::from_str_radix(seq, 16).map_err(|_| bad())?;
+        i64::try_from(seq).map_err(|_| bad())
+    }
+
+    /// A page size, checked (`None`: the default).
+    pub(crate) fn limit(limit: Option<u32>) -> Result<u32> {
+        match limit {
+            None => Ok(ItemPage::<()>::DEFAULT_LIMIT),
+            Some(n) if (1..=ItemPage::<()>::MAX_LIMIT).contains(&n) => Ok(n),
+            Some(n) => Err(Error::invalid(
+                "limit",
+                format!("must be 1 to {}, got {n}", ItemPage::<()>::MAX_LIMIT),
+            )),
+        }
+    }
+}
+
+/// One stored event with the raw request it came from, for the rule tester: the alert as it was
+/// normalized, and the delivery's body as received (the whole delivery — for a batch of alerts,
+/// every alert of it; `alert.fingerprint` tells which one this event is).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventPayload {
+    /// The event's id.
+    pub id: String,
+    /// The group it went to, if any.
+    pub group_id: Option<GroupId>,
+    /// The source it came from.
+    pub source: Source,
+    /// When the engine received it.
+    pub received_at: DateTime<Utc>,
+    /// The normalized alert.
+    pub alert: serde_json::Value,
+    /// The delivery's body parsed as JSON (`None` when it is not JSON, or purged).
+    pub payload: serde_json::Value,
+    /// The delivery's body as text (`None` when it is not UTF-8, or purged).
+    pub payload_text: Option<String>,
+    /// The delivery's headers as stored (credentials redacted), `[name, value]` pairs in the
+    /// order received (what a dry run takes back).
+    pub headers: Vec<(String, String)>,
+    /// Whether retention has purged the raw body (then `payload` and `payload_text` are null).
+    pub purged: bool,
 }
 
 /// How a page of groups is ordered.

@@ -9,5 +9,5 @@ pub mod slack;
 pub mod slack_api;
 pub mod webhook;
 
-pub use channel::{BreakerPolicy, ChannelConfig, ChannelKind};
+pub use channel::{BreakerPolicy, BreakerState, BreakerStatus, ChannelConfig, ChannelKind};
 pub use dispatch::{RetryPolicy, SendOutcome};

@@ -408,38 +408,58 @@ pub(crate) fn add_timeline(
     Ok(())
 }
 
-/// A group's timeline, oldest first.
-pub(crate) fn timeline(tx: &Connection, group: &GroupId) -> Result<Vec<TimelineEntry>> {
+/// A page of a group's timeline, newest first: at most `limit` entries older than `before` (a
+/// seq; all when `None`), each with its seq, plus whether older ones remain.
+pub(crate) fn timeline_page(
+    tx: &Connection,
+    group: &GroupId,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<(Vec<(i64, TimelineEntry)>, bool)> {
     let mut stmt = tx
         .prepare_cached(
-            "SELECT at, actor, command, from_status, to_status, detail FROM group_timeline
-             WHERE group_id = ?1 ORDER BY seq",
+            "SELECT seq, at, actor, command, from_status, to_status, detail FROM group_timeline
+             WHERE group_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
         )
         .map_err(Error::storage("reading the timeline"))?;
     let rows = stmt
-        .query_map([group.as_str()], |r| {
-            let from: Option<String> = r.get(3)?;
-            let to: Option<String> = r.get(4)?;
-            let detail: Option<String> = r.get(5)?;
-            Ok(TimelineEntry {
-                at: from_ms(r.get(0)?),
-                actor: r.get(1)?,
-                command: r.get(2)?,
-                from: from
-                    .map(|s| s.parse())
-                    .transpose()
-                    .map_err(|e| parse_err(3, e))?,
-                to: to
-                    .map(|s| s.parse())
-                    .transpose()
-                    .map_err(|e| parse_err(4, e))?,
-                detail: match detail {
-                    Some(d) => serde_json::from_str(&d).map_err(|e| parse_err(5, e))?,
-                    None => serde_json::Value::Null,
-                },
-            })
-        })
+        .query_map(
+            params![
+                group.as_str(),
+                before.unwrap_or(i64::MAX),
+                i64::from(limit) + 1
+            ],
+            |r| {
+                let from: Option<String> = r.get(4)?;
+                let to: Option<String> = r.get(5)?;
+                let detail: Option<String> = r.get(6)?;
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    TimelineEntry {
+                        at: from_ms(r.get(1)?),
+                        actor: r.get(2)?,
+                        command: r.get(3)?,
+                        from: from
+                            .map(|s| s.parse())
+                            .transpose()
+                            .map_err(|e| parse_err(4, e))?,
+                        to: to
+                            .map(|s| s.parse())
+                            .transpose()
+                            .map_err(|e| parse_err(5, e))?,
+                        detail: match detail {
+                            Some(d) => serde_json::from_str(&d).map_err(|e| parse_err(6, e))?,
+                            None => serde_json::Value::Null,
+                        },
+                    },
+                ))
+            },
+        )
         .map_err(Error::storage("reading the timeline"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(Error::storage("reading the timeline"))
+    let mut items = rows
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("reading the timeline"))?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    Ok((items, more))
 }
