@@ -626,9 +626,10 @@ public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
      * Mutes matching alerts until `ends_at` (JSON text `{when, ends_at, starts_at?,
-     * comment?}`); answers the silence with `active` (JSON text).
+     * comment?}`), recording `actor` as its creator; answers the silence with `active` (JSON
+     * text).
      */
-    func addSilence(workspace: String, silence: String) throws  -> String
+    func addSilence(workspace: String, silence: String, actor: String) throws  -> String
     
     /**
      * Adds a user (argon2id password hash; emails are unique); answers the user (JSON text).
@@ -725,15 +726,32 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func escalations(workspace: String) throws  -> String
     
     /**
+     * One stored event with the raw body and headers of the delivery it came from (JSON text
+     * `{id, group_id, source, received_at, alert, payload, payload_text, headers, purged}`).
+     */
+    func event(workspace: String, id: String) throws  -> String
+    
+    /**
      * Ends a silence now.
      */
     func expireSilence(workspace: String, id: String) throws 
     
     /**
-     * One group with its events and timeline (JSON text: the group's fields, `events`,
-     * `timeline`).
+     * One group with its newest 50 events and timeline entries, newest first (JSON text: the
+     * group's fields, `events`, `events_next`, `timeline`, `timeline_next`).
      */
     func group(workspace: String, id: String) throws  -> String
+    
+    /**
+     * A page of a group's events, newest first (JSON text `{items, next}`; `limit` 1 to 200).
+     */
+    func groupEvents(workspace: String, id: String, cursor: String?, limit: UInt32?) throws  -> String
+    
+    /**
+     * A page of a group's timeline, newest first (JSON text `{items, next}`; `limit` 1 to
+     * 200).
+     */
+    func groupTimeline(workspace: String, id: String, cursor: String?, limit: UInt32?) throws  -> String
     
     /**
      * A page of groups (by last seen, newest first, unless the query says otherwise).
@@ -1105,15 +1123,17 @@ open func addMaintenance(workspace: String, window: String)throws  -> String  {
     
     /**
      * Mutes matching alerts until `ends_at` (JSON text `{when, ends_at, starts_at?,
-     * comment?}`); answers the silence with `active` (JSON text).
+     * comment?}`), recording `actor` as its creator; answers the silence with `active` (JSON
+     * text).
      */
-open func addSilence(workspace: String, silence: String)throws  -> String  {
+open func addSilence(workspace: String, silence: String, actor: String)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
         uniffiCallStatus in
     uniffi_signalcraft_swift_fn_method_engine_add_silence(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(workspace),
-        FfiConverterString.lower(silence),uniffiCallStatus
+        FfiConverterString.lower(silence),
+        FfiConverterString.lower(actor),uniffiCallStatus
     )
 })
 }
@@ -1373,6 +1393,21 @@ open func escalations(workspace: String)throws  -> String  {
 }
     
     /**
+     * One stored event with the raw body and headers of the delivery it came from (JSON text
+     * `{id, group_id, source, received_at, alert, payload, payload_text, headers, purged}`).
+     */
+open func event(workspace: String, id: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_event(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Ends a silence now.
      */
 open func expireSilence(workspace: String, id: String)throws   {try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
@@ -1386,8 +1421,8 @@ open func expireSilence(workspace: String, id: String)throws   {try rustCallWith
 }
     
     /**
-     * One group with its events and timeline (JSON text: the group's fields, `events`,
-     * `timeline`).
+     * One group with its newest 50 events and timeline entries, newest first (JSON text: the
+     * group's fields, `events`, `events_next`, `timeline`, `timeline_next`).
      */
 open func group(workspace: String, id: String)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
@@ -1396,6 +1431,39 @@ open func group(workspace: String, id: String)throws  -> String  {
             self.uniffiCloneHandle(),
         FfiConverterString.lower(workspace),
         FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A page of a group's events, newest first (JSON text `{items, next}`; `limit` 1 to 200).
+     */
+open func groupEvents(workspace: String, id: String, cursor: String? = nil, limit: UInt32? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_group_events(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(id),
+        FfiConverterOptionString.lower(cursor),
+        FfiConverterOptionUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A page of a group's timeline, newest first (JSON text `{items, next}`; `limit` 1 to
+     * 200).
+     */
+open func groupTimeline(workspace: String, id: String, cursor: String? = nil, limit: UInt32? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_group_timeline(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(id),
+        FfiConverterOptionString.lower(cursor),
+        FfiConverterOptionUInt32.lower(limit),uniffiCallStatus
     )
 })
 }
@@ -5449,7 +5517,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_add_maintenance() != 25421) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_signalcraft_swift_checksum_method_engine_add_silence() != 14046) {
+    if (uniffi_signalcraft_swift_checksum_method_engine_add_silence() != 63077) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_add_user() != 19840) {
@@ -5503,10 +5571,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_escalations() != 14818) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_signalcraft_swift_checksum_method_engine_event() != 39317) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_signalcraft_swift_checksum_method_engine_expire_silence() != 17515) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_signalcraft_swift_checksum_method_engine_group() != 16129) {
+    if (uniffi_signalcraft_swift_checksum_method_engine_group() != 2849) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_group_events() != 50229) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_group_timeline() != 43426) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_groups() != 62346) {

@@ -67,6 +67,23 @@ fn an_event_answers_the_raw_delivery_it_came_from_and_a_dry_run_of_it_decides_th
     assert_eq!(dry.alerts.len(), 3);
     assert!(dry.alerts.iter().any(|a| a.fingerprint == second.fingerprint));
 
+    // a dry run tests routing, not signatures: a signed source's stored payload with a fresh id
+    // dry-runs in a workspace whose integration has a secret
+    h.configure(Source::Sentry, json!(null), Some("whsec-sentry"));
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&fixture("sentry/issue_alert_triggered.docs.json")).unwrap();
+    doc["data"]["event"]["event_id"] = "0123456789abcdef0123456789abcdef".into();
+    let sentry = Headers::new().with("Sentry-Hook-Resource", "event_alert");
+    let dry = h
+        .engine
+        .dry_run(h.ws(), Source::Sentry, &sentry, doc.to_string().as_bytes(), None)
+        .unwrap();
+    assert_eq!(dry.alerts[0].decision, signalcraft_core::IngestDecision::NewGroup);
+    let real = h
+        .engine
+        .ingest(h.ws(), Source::Sentry, &sentry, doc.to_string().as_bytes());
+    assert_eq!(real.unwrap_err().kind(), ErrorKind::Signature, "ingest still checks");
+
     // another workspace's event is not found there
     let other = h.engine.create_workspace("globex").unwrap();
     let err = h.engine.event(other.id.as_str(), &id).unwrap_err();
