@@ -138,7 +138,7 @@ export interface GroupQuery {
   since?: string;
   /** RFC 3339, on last_seen (exclusive). */
   until?: string;
-  sort?: 'last_seen' | 'first_seen' | 'severity' | 'count' | 'last_activity';
+  sort?: 'last_seen' | 'first_seen' | 'severity' | 'count' | 'last_activity' | 'status' | 'title' | 'source' | 'project' | 'environment' | 'assignee';
   order?: 'desc' | 'asc';
   limit?: number | string;
   cursor?: string;

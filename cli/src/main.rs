@@ -668,7 +668,8 @@ struct GroupsArgs {
     /// Only groups last seen before this time (RFC 3339).
     #[arg(long)]
     until: Option<String>,
-    /// The order: last_seen (default), first_seen, severity, count or last_activity.
+    /// The order: last_seen (default), first_seen, severity, count, last_activity, status,
+    /// title, source, project, environment or assignee.
     #[arg(long)]
     sort: Option<String>,
     /// desc (default) or asc.

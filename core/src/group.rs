@@ -227,6 +227,18 @@ pub enum GroupSort {
     Count,
     /// By the last change of any kind (events and state changes).
     LastActivity,
+    /// By status, open first (desc): open, acknowledged, snoozed, resolved.
+    Status,
+    /// By title (case-insensitive for ASCII).
+    Title,
+    /// By source name.
+    Source,
+    /// By project (groups without one sort as the empty text).
+    Project,
+    /// By environment (groups without one sort as the empty text).
+    Environment,
+    /// By assignee (unassigned groups sort as the empty text).
+    Assignee,
 }
 
 impl GroupSort {
@@ -238,7 +250,21 @@ impl GroupSort {
             Self::Severity => "severity",
             Self::Count => "count",
             Self::LastActivity => "last_activity",
+            Self::Status => "status",
+            Self::Title => "title",
+            Self::Source => "source",
+            Self::Project => "project",
+            Self::Environment => "environment",
+            Self::Assignee => "assignee",
         }
+    }
+
+    /// Whether its sort key is text (else a number).
+    pub(crate) fn is_text(self) -> bool {
+        matches!(
+            self,
+            Self::Title | Self::Source | Self::Project | Self::Environment | Self::Assignee
+        )
     }
 
     fn from_name(s: &str) -> Option<Self> {
@@ -248,6 +274,12 @@ impl GroupSort {
             Self::Severity,
             Self::Count,
             Self::LastActivity,
+            Self::Status,
+            Self::Title,
+            Self::Source,
+            Self::Project,
+            Self::Environment,
+            Self::Assignee,
         ]
         .into_iter()
         .find(|v| v.as_str() == s)
@@ -449,24 +481,34 @@ pub struct GroupPage {
     pub next_cursor: Option<String>,
 }
 
+/// The sort key of a row: a number (milliseconds, a rank or a count) or a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CursorKey {
+    Int(i64),
+    Text(String),
+}
+
 /// A position in a sort order: opaque to callers, and tied to the sort and order it was made
-/// for (`c2.SORT.ORDER.KEY.SEQ`, hex numbers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// for (`c2.SORT.ORDER.KEY.SEQ`, hex numbers; a text key is the hex of its UTF-8 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Cursor {
     pub sort: GroupSort,
     pub order: SortOrder,
-    /// The sort key of the last row of the page (milliseconds, a severity rank or a count).
-    pub key: i64,
+    /// The sort key of the last row of the page.
+    pub key: CursorKey,
     pub seq: i64,
 }
 
 impl Cursor {
     pub(crate) fn encode(&self) -> String {
+        let key = match &self.key {
+            CursorKey::Int(k) => format!("{:x}", *k as u64),
+            CursorKey::Text(t) => hex::encode(t.as_bytes()),
+        };
         format!(
-            "c2.{}.{}.{:x}.{:x}",
+            "c2.{}.{}.{key}.{:x}",
             self.sort.as_str(),
             self.order.as_str(),
-            self.key as u64,
             self.seq as u64
         )
     }
@@ -499,10 +541,16 @@ impl Cursor {
                 ),
             ));
         }
+        let key = if sort.is_text() {
+            let bytes = hex::decode(key).map_err(|_| bad())?;
+            CursorKey::Text(String::from_utf8(bytes).map_err(|_| bad())?)
+        } else {
+            CursorKey::Int(u64::from_str_radix(key, 16).map_err(|_| bad())? as i64)
+        };
         Ok(Self {
             sort,
             order,
-            key: u64::from_str_radix(key, 16).map_err(|_| bad())? as i64,
+            key,
             seq: u64::from_str_radix(seq, 16).map_err(|_| bad())? as i64,
         })
     }
@@ -517,13 +565,27 @@ mod tests {
         let c = Cursor {
             sort: GroupSort::Count,
             order: SortOrder::Asc,
-            key: 1_700_000_000_123,
+            key: CursorKey::Int(1_700_000_000_123),
             seq: 42,
         };
         assert_eq!(
             Cursor::decode(&c.encode(), GroupSort::Count, SortOrder::Asc).ok(),
-            Some(c)
+            Some(c.clone())
         );
+        for text in ["", "db-1 disk 95% full.", "Ünïcode · ✓"] {
+            let t = Cursor {
+                sort: GroupSort::Title,
+                order: SortOrder::Desc,
+                key: CursorKey::Text(text.into()),
+                seq: 7,
+            };
+            assert_eq!(
+                Cursor::decode(&t.encode(), GroupSort::Title, SortOrder::Desc).ok(),
+                Some(t)
+            );
+        }
+        assert!(Cursor::decode("c2.title.asc.zz.1", GroupSort::Title, SortOrder::Asc).is_err());
+        assert!(Cursor::decode("c2.title.asc.ff.1", GroupSort::Title, SortOrder::Asc).is_err());
         let other = Cursor::decode(&c.encode(), GroupSort::Count, SortOrder::Desc);
         assert!(other.is_err_and(|e| e.to_string().contains("made for sort count order asc")));
         for junk in [

@@ -112,7 +112,10 @@ class GroupQuery(TypedDict, total=False):
     q: str
     since: str
     until: str
-    sort: Literal["last_seen", "first_seen", "severity", "count", "last_activity"]
+    sort: Literal[
+        "last_seen", "first_seen", "severity", "count", "last_activity",
+        "status", "title", "source", "project", "environment", "assignee",
+    ]
     order: Literal["desc", "asc"]
     limit: Union[int, str]
     cursor: str

@@ -3888,6 +3888,30 @@ public enum GroupSort: Equatable, Hashable {
      * By the last change of any kind.
      */
     case lastActivity
+    /**
+     * By status, open first (descending).
+     */
+    case status
+    /**
+     * By title (ASCII case folded).
+     */
+    case title
+    /**
+     * By source name.
+     */
+    case source
+    /**
+     * By project (none as the empty text).
+     */
+    case project
+    /**
+     * By environment (none as the empty text).
+     */
+    case environment
+    /**
+     * By assignee (unassigned as the empty text).
+     */
+    case assignee
 
 
 
@@ -3919,6 +3943,18 @@ public struct FfiConverterTypeGroupSort: FfiConverterRustBuffer {
         
         case 5: return .lastActivity
         
+        case 6: return .status
+        
+        case 7: return .title
+        
+        case 8: return .source
+        
+        case 9: return .project
+        
+        case 10: return .environment
+        
+        case 11: return .assignee
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -3945,6 +3981,30 @@ public struct FfiConverterTypeGroupSort: FfiConverterRustBuffer {
         
         case .lastActivity:
             writeInt(&buf, Int32(5))
+        
+        
+        case .status:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .title:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .source:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .project:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .environment:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .assignee:
+            writeInt(&buf, Int32(11))
         
         }
     }
