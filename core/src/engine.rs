@@ -463,10 +463,7 @@ impl Engine {
     pub fn add_silence(&self, workspace: &str, new: &NewSilence, actor: &str) -> Result<Silence> {
         let now = self.now();
         if actor.trim().is_empty() || actor.len() > 256 {
-            return Err(Error::invalid(
-                "actor",
-                "expected a name (1 to 256 bytes)",
-            ));
+            return Err(Error::invalid("actor", "expected a name (1 to 256 bytes)"));
         }
         let when = routing::Condition::from_json(&new.when, "when")?;
         let starts_at = new.starts_at.unwrap_or(now);
@@ -1153,7 +1150,10 @@ pub(crate) fn events_page(
         .transpose()?;
     let (rows, more) = store::events::group_page(tx, group, before, limit)?;
     let next = more
-        .then(|| rows.last().map(|(seq, _)| ItemCursor::encode(ItemList::Events, *seq)))
+        .then(|| {
+            rows.last()
+                .map(|(seq, _)| ItemCursor::encode(ItemList::Events, *seq))
+        })
         .flatten();
     let mut items: Vec<StoredEvent> = rows.into_iter().map(|(_, e)| e).collect();
     word_traces(tx, ws, &mut items)?;
@@ -1173,7 +1173,10 @@ pub(crate) fn timeline_page(
         .transpose()?;
     let (rows, more) = store::groups::timeline_page(tx, group, before, limit)?;
     let next = more
-        .then(|| rows.last().map(|(seq, _)| ItemCursor::encode(ItemList::Timeline, *seq)))
+        .then(|| {
+            rows.last()
+                .map(|(seq, _)| ItemCursor::encode(ItemList::Timeline, *seq))
+        })
         .flatten();
     Ok(ItemPage {
         items: rows.into_iter().map(|(_, t)| t).collect(),

@@ -623,11 +623,9 @@ mod tests {
         .unwrap();
         migrate(&mut conn).unwrap();
         let old: (String, Option<String>, Option<String>) = conn
-            .query_row(
-                "SELECT id, comment, created_by FROM silences",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+            .query_row("SELECT id, comment, created_by FROM silences", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .unwrap();
         assert_eq!(old, ("sil_old".into(), Some("deploy".into()), None));
         conn.execute(

@@ -33,7 +33,10 @@ fn an_event_answers_the_raw_delivery_it_came_from_and_a_dry_run_of_it_decides_th
     assert_eq!(e.source, Source::Alertmanager);
     assert!(!e.purged);
     // the whole delivery, byte for byte, and parsed
-    assert_eq!(e.payload_text.as_deref().map(str::as_bytes), Some(&body[..]));
+    assert_eq!(
+        e.payload_text.as_deref().map(str::as_bytes),
+        Some(&body[..])
+    );
     assert_eq!(
         e.payload,
         serde_json::from_slice::<serde_json::Value>(&body).unwrap()
@@ -65,7 +68,11 @@ fn an_event_answers_the_raw_delivery_it_came_from_and_a_dry_run_of_it_decides_th
         )
         .unwrap();
     assert_eq!(dry.alerts.len(), 3);
-    assert!(dry.alerts.iter().any(|a| a.fingerprint == second.fingerprint));
+    assert!(
+        dry.alerts
+            .iter()
+            .any(|a| a.fingerprint == second.fingerprint)
+    );
 
     // a dry run tests routing, not signatures: a signed source's stored payload with a fresh id
     // dry-runs in a workspace whose integration has a secret
@@ -76,13 +83,26 @@ fn an_event_answers_the_raw_delivery_it_came_from_and_a_dry_run_of_it_decides_th
     let sentry = Headers::new().with("Sentry-Hook-Resource", "event_alert");
     let dry = h
         .engine
-        .dry_run(h.ws(), Source::Sentry, &sentry, doc.to_string().as_bytes(), None)
+        .dry_run(
+            h.ws(),
+            Source::Sentry,
+            &sentry,
+            doc.to_string().as_bytes(),
+            None,
+        )
         .unwrap();
-    assert_eq!(dry.alerts[0].decision, signalcraft_core::IngestDecision::NewGroup);
+    assert_eq!(
+        dry.alerts[0].decision,
+        signalcraft_core::IngestDecision::NewGroup
+    );
     let real = h
         .engine
         .ingest(h.ws(), Source::Sentry, &sentry, doc.to_string().as_bytes());
-    assert_eq!(real.unwrap_err().kind(), ErrorKind::Signature, "ingest still checks");
+    assert_eq!(
+        real.unwrap_err().kind(),
+        ErrorKind::Signature,
+        "ingest still checks"
+    );
 
     // another workspace's event is not found there
     let other = h.engine.create_workspace("globex").unwrap();
@@ -161,7 +181,10 @@ fn the_channels_list_shows_each_breaker_closed_open_then_half_open() {
 
     h.engine.dispatch(None, Duration::ZERO).unwrap();
     let b = breaker("hook");
-    assert_eq!((b["state"].clone(), b["failures"].clone()), (json!("closed"), json!(1)));
+    assert_eq!(
+        (b["state"].clone(), b["failures"].clone()),
+        (json!("closed"), json!(1))
+    );
     h.advance(TimeDelta::seconds(1));
     h.engine.dispatch(None, Duration::ZERO).unwrap();
     let opened = h.engine.now();
@@ -174,7 +197,10 @@ fn the_channels_list_shows_each_breaker_closed_open_then_half_open() {
 
     h.advance(TimeDelta::seconds(31));
     let b = breaker("hook");
-    assert_eq!(b["state"], "half_open", "the open time is over: the next attempt probes");
+    assert_eq!(
+        b["state"], "half_open",
+        "the open time is over: the next attempt probes"
+    );
     assert_eq!(b["failures"], 2);
 
     healthy.store(true, Ordering::SeqCst);
@@ -206,5 +232,9 @@ fn a_silence_records_who_created_it() {
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
         assert!(e.to_string().starts_with("actor:"), "{e}");
     }
-    assert_eq!(h.engine.silences(h.ws()).unwrap().len(), 1, "nothing partial");
+    assert_eq!(
+        h.engine.silences(h.ws()).unwrap().len(),
+        1,
+        "nothing partial"
+    );
 }

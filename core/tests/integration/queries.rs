@@ -517,7 +517,8 @@ fn status_and_text_columns_sort_and_page_exactly() {
     );
     assert_eq!(by_assignee[0].assignee.as_deref(), Some("bob"));
     assert_eq!(by_assignee[29].assignee, None);
-    let q: GroupQuery = serde_json::from_value(serde_json::json!({"sort": "title", "order": "asc"})).unwrap();
+    let q: GroupQuery =
+        serde_json::from_value(serde_json::json!({"sort": "title", "order": "asc"})).unwrap();
     assert_eq!(q.sort, GroupSort::Title);
     assert!(serde_json::from_value::<GroupQuery>(serde_json::json!({"sort": "colour"})).is_err());
 }

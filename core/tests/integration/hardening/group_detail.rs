@@ -43,12 +43,20 @@ fn a_group_of_1000_events_answers_one_bounded_page_and_the_rest_by_cursor() {
         role: Role::Member,
     };
     for i in 0..60 {
-        let c = if i % 2 == 0 { Command::Ack } else { Command::Unack };
+        let c = if i % 2 == 0 {
+            Command::Ack
+        } else {
+            Command::Unack
+        };
         h.engine.act(h.ws(), &gid, &c, &alice).unwrap();
     }
 
     let d = h.engine.group(h.ws(), &gid).unwrap();
-    assert_eq!(d.events.len(), 50, "the detail holds one page of events, not 1000");
+    assert_eq!(
+        d.events.len(),
+        50,
+        "the detail holds one page of events, not 1000"
+    );
     assert_eq!(d.timeline.len(), 50, "and one page of the timeline, not 61");
     assert!(d.events_next.is_some() && d.timeline_next.is_some());
     // newest first: the last event ingested and the last command lead
@@ -102,7 +110,11 @@ fn a_group_of_1000_events_answers_one_bounded_page_and_the_rest_by_cursor() {
         .engine
         .group_timeline(h.ws(), &gid, d.timeline_next.as_deref(), None)
         .unwrap();
-    assert_eq!(tail.items.len(), 11, "61 entries: 50 in the detail, 11 after");
+    assert_eq!(
+        tail.items.len(),
+        11,
+        "61 entries: 50 in the detail, 11 after"
+    );
     assert_eq!(tail.items.last().map(|t| t.command.as_str()), Some("open"));
     assert_eq!(tail.next, None);
 
