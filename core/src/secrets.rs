@@ -17,6 +17,13 @@ use std::path::Path;
 pub const PREFIX: &str = "enc:v1:";
 /// The environment variable holding the key.
 pub const KEY_ENV: &str = "SIGNALCRAFT_SECRET_KEY";
+/// What `Debug` output shows in place of a secret.
+pub const REDACTED: &str = "<redacted>";
+
+/// How `Debug` output shows an optional secret: whether it is set, never the value.
+pub fn redacted<T>(secret: &Option<T>) -> Option<&'static str> {
+    secret.as_ref().map(|_| REDACTED)
+}
 
 /// Encrypts and decrypts stored secrets.
 #[derive(Clone)]
