@@ -46,11 +46,7 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("signalcraft.db");
         let clock = Arc::new(ManualClock::new(t0()));
-        let engine = builder()
-            .path(&path)
-            .clock(clock.clone())
-            .build()
-            .unwrap();
+        let engine = builder().path(&path).clock(clock.clone()).build().unwrap();
         let ws = engine.create_workspace("acme").unwrap();
         Self {
             engine,
