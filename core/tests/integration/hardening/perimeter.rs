@@ -382,3 +382,277 @@ fn dispatch_inside_a_tokio_runtime_does_not_panic() {
     }
     assert_eq!(server.requests().len(), 2);
 }
+
+#[test]
+fn smtp_requires_starttls_unless_the_channel_says_insecure() {
+    let sink = SmtpSink::start();
+    let (engine, _dir, ws) = engine(crate::common::builder());
+    let base = json!({"smtp_host": "127.0.0.1", "smtp_port": sink.port,
+        "from": "alerts@example.com", "to": ["oncall@example.com"], "retry": {"max_attempts": 1}});
+    let with = |extra: serde_json::Value| {
+        let mut c = base.clone();
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        c
+    };
+    engine
+        .set_channel(&ws, "default", ChannelKind::Email, &base)
+        .unwrap();
+    engine
+        .set_channel(
+            &ws,
+            "plain",
+            ChannelKind::Email,
+            &with(json!({"starttls": false})),
+        )
+        .unwrap();
+    engine
+        .set_channel(
+            &ws,
+            "insecure",
+            ChannelKind::Email,
+            &with(json!({"insecure": true})),
+        )
+        .unwrap();
+    for c in ["default", "plain", "insecure"] {
+        engine.test_channel(&ws, c).unwrap();
+    }
+    engine.dispatch(Some(&ws), Duration::from_secs(10)).unwrap();
+    let log = engine.deliveries(&ws, None).unwrap();
+    let of = |name: &str| log.iter().find(|d| d.channel == name).unwrap();
+    // the sink offers no STARTTLS: refused before any mail is sent
+    let d = of("default");
+    assert_eq!(d.status, "failed", "{d:?}");
+    assert!(
+        d.last_error.as_deref().unwrap_or("").contains("STARTTLS"),
+        "{d:?}"
+    );
+    let d = of("plain");
+    assert_eq!(d.status, "failed", "{d:?}");
+    assert!(
+        d.last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("insecure: true"),
+        "{d:?}"
+    );
+    assert_eq!(of("insecure").status, "sent");
+    assert_eq!(
+        sink.messages().len(),
+        1,
+        "only the insecure channel sent mail"
+    );
+    let bad = engine.set_channel(
+        &ws,
+        "x",
+        ChannelKind::Email,
+        &with(json!({"insecure": "yes"})),
+    );
+    assert_eq!(bad.unwrap_err().path(), Some("config.insecure"));
+}
+
+#[test]
+fn debug_output_never_shows_a_key_or_a_secret() {
+    let builder = Engine::builder().secret_key(KEY).path("/tmp/x.db");
+    let shown = format!("{builder:?}");
+    assert!(
+        shown.contains("secret_key") && shown.contains("<redacted>"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("90, 90") && !shown.contains("5a5a"),
+        "{shown}"
+    );
+    let secrets = [
+        "xoxb-slack-token-123456",
+        "whsec-webhook-secret-654321",
+        "R0UTINGKEY0123456789",
+        "smtp-password-777",
+        "integration-secret-888",
+        "client-secret-999",
+        "signing-secret-000",
+        "bearer-token-111",
+    ];
+    let channels = [
+        (
+            ChannelKind::Slack,
+            json!({"token": secrets[0], "channel": "C1"}),
+        ),
+        (
+            ChannelKind::Webhook,
+            json!({"url": "https://h.example.com/", "secret": secrets[1]}),
+        ),
+        (ChannelKind::Pagerduty, json!({"routing_key": secrets[2]})),
+        (
+            ChannelKind::Email,
+            json!({"smtp_host": "smtp.example.com", "smtp_port": 587, "from": "a@example.com",
+                   "to": ["b@example.com"], "username": "u", "password": secrets[3]}),
+        ),
+    ];
+    let mut shown = Vec::new();
+    for (kind, config) in &channels {
+        let c = signalcraft_core::notify::ChannelConfig::parse("c", *kind, config).unwrap();
+        shown.push(format!("{c:?}"));
+        // an outgoing request holds its channel
+        let payload = json!({});
+        let out = signalcraft_core::notify::dispatch::Outgoing {
+            delivery_id: 1,
+            workspace: "ws",
+            channel: &c,
+            kind: "test",
+            payload: &payload,
+            group: None,
+            slack_ts: None,
+            slack_channel: None,
+            now: chrono::Utc::now(),
+        };
+        shown.push(format!("{out:?}"));
+    }
+    shown.push(format!(
+        "{:?}",
+        signalcraft_core::sources::IntegrationConfig {
+            secret: Some(secrets[4].into()),
+            max_skew_secs: None,
+            options: json!({}),
+        }
+    ));
+    shown.push(format!(
+        "{:?}",
+        signalcraft_core::IntegrationUpdate {
+            secret: Some(secrets[4].into()),
+            ..Default::default()
+        }
+    ));
+    shown.push(format!(
+        "{:?}",
+        signalcraft_core::slack_oauth::SlackApp {
+            client_id: "1.2".into(),
+            client_secret: secrets[5].into(),
+            redirect_uri: "https://sc.example/cb".into(),
+            signing_secret: Some(secrets[6].into()),
+            ..Default::default()
+        }
+    ));
+    shown.push(format!(
+        "{:?}",
+        signalcraft_core::Headers::new()
+            .with("Authorization", format!("Bearer {}", secrets[7]))
+            .with("X-Routing-Key", secrets[2])
+            .with("Content-Type", "application/json")
+    ));
+    let all = shown.join("\n");
+    for s in secrets {
+        assert!(!all.contains(s), "{s} in {all}");
+    }
+    assert!(
+        all.contains("application/json") && all.contains("smtp.example.com"),
+        "{all}"
+    );
+}
+
+/// The key file beside a database, and the database itself.
+fn key_file(db: &std::path::Path) -> std::path::PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".key");
+    p.into()
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn engines_racing_to_create_the_key_file_end_up_with_one_key() {
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("race.db");
+        // the database exists; its key file does not (a key is made on the first secret)
+        crate::common::builder()
+            .path(&db)
+            .build()
+            .unwrap()
+            .create_workspace("acme")
+            .unwrap();
+        assert!(!key_file(&db).exists());
+        let n = 6;
+        let barrier = Arc::new(std::sync::Barrier::new(n));
+        let threads: Vec<_> = (0..n)
+            .map(|i| {
+                let (db, barrier) = (db.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let engine = crate::common::builder().path(&db).build().unwrap();
+                    barrier.wait();
+                    let config = json!({"url": "https://hooks.example.com/", "secret": format!("secret-number-{i}")});
+                    engine
+                        .set_channel("acme", &format!("hook{i}"), ChannelKind::Webhook, &config)
+                        .map(|_| ())
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join()
+                .unwrap()
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        }
+        // one key: a fresh engine opens every channel's sealed secret
+        let engine = crate::common::builder().path(&db).build().unwrap();
+        let channels = engine.channels("acme").unwrap();
+        assert_eq!(channels.len(), n, "round {round}");
+        assert_eq!(mode(&key_file(&db)), 0o600);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}
+
+#[test]
+fn the_database_and_key_files_are_private_and_a_shared_key_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("private.db");
+    let engine = crate::common::builder().path(&db).build().unwrap();
+    engine.create_workspace("acme").unwrap();
+    let hook = json!({"url": "https://hooks.example.com/", "secret": "s3cr3t-value"});
+    engine
+        .set_channel("acme", "hook", ChannelKind::Webhook, &hook)
+        .unwrap();
+    assert_eq!(mode(&db), 0o600, "the database file");
+    assert_eq!(mode(&key_file(&db)), 0o600, "the key file");
+    drop(engine);
+    // group- or world-readable: refused, with a clear reason
+    for bad in [0o640, 0o604, 0o644] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(key_file(&db), std::fs::Permissions::from_mode(bad)).unwrap();
+        let engine = crate::common::builder().path(&db).build().unwrap();
+        let err = engine.channels("acme").unwrap_err();
+        assert!(
+            err.to_string().contains("readable by its group or others")
+                && err.to_string().contains("chmod 600"),
+            "{bad:o}: {err}"
+        );
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(key_file(&db), std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(
+        crate::common::builder()
+            .path(&db)
+            .build()
+            .unwrap()
+            .channels("acme")
+            .unwrap()
+            .len(),
+        1
+    );
+    // owned by another user: refused (changing the owner needs root; as another user the
+    // chown fails and this part cannot be shown)
+    if std::os::unix::fs::chown(key_file(&db), Some(65534), None).is_ok() {
+        let engine = crate::common::builder().path(&db).build().unwrap();
+        let err = engine.channels("acme").unwrap_err();
+        assert!(err.to_string().contains("owned by another user"), "{err}");
+    }
+}
