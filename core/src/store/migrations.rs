@@ -423,6 +423,24 @@ CREATE TABLE slack_teams (
     installed_at INTEGER NOT NULL
 ) STRICT;
 "#,
+    // Replay defence: the digest of every verified signed message, kept for the replay window;
+    // retention of raw request bodies (by time, emptied and marked purged).
+    r#"
+CREATE TABLE signed_digests (
+    workspace_id TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    digest       BLOB NOT NULL,
+    received_at  INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, source, digest)
+) STRICT;
+CREATE INDEX signed_digests_by_expiry ON signed_digests(expires_at);
+
+ALTER TABLE requests ADD COLUMN purged_at INTEGER;
+CREATE INDEX requests_by_time ON requests(workspace_id, received_at) WHERE purged_at IS NULL;
+CREATE INDEX events_unmatched_by_time ON alert_events(workspace_id, received_at)
+    WHERE group_id IS NULL;
+"#,
 ];
 
 /// The schema version this build writes.
