@@ -137,7 +137,7 @@ pub struct IntegrationView {
     pub workspace: WorkspaceId,
     /// The source.
     pub source: Source,
-    /// Whether a secret is set (signatures are then required).
+    /// Whether a secret is set — and then enforced (see [`crate::sources::SecretUse`]).
     pub has_secret: bool,
     /// The timestamp skew limit, if set.
     pub max_skew_secs: Option<u64>,

@@ -43,8 +43,8 @@ const CREDENTIAL_PARAMS: [&str; 8] = [
     "sig",
 ];
 
-/// Whether header `name` is a credential for `source` with `config` (the fixed list, plus the
-/// signature header the integration's options name).
+/// Whether header `name` is a credential of an integration with `config` (the fixed list, plus
+/// the signature header the integration's options name).
 pub fn is_credential_header(config: &IntegrationConfig, name: &str) -> bool {
     if CREDENTIAL_HEADERS
         .iter()

@@ -526,14 +526,14 @@ mod tests {
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
-        assert_eq!(
-            indexes,
-            [
-                "events_by_group",
-                "events_by_source_event",
-                "events_by_time"
-            ]
-        );
+        // version 5's indexes are back (later versions may add more)
+        for name in [
+            "events_by_group",
+            "events_by_source_event",
+            "events_by_time",
+        ] {
+            assert!(indexes.iter().any(|i| i == name), "{name}: {indexes:?}");
+        }
         // the idempotency index still refuses a repeated source event id
         let again = conn.execute(
             "INSERT INTO alert_events (id, workspace_id, request_seq, source, source_event_id,
