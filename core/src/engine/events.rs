@@ -25,10 +25,9 @@ impl Engine {
                 })?,
                 None => Vec::new(),
             };
-            // a purged body: the request row is gone, or its body was emptied (no source
-            // accepts an empty delivery, so an empty stored body is never a real one)
-            let body = e.body.filter(|b| !b.is_empty());
-            let purged = body.is_none();
+            // purged: retention emptied the request (or its row is gone)
+            let purged = e.purged;
+            let body = e.body.filter(|_| !purged);
             let payload_text = body.as_deref().and_then(|b| std::str::from_utf8(b).ok());
             let payload = payload_text
                 .and_then(|t| serde_json::from_str(t).ok())
