@@ -116,7 +116,7 @@ fn an_event_answers_the_raw_delivery_it_came_from_and_a_dry_run_of_it_decides_th
     // once retention purges the raw body (its period for raw requests is over) the event says
     // so and answers no payload, while its group and alert stay
     let mut s = h.engine.settings(h.ws()).unwrap();
-    s.retention_days = 1;
+    s.hygiene.retention_days = 1;
     h.engine.set_settings(h.ws(), &s).unwrap();
     h.advance(TimeDelta::days(2));
     h.engine.tick(None).unwrap();
