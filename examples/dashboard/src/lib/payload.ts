@@ -25,9 +25,11 @@ export type Testable =
   | { ok: true; source: string; body: string; headers: Record<string, string>; dropped: string[] }
   | { ok: false; reason: string };
 
-/** Headers a dry run must not see again: delivery ids (a repeat would be a duplicate) and
- *  credentials the store redacted (their placeholder is no credential). */
-const DROP = new Set(['request-id', 'content-length', 'host']);
+/** Headers a dry run must not see again: the delivery id (a repeat would be a duplicate) and
+ *  credentials the store redacted (their placeholder is no credential) — named to the user —
+ *  and the transport's own (length and host of the old request), dropped silently. */
+const DROP = new Set(['request-id']);
+const TRANSPORT = new Set(['content-length', 'host', 'connection', 'transfer-encoding']);
 
 /** The stored delivery as a dry run takes it: ids fresh, delivery-id and redacted headers dropped. */
 export function testable(e: StoredPayload, random: () => string = randomHex): Testable {
@@ -37,6 +39,7 @@ export function testable(e: StoredPayload, random: () => string = randomHex): Te
   const dropped: string[] = [];
   for (const [name, value] of e.headers) {
     if (name === undefined || value === undefined) continue;
+    if (TRANSPORT.has(name.toLowerCase())) continue;
     if (DROP.has(name.toLowerCase()) || value === '[redacted]') dropped.push(name);
     else headers[name] = value;
   }

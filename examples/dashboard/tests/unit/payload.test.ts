@@ -7,7 +7,7 @@ const stored: StoredPayload = {
   id: 'evt_1',
   source: 'sentry',
   payload_text: '{"data":{"event":{"event_id":"0123456789abcdef0123456789abcdef","title":"x"}},"id":"0123456789abcdef0123456789abcdef"}',
-  headers: [['Content-Type', 'application/json'], ['Sentry-Hook-Resource', 'event_alert'], ['Request-ID', '1d1b4c5e'], ['Authorization', '[redacted]']],
+  headers: [['Host', '127.0.0.1:8080'], ['Content-Type', 'application/json'], ['Content-Length', '120'], ['Sentry-Hook-Resource', 'event_alert'], ['Request-ID', '1d1b4c5e'], ['Authorization', '[redacted]']],
   purged: false,
 };
 
