@@ -367,13 +367,26 @@ impl Default for Timeouts {
 /// A guarded HTTP client: the resolver refuses what `policy` does not permit, proxies from the
 /// environment are not used (a proxy would connect on our behalf, out of the guard's sight) and
 /// redirects are not followed. Send with [`send`] so IP-literal URLs are checked too.
+///
+/// On a system without CA certificates (a minimal container) the platform's verifier cannot
+/// start: the client then trusts no certificate at all, so plain HTTP still works and every
+/// HTTPS request fails its certificate check (instead of the engine failing to start, or
+/// `reqwest`'s default client panicking).
 pub fn client(policy: &Arc<PrivateTargets>, timeouts: Timeouts) -> reqwest::Client {
-    guarded_builder(policy)
-        .connect_timeout(timeouts.connect)
-        .timeout(timeouts.total)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default()
+    let build = |b: reqwest::ClientBuilder| {
+        b.connect_timeout(timeouts.connect)
+            .timeout(timeouts.total)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+    };
+    match build(guarded_builder(policy)) {
+        Ok(c) => c,
+        Err(_) => match build(guarded_builder(policy).tls_certs_only([])) {
+            Ok(c) => c,
+            // reqwest's builder fails only on TLS set-up; without TLS roots it has none left
+            Err(_) => reqwest::Client::new(),
+        },
+    }
 }
 
 /// A client builder with the guard in place (the filtering resolver, no proxies from the
