@@ -423,6 +423,7 @@ impl Engine {
     pub fn set_settings(&self, workspace: &str, settings: &WorkspaceSettings) -> Result<()> {
         settings.default_route_actions()?;
         settings.ingest_rate_limit.validate()?;
+        settings.validate_notifications()?;
         self.write_in(workspace, |tx, ws| {
             store::workspaces::set_settings(tx, &ws.id, settings)?;
             store::routing::bump(tx, &ws.id)
@@ -994,6 +995,7 @@ impl Engine {
             notes,
             headers: redacted_headers(headers)?,
             body,
+            broadcast: true,
         }))
     }
 
@@ -1020,6 +1022,7 @@ impl Engine {
             source: r.source,
             now: r.now,
             notes: &r.notes,
+            broadcast: r.broadcast,
         };
         ctx.run(r.delivery_id.as_deref(), &r.alerts, &r.headers, r.body)
     }
@@ -1253,6 +1256,8 @@ struct IngestCtx<'a> {
     source: Source,
     now: DateTime<Utc>,
     notes: &'a [String],
+    /// See [`Ready::broadcast`].
+    broadcast: bool,
 }
 
 /// One webhook delivery of an [`Engine::ingest_batch`]: what [`Engine::ingest`] takes.
@@ -1290,6 +1295,19 @@ struct Ready<'b> {
     notes: Vec<String>,
     headers: String,
     body: &'b [u8],
+    /// Its notifications may ping broadly (`@here`): false for an unauthenticated delivery,
+    /// unless the workspace allows it.
+    broadcast: bool,
+}
+
+impl Prepared<'_> {
+    /// Marks a delivery accepted without a signature or a key: its notifications ping nobody
+    /// broadly unless the workspace's `notifications.allow_unauthenticated_mentions` says so.
+    fn unauthenticated(&mut self) {
+        if let Prepared::Ready(r) = self {
+            r.broadcast = r.settings.notifications.allow_unauthenticated_mentions;
+        }
+    }
 }
 
 /// What one alert did to one group, before it is written as an event.
@@ -1554,9 +1572,12 @@ impl IngestCtx<'_> {
                 self.now
             };
             for c in &route.notify {
-                let payload = json!({
+                let mut payload = json!({
                     "group": g, "alert": alert, "decision": a.decision, "mention": route.mention,
                 });
+                if !self.broadcast {
+                    payload["broadcast"] = false.into();
+                }
                 store::lifecycle::enqueue(
                     self.tx,
                     self.ws,
