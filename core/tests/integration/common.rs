@@ -49,6 +49,26 @@ impl Harness {
         }
     }
 
+    /// Like [`Harness::on_disk`], with request bodies up to `bytes` accepted.
+    pub fn on_disk_with_body_limit(bytes: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signalcraft.db");
+        let clock = Arc::new(ManualClock::new(t0()));
+        let engine = Engine::builder()
+            .path(&path)
+            .clock(clock.clone())
+            .max_body_bytes(bytes)
+            .build()
+            .unwrap();
+        let ws = engine.create_workspace("acme").unwrap();
+        Self {
+            engine,
+            clock,
+            ws,
+            _dir: Some(dir),
+        }
+    }
+
     pub fn db_path(&self) -> PathBuf {
         self._dir.as_ref().unwrap().path().join("signalcraft.db")
     }
@@ -170,6 +190,7 @@ pub fn snapshot_fixtures(source: Source, files: &[&str], now: DateTime<Utc>) {
                 alerts,
                 notes,
                 delivery_id,
+                ..
             } => serde_json::json!({"alerts": alerts, "notes": notes, "delivery_id": delivery_id}),
             signalcraft_core::sources::Parsed::Ignored { reason } => {
                 serde_json::json!({"ignored": reason})

@@ -131,6 +131,12 @@ fn five_thousand_new_critical_groups_page_a_channel_at_most_its_cap_a_minute() {
     let h = Harness::on_disk();
     slack_channel(&h.engine, h.ws(), "oncall", &slack);
     route_all(&h.engine, h.ws(), &["oncall"], json!({}));
+    h.engine
+        .patch_settings(
+            h.ws(),
+            &json!({"ingest_limits": {"alerts_per_delivery": 5000}}),
+        )
+        .unwrap();
 
     let out = h
         .ingest(
