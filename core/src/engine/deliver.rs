@@ -429,7 +429,10 @@ impl Engine {
                         RateState {
                             rate,
                             cap,
-                            slack: meta.as_ref().is_some_and(|(k, _)| k == "slack"),
+                            kind: meta
+                                .as_ref()
+                                .and_then(|(k, _)| k.parse::<ChannelKind>().ok())
+                                .map_or("unknown", ChannelKind::as_str),
                         },
                     );
                 }
@@ -460,7 +463,7 @@ impl Engine {
                 // (the refresh and the thread reply), except a status update (one)
                 let weight = match &row.group {
                     Some(g)
-                        if st.slack
+                        if st.kind == "slack"
                             && row.kind != "status"
                             && store::outbox::slack_message(tx, g, &row.channel)?.is_some() =>
                     {
@@ -523,8 +526,7 @@ impl Engine {
                     d.fold(&row.kind, &claimed.payload, now);
                     store::outbox::fold(tx, row.seq, *seq, st.cap, now)?;
                     settled += 1;
-                    self.metrics
-                        .notified(if st.slack { "slack" } else { "other" }, "folded", None);
+                    self.metrics.notified(st.kind, "folded", None);
                 }
             }
             for (seq, d) in digests.values() {
@@ -763,7 +765,8 @@ impl Busy {
 struct RateState {
     rate: store::outbox::ChannelRate,
     cap: u32,
-    slack: bool,
+    /// The channel's kind (`unknown` when it does not exist).
+    kind: &'static str,
 }
 
 /// How long a dispatch runs.
