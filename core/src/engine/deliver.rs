@@ -97,12 +97,13 @@ impl Engine {
 
     pub(super) fn http(&self) -> &reqwest::Client {
         self.delivery.http.get_or_init(|| {
-            reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .timeout(MAX_TIMEOUT)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default()
+            crate::net::client(
+                self.private_targets(),
+                crate::net::Timeouts {
+                    connect: Duration::from_secs(5),
+                    total: MAX_TIMEOUT,
+                },
+            )
         })
     }
 
@@ -254,7 +255,8 @@ impl Engine {
                                 let key = job.key();
                                 busy.add(&key);
                                 let http = self.http().clone();
-                                let handle = set.spawn(attempt(http, *job, now));
+                                let policy = Arc::clone(self.private_targets());
+                                let handle = set.spawn(attempt(http, policy, *job, now));
                                 keys.insert(handle.id(), key);
                             }
                             Loaded::Done(After::Failed) => report.failed += 1,
@@ -815,6 +817,7 @@ enum Loaded {
 /// One attempt at one notification, on the delivery runtime.
 async fn attempt(
     http: reqwest::Client,
+    policy: Arc<crate::net::PrivateTargets>,
     job: Job,
     now: DateTime<Utc>,
 ) -> (Job, SendOutcome, Duration) {
@@ -833,10 +836,10 @@ async fn attempt(
             now,
         };
         match job.channel.kind {
-            ChannelKind::Webhook => WebhookNotifier { http }.send(&out).await,
-            ChannelKind::Pagerduty => PagerdutyNotifier { http }.send(&out).await,
-            ChannelKind::Email => EmailNotifier.send(&out).await,
-            ChannelKind::Slack => SlackNotifier { http }.send(&out).await,
+            ChannelKind::Webhook => WebhookNotifier { http, policy }.send(&out).await,
+            ChannelKind::Pagerduty => PagerdutyNotifier { http, policy }.send(&out).await,
+            ChannelKind::Email => EmailNotifier { policy }.send(&out).await,
+            ChannelKind::Slack => SlackNotifier { http, policy }.send(&out).await,
         }
     };
     (job, outcome, started.elapsed())
@@ -855,6 +858,28 @@ fn retry_or_fail(c: &Claimed, policy: &crate::notify::RetryPolicy, at: DateTime<
 }
 
 impl Engine {
+    /// Runs `fut` to completion on the delivery runtime. Called from inside another tokio
+    /// runtime (a host's async code calling `dispatch`), blocking that runtime's thread would
+    /// panic, so the wait happens on a thread of its own.
+    pub(crate) fn block_on<F>(&self, fut: F) -> Result<F::Output>
+    where
+        F: std::future::Future + Send,
+        F::Output: Send,
+    {
+        let rt = self.runtime()?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Ok(rt.block_on(fut));
+        }
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("signalcraft-send".into())
+                .spawn_scoped(s, || rt.block_on(fut))
+                .map_err(|e| Error::Internal(format!("cannot start a delivery thread: {e}")))?
+                .join()
+                .map_err(|_| Error::Internal("a delivery thread panicked".into()))
+        })
+    }
+
     /// Starts the background loop for hosts, until [`Engine::stop`]: one thread runs `tick`
     /// four times a second, another the dispatcher continuously — so escalations and snooze
     /// expiry never wait on a slow delivery, and deliveries never wait on each other.

@@ -412,7 +412,7 @@ fn a_slow_endpoint_does_not_delay_another_workspace_or_a_due_escalation() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(t0()));
     let engine = Arc::new(
-        Engine::builder()
+        crate::common::builder()
             .path(dir.path().join("signalcraft.db"))
             .clock(clock.clone())
             .build()
