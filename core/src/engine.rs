@@ -58,13 +58,30 @@ enum Location {
 }
 
 /// Builds an [`Engine`].
-#[derive(Debug)]
 pub struct EngineBuilder {
     location: Location,
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
     secret_key: Option<[u8; 32]>,
     password_cost: crate::accounts::PasswordCost,
+    private_targets: crate::net::PrivateTargets,
+}
+
+impl std::fmt::Debug for EngineBuilder {
+    /// Everything but the key, which shows as set or not.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineBuilder")
+            .field("location", &self.location)
+            .field("clock", &self.clock)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| crate::secrets::REDACTED),
+            )
+            .field("password_cost", &self.password_cost)
+            .field("private_targets", &self.private_targets)
+            .finish()
+    }
 }
 
 impl EngineBuilder {
@@ -107,6 +124,15 @@ impl EngineBuilder {
         self
     }
 
+    /// Lets outbound requests (webhook, Slack, PagerDuty and SMTP channels, the Slack OAuth
+    /// exchange) reach non-public addresses: loopback, private, link-local… (see
+    /// [`net::forbidden_range`](crate::net::forbidden_range)). Refused by default
+    /// ([`PrivateTargets::None`](crate::net::PrivateTargets::None)).
+    pub fn allow_private_targets(mut self, targets: crate::net::PrivateTargets) -> Self {
+        self.private_targets = targets;
+        self
+    }
+
     /// Opens the store (migrating it to the latest schema) and returns the engine.
     pub fn build(self) -> Result<Engine> {
         let (store, db_path) = match &self.location {
@@ -124,6 +150,7 @@ impl EngineBuilder {
             password_cost: self.password_cost,
             dummy_hash: std::sync::OnceLock::new(),
             metrics: crate::metrics::Metrics::default(),
+            private_targets: Arc::new(self.private_targets),
         };
         engine.seal_plaintext_secrets()?;
         Ok(engine)
@@ -148,8 +175,9 @@ pub struct IntegrationView {
     pub keys: Vec<crate::accounts::IngestKeyView>,
 }
 
-/// A change to an integration's settings; fields left `None` keep their value.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A change to an integration's settings; fields left `None` keep their value (`Debug` shows
+/// the secret redacted).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IntegrationUpdate {
     /// A new secret.
@@ -162,6 +190,18 @@ pub struct IntegrationUpdate {
     pub clear_max_skew: bool,
     /// New source-specific options (replacing the old ones).
     pub options: Option<serde_json::Value>,
+}
+
+impl std::fmt::Debug for IntegrationUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationUpdate")
+            .field("secret", &crate::secrets::redacted(&self.secret))
+            .field("clear_secret", &self.clear_secret)
+            .field("max_skew_secs", &self.max_skew_secs)
+            .field("clear_max_skew", &self.clear_max_skew)
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 /// The alert-processing engine. Cheap to share across threads (`Send + Sync`).
@@ -185,6 +225,8 @@ pub struct Engine {
     dummy_hash: std::sync::OnceLock<String>,
     /// What `/metrics` shows.
     pub(crate) metrics: crate::metrics::Metrics,
+    /// Which non-public addresses outbound requests may reach.
+    private_targets: Arc<crate::net::PrivateTargets>,
 }
 
 /// A workspace's compiled routing: what ingest evaluates.
@@ -261,7 +303,13 @@ impl Engine {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             secret_key: None,
             password_cost: crate::accounts::PasswordCost::default(),
+            private_targets: crate::net::PrivateTargets::None,
         }
+    }
+
+    /// Which non-public addresses this engine's outbound requests may reach.
+    pub(crate) fn private_targets(&self) -> &Arc<crate::net::PrivateTargets> {
+        &self.private_targets
     }
 
     /// The box that seals and opens stored secrets: the builder's key, else

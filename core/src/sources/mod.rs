@@ -35,8 +35,8 @@ use std::collections::{BTreeMap, HashMap};
 
 pub use redact::redact_body;
 
-/// A workspace's settings for one source.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A workspace's settings for one source (`Debug` shows the secret redacted).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IntegrationConfig {
     /// The shared secret signatures are checked with; `None` accepts unsigned payloads.
     pub secret: Option<String>,
@@ -44,6 +44,16 @@ pub struct IntegrationConfig {
     pub max_skew_secs: Option<u64>,
     /// Source-specific options (validated by [`validate_options`]).
     pub options: serde_json::Value,
+}
+
+impl std::fmt::Debug for IntegrationConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationConfig")
+            .field("secret", &crate::secrets::redacted(&self.secret))
+            .field("max_skew_secs", &self.max_skew_secs)
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 /// What a source parser is given.

@@ -6,7 +6,7 @@ use crate::common::{Harness, compact, fixture};
 use chrono::TimeDelta;
 use signalcraft_core::signature::hmac_sha256_hex;
 use signalcraft_core::webhook::IngestRateLimit;
-use signalcraft_core::{Engine, ErrorKind, Headers, IntegrationUpdate, Outcome, Source};
+use signalcraft_core::{ErrorKind, Headers, IntegrationUpdate, Outcome, Source};
 
 fn am_body() -> Vec<u8> {
     fixture("alertmanager/alertmanager-bot_firing.json")
@@ -277,7 +277,7 @@ fn the_rate_limit_refuses_over_the_bucket_and_stores_nothing() {
     h.advance(TimeDelta::seconds(1));
     am(&h, &Headers::new(), Some(&key.key)).unwrap();
     // the bucket is the workspace's, shared by engines on the same file
-    let other = Engine::builder()
+    let other = crate::common::builder()
         .path(h.db_path())
         .clock(h.clock.clone())
         .build()
@@ -321,7 +321,7 @@ fn health_counts_accepted_and_refused_deliveries_by_reason() {
         )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    let small = Engine::builder()
+    let small = crate::common::builder()
         .path(h.db_path())
         .clock(h.clock.clone())
         .max_body_bytes(100)
