@@ -488,6 +488,18 @@ impl Engine {
                     picked.push(claimed);
                     continue;
                 }
+                if !follows_folded
+                    && st.kind == "pagerduty"
+                    && matches!(row.kind.as_str(), "resolved" | "status")
+                {
+                    // PagerDuty keeps an incident per group: a resolve or acknowledge of one it
+                    // was told about waits for a slot instead of folding (folded, the incident
+                    // would stay open)
+                    let at = st.rate.log.next_slot(st.cap, weight, now);
+                    store::outbox::defer(tx, row.seq, at)?;
+                    settled += 1;
+                    continue;
+                }
                 // over the cap (or following a folded firing): into the channel's digest
                 if !digests.contains_key(&key) {
                     let open = match st.rate.digest {

@@ -774,3 +774,81 @@ fn response_bodies_are_read_up_to_a_small_limit() {
     assert_eq!(r.sent, 1);
     assert!(took < Duration::from_secs(3), "{took:?}");
 }
+
+#[test]
+fn pagerduty_resolves_of_triggered_incidents_wait_for_a_slot_instead_of_folding() {
+    let pd = TestServer::start(|r, _| {
+        let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        Reply::json(
+            202,
+            json!({"status": "success", "message": "Event processed", "dedup_key": body["dedup_key"]}),
+        )
+    });
+    let h = Harness::on_disk();
+    h.engine
+        .set_channel(
+            h.ws(),
+            "pd",
+            ChannelKind::Pagerduty,
+            &json!({
+            "routing_key": "R0123456789abcdef0123456789abcdef",
+            "events_url": pd.url("/v2/enqueue"), "rate_limit": {"per_min": 2}}),
+        )
+        .unwrap();
+    route_all(&h.engine, h.ws(), &["pd"], json!({}));
+    let events = || -> Vec<(String, String)> {
+        pd.requests()
+            .iter()
+            .map(|r| {
+                let e = r.json();
+                (
+                    e["event_action"].as_str().unwrap().to_string(),
+                    e["dedup_key"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    h.ingest(
+        Source::Alertmanager,
+        &alertmanager_body(3, "firing", "critical"),
+    )
+    .unwrap();
+    h.engine.dispatch(None, Duration::ZERO).unwrap();
+    let triggered: Vec<String> = events().into_iter().map(|(_, k)| k).collect();
+    assert_eq!(triggered.len(), 2, "the cap");
+    // a minute on, all three resolve: the digest (of the third trigger) takes a slot, one
+    // resolve the other; the second resolve waits, the folded group's resolve folds
+    h.advance(TimeDelta::seconds(60));
+    h.ingest(
+        Source::Alertmanager,
+        &alertmanager_body(3, "resolved", "critical"),
+    )
+    .unwrap();
+    h.engine.dispatch(None, Duration::ZERO).unwrap();
+    let e = events();
+    assert_eq!(e.len(), 4, "{e:?}");
+    assert_eq!(
+        e[2..]
+            .iter()
+            .filter(|(_, k)| k.starts_with("signalcraft-digest-"))
+            .count(),
+        1,
+        "{e:?}"
+    );
+    h.advance(TimeDelta::seconds(60));
+    let r = h.engine.dispatch(None, Duration::ZERO).unwrap();
+    assert_eq!(r.pending, 0);
+    let resolved: Vec<String> = events()
+        .into_iter()
+        .filter(|(a, _)| a == "resolve")
+        .map(|(_, k)| k)
+        .collect();
+    let mut want = triggered.clone();
+    let mut got = resolved.clone();
+    want.sort();
+    got.sort();
+    assert_eq!(
+        got, want,
+        "every incident PagerDuty was told about is resolved"
+    );
+}
