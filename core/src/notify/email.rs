@@ -50,8 +50,13 @@ pub fn render(out: &Outgoing<'_>, g: &AlertGroup) -> (String, String, String) {
     for (k, v) in &rows {
         text.push_str(&format!("{k}: {v}\n"));
     }
-    if let Some(l) = &g.link {
-        text.push_str(&format!("\nSource: {l}\n"));
+    // links only for http(s), labelled by where they go (notify::source_link_label)
+    let link = g.link.as_deref().and_then(|l| {
+        let label = super::source_link_label(g.source, super::source_name(g.source), l)?;
+        Some((l.trim(), label))
+    });
+    if let Some((l, label)) = &link {
+        text.push_str(&format!("\n{label}: {l}\n"));
     }
     let mut html = format!("<h2>{}</h2><table>", escape_html(&g.title));
     for (k, v) in &rows {
@@ -61,10 +66,11 @@ pub fn render(out: &Outgoing<'_>, g: &AlertGroup) -> (String, String, String) {
         ));
     }
     html.push_str("</table>");
-    if let Some(l) = &g.link {
+    if let Some((l, label)) = &link {
         html.push_str(&format!(
-            "<p><a href=\"{}\">Open in the source</a></p>",
-            escape_html(l)
+            "<p><a href=\"{}\">{}</a></p>",
+            escape_html(l),
+            escape_html(label)
         ));
     }
     (subject, text, html)
@@ -100,13 +106,16 @@ fn smtp_reason(e: &lettre::transport::smtp::Error) -> String {
 
 impl Notifier for EmailNotifier {
     async fn send(&self, out: &Outgoing<'_>) -> SendOutcome {
-        if !matches!(out.kind, "firing" | "resolved" | "escalation" | "test") {
+        if !matches!(
+            out.kind,
+            "firing" | "resolved" | "escalation" | "test" | "digest"
+        ) {
             return SendOutcome::Skip {
                 reason: format!("email gets no {} notifications", out.kind),
             };
         }
         let group = out.group;
-        if group.is_none() && out.kind != "test" {
+        if group.is_none() && !matches!(out.kind, "test" | "digest") {
             return SendOutcome::Skip {
                 reason: "no group".into(),
             };
@@ -130,6 +139,27 @@ impl Notifier for EmailNotifier {
         };
         let (subject, text, html) = match group {
             Some(g) => render(out, g),
+            None if out.kind == "digest" => {
+                let d: super::storm::Digest =
+                    serde_json::from_value(out.payload.clone()).unwrap_or_default();
+                let mut t = format!("{}\n\n{}", d.summary(), d.link_text());
+                let mut html = format!("<p>{}</p>", escape_html(&d.summary()));
+                match d.link() {
+                    Some(l) => {
+                        t.push_str(&format!("\n{l}\n"));
+                        html.push_str(&format!(
+                            "<p><a href=\"{}\">Open them in the inbox</a></p>",
+                            escape_html(&l)
+                        ));
+                    }
+                    None => html.push_str(&format!("<p>{}</p>", escape_html(&d.link_text()))),
+                }
+                (
+                    "[DIGEST] SignalCraft: notifications over the channel's cap".to_string(),
+                    t,
+                    html,
+                )
+            }
             None => {
                 let t = out
                     .payload

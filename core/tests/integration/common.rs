@@ -61,7 +61,7 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("signalcraft.db");
         let clock = Arc::new(ManualClock::new(t0()));
-        let engine = Engine::builder()
+        let engine = builder()
             .path(&path)
             .clock(clock.clone())
             .max_body_bytes(bytes)

@@ -98,6 +98,7 @@ fn a_160k_alert_delivery_stores_linear_notes() {
     );
     assert_eq!(notes, N as i64);
     let bytes = count(&h, "SELECT SUM(length(trace)) FROM alert_events");
+    eprintln!("stored: {N} events, {notes} notes, {bytes} trace bytes");
     assert!(
         bytes <= (N as i64) * 4096,
         "{bytes} trace bytes for {N} events"

@@ -250,9 +250,9 @@ fn the_replay_window_is_a_setting_and_widens_with_the_skew() {
     assert_ne!(dry.outcome, Outcome::Duplicate);
 }
 
-fn generic_signed(h: &Harness, ts: i64, body: &[u8]) -> Headers {
+/// Headers as a Slack-style sender signs: `v0=` + hex HMAC of `v0:<ts>:<body>`.
+fn generic_signed(ts: i64, body: &[u8]) -> Headers {
     let msg = format!("v0:{ts}:{}", String::from_utf8_lossy(body));
-    let _ = h;
     Headers::new()
         .with(
             "X-Sig",
@@ -284,15 +284,15 @@ fn generic_signatures_check_the_skew_of_a_signed_timestamp() {
     let ingest = |headers: &Headers| h.engine.ingest(h.ws(), Source::Generic, headers, body);
     // fresh: accepted
     assert_eq!(
-        ingest(&generic_signed(&h, now, body)).unwrap().outcome,
+        ingest(&generic_signed(now, body)).unwrap().outcome,
         Outcome::Accepted
     );
     // signed 10 minutes ago: over the skew
-    let e = ingest(&generic_signed(&h, now - 600, body)).unwrap_err();
+    let e = ingest(&generic_signed(now - 600, body)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Signature, "{e}");
     assert!(e.to_string().contains("X-Ts"), "{e}");
     // a fresh timestamp on an old signature: does not match
-    let mut moved = generic_signed(&h, now - 600, body);
+    let mut moved = generic_signed(now - 600, body);
     moved = Headers::from_iter(
         moved
             .iter()
@@ -311,7 +311,7 @@ fn generic_signatures_check_the_skew_of_a_signed_timestamp() {
     assert_eq!(e.kind(), ErrorKind::Signature, "{e}");
     // the same signed message again is a replay
     assert_eq!(
-        ingest(&generic_signed(&h, now, body)).unwrap().outcome,
+        ingest(&generic_signed(now, body)).unwrap().outcome,
         Outcome::Duplicate
     );
     // the mapping is checked: a message without {body} last, or {timestamp} without a header
@@ -388,4 +388,48 @@ fn grafana_signed_timestamps_are_checked_and_replays_are_duplicates() {
         .ingest(h.ws(), Source::Grafana, &headers(now), &body)
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Signature, "{e}");
+}
+
+#[test]
+fn has_secret_is_never_a_claim_without_enforcement() {
+    // every source: a secret is refused, or else an uncredentialed delivery is refused and the
+    // sender's own scheme (what "send a test alert" does) gets in
+    let h = Harness::on_disk();
+    allow_unauthenticated(&h);
+    for source in Source::ALL {
+        if source == Source::Generic {
+            h.engine
+                .set_integration(
+                    h.ws(),
+                    source,
+                    &IntegrationUpdate {
+                        options: Some(json!({"fields": {"title": "title"}})),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+        }
+        let kept = match set_secret(&h, source, SECRET) {
+            Ok(kept) => kept,
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::InvalidInput, "{source}: {e}");
+                assert!(!h.engine.integration(h.ws(), source).unwrap().has_secret);
+                continue;
+            }
+        };
+        assert!(kept, "{source}");
+        let (headers, body) = match h.engine.sample_payload(source) {
+            Ok(s) => (s.headers(), s.body.into_bytes()),
+            Err(_) => (Headers::new(), br#"{"title":"disk full"}"#.to_vec()),
+        };
+        let e = h
+            .engine
+            .webhook(h.ws(), Some(source), &headers, &body, None)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Signature, "{source}: {e}");
+        if source != Source::Generic {
+            let out = h.engine.test_integration(h.ws(), source).unwrap();
+            assert_ne!(out.outcome, Outcome::Duplicate, "{source}");
+        }
+    }
 }
