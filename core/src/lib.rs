@@ -37,6 +37,7 @@ pub mod ingest;
 pub mod json;
 pub mod lifecycle;
 pub mod metrics;
+pub mod monitors;
 pub mod notify;
 pub mod routing;
 pub mod secrets;
