@@ -26,6 +26,7 @@ mod ingest;
 mod lifecycle;
 mod malformed;
 mod metrics;
+mod monitor_clients;
 mod notify;
 mod opsgenie;
 mod pagerduty;

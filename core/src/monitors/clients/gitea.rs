@@ -37,7 +37,7 @@ impl Gitea {
         Ok(Gitea {
             api: Api::new(timeout, None)?,
             base,
-            auth: target.token.clone().map_or(Auth::None, |t| Auth::Token(t)),
+            auth: target.token.clone().map_or(Auth::None, Auth::Token),
         })
     }
 

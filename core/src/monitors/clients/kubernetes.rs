@@ -378,6 +378,8 @@ impl Cluster for Kubernetes {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     const KUBECONFIG: &str = "apiVersion: v1

@@ -467,6 +467,8 @@ pub(crate) fn opt_str<'v>(v: &'v Value, path: &str) -> Option<&'v str> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
     use reqwest::header::HeaderValue;
 

@@ -387,6 +387,8 @@ impl ContainerRegistry for Registry {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]
