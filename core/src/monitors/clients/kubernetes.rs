@@ -28,8 +28,8 @@ use std::time::Duration;
 /// Items asked per list page.
 const PAGE_LIMIT: &str = "100";
 
-/// Where and how to reach an API server.
-#[derive(Debug, Clone, PartialEq)]
+/// Where and how to reach an API server (its `Debug` shows no token).
+#[derive(Clone, PartialEq)]
 pub struct KubeAccess {
     /// The API server URL.
     pub server: String,
@@ -39,6 +39,17 @@ pub struct KubeAccess {
     pub ca_pem: Option<String>,
     /// The context's namespace, if it names one.
     pub namespace: Option<String>,
+}
+
+impl std::fmt::Debug for KubeAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubeAccess")
+            .field("server", &self.server)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("ca_pem", &self.ca_pem.is_some())
+            .field("namespace", &self.namespace)
+            .finish()
+    }
 }
 
 /// Reads a kubeconfig (YAML or JSON): the current context's server, CA and token.

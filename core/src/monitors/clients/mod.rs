@@ -111,8 +111,8 @@ impl Connector for RealConnector {
 // ---------------------------------------------------------------------------------------------
 // What the clients share
 
-/// How a request authenticates.
-#[derive(Debug, Clone, PartialEq)]
+/// How a request authenticates. Its `Debug` never shows the secret.
+#[derive(Clone, PartialEq)]
 pub(crate) enum Auth {
     /// Nothing.
     None,
@@ -122,6 +122,17 @@ pub(crate) enum Auth {
     Token(String),
     /// HTTP basic.
     Basic(String, Option<String>),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Auth::None => "Auth::None",
+            Auth::Bearer(_) => "Auth::Bearer(<redacted>)",
+            Auth::Token(_) => "Auth::Token(<redacted>)",
+            Auth::Basic(..) => "Auth::Basic(<redacted>)",
+        })
+    }
 }
 
 /// A reqwest client with its bound, and the GET every client makes.
@@ -478,6 +489,20 @@ mod tests {
             h.append(*k, HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    #[test]
+    fn auth_debug_hides_secrets() {
+        let shown = format!(
+            "{:?} {:?} {:?}",
+            Auth::Bearer("s3cr3t".into()),
+            Auth::Token("s3cr3t".into()),
+            Auth::Basic("user".into(), Some("s3cr3t".into()))
+        );
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("user"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -40,8 +40,7 @@ const INDEX_TYPES: [&str; 2] = [
 /// Page size asked of `_catalog` and `tags/list`.
 const PAGE_N: &str = "100";
 
-/// A registry client.
-#[derive(Debug)]
+/// A registry client (its `Debug` shows no credential).
 pub struct Registry {
     api: Api,
     root: reqwest::Url,
@@ -49,6 +48,15 @@ pub struct Registry {
     password: Option<String>,
     /// Bearer tokens by scope.
     tokens: Mutex<HashMap<String, String>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("root", &self.root.as_str())
+            .field("user", &self.user.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Registry {
