@@ -215,3 +215,30 @@ async fn errors_are_typed() {
         .unwrap();
     assert_eq!(e.kind(), "config");
 }
+
+#[tokio::test]
+async fn a_slow_forge_is_a_timeout_within_the_bound() {
+    let server = TestServer::start(|_, _| {
+        json(200, "gitea/repo.json").after(std::time::Duration::from_secs(3))
+    });
+    let g = RealConnector
+        .git_forge(
+            &ForgeTarget {
+                forge: "gitea".into(),
+                base_url: server.url(""),
+                token: None,
+            },
+            std::time::Duration::from_millis(300),
+        )
+        .unwrap();
+    let started = std::time::Instant::now();
+    match g.repository("acme", "api").await.unwrap_err() {
+        ClientError::Timeout { after_ms, .. } => assert_eq!(after_ms, 300),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -273,3 +273,17 @@ async fn errors_are_typed() {
     }
     assert_eq!(reg.tags("../etc").await.unwrap_err().kind(), "config");
 }
+
+#[tokio::test]
+async fn a_registry_that_always_says_next_is_read_for_at_most_max_pages() {
+    let server = TestServer::start(|_, i| {
+        json(200, "registry/catalog_page1.json").with_header(
+            "Link",
+            &format!("</v2/_catalog?last=r{i}&n=2>; rel=\"next\""),
+        )
+    });
+    let repos = registry(&server, None, None).repositories().await.unwrap();
+    let pages = signalcraft_core::monitors::clients::MAX_PAGES;
+    assert_eq!(server.requests().len(), pages);
+    assert_eq!(repos.len(), 2 * pages);
+}
