@@ -26,6 +26,7 @@ mod accounts;
 mod act;
 mod deliver;
 mod metrics;
+mod monitors;
 mod samples;
 mod slack;
 mod slack_oauth;
@@ -36,6 +37,7 @@ mod webhook;
 pub use act::{Actor, MAX_ACT_MANY};
 use chrono::{DateTime, Utc};
 pub use deliver::{DispatchReport, Readiness};
+pub use monitors::{AppView, HistoryPoint, MAX_CONCURRENT_CHECKS, MonitorState};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -133,6 +135,7 @@ impl EngineBuilder {
             password_cost: self.password_cost,
             dummy_hash: std::sync::OnceLock::new(),
             metrics: crate::metrics::Metrics::default(),
+            monitor_rt: monitors::MonitorRuntime::default(),
         };
         engine.seal_plaintext_secrets()?;
         Ok(engine)
@@ -194,6 +197,8 @@ pub struct Engine {
     dummy_hash: std::sync::OnceLock<String>,
     /// What `/metrics` shows.
     pub(crate) metrics: crate::metrics::Metrics,
+    /// The fleet monitors' client connector.
+    monitor_rt: monitors::MonitorRuntime,
 }
 
 /// A workspace's compiled routing: what ingest evaluates.

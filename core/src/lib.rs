@@ -54,6 +54,7 @@ pub use alert::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dedup::{DedupDecision, DedupPolicy, DedupWindow};
+pub use engine::{AppView, MonitorState};
 pub use engine::{
     Delivery, DeliveryError, Engine, EngineBuilder, IntegrationHealth, IntegrationStatus,
     IntegrationUpdate, IntegrationView, NewMaintenanceWindow, NewSilence,

@@ -404,8 +404,8 @@ impl Engine {
         }))
     }
 
-    /// Starts the background loop for hosts: delivers due notifications and runs `tick` about
-    /// twice a second, until [`Engine::stop`].
+    /// Starts the background loop for hosts: delivers due notifications, runs `tick` and starts
+    /// due monitor checks about twice a second, until [`Engine::stop`].
     pub fn start_background(self: &Arc<Self>) -> Result<()> {
         let mut bg = self
             .delivery
@@ -421,10 +421,13 @@ impl Engine {
         let handle = std::thread::Builder::new()
             .name("signalcraft-background".into())
             .spawn(move || {
+                let mut monitors = super::monitors::MonitorLoop::default();
                 while !flag.load(Ordering::Relaxed) {
                     // errors are in the delivery log and come back next round
                     let _ = engine.tick(None);
                     let _ = engine.dispatch(None, Duration::ZERO);
+                    // due monitor checks start on the runtime; this never waits for a target
+                    let _ = engine.monitor_round(&mut monitors);
                     for _ in 0..10 {
                         if flag.load(Ordering::Relaxed) {
                             break;

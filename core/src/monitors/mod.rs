@@ -6,9 +6,12 @@
 //! per kind of target), their result types and the typed [`ClientError`]. The real clients over
 //! reqwest live in [`clients`]; every reqwest client they use is built by [`http::client`].
 
+pub mod check;
 pub mod clients;
 pub mod http;
+pub mod model;
 pub mod probe;
+pub mod run;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

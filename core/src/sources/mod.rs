@@ -86,6 +86,7 @@ pub fn parse(source: Source, input: &SourceInput<'_>) -> Result<Parsed> {
         Source::Pagerduty => pagerduty::parse(input),
         Source::Opsgenie => opsgenie::parse(input),
         Source::Generic => generic::parse(input),
+        Source::Monitor => Err(not_a_webhook()),
     }
 }
 
@@ -100,7 +101,16 @@ pub fn validate_options(source: Source, options: &serde_json::Value) -> Result<(
         Source::Pagerduty => pagerduty::validate_options(options),
         Source::Opsgenie => opsgenie::validate_options(options),
         Source::Generic => generic::validate_options(options),
+        Source::Monitor => Err(not_a_webhook()),
     }
+}
+
+/// Why `monitor` is refused where a webhook source is expected.
+fn not_a_webhook() -> Error {
+    Error::invalid(
+        "source",
+        "monitor alerts come from the engine's own monitors, not from webhooks",
+    )
 }
 
 // ---- common options ---------------------------------------------------------------------------

@@ -27,6 +27,7 @@ mod lifecycle;
 mod malformed;
 mod metrics;
 mod monitor_clients;
+mod monitors;
 mod notify;
 mod opsgenie;
 mod pagerduty;
