@@ -3,6 +3,7 @@
 //! pagination, an error answer and a rate-limit answer. `real_registry` runs against a real
 //! `docker-registry` started by `core/tests/registry/run`.
 
+mod end_to_end;
 mod gitea;
 mod hetzner;
 mod kubernetes;
