@@ -53,11 +53,10 @@ impl Gitea {
 
     async fn repositories_of(&self, owner: &str) -> Result<Vec<ForgeRepository>, ClientError> {
         let limit = PAGE_LIMIT.to_string();
-        let first = self.url(
+        let mut url = self.url(
             &["orgs", owner, "repos"],
             &[("limit", &limit), ("page", "1")],
         )?;
-        let mut url = first.clone();
         let mut out = Vec::new();
         for page in 0..MAX_PAGES {
             let (body, headers) = match self.api.get_json(&url, &self.auth).await {
