@@ -38,6 +38,7 @@ pub mod json;
 pub mod lifecycle;
 pub mod metrics;
 pub mod monitors;
+pub mod net;
 pub mod notify;
 pub mod routing;
 pub mod secrets;
@@ -67,6 +68,7 @@ pub use group::{
 pub use headers::Headers;
 pub use ingest::{IngestDecision, IngestOutcome, IngestedAlert, Outcome};
 pub use lifecycle::GroupStatus;
+pub use net::PrivateTargets;
 pub use routing::{RouteDecision, RoutingRule, RuleSet};
 pub use store::LATEST_VERSION as SCHEMA_VERSION;
 pub use workspace::{Workspace, WorkspaceSettings};

@@ -579,8 +579,10 @@ impl Engine {
             delivery_id: None,
             alerts: vec![alert],
             notes: Vec::new(),
-            headers: redacted_headers(&Headers::new())?,
-            body: &body,
+            alert_notes: BTreeMap::new(),
+            replay: None,
+            headers: redacted_headers(&loaded.config, &Headers::new())?,
+            body: std::borrow::Cow::Borrowed(&body),
         };
         let out = self.commit_ready(tx, &ready, None, false)?;
         Ok(out
