@@ -141,6 +141,7 @@ impl EngineBuilder {
             Location::Path(p) => (Store::open(p)?, Some(p.clone())),
             Location::InMemory => (Store::in_memory()?, None),
         };
+        let private_targets = Arc::new(self.private_targets);
         let engine = Engine {
             store,
             clock: self.clock,
@@ -152,8 +153,8 @@ impl EngineBuilder {
             password_cost: self.password_cost,
             dummy_hash: std::sync::OnceLock::new(),
             metrics: crate::metrics::Metrics::default(),
-            monitor_rt: monitors::MonitorRuntime::default(),
-            private_targets: Arc::new(self.private_targets),
+            monitor_rt: monitors::MonitorRuntime::new(Arc::clone(&private_targets)),
+            private_targets,
         };
         engine.seal_plaintext_secrets()?;
         Ok(engine)

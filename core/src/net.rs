@@ -368,16 +368,24 @@ impl Default for Timeouts {
 /// environment are not used (a proxy would connect on our behalf, out of the guard's sight) and
 /// redirects are not followed. Send with [`send`] so IP-literal URLs are checked too.
 pub fn client(policy: &Arc<PrivateTargets>, timeouts: Timeouts) -> reqwest::Client {
-    reqwest::Client::builder()
+    guarded_builder(policy)
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.total)
         .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}
+
+/// A client builder with the guard in place (the filtering resolver, no proxy from the
+/// environment), for clients that need more than [`client`] sets (a private CA, redirects
+/// within one host); the caller sets the timeouts, and must still check IP-literal URLs
+/// ([`check_url`]) and any redirect target it follows.
+pub fn guarded_builder(policy: &Arc<PrivateTargets>) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
         .no_proxy()
         .dns_resolver(Arc::new(GuardedResolver {
             policy: Arc::clone(policy),
         }))
-        .build()
-        .unwrap_or_default()
 }
 
 /// Why a request got no answer. Its text is safe to show a tenant: no URL (which may hold a

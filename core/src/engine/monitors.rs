@@ -110,11 +110,12 @@ pub(crate) struct MonitorRuntime {
     connector: Arc<dyn Connector>,
 }
 
-impl Default for MonitorRuntime {
-    fn default() -> Self {
+impl MonitorRuntime {
+    /// The real clients, reaching non-public addresses only as `policy` allows.
+    pub(crate) fn new(policy: Arc<crate::net::PrivateTargets>) -> Self {
         MonitorRuntime {
             connector: Arc::new(SharedProbe {
-                inner: Arc::new(RealConnector),
+                inner: Arc::new(RealConnector::new(policy)),
                 probe: OnceLock::new(),
             }),
         }
@@ -188,8 +189,8 @@ impl Connector for SharedProbe {
 #[derive(Debug)]
 pub(crate) struct MonitorLoop {
     in_flight: HashSet<(String, String)>,
-    tx: mpsc::Sender<(Planned, Reading)>,
-    rx: mpsc::Receiver<(Planned, Reading)>,
+    tx: mpsc::Sender<(Planned, run::Checked)>,
+    rx: mpsc::Receiver<(Planned, run::Checked)>,
 }
 
 impl Default for MonitorLoop {
@@ -444,7 +445,7 @@ impl Engine {
         }
         let rt = self.runtime()?;
         let connector = Arc::clone(&self.monitor_rt.connector);
-        let done: Vec<(Planned, Reading)> = rt.block_on(async move {
+        let done: Vec<(Planned, run::Checked)> = rt.block_on(async move {
             let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_CHECKS));
             let deadline = tokio::time::Instant::now() + RUN_DEADLINE;
             let mut set = tokio::task::JoinSet::new();
@@ -455,8 +456,8 @@ impl Engine {
                         .await
                         .ok()?
                         .ok()?;
-                    let reading = run::run(connector.as_ref(), &p.monitor, p.now, &p.history).await;
-                    Some((p, reading))
+                    let checked = run::run(connector.as_ref(), &p.monitor, p.now, &p.history).await;
+                    Some((p, checked))
                 });
             }
             let mut out = Vec::new();
@@ -468,8 +469,8 @@ impl Engine {
             out
         });
         let mut first_error = None;
-        for (p, reading) in done {
-            if let Err(e) = self.apply(&p, &reading)
+        for (p, checked) in done {
+            if let Err(e) = self.apply(&p, &checked)
                 && first_error.is_none()
             {
                 first_error = Some(e);
@@ -480,7 +481,8 @@ impl Engine {
 
     /// Applies one reading in one write transaction: records it, steps the breach state, and
     /// opens or resolves the monitor's alert through the ingest path.
-    fn apply(&self, p: &Planned, reading: &Reading) -> Result<()> {
+    fn apply(&self, p: &Planned, checked: &run::Checked) -> Result<()> {
+        let reading = &checked.reading;
         let now = self.now();
         self.store.write(|tx| {
             let ws = store::workspaces::resolve(tx, p.ws.as_str())?;
@@ -518,8 +520,12 @@ impl Engine {
                     state.group_id = None;
                 }
             }
-            let next = reading.at
-                + chrono::TimeDelta::seconds(i64::try_from(m.interval_secs).unwrap_or(86_400));
+            // a rate-limited API is left alone for as long as it asked (at most a day)
+            let wait = m
+                .interval_secs
+                .max(checked.retry_after_secs.unwrap_or(0).min(86_400));
+            let next =
+                reading.at + chrono::TimeDelta::seconds(i64::try_from(wait).unwrap_or(86_400));
             store::monitors::record(tx, &ws.id, &m.id, reading, &state, next)?;
             Ok(())
         })
@@ -596,12 +602,12 @@ impl Engine {
     /// finished, then starts due checks (up to [`MAX_CONCURRENT_CHECKS`] in flight) on the
     /// runtime without waiting for them — a slow target holds only its own slot.
     pub(crate) fn monitor_round(&self, state: &mut MonitorLoop) -> Result<()> {
-        while let Ok((p, reading)) = state.rx.try_recv() {
+        while let Ok((p, checked)) = state.rx.try_recv() {
             state
                 .in_flight
                 .remove(&(p.ws.0.clone(), p.monitor.id.clone()));
             // an error is the storage's; the monitor stays due and comes back next round
-            let _ = self.apply(&p, &reading);
+            let _ = self.apply(&p, &checked);
         }
         let room = MAX_CONCURRENT_CHECKS.saturating_sub(state.in_flight.len());
         if room == 0 {
@@ -629,8 +635,8 @@ impl Engine {
             state.in_flight.insert(key);
             let (tx, connector) = (state.tx.clone(), Arc::clone(&self.monitor_rt.connector));
             rt.spawn(async move {
-                let reading = run::run(connector.as_ref(), &p.monitor, p.now, &p.history).await;
-                let _ = tx.send((p, reading));
+                let checked = run::run(connector.as_ref(), &p.monitor, p.now, &p.history).await;
+                let _ = tx.send((p, checked));
             });
         }
         Ok(())

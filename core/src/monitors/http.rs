@@ -1,10 +1,14 @@
 //! The one place monitors build reqwest clients, and the helpers every client shares: bounded
 //! timeouts, redirects only within the same host, bounded bodies, typed errors.
 //!
-//! When the SSRF guard lands, [`client`] is the one function to switch to `net::client`.
+//! Every client is guarded ([`crate::net`]): names resolve through the guard's resolver, and
+//! [`fetch`] checks IP-literal URLs (and same-host redirects keep to the checked host), so a
+//! monitor reaches a private or loopback address only when the engine allows it.
 
 use super::ClientError;
+use crate::net::PrivateTargets;
 use reqwest::header::HeaderMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The longest bound a monitor request may have.
@@ -25,21 +29,25 @@ pub struct HttpOptions {
     pub timeout: Duration,
     /// An extra trusted root (a cluster CA), PEM.
     pub ca_pem: Option<String>,
+    /// Which non-public addresses the client may reach (the engine's).
+    pub policy: Arc<PrivateTargets>,
 }
 
 impl HttpOptions {
-    /// Options with this request bound and no extra root.
-    pub fn with_timeout(timeout: Duration) -> Self {
+    /// Options with this request bound, no extra root, and `policy`.
+    pub fn new(timeout: Duration, policy: Arc<PrivateTargets>) -> Self {
         HttpOptions {
             timeout,
             ca_pem: None,
+            policy,
         }
     }
 }
 
-/// Builds a reqwest client for a monitor: the request bound, a connect bound, redirects
-/// followed only to the same scheme, host and port (at most [`MAX_REDIRECTS`]), no proxy from
-/// the environment.
+/// Builds a reqwest client for a monitor: guarded by `options.policy` (see [`crate::net`]), the
+/// request bound, a connect bound, redirects followed only to the same scheme, host and port
+/// (at most [`MAX_REDIRECTS`]), no proxy from the environment. Send through [`fetch`] (which
+/// checks IP-literal URLs).
 pub fn client(options: &HttpOptions) -> Result<reqwest::Client, ClientError> {
     let timeout = options
         .timeout
@@ -58,11 +66,10 @@ pub fn client(options: &HttpOptions) -> Result<reqwest::Client, ClientError> {
             attempt.follow()
         }
     });
-    let mut builder = reqwest::Client::builder()
+    let mut builder = crate::net::guarded_builder(&options.policy)
         .timeout(timeout)
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .redirect(redirect)
-        .no_proxy()
         .user_agent(concat!("signalcraft-monitor/", env!("CARGO_PKG_VERSION")));
     if let Some(pem) = &options.ca_pem {
         let cert = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
@@ -124,15 +131,27 @@ pub struct Fetched {
     pub body: Vec<u8>,
 }
 
-/// Sends `request` and reads the body (at most `max_bytes`); any status is returned.
+/// Sends `request` and reads the body (at most `max_bytes`); any status is returned. An
+/// IP-literal URL the client's guard does not permit is refused before anything is sent
+/// ([`ClientError::Transport`]).
 pub async fn fetch(
     request: reqwest::RequestBuilder,
+    policy: &PrivateTargets,
     url: &str,
     timeout: Duration,
     max_bytes: usize,
 ) -> Result<Fetched, ClientError> {
-    let mut response = request
-        .send()
+    let (client, request) = request.build_split();
+    let request =
+        request.map_err(|e| ClientError::config("config", format!("bad request: {e}")))?;
+    if let Err(refused) = crate::net::check_url(policy, request.url()) {
+        return Err(ClientError::Transport {
+            url: display_url(url),
+            message: refused.to_string(),
+        });
+    }
+    let mut response = client
+        .execute(request)
         .await
         .map_err(|e| transport_error(url, timeout, &e))?;
     let status = response.status().as_u16();
@@ -163,10 +182,11 @@ pub async fn fetch(
 /// statuses [`ClientError::Http`].
 pub async fn fetch_ok(
     request: reqwest::RequestBuilder,
+    policy: &PrivateTargets,
     url: &str,
     timeout: Duration,
 ) -> Result<Fetched, ClientError> {
-    let f = fetch(request, url, timeout, MAX_BODY_BYTES).await?;
+    let f = fetch(request, policy, url, timeout, MAX_BODY_BYTES).await?;
     check_status(url, f)
 }
 

@@ -383,6 +383,9 @@ pub struct Usage {
     pub currency: Option<String>,
     /// The provider's own limit (credits, hard limit), if it says.
     pub limit: Option<f64>,
+    /// The account's available balance (Stripe), in `currency`, if the provider says.
+    #[serde(default)]
+    pub balance: Option<f64>,
 }
 
 /// A third-party service's usage and quota.

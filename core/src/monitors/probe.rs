@@ -3,6 +3,8 @@
 
 use super::http::{self, HttpOptions};
 use super::{BodyMatch, ClientError, ClientFuture, ProbeRequest, ProbeResponse, ServiceProbe};
+use crate::net::PrivateTargets;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The most of a body a probe reads to match it.
@@ -12,14 +14,16 @@ pub const MAX_PROBE_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct HttpProbe {
     http: reqwest::Client,
+    policy: Arc<PrivateTargets>,
 }
 
 impl HttpProbe {
     /// A probe whose client bounds every request by `timeout` (a request's own bound may be
-    /// shorter).
-    pub fn new(timeout: Duration) -> Result<Self, ClientError> {
+    /// shorter) and reaches non-public addresses only as `policy` allows.
+    pub fn new(timeout: Duration, policy: Arc<PrivateTargets>) -> Result<Self, ClientError> {
         Ok(HttpProbe {
-            http: http::client(&HttpOptions::with_timeout(timeout))?,
+            http: http::client(&HttpOptions::new(timeout, Arc::clone(&policy)))?,
+            policy,
         })
     }
 
@@ -31,7 +35,7 @@ impl HttpProbe {
             req = req.header(k, v);
         }
         let start = Instant::now();
-        let f = http::fetch(req, &r.url, r.timeout, MAX_PROBE_BODY_BYTES).await?;
+        let f = http::fetch(req, &self.policy, &r.url, r.timeout, MAX_PROBE_BODY_BYTES).await?;
         let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
         let body_matched = match &r.body_match {
             None => None,

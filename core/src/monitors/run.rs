@@ -81,6 +81,16 @@ fn opt(m: &Monitor, field: &str) -> Option<String> {
     m.text(field).map(str::to_string)
 }
 
+/// What one check saw, and how long the target asked to be left alone (a rate limit's
+/// `Retry-After`), if it did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// The reading.
+    pub reading: Reading,
+    /// Seconds the API asked to wait before the next call.
+    pub retry_after_secs: Option<u64>,
+}
+
 /// Runs one check of `m` (secrets opened, app defaults filled in) at `now`. Never fails: a
 /// client error is a reading with `error` set. `recent` is the monitor's history, oldest first.
 /// The whole check is bounded by the monitor's timeout.
@@ -89,19 +99,32 @@ pub async fn run(
     m: &Monitor,
     now: DateTime<Utc>,
     recent: &[Reading],
-) -> Reading {
+) -> Checked {
     let timeout = Duration::from_millis(m.timeout_ms());
     let work = run_unbounded(connector, m, now, recent, timeout);
-    match tokio::time::timeout(timeout + Duration::from_millis(50), work).await {
-        Ok(Ok(r)) => r,
-        Ok(Err((e, details))) => Reading::failed(m, now, &e, details),
-        Err(_) => {
-            let e = ClientError::Timeout {
-                url: check::subject(m),
-                after_ms: m.timeout_ms(),
-            };
-            Reading::failed(m, now, &e, Value::Null)
-        }
+    let (reading, retry_after_secs) =
+        match tokio::time::timeout(timeout + Duration::from_millis(50), work).await {
+            Ok(Ok(r)) => (r, None),
+            Ok(Err((e, details))) => {
+                let retry = match &e {
+                    ClientError::RateLimited {
+                        retry_after_secs, ..
+                    } => Some(retry_after_secs.unwrap_or(60)),
+                    _ => None,
+                };
+                (Reading::failed(m, now, &e, details), retry)
+            }
+            Err(_) => {
+                let e = ClientError::Timeout {
+                    url: check::subject(m),
+                    after_ms: m.timeout_ms(),
+                };
+                (Reading::failed(m, now, &e, Value::Null), None)
+            }
+        };
+    Checked {
+        reading,
+        retry_after_secs,
     }
 }
 

@@ -508,3 +508,36 @@ fn the_background_loop_runs_due_monitors() {
         "checked once: the next check is 30 s later"
     );
 }
+
+#[test]
+fn the_ssrf_guard_holds_for_monitors_unless_the_engine_allows_private_targets() {
+    let (server, _) = flipping();
+    let dir = tempfile::tempdir().unwrap();
+    // an engine left at the default: no private targets
+    let engine = signalcraft_core::Engine::builder()
+        .path(dir.path().join("strict.db"))
+        .build()
+        .unwrap();
+    engine.create_workspace("acme").unwrap();
+    engine
+        .put_monitors(
+            "acme",
+            &json!([probe("api-health", &server.url("/healthz"), 1, 1)]),
+        )
+        .unwrap();
+    let s = engine.run_monitor("acme", "api-health").unwrap();
+    let error = s.reading.unwrap().error.unwrap();
+    assert!(
+        error.contains("refused") && error.contains("loopback"),
+        "{error}"
+    );
+    assert!(server.requests().is_empty(), "nothing was sent");
+    // by name too: the resolver drops loopback addresses
+    let by_name = server.url("/healthz").replace("127.0.0.1", "localhost");
+    engine
+        .put_monitors("acme", &json!([probe("by-name", &by_name, 1, 1)]))
+        .unwrap();
+    let s = engine.run_monitor("acme", "by-name").unwrap();
+    assert!(s.reading.unwrap().error.is_some());
+    assert!(server.requests().is_empty());
+}
