@@ -13,10 +13,20 @@ mod usage;
 
 use crate::common::fixture;
 use crate::http::Reply;
+use signalcraft_core::monitors::clients::RealConnector;
+use signalcraft_core::net::PrivateTargets;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The bound every client gets in these tests.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The real connector, allowed to reach 127.0.0.1 (and only it) for these loopback servers.
+pub fn connector() -> RealConnector {
+    RealConnector::new(Arc::new(
+        PrivateTargets::from_env_value("127.0.0.1/32").unwrap(),
+    ))
+}
 
 /// A fixture of `tests/fixtures/monitors/` as text.
 pub fn fx(rel: &str) -> String {

@@ -12,11 +12,11 @@
 //!   conclusion the same way Gitea's `ToActionsStatus` does.
 
 use super::{Api, Auth, Doc, MAX_PAGES, endpoint, next_link, opt_str};
+use crate::monitors::http::HttpOptions;
 use crate::monitors::{
     ClientError, ClientFuture, ForgeCommit, ForgeRepository, ForgeTarget, GitForge, WorkflowRun,
 };
 use serde_json::Value;
-use std::time::Duration;
 
 /// Page size asked of list endpoints (Gitea's default maximum is 50).
 const PAGE_LIMIT: usize = 50;
@@ -31,11 +31,11 @@ pub struct Gitea {
 
 impl Gitea {
     /// A client for the forge at `target.base_url` (its root: `https://git.example.com`).
-    pub fn new(target: &ForgeTarget, timeout: Duration) -> Result<Self, ClientError> {
+    pub fn new(target: &ForgeTarget, options: &HttpOptions) -> Result<Self, ClientError> {
         let root = super::base_url(&target.base_url, "config.base_url")?;
         let base = endpoint(root.as_str(), "config.base_url", &["api", "v1"], &[])?.to_string();
         Ok(Gitea {
-            api: Api::new(timeout, None)?,
+            api: Api::new(options)?,
             base,
             auth: target.token.clone().map_or(Auth::None, Auth::Token),
         })

@@ -11,10 +11,10 @@
 //!   [`ClientError::RateLimited`].
 
 use super::{Api, Auth, Doc, MAX_PAGES, endpoint, lookup, opt_str};
+use crate::monitors::http::HttpOptions;
 use crate::monitors::{ClientError, ClientFuture, CloudProvider, CloudServer, CloudTarget};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::time::Duration;
 
 /// The public API's base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.hetzner.cloud/v1";
@@ -29,7 +29,7 @@ pub struct Hetzner {
 
 impl Hetzner {
     /// A client for `target.base_url` (empty: [`DEFAULT_BASE_URL`]).
-    pub fn new(target: &CloudTarget, timeout: Duration) -> Result<Self, ClientError> {
+    pub fn new(target: &CloudTarget, options: &HttpOptions) -> Result<Self, ClientError> {
         let base = if target.base_url.trim().is_empty() {
             DEFAULT_BASE_URL.to_string()
         } else {
@@ -37,7 +37,7 @@ impl Hetzner {
         };
         super::base_url(&base, "config.base_url")?;
         Ok(Hetzner {
-            api: Api::new(timeout, None)?,
+            api: Api::new(options)?,
             base,
             auth: target.token.clone().map_or(Auth::None, Auth::Bearer),
         })

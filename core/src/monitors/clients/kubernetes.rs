@@ -17,13 +17,13 @@
 //! Lists follow `metadata.continue` (at most [`MAX_PAGES`] pages).
 
 use super::{Api, Auth, Doc, MAX_PAGES, endpoint, lookup, opt_str};
+use crate::monitors::http::HttpOptions;
 use crate::monitors::{
     ClientError, ClientFuture, Cluster, ClusterDeployment, ClusterNode, ClusterPod, ClusterTarget,
 };
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use std::time::Duration;
 
 /// Items asked per list page.
 const PAGE_LIMIT: &str = "100";
@@ -168,7 +168,7 @@ pub struct Kubernetes {
 
 impl Kubernetes {
     /// A client for the cluster the target names (its kubeconfig, then its overrides).
-    pub fn new(target: &ClusterTarget, timeout: Duration) -> Result<Self, ClientError> {
+    pub fn new(target: &ClusterTarget, options: &HttpOptions) -> Result<Self, ClientError> {
         let from_file = match &target.kubeconfig {
             Some(text) => Some(parse_kubeconfig(text)?),
             None => None,
@@ -190,7 +190,10 @@ impl Kubernetes {
             .clone()
             .or_else(|| from_file.as_ref().and_then(|k| k.ca_pem.clone()));
         Ok(Kubernetes {
-            api: Api::new(timeout, ca_pem)?,
+            api: Api::new(&HttpOptions {
+                ca_pem,
+                ..options.clone()
+            })?,
             server,
             auth: token.map_or(Auth::None, Auth::Bearer),
         })

@@ -27,6 +27,7 @@ use super::{
     ClientError, CloudProvider, CloudTarget, Cluster, ClusterTarget, Connector, ContainerRegistry,
     ForgeTarget, GitForge, RegistryTarget, ServiceProbe, UsageSource, UsageTarget,
 };
+use crate::net::PrivateTargets;
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -37,9 +38,30 @@ use std::time::Duration;
 /// through the count it reports, never by looping on).
 pub const MAX_PAGES: usize = 20;
 
-/// Makes the real clients (reqwest, through [`super::http::client`]).
-#[derive(Debug, Clone, Default)]
-pub struct RealConnector;
+/// Makes the real clients (reqwest, through [`super::http::client`]), each guarded by the
+/// engine's policy on private targets.
+#[derive(Debug, Clone)]
+pub struct RealConnector {
+    policy: Arc<PrivateTargets>,
+}
+
+impl RealConnector {
+    /// A connector whose clients may reach what `policy` permits (and public addresses).
+    pub fn new(policy: Arc<PrivateTargets>) -> Self {
+        RealConnector { policy }
+    }
+
+    fn options(&self, timeout: Duration) -> HttpOptions {
+        HttpOptions::new(timeout, Arc::clone(&self.policy))
+    }
+}
+
+impl Default for RealConnector {
+    /// Public addresses only.
+    fn default() -> Self {
+        RealConnector::new(Arc::new(PrivateTargets::None))
+    }
+}
 
 fn unsupported(path: &str, what: &str) -> ClientError {
     ClientError::config(path, format!("unsupported {what}"))
@@ -52,7 +74,7 @@ impl Connector for RealConnector {
         timeout: Duration,
     ) -> Result<Arc<dyn GitForge>, ClientError> {
         match target.forge.as_str() {
-            "gitea" | "forgejo" => Ok(Arc::new(gitea::Gitea::new(target, timeout)?)),
+            "gitea" | "forgejo" => Ok(Arc::new(gitea::Gitea::new(target, &self.options(timeout))?)),
             other => Err(unsupported("config.forge", &format!("forge {other:?}"))),
         }
     }
@@ -62,7 +84,10 @@ impl Connector for RealConnector {
         target: &RegistryTarget,
         timeout: Duration,
     ) -> Result<Arc<dyn ContainerRegistry>, ClientError> {
-        Ok(Arc::new(registry::Registry::new(target, timeout)?))
+        Ok(Arc::new(registry::Registry::new(
+            target,
+            &self.options(timeout),
+        )?))
     }
 
     fn cluster(
@@ -70,7 +95,10 @@ impl Connector for RealConnector {
         target: &ClusterTarget,
         timeout: Duration,
     ) -> Result<Arc<dyn Cluster>, ClientError> {
-        Ok(Arc::new(kubernetes::Kubernetes::new(target, timeout)?))
+        Ok(Arc::new(kubernetes::Kubernetes::new(
+            target,
+            &self.options(timeout),
+        )?))
     }
 
     fn cloud(
@@ -79,7 +107,10 @@ impl Connector for RealConnector {
         timeout: Duration,
     ) -> Result<Arc<dyn CloudProvider>, ClientError> {
         match target.provider.as_str() {
-            "hetzner" => Ok(Arc::new(hetzner::Hetzner::new(target, timeout)?)),
+            "hetzner" => Ok(Arc::new(hetzner::Hetzner::new(
+                target,
+                &self.options(timeout),
+            )?)),
             other => Err(unsupported(
                 "config.provider",
                 &format!("provider {other:?}"),
@@ -88,7 +119,10 @@ impl Connector for RealConnector {
     }
 
     fn probe(&self, timeout: Duration) -> Result<Arc<dyn ServiceProbe>, ClientError> {
-        Ok(Arc::new(super::probe::HttpProbe::new(timeout)?))
+        Ok(Arc::new(super::probe::HttpProbe::new(
+            timeout,
+            Arc::clone(&self.policy),
+        )?))
     }
 
     fn usage(
@@ -97,9 +131,18 @@ impl Connector for RealConnector {
         timeout: Duration,
     ) -> Result<Arc<dyn UsageSource>, ClientError> {
         match target.provider.as_str() {
-            "stripe" => Ok(Arc::new(stripe::Stripe::new(target, timeout)?)),
-            "openai" => Ok(Arc::new(openai::OpenAi::new(target, timeout)?)),
-            "openrouter" => Ok(Arc::new(openrouter::OpenRouter::new(target, timeout)?)),
+            "stripe" => Ok(Arc::new(stripe::Stripe::new(
+                target,
+                &self.options(timeout),
+            )?)),
+            "openai" => Ok(Arc::new(openai::OpenAi::new(
+                target,
+                &self.options(timeout),
+            )?)),
+            "openrouter" => Ok(Arc::new(openrouter::OpenRouter::new(
+                target,
+                &self.options(timeout),
+            )?)),
             other => Err(unsupported(
                 "config.provider",
                 &format!("provider {other:?}"),
@@ -135,18 +178,23 @@ impl std::fmt::Debug for Auth {
     }
 }
 
-/// A reqwest client with its bound, and the GET every client makes.
+/// A guarded reqwest client with its bound, and the GET every client makes.
 #[derive(Debug, Clone)]
 pub(crate) struct Api {
     pub(crate) http: reqwest::Client,
     pub(crate) timeout: Duration,
+    policy: Arc<PrivateTargets>,
 }
 
 impl Api {
-    /// A client bounded by `timeout`, trusting `ca_pem` besides the system roots.
-    pub(crate) fn new(timeout: Duration, ca_pem: Option<String>) -> Result<Self, ClientError> {
-        let http = http::client(&HttpOptions { timeout, ca_pem })?;
-        Ok(Api { http, timeout })
+    /// The one place a client's reqwest client is built ([`http::client`]: bounded, guarded
+    /// by `options.policy`, trusting `options.ca_pem` besides the system roots).
+    pub(crate) fn new(options: &HttpOptions) -> Result<Self, ClientError> {
+        Ok(Api {
+            http: http::client(options)?,
+            timeout: options.timeout,
+            policy: Arc::clone(&options.policy),
+        })
     }
 
     /// Sends a request as is and reads it whole (any status).
@@ -155,7 +203,14 @@ impl Api {
         request: reqwest::RequestBuilder,
         url: &str,
     ) -> Result<Fetched, ClientError> {
-        http::fetch(request, url, self.timeout, http::MAX_BODY_BYTES).await
+        http::fetch(
+            request,
+            &self.policy,
+            url,
+            self.timeout,
+            http::MAX_BODY_BYTES,
+        )
+        .await
     }
 
     /// `GET url` with `auth` and extra headers; answers a 2xx, else the typed error.

@@ -7,9 +7,9 @@
 //! threshold is the limit).
 
 use super::{Api, Auth, Doc, MAX_PAGES, endpoint, opt_str};
+use crate::monitors::http::HttpOptions;
 use crate::monitors::{ClientError, ClientFuture, Usage, UsageSource, UsageTarget};
 use chrono::{DateTime, Utc};
-use std::time::Duration;
 
 /// The public API's base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com";
@@ -24,7 +24,7 @@ pub struct OpenAi {
 
 impl OpenAi {
     /// A client for `target.base_url` (empty: [`DEFAULT_BASE_URL`]) with the admin key.
-    pub fn new(target: &UsageTarget, timeout: Duration) -> Result<Self, ClientError> {
+    pub fn new(target: &UsageTarget, options: &HttpOptions) -> Result<Self, ClientError> {
         let base = if target.base_url.trim().is_empty() {
             DEFAULT_BASE_URL.to_string()
         } else {
@@ -36,7 +36,7 @@ impl OpenAi {
             .clone()
             .ok_or_else(|| ClientError::config("config.api_key", "missing"))?;
         Ok(OpenAi {
-            api: Api::new(timeout, None)?,
+            api: Api::new(options)?,
             base,
             auth: Auth::Bearer(key),
         })
@@ -95,6 +95,7 @@ impl OpenAi {
             cost: Some((cost * 1e6).round() / 1e6),
             currency: Some(currency.unwrap_or_else(|| "USD".to_string())),
             limit: None,
+            balance: None,
         })
     }
 }

@@ -7,9 +7,9 @@
 //! the `since`/`until` of the call are not sent (the endpoint has no range).
 
 use super::{Api, Auth, Doc, endpoint, opt_str};
+use crate::monitors::http::HttpOptions;
 use crate::monitors::{ClientError, ClientFuture, Usage, UsageSource, UsageTarget};
 use chrono::{DateTime, Utc};
-use std::time::Duration;
 
 /// The public API's base URL.
 pub const DEFAULT_BASE_URL: &str = "https://openrouter.ai/api";
@@ -24,7 +24,7 @@ pub struct OpenRouter {
 
 impl OpenRouter {
     /// A client for `target.base_url` (empty: [`DEFAULT_BASE_URL`]) with the API key.
-    pub fn new(target: &UsageTarget, timeout: Duration) -> Result<Self, ClientError> {
+    pub fn new(target: &UsageTarget, options: &HttpOptions) -> Result<Self, ClientError> {
         let base = if target.base_url.trim().is_empty() {
             DEFAULT_BASE_URL.to_string()
         } else {
@@ -36,7 +36,7 @@ impl OpenRouter {
             .clone()
             .ok_or_else(|| ClientError::config("config.api_key", "missing"))?;
         Ok(OpenRouter {
-            api: Api::new(timeout, None)?,
+            api: Api::new(options)?,
             base,
             auth: Auth::Bearer(key),
         })
@@ -69,6 +69,7 @@ impl OpenRouter {
             cost: Some(cost),
             currency: Some("USD".to_string()),
             limit,
+            balance: None,
         })
     }
 }

@@ -17,14 +17,13 @@
 //!   registry redirects to another host (object storage) is not followed: the time stays unknown.
 
 use super::{Api, Auth, Doc, MAX_PAGES, check, endpoint, header, next_link, opt_str, with_auth};
-use crate::monitors::http::{self, Fetched};
+use crate::monitors::http::{self, Fetched, HttpOptions};
 use crate::monitors::{ClientError, ClientFuture, ContainerRegistry, ImageTag, RegistryTarget};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sha2::Digest;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
 
 /// The manifest media types asked for, most specific first.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
@@ -61,9 +60,9 @@ impl std::fmt::Debug for Registry {
 
 impl Registry {
     /// A client for the registry at `target.registry_url` (its root: `https://registry.example.com`).
-    pub fn new(target: &RegistryTarget, timeout: Duration) -> Result<Self, ClientError> {
+    pub fn new(target: &RegistryTarget, options: &HttpOptions) -> Result<Self, ClientError> {
         Ok(Registry {
-            api: Api::new(timeout, None)?,
+            api: Api::new(options)?,
             root: super::base_url(&target.registry_url, "config.registry_url")?,
             user: target.username.clone(),
             password: target.password.clone(),

@@ -5,15 +5,16 @@
 //!   (`requests`) and the sum of the succeeded ones' `amount - amount_refunded` (`cost`: the
 //!   money taken in the period), in the currency of the first charge (other currencies are
 //!   not summed).
-//! - `GET /v1/balance` for the currency when there is no charge: `available[0].currency`.
+//! - `GET /v1/balance`: the available balance in that currency (`balance`; the currency of
+//!   `available[0]` when the period has no charge).
 //!
 //! Amounts are in the currency's smallest unit; they are divided by 100 except for Stripe's
 //! zero-decimal currencies.
 
 use super::{Api, Auth, Doc, MAX_PAGES, endpoint, opt_str};
+use crate::monitors::http::HttpOptions;
 use crate::monitors::{ClientError, ClientFuture, Usage, UsageSource, UsageTarget};
 use chrono::{DateTime, Utc};
-use std::time::Duration;
 
 /// The public API's base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.stripe.com";
@@ -34,7 +35,7 @@ pub struct Stripe {
 
 impl Stripe {
     /// A client for `target.base_url` (empty: [`DEFAULT_BASE_URL`]) with the secret key.
-    pub fn new(target: &UsageTarget, timeout: Duration) -> Result<Self, ClientError> {
+    pub fn new(target: &UsageTarget, options: &HttpOptions) -> Result<Self, ClientError> {
         let base = if target.base_url.trim().is_empty() {
             DEFAULT_BASE_URL.to_string()
         } else {
@@ -46,7 +47,7 @@ impl Stripe {
             .clone()
             .ok_or_else(|| ClientError::config("config.api_key", "missing"))?;
         Ok(Stripe {
-            api: Api::new(timeout, None)?,
+            api: Api::new(options)?,
             base,
             auth: Auth::Basic(key, None),
         })
@@ -109,10 +110,19 @@ impl Stripe {
                 _ => break,
             }
         }
+        let url = self.url(&["v1", "balance"], &[])?;
+        let (body, _) = self.api.get_json(&url, &self.auth).await?;
+        let doc = Doc::new(url.as_str());
+        let available = doc.array(&body, "available")?;
         if currency.is_none() {
-            let url = self.url(&["v1", "balance"], &[])?;
-            let (body, _) = self.api.get_json(&url, &self.auth).await?;
             currency = opt_str(&body, "available[0].currency").map(str::to_ascii_lowercase);
+        }
+        let mut balance_minor = 0i64;
+        for (i, fund) in available.iter().enumerate() {
+            let fd = doc.at(&format!("available[{i}]."));
+            if Some(fd.str(fund, "currency")?.to_ascii_lowercase()) == currency {
+                balance_minor = balance_minor.saturating_add(fd.i64(fund, "amount")?);
+            }
         }
         let divisor = match &currency {
             Some(c) if ZERO_DECIMAL.contains(&c.as_str()) => 1.0,
@@ -125,6 +135,7 @@ impl Stripe {
             cost: Some(minor as f64 / divisor),
             currency: currency.map(|c| c.to_ascii_uppercase()),
             limit: None,
+            balance: Some(balance_minor as f64 / divisor),
         })
     }
 }

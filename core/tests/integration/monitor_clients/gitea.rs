@@ -1,14 +1,13 @@
 //! Gitea: repository, organization repositories over two pages (`Link`), the latest commit,
 //! Actions runs (1.24+) and the `actions/tasks` fallback (1.22–1.23), errors.
 
-use super::{TIMEOUT, json, path_only, query_param};
+use super::{TIMEOUT, connector, json, path_only, query_param};
 use crate::http::{Reply, TestServer};
-use signalcraft_core::monitors::clients::RealConnector;
 use signalcraft_core::monitors::{ClientError, Connector, ForgeTarget, GitForge};
 use std::sync::Arc;
 
 fn forge(server: &TestServer) -> Arc<dyn GitForge> {
-    RealConnector
+    connector()
         .git_forge(
             &ForgeTarget {
                 forge: "gitea".into(),
@@ -202,7 +201,7 @@ async fn errors_are_typed() {
         ClientError::Http { status: 404, .. } => {}
         other => panic!("{other:?}"),
     }
-    let e = RealConnector
+    let e = connector()
         .git_forge(
             &ForgeTarget {
                 forge: "gitlab".into(),
@@ -221,7 +220,7 @@ async fn a_slow_forge_is_a_timeout_within_the_bound() {
     let server = TestServer::start(|_, _| {
         json(200, "gitea/repo.json").after(std::time::Duration::from_secs(3))
     });
-    let g = RealConnector
+    let g = connector()
         .git_forge(
             &ForgeTarget {
                 forge: "gitea".into(),
@@ -240,5 +239,30 @@ async fn a_slow_forge_is_a_timeout_within_the_bound() {
         started.elapsed() < std::time::Duration::from_secs(2),
         "{:?}",
         started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_default_connector_refuses_loopback_before_sending() {
+    let server = TestServer::start(|_, _| json(200, "gitea/repo.json"));
+    let g = signalcraft_core::monitors::clients::RealConnector::default()
+        .git_forge(
+            &ForgeTarget {
+                forge: "gitea".into(),
+                base_url: server.url(""),
+                token: Some("gitea-token-1".into()),
+            },
+            TIMEOUT,
+        )
+        .unwrap();
+    match g.repository("acme", "api").await.unwrap_err() {
+        ClientError::Transport { message, .. } => {
+            assert!(message.contains("loopback"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        server.requests().is_empty(),
+        "nothing may reach a refused target"
     );
 }

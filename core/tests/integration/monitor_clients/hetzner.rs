@@ -1,14 +1,13 @@
 //! Hetzner Cloud against a loopback API: servers over two pages (`meta.pagination`), monthly
 //! gross prices from `/pricing` (and the servers' embedded prices), errors, `RateLimit-Reset`.
 
-use super::{TIMEOUT, json, path_only, query_param};
+use super::{TIMEOUT, connector, json, path_only, query_param};
 use crate::http::TestServer;
-use signalcraft_core::monitors::clients::RealConnector;
 use signalcraft_core::monitors::{ClientError, CloudProvider, CloudTarget, Connector};
 use std::sync::Arc;
 
 fn cloud(server: &TestServer) -> Arc<dyn CloudProvider> {
-    RealConnector
+    connector()
         .cloud(
             &CloudTarget {
                 provider: "hetzner".into(),

@@ -2,10 +2,9 @@
 //! pages (`metadata.continue`) with restarts, a deployment's replicas and selector, `Status`
 //! errors, refused kubeconfigs.
 
-use super::{TIMEOUT, fx, json, path_only, query_param};
+use super::{TIMEOUT, connector, fx, json, path_only, query_param};
 use crate::http::{Reply, TestServer};
 use base64::Engine as _;
-use signalcraft_core::monitors::clients::RealConnector;
 use signalcraft_core::monitors::{ClientError, Cluster, ClusterTarget, Connector};
 use std::sync::Arc;
 
@@ -37,7 +36,7 @@ users:
 }
 
 fn cluster(server: &TestServer) -> Arc<dyn Cluster> {
-    RealConnector
+    connector()
         .cluster(
             &ClusterTarget {
                 kubeconfig: Some(kubeconfig(server)),
@@ -163,7 +162,7 @@ fn kubeconfigs_that_would_weaken_tls_or_read_files_are_refused() {
         "    certificate-authority-data:",
         "    insecure-skip-tls-verify: true\n    x:",
     );
-    let e = RealConnector
+    let e = connector()
         .cluster(&target(insecure), TIMEOUT)
         .err()
         .unwrap();
@@ -174,7 +173,7 @@ fn kubeconfigs_that_would_weaken_tls_or_read_files_are_refused() {
         "certificate-authority-data:",
         "certificate-authority: /etc/ca.crt\n    y:",
     );
-    let e = RealConnector
+    let e = connector()
         .cluster(&target(file_ca), TIMEOUT)
         .err()
         .unwrap();
@@ -184,7 +183,7 @@ fn kubeconfigs_that_would_weaken_tls_or_read_files_are_refused() {
         "{e}"
     );
 
-    let e = RealConnector
+    let e = connector()
         .cluster(&target("{not: [yaml".into()), TIMEOUT)
         .err()
         .unwrap();
@@ -198,11 +197,7 @@ fn kubeconfigs_that_would_weaken_tls_or_read_files_are_refused() {
         ca_pem: Some("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n".into()),
     };
     assert_eq!(
-        RealConnector
-            .cluster(&bad_ca, TIMEOUT)
-            .err()
-            .unwrap()
-            .kind(),
+        connector().cluster(&bad_ca, TIMEOUT).err().unwrap().kind(),
         "config"
     );
 }

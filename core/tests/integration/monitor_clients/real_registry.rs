@@ -3,9 +3,8 @@
 //! back through the client — catalog, tags, digest, size, push time. Started by
 //! `core/tests/registry/run`, which sets `SIGNALCRAFT_TEST_REGISTRY_URL`.
 
-use super::TIMEOUT;
+use super::{TIMEOUT, connector};
 use sha2::Digest;
-use signalcraft_core::monitors::clients::RealConnector;
 use signalcraft_core::monitors::{Connector, RegistryTarget};
 
 fn digest(bytes: &[u8]) -> String {
@@ -96,7 +95,7 @@ async fn pushed_image_reads_back_through_the_client() {
     }
     assert_eq!(pushed[0], digest(&manifest));
 
-    let reg = RealConnector
+    let reg = connector()
         .registry(
             &RegistryTarget {
                 registry_url: base.clone(),

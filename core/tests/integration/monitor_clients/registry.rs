@@ -2,10 +2,9 @@
 //! `Link`), an OCI manifest, an OCI index resolved to linux/amd64, the image config's
 //! `created`, `Last-Modified` when a registry sets it, Harbor's bearer-token challenge, errors.
 
-use super::{TIMEOUT, fx, json, path_only, query_param};
+use super::{TIMEOUT, connector, fx, json, path_only, query_param};
 use crate::http::{Reply, TestServer};
 use base64::Engine as _;
-use signalcraft_core::monitors::clients::RealConnector;
 use signalcraft_core::monitors::{ClientError, Connector, ContainerRegistry, RegistryTarget};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -22,7 +21,7 @@ fn registry(
     user: Option<&str>,
     password: Option<&str>,
 ) -> Arc<dyn ContainerRegistry> {
-    RealConnector
+    connector()
         .registry(
             &RegistryTarget {
                 registry_url: server.url(""),
@@ -286,4 +285,28 @@ async fn a_registry_that_always_says_next_is_read_for_at_most_max_pages() {
     let pages = signalcraft_core::monitors::clients::MAX_PAGES;
     assert_eq!(server.requests().len(), pages);
     assert_eq!(repos.len(), 2 * pages);
+}
+
+#[tokio::test]
+async fn a_token_realm_outside_the_allowed_targets_is_refused() {
+    // The registry is allowed (127.0.0.1/32); the realm it names (127.0.0.2) is not.
+    let server = TestServer::start(|r, _| {
+        if r.header("authorization").is_some() {
+            return open_registry(r);
+        }
+        json(401, "registry/error_unauthorized.json").with_header(
+            "WWW-Authenticate",
+            "Bearer realm=\"http://127.0.0.2:9/service/token\",service=\"harbor-registry\",scope=\"repository:acme/api:pull\"",
+        )
+    });
+    let reg = registry(&server, Some("robot$ci"), Some("robot-secret"));
+    match reg.tags("acme/api").await.unwrap_err() {
+        ClientError::Transport { message, .. } => assert!(message.contains("refused"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "only the challenged request reached the registry"
+    );
 }

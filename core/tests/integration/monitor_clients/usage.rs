@@ -2,16 +2,15 @@
 //! `starting_after`) and its balance, OpenAI organization costs over two pages (`next_page`),
 //! OpenRouter's key usage and limit; errors and rate limits of each.
 
-use super::{TIMEOUT, json, path_only, query_param};
+use super::{TIMEOUT, connector, json, path_only, query_param};
 use crate::http::{Reply, TestServer};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use signalcraft_core::monitors::clients::RealConnector;
 use signalcraft_core::monitors::{ClientError, Connector, UsageSource, UsageTarget};
 use std::sync::Arc;
 
 fn usage(server: &TestServer, provider: &str, key: &str) -> Arc<dyn UsageSource> {
-    RealConnector
+    connector()
         .usage(
             &UsageTarget {
                 provider: provider.into(),
@@ -36,6 +35,7 @@ async fn stripe_charges_over_two_pages() {
         match (path_only(&r.path), query_param(&r.path, "starting_after")) {
             ("/v1/charges", None) => json(200, "stripe/charges_page1.json"),
             ("/v1/charges", Some(_)) => json(200, "stripe/charges_page2.json"),
+            ("/v1/balance", _) => json(200, "stripe/balance.json"),
             _ => json(404, "stripe/error_invalid_key.json"),
         }
     });
@@ -49,8 +49,10 @@ async fn stripe_charges_over_two_pages() {
     // 20.00 + (15.00 - 5.00 refunded); the failed charge takes nothing.
     assert_eq!(u.cost, Some(30.0));
     assert_eq!(u.currency.as_deref(), Some("USD"));
+    assert_eq!(u.balance, Some(0.0));
     let reqs = server.requests();
-    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs.len(), 3);
+    assert_eq!(path_only(&reqs[2].path), "/v1/balance");
     let basic =
         base64::engine::general_purpose::STANDARD.encode("sk_test_4eC39HqLyjWDarjtT1zdp7dc:");
     assert!(
@@ -207,7 +209,7 @@ async fn openrouter_key_usage_against_its_limit() {
             .iter()
             .all(|r| r.header("authorization") == Some("Bearer sk-or-v1-abc"))
     );
-    let e = RealConnector
+    let e = connector()
         .usage(
             &UsageTarget {
                 provider: "elevenlabs".into(),
