@@ -23,7 +23,7 @@ test('runMonitors resolves to states; a persisting breach opens one alert, recov
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const url = `http://127.0.0.1:${server.address().port}/healthz`;
   const dir = mkdtempSync(join(tmpdir(), 'signalcraft-monitors-'));
-  const engine = new Engine(join(dir, 'm.db'), { now: '2026-11-30T12:00:00Z' });
+  const engine = new Engine(join(dir, 'm.db'), { now: '2026-11-30T12:00:00Z', allowPrivateTargets: ['127.0.0.1/32'] });
   try {
     engine.createWorkspace('acme');
     const set = engine.putMonitors('acme', {

@@ -18,6 +18,7 @@ from signalcraft import aio
 from signalcraft.types import MonitorState
 
 NOW = "2026-11-30T12:00:00Z"
+LOOPBACK = ["127.0.0.1/32"]
 
 
 class Health:
@@ -62,7 +63,7 @@ def monitors(url: str) -> list[dict[str, Any]]:
 
 
 def test_a_persisting_breach_opens_one_alert_and_recovery_resolves_it(tmp_path: pathlib.Path, health: Health) -> None:
-    with signalcraft.Engine(str(tmp_path / "m.db"), now=NOW) as e:
+    with signalcraft.Engine(str(tmp_path / "m.db"), now=NOW, allow_private_targets=LOOPBACK) as e:
         e.create_workspace("acme")
         answer = e.put_monitors("acme", monitors(health.url))
         assert answer["monitors"][0]["config"]["has_token"] is True
@@ -90,7 +91,7 @@ def test_a_persisting_breach_opens_one_alert_and_recovery_resolves_it(tmp_path: 
 
 def test_runs_release_the_gil(tmp_path: pathlib.Path, health: Health) -> None:
     health.delay = 0.5
-    with signalcraft.Engine(str(tmp_path / "gil.db"), now=NOW) as e:
+    with signalcraft.Engine(str(tmp_path / "gil.db"), now=NOW, allow_private_targets=LOOPBACK) as e:
         e.create_workspace("acme")
         e.put_monitors("acme", monitors(health.url))
         ticks = 0
@@ -112,7 +113,7 @@ def test_runs_release_the_gil(tmp_path: pathlib.Path, health: Health) -> None:
 
 def test_the_awaitable_engine_runs_monitors(tmp_path: pathlib.Path, health: Health) -> None:
     async def main() -> list[MonitorState]:
-        async with await aio.Engine.open(str(tmp_path / "aio.db"), now=NOW) as engine:
+        async with await aio.Engine.open(str(tmp_path / "aio.db"), now=NOW, allow_private_targets=LOOPBACK) as engine:
             await engine.create_workspace("acme")
             await engine.put_monitors("acme", monitors(health.url))
             states = await engine.run_monitors("acme", once=True)

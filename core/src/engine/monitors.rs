@@ -589,6 +589,8 @@ impl Engine {
             replay: None,
             headers: redacted_headers(&loaded.config, &Headers::new())?,
             body: std::borrow::Cow::Borrowed(&body),
+            // the engine's own checks are trusted like an embedder's direct ingest
+            broadcast: true,
         };
         let out = self.commit_ready(tx, &ready, None, false)?;
         Ok(out
