@@ -832,6 +832,12 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func now() throws  -> String
     
     /**
+     * Panics inside an engine call, for tests only: proves that a panic comes back as
+     * `SignalCraftError.Internal` (and the engine stays usable), not as uniffi's panic error.
+     */
+    func panicForTests() throws 
+    
+    /**
      * Changes a workspace's settings by an RFC 7396 merge patch (JSON text); answers the
      * settings after it (JSON text).
      */
@@ -1683,6 +1689,18 @@ open func now()throws  -> String  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Panics inside an engine call, for tests only: proves that a panic comes back as
+     * `SignalCraftError.Internal` (and the engine stays usable), not as uniffi's panic error.
+     */
+open func panicForTests()throws   {try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_panic_for_tests(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -2778,6 +2796,11 @@ public struct EngineOptions: Equatable, Hashable {
      * Pins the clock to this RFC 3339 time (for tests and replays of a fixed moment).
      */
     public var now: String?
+    /**
+     * Lets channels reach non-public addresses (loopback, private, link-local…): `.all`, or
+     * `.cidrs(["127.0.0.1/32"])`. Refused by default.
+     */
+    public var allowPrivateTargets: AllowPrivateTargets?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2790,10 +2813,15 @@ public struct EngineOptions: Equatable, Hashable {
          */maxBodyBytes: UInt32? = nil, 
         /**
          * Pins the clock to this RFC 3339 time (for tests and replays of a fixed moment).
-         */now: String? = nil) {
+         */now: String? = nil, 
+        /**
+         * Lets channels reach non-public addresses (loopback, private, link-local…): `.all`, or
+         * `.cidrs(["127.0.0.1/32"])`. Refused by default.
+         */allowPrivateTargets: AllowPrivateTargets? = nil) {
         self.secretKey = secretKey
         self.maxBodyBytes = maxBodyBytes
         self.now = now
+        self.allowPrivateTargets = allowPrivateTargets
     }
 
     
@@ -2814,7 +2842,8 @@ public struct FfiConverterTypeEngineOptions: FfiConverterRustBuffer {
             try EngineOptions(
                 secretKey: FfiConverterOptionData.read(from: &buf), 
                 maxBodyBytes: FfiConverterOptionUInt32.read(from: &buf), 
-                now: FfiConverterOptionString.read(from: &buf)
+                now: FfiConverterOptionString.read(from: &buf), 
+                allowPrivateTargets: FfiConverterOptionTypeAllowPrivateTargets.read(from: &buf)
         )
     }
 
@@ -2822,6 +2851,7 @@ public struct FfiConverterTypeEngineOptions: FfiConverterRustBuffer {
         FfiConverterOptionData.write(value.secretKey, into: &buf)
         FfiConverterOptionUInt32.write(value.maxBodyBytes, into: &buf)
         FfiConverterOptionString.write(value.now, into: &buf)
+        FfiConverterOptionTypeAllowPrivateTargets.write(value.allowPrivateTargets, into: &buf)
     }
 }
 
@@ -3752,6 +3782,87 @@ public func FfiConverterTypeWorkspace_lift(_ buf: RustBuffer) throws -> Workspac
 public func FfiConverterTypeWorkspace_lower(_ value: Workspace) -> RustBuffer {
     return FfiConverterTypeWorkspace.lower(value)
 }
+
+
+/**
+ * Which non-public addresses channels may reach (`EngineOptions.allowPrivateTargets`).
+ */
+
+public enum AllowPrivateTargets: Equatable, Hashable {
+    
+    /**
+     * Every address.
+     */
+    case all
+    /**
+     * Public addresses and these networks (`127.0.0.1/32`, `fd00::/8`).
+     */
+    case cidrs(
+        /**
+         * The networks.
+         */cidrs: [String]
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AllowPrivateTargets: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAllowPrivateTargets: FfiConverterRustBuffer {
+    typealias SwiftType = AllowPrivateTargets
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AllowPrivateTargets {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .all
+        
+        case 2: return .cidrs(cidrs: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AllowPrivateTargets, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .all:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .cidrs(cidrs):
+            writeInt(&buf, Int32(2))
+            FfiConverterSequenceString.write(cidrs, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAllowPrivateTargets_lift(_ buf: RustBuffer) throws -> AllowPrivateTargets {
+    return try FfiConverterTypeAllowPrivateTargets.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAllowPrivateTargets_lower(_ value: AllowPrivateTargets) -> RustBuffer {
+    return FfiConverterTypeAllowPrivateTargets.lower(value)
+}
+
 
 
 /**
@@ -5073,6 +5184,30 @@ fileprivate struct FfiConverterOptionTypeRouteDecision: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeAllowPrivateTargets: FfiConverterRustBuffer {
+    typealias SwiftType = AllowPrivateTargets?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAllowPrivateTargets.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAllowPrivateTargets.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeGroupSort: FfiConverterRustBuffer {
     typealias SwiftType = GroupSort?
 
@@ -5690,6 +5825,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_now() != 542) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_panic_for_tests() != 65347) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_patch_settings() != 11227) {

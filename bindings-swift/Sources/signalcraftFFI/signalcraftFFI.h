@@ -463,6 +463,11 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_monitors(uint64_t ptr, Rust
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_now(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PANIC_FOR_TESTS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PANIC_FOR_TESTS
+void uniffi_signalcraft_swift_fn_method_engine_panic_for_tests(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PATCH_SETTINGS
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PATCH_SETTINGS
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_patch_settings(uint64_t ptr, RustBuffer workspace, RustBuffer patch, RustCallStatus *_Nonnull out_status
@@ -1203,6 +1208,12 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_monitors(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_NOW
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_NOW
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_now(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_PANIC_FOR_TESTS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_PANIC_FOR_TESTS
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_panic_for_tests(void
     
 );
 #endif

@@ -226,11 +226,10 @@ fn summary(msg: &SlackMessage) -> String {
         lines.push(status);
     }
     let mut links = Vec::new();
-    if let Some(l) = g
-        .link
-        .as_deref()
-        .and_then(|u| link(u, &format!("Open in {}", source_label(g.source))))
-    {
+    if let Some(l) = g.link.as_deref().and_then(|u| {
+        let label = super::source_link_label(g.source, source_label(g.source), u)?;
+        link(u, &escape(&label))
+    }) {
         links.push(l);
     }
     if let Some(l) = g.runbook.as_deref().and_then(|u| link(u, "Runbook")) {
