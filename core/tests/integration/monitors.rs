@@ -481,7 +481,10 @@ fn monitor_is_not_a_webhook_source() {
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     // what hosts call for POST /webhooks/{ws}/{source}
     let e = signalcraft_core::host::webhook_source("monitor").unwrap_err();
-    assert_eq!((e.kind(), e.path()), (ErrorKind::InvalidInput, Some("source")));
+    assert_eq!(
+        (e.kind(), e.path()),
+        (ErrorKind::InvalidInput, Some("source"))
+    );
     assert!(h.row_counts().iter().all(|(_, n)| *n == 0));
 }
 
