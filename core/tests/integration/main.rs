@@ -27,6 +27,8 @@ mod inspect;
 mod lifecycle;
 mod malformed;
 mod metrics;
+mod monitor_clients;
+mod monitors;
 mod notify;
 mod opsgenie;
 mod pagerduty;

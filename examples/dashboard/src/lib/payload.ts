@@ -35,6 +35,7 @@ const TRANSPORT = new Set(['content-length', 'host', 'connection', 'transfer-enc
 export function testable(e: StoredPayload, random: () => string = randomHex): Testable {
   if (e.purged) return { ok: false, reason: 'Retention has purged this event\u2019s raw payload; only its normalized alert is kept.' };
   if (e.payload_text === null) return { ok: false, reason: 'The stored payload is not text.' };
+  if (e.source === 'monitor') return { ok: false, reason: 'A monitor alert comes from a check, not a webhook delivery: there is no payload to test.' };
   const headers: Record<string, string> = {};
   const dropped: string[] = [];
   for (const [name, value] of e.headers) {

@@ -33,5 +33,6 @@ describe('the rule tester\u2019s stored payloads', () => {
     if (!purged.ok) expect(purged.reason).toMatch(/purged/);
     const binary = testable({ ...stored, payload_text: null });
     expect(binary.ok).toBe(false);
+    expect(testable({ ...stored, source: 'monitor' }).ok).toBe(false);
   });
 });
