@@ -592,6 +592,49 @@ impl Engine {
         .map(Into::into)
     }
 
+    /// Replaces the workspace's apps and monitors (JSON text: a list of monitors, or
+    /// `{apps?, monitors}`); answers `{apps, monitors}` (JSON text, secrets shown as
+    /// `has_<field>: true`).
+    pub fn put_monitors(&self, workspace: String, doc: String) -> Answer<String> {
+        self.json(|e| e.put_monitors(&workspace, &json_in("doc", &doc)?))
+    }
+
+    /// The workspace's apps and monitors (JSON text `{apps, monitors}`, secrets redacted).
+    pub fn monitors(&self, workspace: String) -> Answer<String> {
+        self.json(|e| e.monitors(&workspace))
+    }
+
+    /// Every monitor's state (JSON text: a list of states).
+    pub fn monitor_status(&self, workspace: String) -> Answer<String> {
+        self.json(|e| e.monitor_status(&workspace))
+    }
+
+    /// The workspace's apps with their monitors' states and open alerts (JSON text).
+    pub fn apps(&self, workspace: String) -> Answer<String> {
+        self.json(|e| e.apps(&workspace))
+    }
+
+    /// Runs one monitor now (due or not) on tokio's blocking pool; answers its state (JSON
+    /// text).
+    pub async fn run_monitor(&self, workspace: String, id: String) -> Answer<String> {
+        let engine = self.inner()?;
+        let state = tokio::task::spawn_blocking(move || engine.run_monitor(&workspace, &id))
+            .await
+            .map_err(|e| Error::Internal(format!("monitor task: {e}")))??;
+        Ok(host::to_json(&state)?.to_string())
+    }
+
+    /// Runs the due monitors (`once`: every monitor) on tokio's blocking pool; answers every
+    /// monitor's state (JSON text).
+    #[uniffi::method(default(once = false))]
+    pub async fn run_monitors(&self, workspace: String, once: bool) -> Answer<String> {
+        let engine = self.inner()?;
+        let states = tokio::task::spawn_blocking(move || engine.run_monitors(&workspace, once))
+            .await
+            .map_err(|e| Error::Internal(format!("monitor task: {e}")))??;
+        Ok(host::to_json(&states)?.to_string())
+    }
+
     /// Every source's integration: settings, keys and delivery health (JSON text).
     pub fn integrations(&self, workspace: String) -> Answer<String> {
         self.json(|e| e.integrations(&workspace))

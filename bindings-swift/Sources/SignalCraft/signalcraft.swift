@@ -636,6 +636,11 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func addUser(email: String, password: String, name: String?) throws  -> String
     
     /**
+     * The workspace's apps with their monitors' states and open alerts (JSON text).
+     */
+    func apps(workspace: String) throws  -> String
+    
+    /**
      * Who a session token or API token is (JSON text: the principal); for a session and an
      * unsafe request, `csrf` must be its CSRF token.
      */
@@ -812,6 +817,16 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func metricsText() throws  -> String
     
     /**
+     * Every monitor's state (JSON text: a list of states).
+     */
+    func monitorStatus(workspace: String) throws  -> String
+    
+    /**
+     * The workspace's apps and monitors (JSON text `{apps, monitors}`, secrets redacted).
+     */
+    func monitors(workspace: String) throws  -> String
+    
+    /**
      * The engine's clock, RFC 3339.
      */
     func now() throws  -> String
@@ -832,6 +847,13 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * Creates or replaces a named escalation policy (JSON text).
      */
     func putEscalation(workspace: String, name: String, policy: String) throws 
+    
+    /**
+     * Replaces the workspace's apps and monitors (JSON text: a list of monitors, or
+     * `{apps?, monitors}`); answers `{apps, monitors}` (JSON text, secrets shown as
+     * `has_<field>: true`).
+     */
+    func putMonitors(workspace: String, doc: String) throws  -> String
     
     /**
      * Replaces the workspace's routing rules (JSON text: an array of rules).
@@ -868,6 +890,18 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * The workspace's routing rules (JSON text).
      */
     func rules(workspace: String) throws  -> String
+    
+    /**
+     * Runs one monitor now (due or not) on tokio's blocking pool; answers its state (JSON
+     * text).
+     */
+    func runMonitor(workspace: String, id: String) async throws  -> String
+    
+    /**
+     * Runs the due monitors (`once`: every monitor) on tokio's blocking pool; answers every
+     * monitor's state (JSON text).
+     */
+    func runMonitors(workspace: String, once: Bool) async throws  -> String
     
     /**
      * The built-in sample delivery of a source: JSON text `{"headers": {…}, "body": text}`.
@@ -1135,6 +1169,19 @@ open func addUser(email: String, password: String, name: String? = nil)throws  -
         FfiConverterString.lower(email),
         FfiConverterString.lower(password),
         FfiConverterOptionString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The workspace's apps with their monitors' states and open alerts (JSON text).
+     */
+open func apps(workspace: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_apps(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),uniffiCallStatus
     )
 })
 }
@@ -1607,6 +1654,32 @@ open func metricsText()throws  -> String  {
 }
     
     /**
+     * Every monitor's state (JSON text: a list of states).
+     */
+open func monitorStatus(workspace: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_monitor_status(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The workspace's apps and monitors (JSON text `{apps, monitors}`, secrets redacted).
+     */
+open func monitors(workspace: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_monitors(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The engine's clock, RFC 3339.
      */
 open func now()throws  -> String  {
@@ -1657,6 +1730,22 @@ open func putEscalation(workspace: String, name: String, policy: String)throws  
         FfiConverterString.lower(policy),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Replaces the workspace's apps and monitors (JSON text: a list of monitors, or
+     * `{apps?, monitors}`); answers `{apps, monitors}` (JSON text, secrets shown as
+     * `has_<field>: true`).
+     */
+open func putMonitors(workspace: String, doc: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_put_monitors(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(doc),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1752,6 +1841,46 @@ open func rules(workspace: String)throws  -> String  {
         FfiConverterString.lower(workspace),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Runs one monitor now (due or not) on tokio's blocking pool; answers its state (JSON
+     * text).
+     */
+open func runMonitor(workspace: String, id: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_signalcraft_swift_fn_method_engine_run_monitor(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(workspace),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_signalcraft_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_signalcraft_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_signalcraft_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeSignalCraftError_lift
+        )
+}
+    
+    /**
+     * Runs the due monitors (`once`: every monitor) on tokio's blocking pool; answers every
+     * monitor's state (JSON text).
+     */
+open func runMonitors(workspace: String, once: Bool = false)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_signalcraft_swift_fn_method_engine_run_monitors(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(workspace),FfiConverterBool.lower(once)
+                )
+            },
+            pollFunc: ffi_signalcraft_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_signalcraft_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_signalcraft_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeSignalCraftError_lift
+        )
 }
     
     /**
@@ -5590,6 +5719,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_add_user() != 19840) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_signalcraft_swift_checksum_method_engine_apps() != 51086) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_signalcraft_swift_checksum_method_engine_authenticate() != 54095) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5686,6 +5818,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_metrics_text() != 17763) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_signalcraft_swift_checksum_method_engine_monitor_status() != 29886) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_monitors() != 4503) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_signalcraft_swift_checksum_method_engine_now() != 542) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5696,6 +5834,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_put_escalation() != 16742) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_put_monitors() != 46021) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_put_rules() != 56924) {
@@ -5717,6 +5858,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_rules() != 38546) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_run_monitor() != 54173) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_run_monitors() != 19212) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_sample_payload() != 19556) {

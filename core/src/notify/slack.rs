@@ -541,6 +541,7 @@ fn source_label(source: Source) -> &'static str {
         Source::Pagerduty => "PagerDuty",
         Source::Opsgenie => "Opsgenie",
         Source::Generic => "webhook",
+        Source::Monitor => "Monitor",
     }
 }
 
