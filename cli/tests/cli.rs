@@ -1866,6 +1866,7 @@ fn a_system_without_ca_certificates_still_sends_plain_http_and_does_not_panic() 
         "{report}"
     );
     assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
 
 /// A health endpoint on 127.0.0.1 answering the i-th request with `statuses[i]` (then 200),
 /// until `stop` is set; counts the requests.
