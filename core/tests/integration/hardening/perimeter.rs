@@ -473,6 +473,7 @@ fn debug_output_never_shows_a_key_or_a_secret() {
         "client-secret-999",
         "signing-secret-000",
         "bearer-token-111",
+        "csrf-token-222",
     ];
     let channels = [
         (
@@ -540,6 +541,18 @@ fn debug_output_never_shows_a_key_or_a_secret() {
             .with("Authorization", format!("Bearer {}", secrets[7]))
             .with("X-Routing-Key", secrets[2])
             .with("Content-Type", "application/json")
+    ));
+    // a session's principal holds its CSRF token
+    shown.push(format!(
+        "{:?}",
+        signalcraft_core::accounts::Principal {
+            kind: signalcraft_core::accounts::PrincipalKind::Session,
+            actor: "user:alice@example.com".into(),
+            user: None,
+            token: None,
+            csrf_token: Some(secrets[8].into()),
+            memberships: vec![],
+        }
     ));
     let all = shown.join("\n");
     for s in secrets {
@@ -740,4 +753,68 @@ fn links_are_http_only_and_say_where_they_go() {
         2,
         "only the http(s) links"
     );
+}
+
+#[test]
+fn the_slack_oauth_exchange_is_guarded_too() {
+    let server = crate::slack_oauth::slack();
+    let app = crate::slack_oauth::app(&server);
+    let connect = signalcraft_core::engine::SlackConnectOptions {
+        channel: None,
+        slack_channel: Some("#alerts".into()),
+    };
+    // without the allowance: the code never reaches the loopback "Slack", nothing is installed
+    let (guarded, _dir, ws) = engine(Engine::builder());
+    let c = guarded.slack_connect(&ws, &app, &connect).unwrap();
+    let err = guarded
+        .slack_oauth_callback(&app, "good-code", &c.state)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("refused") && err.to_string().contains("loopback"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("oauth.v2.access?"), "{err}");
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    assert!(guarded.channels(&ws).unwrap().is_empty());
+    // with it: installed
+    let (engine, _dir2, ws) = engine(crate::common::builder());
+    let c = engine.slack_connect(&ws, &app, &connect).unwrap();
+    let done = engine
+        .slack_oauth_callback(&app, "good-code", &c.state)
+        .unwrap();
+    assert_eq!(done.channel, "slack");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn dispatch_on_a_runtimes_blocking_pool_does_not_panic() {
+    // how the Swift binding's async `dispatch` runs it: on tokio's blocking pool, inside the
+    // caller's runtime; a refused target and a dead port, each in its own engine
+    let dead = TestServer::start(|_, _| Reply::status(204));
+    let url = dead.url("/gone");
+    drop(dead);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    for b in [Engine::builder(), crate::common::builder()] {
+        let (engine, _dir, ws) = engine(b);
+        let engine = Arc::new(engine);
+        engine
+            .set_channel(
+                &ws,
+                "hook",
+                ChannelKind::Webhook,
+                &json!({"url": url, "retry": {"max_attempts": 1}}),
+            )
+            .unwrap();
+        engine.test_channel(&ws, "hook").unwrap();
+        let e = Arc::clone(&engine);
+        let r = rt
+            .block_on(rt.spawn_blocking(move || e.dispatch(None, Duration::from_secs(2))))
+            .unwrap()
+            .unwrap();
+        assert_eq!((r.sent, r.failed), (0, 1));
+    }
 }
