@@ -134,7 +134,7 @@ def test_a_bad_document_names_the_path_and_stores_nothing(admin, viewer, clean):
     cases = [
         ({"monitors": [good, probe("bad-url", app, "not a url")]}, "monitors[1].config.url"),
         ({"monitors": [good, {**probe("bad-kind", app, "http://127.0.0.1:9/"), "kind": "crystal_ball"}]}, "monitors[1].kind"),
-        ([good, probe("bad-url", app, "")], "[1].config.url"),
+        ([good, probe("bad-url", app, "")], "monitors[1].config.url"),  # the list form names the same paths
         ({"monitors": [good, good]}, "monitors[1].id"),
     ]
     for doc, path in cases:

@@ -47,6 +47,17 @@ export function stateTone(s: StateName): Tone {
   return s === 'ok' ? 'ok' : s === 'breach' ? 'bad' : s === 'error' ? 'warn' : 'muted';
 }
 
+/** Usage providers by their own spelling. */
+const PROVIDER_NAME: Record<string, string> = {
+  openai: 'OpenAI', openrouter: 'OpenRouter', stripe: 'Stripe', elevenlabs: 'ElevenLabs', sendgrid: 'SendGrid', twilio: 'Twilio',
+  clerk: 'Clerk', turso: 'Turso', supabase: 'Supabase', hetzner: 'Hetzner',
+};
+
+/** A provider's name for people: its own spelling when known, else capitalized. */
+export function providerName(p: string): string {
+  return PROVIDER_NAME[p.toLowerCase()] ?? (p ? p.charAt(0).toUpperCase() + p.slice(1) : p);
+}
+
 /** The worst of some states (`pending` for none). */
 export function worstState(states: StateName[]): StateName {
   let worst: StateName = states.length ? 'ok' : 'pending';
@@ -113,7 +124,7 @@ export function meter(used: number | null | undefined, limit: number | null | un
 
 /** CI of the default branch in words: Gitea's `status` (queued, in_progress, completed…) and `conclusion`. */
 export function ciView(ci: GitCiDetails['ci'] | undefined): { label: string; tone: Tone } {
-  if (!ci) return { label: 'No CI runs', tone: 'muted' };
+  if (!ci) return { label: 'No runs', tone: 'muted' };
   const status = (ci.status ?? '').toLowerCase();
   const conclusion = (ci.conclusion ?? '').toLowerCase();
   const done = status === 'completed' || status === 'success' || status === 'failure' || (!!conclusion && status !== 'in_progress' && status !== 'running');
@@ -178,7 +189,7 @@ export interface AppView {
   state: StateName;
   tone: Tone;
   openAlerts: number;
-  /** The inbox's query for this app's alerts (`project=<name>`, open and acknowledged). */
+  /** The inbox's query for this app's alerts (`project=<name>`, unresolved). */
   inboxSearch: string;
   links: { name: string; url: string }[];
   lastCheckedAt: string | null;
@@ -347,7 +358,7 @@ export function appView(app: AppStatus, now: number = Date.now()): AppView {
       const provider = d?.provider ?? m.id;
       meters.push({
         id: m.id,
-        label: provider.charAt(0).toUpperCase() + provider.slice(1),
+        label: providerName(provider),
         used: formatAmount(d?.used, d?.unit),
         limit: d?.limit !== null && d?.limit !== undefined ? formatAmount(d.limit, d.unit) : null,
         ratio,
@@ -375,9 +386,9 @@ export function appView(app: AppStatus, now: number = Date.now()): AppView {
   };
 }
 
-/** The inbox query of an app's alerts needing attention (the project filter). */
+/** The inbox query of an app's unresolved alerts (what `open_alerts` counts: open, acknowledged, snoozed). */
 export function inboxSearchFor(app: string): string {
-  return filtersToSearch({ ...DEFAULT_FILTERS, project: app });
+  return filtersToSearch({ ...DEFAULT_FILTERS, project: app, status: ['open', 'acknowledged', 'snoozed'] });
 }
 
 /** Worst first, then the most open alerts, then by name. */

@@ -64,7 +64,7 @@ describe('states, meters and CI', () => {
     expect(meter(10, 0)).toEqual({ ratio: null, tone: 'muted' });
   });
   it("words Gitea's run status and conclusion", () => {
-    expect(ciView(null)).toEqual({ label: 'No CI runs', tone: 'muted' });
+    expect(ciView(null)).toEqual({ label: 'No runs', tone: 'muted' });
     expect(ciView({ status: 'completed', conclusion: 'success' })).toEqual({ label: 'Passing', tone: 'ok' });
     expect(ciView({ status: 'completed', conclusion: 'failure' })).toEqual({ label: 'Failing', tone: 'bad' });
     expect(ciView({ status: 'failure', conclusion: null })).toEqual({ label: 'Failing', tone: 'bad' });
@@ -169,15 +169,15 @@ describe('an app card', () => {
     const [cost, usage] = appView(full, NOW).meters;
     expect(cost).toMatchObject({ id: 'shop-cost', used: '€90.00', limit: '€100.00', tone: 'warn', note: '2 servers · 1 not running' });
     expect(cost!.ratio).toBeCloseTo(0.9);
-    expect(usage).toMatchObject({ id: 'shop-openai', label: 'Openai', used: '1.2M tokens', limit: '1M tokens', tone: 'bad', note: '$24.50 spent' });
+    expect(usage).toMatchObject({ id: 'shop-openai', label: 'OpenAI', used: '1.2M tokens', limit: '1M tokens', tone: 'bad', note: '$24.50 spent' });
   });
 
   it('links to the inbox filtered by the app', () => {
     const v = appView(full, NOW);
     expect(v.openAlerts).toBe(2);
     expect(filtersFromSearch(v.inboxSearch).project).toBe('shop');
-    expect(filtersFromSearch(v.inboxSearch).status).toEqual(['open', 'acknowledged']);
-    expect(inboxSearchFor('a b&c')).toBe('project=a+b%26c');
+    expect(filtersFromSearch(v.inboxSearch).status).toEqual(['open', 'acknowledged', 'snoozed']);
+    expect(inboxSearchFor('a b&c')).toBe('status=open%2Cacknowledged%2Csnoozed&project=a+b%26c');
     expect(v.links).toEqual([{ name: 'runbook', url: 'https://runbooks.example.com/shop' }]);
     expect(v.lastCheckedAt).toBe(ago(1));
   });
@@ -197,7 +197,7 @@ describe('an app card', () => {
       monitors: [state({ id: 'shop-ci', kind: 'git_ci', state: 'error', reading: reading({}, { ok: false, error: 'gitea answered 401' }) })],
     }), NOW);
     expect(v.code).toMatchObject({ repository: 'acme/shop', url: 'https://git.example.com/acme/shop', commit: null, state: 'error' });
-    expect(v.code?.ci).toMatchObject({ label: 'No CI runs' });
+    expect(v.code?.ci).toMatchObject({ label: 'No runs' });
   });
 });
 

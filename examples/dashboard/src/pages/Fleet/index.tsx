@@ -6,7 +6,7 @@
 import { useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Area, AreaChart, Bar, BarChart, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Area, Bar, BarChart, Cell, ComposedChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, call, errorText } from '../../api/client';
 import { Layout } from '../../components/Layout';
 import { useCan } from '../../components/session';
@@ -42,7 +42,7 @@ export function Fleet() {
       title="Fleet"
       actions={list.length > 0 && (
         <div className="row">
-          <input type="search" aria-label="Find an app or monitor" placeholder="Find an app or monitor" value={q} onChange={(e) => set('q', e.target.value)} style={{ width: 200 }} />
+          <input type="search" className="hide-narrow" aria-label="Find an app or monitor" placeholder="Find an app or monitor" value={q} onChange={(e) => set('q', e.target.value)} style={{ width: 200 }} />
           <div className="row" role="group" aria-label="Show" style={{ gap: 4 }}>
             <button className={show === 'all' ? 'primary sm' : 'sm'} aria-pressed={show === 'all'} onClick={() => set('show', null)}>All</button>
             <button className={show === 'attention' ? 'primary sm' : 'sm'} aria-pressed={show === 'attention'} onClick={() => set('show', 'attention')}>Needs attention</button>
@@ -94,30 +94,29 @@ function StateBadge({ state }: { state: StateName }) {
   return <span className={`badge mon-${state}`}><span className="dot" aria-hidden="true" />{STATE_LABEL[state]}</span>;
 }
 
-function Dot({ tone, label }: { tone: Tone; label: string }) {
+function Dot({ tone, label }: { tone: Tone; label?: string }) {
+  if (!label) return <span className={`dot bg-${tone}`} aria-hidden="true" />;
   return <span className={`dot bg-${tone}`} role="img" aria-label={label} title={label} />;
 }
 
 function AppCard({ ws, v, open }: { ws: string; v: AppView; open: (id: string) => void }) {
   const inbox = `/w/${encodeURIComponent(ws)}/inbox${v.inboxSearch ? `?${v.inboxSearch}` : ''}`;
   const headingId = `app-${v.name.replace(/[^a-zA-Z0-9_-]/g, '_')}`;
+  const alertsText = v.openAlerts ? `${v.openAlerts} open alert${v.openAlerts === 1 ? '' : 's'}` : 'No open alerts';
   return (
     <article className={`card pad0 app-card edge-${v.tone}`} aria-labelledby={headingId} data-app={v.name}>
       <header className="app-head">
-        <div className="stack" style={{ gap: 2, minWidth: 0 }}>
-          <div className="row" style={{ gap: 8, flexWrap: 'nowrap' }}>
-            <h2 id={headingId} className="app-name">{v.name}</h2>
-            <StateBadge state={v.state} />
-          </div>
-          <div className="small muted">
-            {v.lastCheckedAt ? <>checked <Rel at={v.lastCheckedAt} /></> : 'not checked yet'}
-            {v.links.map((l) => <span key={l.name}> · <a href={l.url} target="_blank" rel="noreferrer">{l.name}</a></span>)}
-          </div>
+        <div className="app-title">
+          <h2 id={headingId} className="app-name" title={v.name}>{v.name}</h2>
+          <Link to={inbox} className={`alerts-pill ${v.openAlerts ? 'has' : ''}`} aria-label={`${alertsText}: ${v.name} in the inbox`}>
+            {v.openAlerts ? <><strong>{v.openAlerts}</strong>{alertsText.slice(String(v.openAlerts).length)}</> : alertsText} →
+          </Link>
         </div>
-        <div className="spacer" />
-        <Link to={inbox} className={`alerts-pill ${v.openAlerts ? 'has' : ''}`} aria-label={`${v.openAlerts} open alert${v.openAlerts === 1 ? '' : 's'} of ${v.name} in the inbox`}>
-          <strong>{v.openAlerts}</strong> open alert{v.openAlerts === 1 ? '' : 's'} →
-        </Link>
+        <div className="row small muted" style={{ gap: 6 }}>
+          <StateBadge state={v.state} />
+          <span>{v.lastCheckedAt ? <>checked <Rel at={v.lastCheckedAt} /></> : 'not checked yet'}</span>
+          {v.links.map((l) => <span key={l.name}>· <a href={l.url} target="_blank" rel="noreferrer">{l.name}</a></span>)}
+        </div>
       </header>
 
       {v.code && (
@@ -127,8 +126,8 @@ function AppCard({ ws, v, open }: { ws: string; v: AppView; open: (id: string) =
             {v.code.branch && <span className="badge">{v.code.branch}</span>}
             <div className="spacer" />
             {v.code.ci && (v.code.ci.url
-              ? <a className={`pill tone-${v.code.ci.tone}`} href={v.code.ci.url} target="_blank" rel="noreferrer" title={v.code.ci.name ?? undefined}><Dot tone={v.code.ci.tone} label="" />CI {v.code.ci.label}</a>
-              : <span className={`pill tone-${v.code.ci.tone}`} title={v.code.ci.name ?? undefined}><Dot tone={v.code.ci.tone} label="" />CI {v.code.ci.label}</span>)}
+              ? <a className={`pill tone-${v.code.ci.tone}`} href={v.code.ci.url} target="_blank" rel="noreferrer" title={v.code.ci.name ?? undefined}><Dot tone={v.code.ci.tone} />CI {v.code.ci.label.toLowerCase()}</a>
+              : <span className={`pill tone-${v.code.ci.tone}`} title={v.code.ci.name ?? undefined}><Dot tone={v.code.ci.tone} />CI {v.code.ci.label.toLowerCase()}</span>)}
           </div>
           {v.code.commit ? (
             <div className="commit">
@@ -177,7 +176,7 @@ function AppCard({ ws, v, open }: { ws: string; v: AppView; open: (id: string) =
         <Section title="Health" open={open}>
           <ul className="probes">
             {v.probes.map((p) => <Probe key={p.id} p={p} open={open} />)}
-            {v.unprobed.map((u) => <li key={u} className="probe"><Dot tone="muted" label="not probed" /><span className="mono small ellipsis">{u}</span><span className="muted small">no probe</span></li>)}
+            {v.unprobed.map((u) => <li key={u} className="probe"><div className="probe-line"><Dot tone="muted" label="not probed" /><span className="mono small ellipsis" title={u}>{u}</span><span className="muted small">no probe</span></div></li>)}
           </ul>
         </Section>
       )}
@@ -218,33 +217,40 @@ function Section({ title, monitorId, state, open, aside, children }: { title: st
 function Probe({ p, open }: { p: ProbeView; open: (id: string) => void }) {
   return (
     <li className="probe">
-      <Dot tone={stateTone(p.state)} label={STATE_LABEL[p.state]} />
-      <button className="link mono small ellipsis" onClick={() => open(p.id)} title={p.url}>{p.label}</button>
+      <div className="probe-line">
+        <Dot tone={stateTone(p.state)} label={STATE_LABEL[p.state]} />
+        <button className="link mono small ellipsis" onClick={() => open(p.id)} title={p.url}>{p.label}</button>
+        <span className="probe-figs small">
+          <span className={p.state === 'ok' || p.state === 'pending' ? '' : 'tone-bad'}>{p.statusCode ?? (p.error ? 'down' : '—')}</span>
+          <strong>{p.latencyMs !== null ? `${Math.round(p.latencyMs)} ms` : '—'}</strong>
+        </span>
+      </div>
       <Sparkline points={p.points} label={`Latency of ${p.label}`} />
-      <span className="probe-figs small">
-        <span className={p.state === 'ok' ? '' : 'tone-bad'}>{p.statusCode ?? (p.error ? 'down' : '—')}</span>
-        <span>{p.latencyMs !== null ? `${Math.round(p.latencyMs)} ms` : '—'}</span>
-        <span className="muted">{p.p95Ms !== null ? `p95 ${Math.round(p.p95Ms)}` : ''}</span>
-      </span>
+      {p.points.length > 1 && (
+        <div className="probe-caption small muted">
+          <span>p95 {p.p95Ms !== null ? `${Math.round(p.p95Ms)} ms` : '—'}</span>
+          {p.uptime !== null && <span className={p.uptime < 1 ? 'tone-warn' : ''}>{Math.round(p.uptime * 1000) / 10}% up</span>}
+          <span>last {p.points.length} checks</span>
+        </div>
+      )}
     </li>
   );
 }
 
 function Sparkline({ points, label }: { points: SparkPoint[]; label: string }) {
-  if (points.length < 2) return <span className="spark muted small" aria-label={`${label}: not enough checks yet`}>{points.length ? '1 check' : 'no checks'}</span>;
+  if (points.length < 2) return <span className="spark empty muted small" role="img" aria-label={`${label}: not enough checks yet`}>{points.length ? 'one check so far' : 'no checks yet'}</span>;
   const failed = points.filter((p) => !p.ok).length;
-  const data = points.map((p) => ({ t: p.t, v: p.v ?? 0, bad: p.ok ? null : p.v ?? 0 }));
+  const max = Math.max(1, ...points.map((p) => p.v ?? 0));
+  // failed checks are red ticks from the baseline; the latency area has gaps where no value came back
+  const data = points.map((p) => ({ t: p.t, v: p.v, fail: p.ok ? null : max * 0.35 }));
   return (
     <span className="spark" role="img" aria-label={`${label}: ${points.length} checks, ${failed} failed`} data-testid="sparkline">
-      <ResponsiveContainer width="100%" height={28}>
-        <AreaChart data={data} margin={{ top: 3, right: 2, bottom: 2, left: 2 }}>
-          <YAxis hide domain={[0, 'dataMax']} />
-          <Area type="monotone" dataKey="v" stroke="var(--accent)" strokeWidth={1.5} fill="var(--accent-soft)" isAnimationActive={false}
-            dot={(d: { cx?: number; cy?: number; index?: number }) => {
-              const pt = data[d.index ?? -1];
-              return pt && pt.bad !== null && d.cx !== undefined && d.cy !== undefined ? <circle key={d.index} cx={d.cx} cy={d.cy} r={2.5} fill="var(--bad)" /> : <g key={d.index} />;
-            }} />
-        </AreaChart>
+      <ResponsiveContainer width="100%" height={32}>
+        <ComposedChart data={data} margin={{ top: 3, right: 0, bottom: 1, left: 0 }} barCategoryGap={0}>
+          <YAxis hide domain={[0, max]} />
+          <Bar dataKey="fail" fill="var(--bad)" barSize={3} isAnimationActive={false} />
+          <Area type="monotone" dataKey="v" stroke="var(--accent)" strokeWidth={1.5} fill="var(--accent-soft)" connectNulls={false} dot={false} isAnimationActive={false} />
+        </ComposedChart>
       </ResponsiveContainer>
     </span>
   );
@@ -323,7 +329,7 @@ function MonitorDetail({ ws, m }: { ws: string; m: MonitorState }) {
           </div>
         )}
         {rows.length > 0 && (
-          <div className="table-wrap" style={{ maxHeight: 200, overflow: 'auto' }}>
+          <div className="table-wrap" style={{ maxHeight: 200, overflow: 'auto' }} tabIndex={0} role="region" aria-label={`Checks of ${m.id}, newest first`}>
             <table className="plain">
               <thead><tr><th>When</th><th>Outcome</th><th className="num">Value</th></tr></thead>
               <tbody>{rows.slice(0, 30).map((h) => (
