@@ -3,6 +3,15 @@
 // page: cards, sparklines, the breach's open alert and its link to the inbox, a monitor's history
 // panel with "Check now", the search, and the empty state of a workspace without monitors.
 import http from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The monitor clients' fixtures: the documented response shapes of each API (sources in their README). */
+const FIXTURES = join(new URL('.', import.meta.url).pathname, '..', '..', '..', '..', 'core', 'tests', 'fixtures', 'monitors');
+/** Around when the fixtures were recorded; their times are moved by (now - this), so they read as recent. */
+const RECORDED = Date.parse('2026-03-01T12:30:00Z');
+const MANIFEST_DIGEST = 'sha256:5b0bcabd1ed22e9fb1310cf6c2dec7cdef19f0ad69efa1f392e94a4333501270';
+const CONFIG_DIGEST = 'sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7';
 
 /** A loopback service: `/<app>/healthz` answers 200 after `latency[app]` ms, or 503 when `down[app]`. */
 export async function startTargets() {
@@ -30,6 +39,114 @@ export async function startTargets() {
   };
 }
 
+/** A fixture's text with every RFC 3339 time moved by `shift` ms. */
+function shifted(rel, shift) {
+  const text = readFileSync(join(FIXTURES, rel), 'utf8');
+  return text.replace(/\b(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)/g, (m) => {
+    const t = Date.parse(m);
+    return Number.isNaN(t) || t < Date.parse('2020-01-01T00:00:00Z') ? m : new Date(t + shift).toISOString().replace('.000Z', 'Z');
+  });
+}
+
+async function listen(handler) {
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    const out = handler(u) ?? { status: 404, body: '{"message":"not found"}' };
+    res.writeHead(out.status, { 'content-type': 'application/json', ...(out.headers ?? {}) });
+    res.end(out.body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, base: `http://127.0.0.1:${server.address().port}` };
+}
+
+/**
+ * Loopback Gitea, Docker registry, Kubernetes API, Hetzner Cloud and OpenAI serving the monitor
+ * clients' recorded fixtures (their times moved to now), for the other kinds of monitors; null
+ * when the fixtures are not in the tree.
+ */
+export async function startServices() {
+  if (!existsSync(FIXTURES)) return null;
+  const shift = Date.now() - RECORDED;
+  const ok = (rel, headers) => ({ status: 200, body: shifted(rel, shift), headers });
+  const gitea = await listen((u) => ({
+    '/api/v1/repos/acme/api': () => ok('gitea/repo.json'),
+    '/api/v1/repos/acme/api/commits': () => ok('gitea/commits.json'),
+    '/api/v1/repos/acme/api/actions/runs': () => ok('gitea/actions_runs.json'),
+  })[u.pathname]?.());
+  // tags over two pages; a Last-Modified per tag, as registries behind a CDN send it
+  const pushed = { latest: 2 * 3600_000, '1.4.2': 2 * 3600_000, '1.4.1': 3 * 86400_000 };
+  const registry = await listen((u) => {
+    if (u.pathname === '/v2/acme/api/tags/list') {
+      return u.searchParams.get('last') === '1.4.2'
+        ? ok('registry/tags_page2.json')
+        : ok('registry/tags_page1.json', { link: '</v2/acme/api/tags/list?last=1.4.2&n=2>; rel="next"' });
+    }
+    const tag = /^\/v2\/acme\/api\/manifests\/(.+)$/.exec(u.pathname)?.[1];
+    if (tag) {
+      const age = pushed[tag] ?? 30 * 86400_000;
+      return ok('registry/manifest_oci.json', {
+        'content-type': 'application/vnd.oci.image.manifest.v1+json',
+        'docker-content-digest': MANIFEST_DIGEST,
+        'docker-distribution-api-version': 'registry/2.0',
+        'last-modified': new Date(Date.now() - age).toUTCString(),
+      });
+    }
+    if (u.pathname === `/v2/acme/api/blobs/${CONFIG_DIGEST}`) return ok('registry/config_oci.json');
+    return { status: 404, body: shifted('registry/error_manifest_unknown.json', shift) };
+  });
+  const k8s = await listen((u) => {
+    if (u.pathname === '/api/v1/nodes') return ok('kubernetes/nodes.json');
+    if (u.pathname === '/api/v1/namespaces/apps/pods') return ok(u.searchParams.get('continue') ? 'kubernetes/pods_page2.json' : 'kubernetes/pods_page1.json');
+    if (u.pathname === '/apis/apps/v1/namespaces/apps/deployments/api') return ok('kubernetes/deployment.json');
+    return { status: 404, body: shifted('kubernetes/status_not_found.json', shift) };
+  });
+  const hetzner = await listen((u) => {
+    if (u.pathname === '/v1/pricing') return ok('hetzner/pricing.json');
+    if (u.pathname === '/v1/servers') return ok(u.searchParams.get('page') === '2' ? 'hetzner/servers_page2.json' : 'hetzner/servers_page1.json');
+    return null;
+  });
+  const openai = await listen((u) => (u.pathname === '/v1/organization/costs' ? ok(u.searchParams.get('page') ? 'openai/costs_page2.json' : 'openai/costs_page1.json') : null));
+  const ca = Buffer.from(readFileSync(join(FIXTURES, 'kubernetes', 'ca.pem'))).toString('base64');
+  const kubeconfig = `apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: ${ca}
+    server: ${k8s.base}
+  name: k3s-prod
+contexts:
+- context:
+    cluster: k3s-prod
+    namespace: apps
+    user: signalcraft
+  name: k3s-prod
+current-context: k3s-prod
+users:
+- name: signalcraft
+  user:
+    token: sa-token-7f3a
+`;
+  const all = [gitea, registry, k8s, hetzner, openai];
+  return {
+    app: (name) => ({
+      name,
+      repository: { forge: 'gitea', base_url: gitea.base, owner: 'acme', repo: 'api', branch: 'main' },
+      image: { registry_url: registry.base, repository: 'acme/api' },
+      workload: { namespace: 'apps', deployment: 'api' },
+      usage: ['openai'],
+      links: { runbook: 'https://runbooks.example.com/api' },
+    }),
+    monitors: (app) => [
+      { id: `${app}-ci`, app, kind: 'git_ci', interval_secs: 3600, config: { token: 'gitea-token-browser-test' }, breach_after: 1, recover_after: 1, severity: 'error', environment: 'production' },
+      { id: `${app}-images`, app, kind: 'registry_freshness', interval_secs: 3600, config: {}, thresholds: { max_age_days: 14 }, breach_after: 1, recover_after: 1, severity: 'warning', environment: 'production' },
+      { id: `${app}-k8s`, app, kind: 'k8s_workloads', interval_secs: 3600, config: { kubeconfig }, thresholds: { max_restarts: 3 }, breach_after: 2, recover_after: 1, severity: 'critical', environment: 'production' },
+      { id: `${app}-cost`, app, kind: 'cloud_cost', interval_secs: 3600, config: { provider: 'hetzner', base_url: `${hetzner.base}/v1`, token: 'hcloud-token-browser-test' }, thresholds: { budget: 60, currency: 'EUR' }, breach_after: 1, recover_after: 1, severity: 'warning', environment: 'production' },
+      { id: `${app}-openai`, app, kind: 'usage_quota', interval_secs: 3600, config: { provider: 'openai', base_url: openai.base, api_key: 'sk-admin-browser-test' }, thresholds: { limit: 5, currency: 'USD' }, breach_after: 1, recover_after: 1, severity: 'warning', environment: 'production' },
+    ],
+    close: () => Promise.all(all.map(({ server }) => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }))),
+  };
+}
+
 const probe = (id, app, url, over = {}) => ({
   id, app, kind: 'http_probe',
   // the hosts' background loops leave these to the test once they have been checked
@@ -41,10 +158,12 @@ const probe = (id, app, url, over = {}) => ({
 
 export async function fleetChecks({ check, page, api, BASE, WS, assert, shot, uniq }) {
   const targets = await startTargets();
+  const services = await startServices();
   const ws = encodeURIComponent(WS);
-  const suffix = uniq();
-  const store = `storefront-${suffix}`;
-  const pay = `payments-${suffix}`;
+  // each run of the browser tests has a fresh database: the names read as a fleet's would
+  const store = 'storefront';
+  const pay = 'payments';
+  const full = 'api';
   const run = (id) => api.call('POST', `/api/workspaces/${ws}/monitors/${encodeURIComponent(id)}/run`);
   try {
     await check('fleet: monitors put through the API, checked, shown per app with sparklines and alerts', async () => {
@@ -53,6 +172,7 @@ export async function fleetChecks({ check, page, api, BASE, WS, assert, shot, un
       const doc = {
         apps: [
           ...before.apps,
+          ...(services ? [services.app(full)] : []),
           { name: store, health_urls: [targets.url(store), `${targets.url(store)}?deep=1`], links: { runbook: 'https://runbooks.example.com/storefront' } },
           { name: pay, health_urls: [targets.url(pay)] },
         ],
@@ -60,6 +180,7 @@ export async function fleetChecks({ check, page, api, BASE, WS, assert, shot, un
           ...before.monitors,
           probe(`${store}-health`, store, targets.url(store)),
           probe(`${pay}-health`, pay, targets.url(pay), { breach_after: 2 }),
+          ...(services ? [...services.monitors(full), probe(`${full}-health`, full, targets.url(full))] : []),
         ],
       };
       const stored = await api.call('PUT', `/api/workspaces/${ws}/monitors`, doc);
@@ -84,6 +205,17 @@ export async function fleetChecks({ check, page, api, BASE, WS, assert, shot, un
       await run(`${pay}-health`);
       const breached = await run(`${pay}-health`);
       assert(breached.breaching && breached.group_id, `payments breaching: ${JSON.stringify(breached)}`);
+      if (services) {
+        // one reading of every other kind, from the loopback APIs
+        for (let i = 0; i < 10; i++) {
+          targets.latency[full] = [120, 95, 140, 110, 180, 105, 98, 130, 115, 102][i];
+          await run(`${full}-health`);
+        }
+        for (const m of services.monitors(full)) {
+          const s = await run(m.id);
+          assert(s.reading && s.reading.error === null, `${m.id} read its API: ${JSON.stringify(s.reading)}`);
+        }
+      }
 
       await page.goto(`${BASE}/w/${ws}/fleet`);
       const storeCard = page.locator(`article[data-app="${store}"]`);
@@ -104,6 +236,23 @@ export async function fleetChecks({ check, page, api, BASE, WS, assert, shot, un
       // worst first: the breaching app comes before the healthy one
       const order = await page.locator('article[data-app]').evaluateAll((els) => els.map((e) => e.getAttribute('data-app')));
       assert(order.indexOf(pay) < order.indexOf(store), `order ${order.join(', ')}`);
+      if (services) {
+        // the other kinds' sections: code and CI, image tags, workload, cost and usage meters
+        const card = page.locator(`article[data-app="${full}"]`);
+        const code = card.getByRole('region', { name: 'Code' });
+        await code.getByText('acme/api').waitFor();
+        await code.getByText(/CI (passing|failing|running|queued)/).waitFor();
+        await code.locator('.commit .mono').first().waitFor();
+        const images = card.getByRole('region', { name: 'Images' });
+        await images.getByRole('cell', { name: 'latest' }).waitFor();
+        assert((await images.locator('tbody tr').count()) === 3, 'three newest tags');
+        await images.getByText(/KB|MB/).first().waitFor();
+        const workload = card.getByRole('region', { name: 'Workload' });
+        await workload.getByText('apps/api').waitFor();
+        await workload.getByText(/\/\d+ ready/).waitFor();
+        const usage = card.getByRole('region', { name: 'Usage and cost' });
+        assert((await usage.getByRole('meter').count()) === 2, 'a cost and a usage meter');
+      }
       const kpi = await page.getByTestId('fleet-summary').innerText();
       assert(/Breaching\s*\n?\s*[1-9]/.test(kpi), `summary: ${kpi}`);
       await page.waitForTimeout(200);
@@ -192,6 +341,7 @@ export async function fleetChecks({ check, page, api, BASE, WS, assert, shot, un
     });
   } finally {
     await targets.close();
+    await services?.close();
   }
   return `${pay}-health`;
 }
