@@ -73,7 +73,7 @@ function Body({ ws, apps, show, q, open }: { ws: string; apps: AppStatus[]; show
         <Kpi label="Healthy" value={s.healthy} tone={s.healthy === s.apps ? 'ok' : undefined} sub={s.pending ? `${s.pending} not checked yet` : undefined} />
         <Kpi label="Breaching" value={s.breaching} tone={s.breaching ? 'bad' : undefined} />
         <Kpi label="Unreadable" value={s.unreadable} tone={s.unreadable ? 'warn' : undefined} sub="target could not be read" />
-        <Kpi label="Open alerts" value={s.openAlerts} tone={s.openAlerts ? 'bad' : undefined} sub={<Link to={`/w/${encodeURIComponent(ws)}/inbox?source=monitor`}>from monitors →</Link>} />
+        <Kpi label="Open alerts" value={s.openAlerts} tone={s.openAlerts ? 'bad' : undefined} sub={<Link to={`/w/${encodeURIComponent(ws)}/inbox?source=monitor&status=open%2Cacknowledged%2Csnoozed`}>the monitors' alerts →</Link>} />
       </div>
       {views.length === 0 ? (
         <EmptyState title={show === 'attention' ? 'Every app is healthy' : 'No app matches'}>{show === 'attention' ? 'Nothing is breaching and no app has open alerts.' : `Nothing named like “${q}”.`}</EmptyState>
