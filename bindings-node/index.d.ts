@@ -27,6 +27,11 @@ export interface EngineOptions {
   maxBodyBytes?: number;
   /** Pins the clock to this RFC 3339 time. */
   now?: string;
+  /**
+   * Lets channels reach non-public addresses (loopback, private, link-local, unique-local…):
+   * `true` for all, or a list of CIDRs (`["127.0.0.1/32"]`). Refused by default.
+   */
+  allowPrivateTargets?: boolean | string[];
 }
 
 export interface Workspace { id: string; name: string; created_at: string }

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use napi::ValueType;
-use napi::bindgen_prelude::{AsyncTask, Buffer, ToNapiValue, TypeName};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Either, ToNapiValue, TypeName};
 use napi::{Env, JsValue, Result, Status, Task};
 use napi_derive::napi;
 use serde_json::Value;
@@ -19,7 +19,7 @@ use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::notify::ChannelKind;
 use signalcraft_core::slack_oauth::SlackApp;
 use signalcraft_core::{
-    Engine as CoreEngine, Error, IntegrationUpdate, ManualClock, RuleSet, Source,
+    Engine as CoreEngine, Error, IntegrationUpdate, ManualClock, PrivateTargets, RuleSet, Source,
     WorkspaceSettings, host,
 };
 
@@ -35,6 +35,9 @@ pub struct EngineOptions {
     pub max_body_bytes: Option<u32>,
     /// Pins the clock to this RFC 3339 time (for tests and replays of a fixed moment).
     pub now: Option<String>,
+    /// Lets channels reach non-public addresses (loopback, private, link-local…): `true` for
+    /// all, or a list of CIDRs (`["127.0.0.1/32"]`). Refused by default.
+    pub allow_private_targets: Option<Either<bool, Vec<String>>>,
 }
 
 /// One delivery of `ingestBatch`.
@@ -71,17 +74,19 @@ impl JsEngine {
         env: &Env,
         f: impl FnOnce(&CoreEngine) -> signalcraft_core::Result<T>,
     ) -> Result<Value, Code> {
-        self.inner()
-            .and_then(|engine| f(&engine))
-            .and_then(|v| host::to_json(&v))
-            .map_err(|e| fail(env, &e))
+        host::guard(|| {
+            self.inner()
+                .and_then(|engine| f(&engine))
+                .and_then(|v| host::to_json(&v))
+        })
+        .map_err(|e| fail(env, &e))
     }
 }
 
 #[napi]
 impl JsEngine {
     /// Opens (creating and migrating) the database at `path`; in memory when `path` is null.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
         path: Option<String>,
@@ -105,10 +110,20 @@ impl JsEngine {
                 if let Some(at) = time_in("now", o.now.as_deref())? {
                     b = b.clock(Arc::new(ManualClock::new(at)));
                 }
+                match o.allow_private_targets {
+                    Some(Either::A(true)) => b = b.allow_private_targets(PrivateTargets::All),
+                    Some(Either::B(list)) => {
+                        b = b.allow_private_targets(PrivateTargets::from_list(
+                            "allowPrivateTargets",
+                            &list,
+                        )?)
+                    }
+                    Some(Either::A(false)) | None => {}
+                }
             }
             b.build()
         };
-        let engine = open().map_err(|e| fail(&env, &e))?;
+        let engine = host::guard(open).map_err(|e| fail(&env, &e))?;
         Ok(Self {
             inner: RwLock::new(Some(Arc::new(engine))),
         })
@@ -116,23 +131,26 @@ impl JsEngine {
 
     /// Stops background work and closes the database; later calls throw "the engine is
     /// closed". Closing twice is fine.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&self) {
         let taken = self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(engine) = taken {
-            engine.stop();
+            let _ = host::guard(|| {
+                engine.stop();
+                Ok(())
+            });
         }
     }
 
     /// The engine's clock, RFC 3339.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn now(&self, env: Env) -> Result<Value, Code> {
         self.run(&env, |e| Ok(e.now().to_rfc3339()))
     }
 
     /// Creates a workspace; with `ownerEmail`, that user becomes its owner in the same
     /// transaction.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn create_workspace(
         &self,
         env: Env,
@@ -146,25 +164,25 @@ impl JsEngine {
     }
 
     /// Every workspace.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn workspaces(&self, env: Env) -> Result<Value, Code> {
         self.run(&env, CoreEngine::workspaces)
     }
 
     /// A workspace's settings.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn settings(&self, env: Env, workspace: String) -> Result<Value, Code> {
         self.run(&env, |e| e.settings(&workspace))
     }
 
     /// Changes a workspace's settings by an RFC 7396 merge patch; answers the settings after it.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn patch_settings(&self, env: Env, workspace: String, patch: Value) -> Result<Value, Code> {
         self.run(&env, |e| e.patch_settings(&workspace, &patch))
     }
 
     /// Replaces a workspace's settings.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_settings(
         &self,
         env: Env,
@@ -178,13 +196,13 @@ impl JsEngine {
     }
 
     /// A source's integration settings (the secret is never shown).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn integration(&self, env: Env, workspace: String, source: String) -> Result<Value, Code> {
         self.run(&env, |e| e.integration(&workspace, source.parse()?))
     }
 
     /// Changes a source's integration settings (secret, skew limit, options).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_integration(
         &self,
         env: Env,
@@ -199,7 +217,7 @@ impl JsEngine {
     }
 
     /// Verifies, parses, deduplicates, routes and stores one webhook delivery (one commit).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn ingest(
         &self,
         env: Env,
@@ -216,7 +234,7 @@ impl JsEngine {
     }
 
     /// Like `ingest`, with the source told from the headers and body.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn ingest_auto(
         &self,
         env: Env,
@@ -232,7 +250,7 @@ impl JsEngine {
 
     /// Many deliveries in one transaction; the answer has one `{ok: outcome}` or
     /// `{error: {kind, message, path}}` per delivery, in order.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn ingest_batch(
         &self,
         env: Env,
@@ -256,7 +274,7 @@ impl JsEngine {
 
     /// What `ingest` would decide, with `rules` in place of the workspace's when given; stores
     /// nothing.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn dry_run(
         &self,
         env: Env,
@@ -281,7 +299,7 @@ impl JsEngine {
     }
 
     /// Checks rules as `putRules` would, storing nothing: `{ok: true, rules: N}`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn check_rules(&self, env: Env, workspace: String, rules: Value) -> Result<Value, Code> {
         self.run(&env, |e| {
             let rules = RuleSet::from_json(&rules)?;
@@ -291,7 +309,7 @@ impl JsEngine {
     }
 
     /// Replaces the workspace's routing rules (an array of rules).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn put_rules(&self, env: Env, workspace: String, rules: Value) -> Result<Value, Code> {
         self.run(&env, |e| {
             e.put_rules(&workspace, &RuleSet::from_json(&rules)?)
@@ -299,13 +317,13 @@ impl JsEngine {
     }
 
     /// The workspace's routing rules.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn rules(&self, env: Env, workspace: String) -> Result<Value, Code> {
         self.run(&env, |e| e.rules(&workspace).map(|r| r.to_json()))
     }
 
     /// Re-runs stored history through candidate rules and reports the difference.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn replay(
         &self,
         env: Env,
@@ -323,7 +341,7 @@ impl JsEngine {
     }
 
     /// Mutes matching alerts until `ends_at` (`{when, ends_at, starts_at?, comment?}`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn add_silence(&self, env: Env, workspace: String, silence: Value) -> Result<Value, Code> {
         self.run(&env, |e| {
             let now = e.now();
@@ -333,7 +351,7 @@ impl JsEngine {
     }
 
     /// The workspace's silences, with whether each is active now.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn silences(&self, env: Env, workspace: String) -> Result<Value, Code> {
         self.run(&env, |e| {
             let now = e.now();
@@ -345,7 +363,7 @@ impl JsEngine {
     }
 
     /// Ends a silence now.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn expire_silence(&self, env: Env, workspace: String, id: String) -> Result<Value, Code> {
         self.run(&env, |e| e.expire_silence(&workspace, &id))
     }
@@ -353,7 +371,7 @@ impl JsEngine {
     /// A page of groups (`{status, severity, environment, project, source, min_severity,
     /// assignee, q, since, until, sort, order, limit, cursor}`, all optional; `status` and
     /// `severity` a list or comma-separated text).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn groups(&self, env: Env, workspace: String, query: Option<Value>) -> Result<Value, Code> {
         self.run(&env, |e| {
             let query = host::group_query(query.unwrap_or(Value::Null))?;
@@ -362,14 +380,14 @@ impl JsEngine {
     }
 
     /// One group with its events and timeline.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn group(&self, env: Env, workspace: String, id: String) -> Result<Value, Code> {
         self.run(&env, |e| e.group(&workspace, &id))
     }
 
     /// Runs a lifecycle command (`{command: "ack"}`, `{command: "snooze", until}`, …) as
     /// `actor` with `role` (default `member`), and returns the group after it.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn act(
         &self,
         env: Env,
@@ -387,7 +405,7 @@ impl JsEngine {
     }
 
     /// Creates or replaces a named escalation policy.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn put_escalation(
         &self,
         env: Env,
@@ -401,7 +419,7 @@ impl JsEngine {
     }
 
     /// Dashboard figures over a window (`24h` by default, `7d`, …).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stats(
         &self,
         env: Env,
@@ -414,13 +432,13 @@ impl JsEngine {
     }
 
     /// Fires due timers (escalations, snooze ends, auto-close, retention).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn tick(&self, env: Env, workspace: Option<String>) -> Result<Value, Code> {
         self.run(&env, |e| e.tick(workspace.as_deref()))
     }
 
     /// Creates or replaces a channel (`slack`, `webhook`, `pagerduty`, `email`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_channel(
         &self,
         env: Env,
@@ -436,13 +454,13 @@ impl JsEngine {
     }
 
     /// The workspace's channels, secrets masked.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn channels(&self, env: Env, workspace: String) -> Result<Value, Code> {
         self.run(&env, |e| e.channels(&workspace))
     }
 
     /// The delivery log, of a workspace or one group.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn deliveries(
         &self,
         env: Env,
@@ -455,7 +473,7 @@ impl JsEngine {
     /// Sends what is due in the outbox, waiting up to `waitMs` for retries due by then.
     /// Runs off the event loop; the Promise rejects with the same `Error` (`code`, `path`) as
     /// the other methods throw.
-    #[napi(ts_return_type = "Promise<DispatchReport>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<DispatchReport>")]
     pub fn dispatch(
         &self,
         workspace: Option<String>,
@@ -471,20 +489,20 @@ impl JsEngine {
     }
 
     /// The workspace whose id or name is `reference`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn workspace(&self, env: Env, reference: String) -> Result<Value, Code> {
         self.run(&env, |e| e.workspace(&reference))
     }
 
     /// The engine's metrics in the Prometheus (OpenMetrics) text format, for `/metrics`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn metrics_text(&self, env: Env) -> Result<Value, Code> {
         self.run(&env, CoreEngine::metrics_text)
     }
 
     /// Runs one command on many groups: one `{id, ok: group}` or `{id, error: {kind, message,
     /// path}}` per id, in order.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn act_many(
         &self,
         env: Env,
@@ -508,7 +526,7 @@ impl JsEngine {
     }
 
     /// The workspace's escalation policies: an object of name to policy.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn escalations(&self, env: Env, workspace: String) -> Result<Value, Code> {
         self.run(&env, |e| {
             Ok(host::escalations_view(&e.escalations(&workspace)?))
@@ -516,7 +534,7 @@ impl JsEngine {
     }
 
     /// Deletes an escalation policy (its running escalations stop).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn delete_escalation(
         &self,
         env: Env,
@@ -527,13 +545,13 @@ impl JsEngine {
     }
 
     /// Deletes a channel (refused while rules name it; its pending notifications are cancelled).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn delete_channel(&self, env: Env, workspace: String, name: String) -> Result<Value, Code> {
         self.run(&env, |e| e.delete_channel(&workspace, &name))
     }
 
     /// Adds a recurring maintenance window (`{weekdays, from, to, tz, when?, rules?}`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn add_maintenance(
         &self,
         env: Env,
@@ -547,7 +565,7 @@ impl JsEngine {
     }
 
     /// The workspace's maintenance windows (deleted ones too), with whether each is active now.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn maintenance_windows(&self, env: Env, workspace: String) -> Result<Value, Code> {
         self.run(&env, |e| {
             let now = e.now();
@@ -559,7 +577,7 @@ impl JsEngine {
     }
 
     /// Deletes a maintenance window.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn delete_maintenance(
         &self,
         env: Env,
@@ -570,7 +588,7 @@ impl JsEngine {
     }
 
     /// Sets the signing secret Slack's interactive requests are verified with.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_slack_signing_secret(
         &self,
         env: Env,
@@ -582,7 +600,7 @@ impl JsEngine {
 
     /// Handles a Slack interactive request for one workspace (the raw headers and form body):
     /// verifies the signature, runs the button's command, and says what to answer Slack.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn handle_slack_action(
         &self,
         env: Env,
@@ -597,7 +615,7 @@ impl JsEngine {
     }
 
     /// Adds a user (argon2id password hash); emails are unique.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn add_user(
         &self,
         env: Env,
@@ -609,13 +627,13 @@ impl JsEngine {
     }
 
     /// Every user, by email.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn users(&self, env: Env) -> Result<Value, Code> {
         self.run(&env, CoreEngine::users)
     }
 
     /// Gives a user a role in a workspace.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_member(
         &self,
         env: Env,
@@ -629,20 +647,20 @@ impl JsEngine {
     }
 
     /// Removes a user from a workspace.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn remove_member(&self, env: Env, workspace: String, email: String) -> Result<Value, Code> {
         self.run(&env, |e| e.remove_member(&workspace, &email))
     }
 
     /// A workspace's members.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn members(&self, env: Env, workspace: String) -> Result<Value, Code> {
         self.run(&env, |e| e.members(&workspace))
     }
 
     /// Logs in: a session (token and CSRF token shown once). Bad credentials throw
     /// UNAUTHENTICATED; too many failures for the email or the address, RATE_LIMITED.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn login(
         &self,
         env: Env,
@@ -654,14 +672,14 @@ impl JsEngine {
     }
 
     /// Ends a session (an unknown token is a no-op).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn logout(&self, env: Env, token: String) -> Result<Value, Code> {
         self.run(&env, |e| e.logout(&token))
     }
 
     /// Who a session token or API token is; for a session and an unsafe request, `csrf` must
     /// be its CSRF token.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn authenticate(
         &self,
         env: Env,
@@ -676,7 +694,7 @@ impl JsEngine {
 
     /// Authenticates, then checks `permission` (`read`, `act`, `configure`, `administer`) in
     /// `workspace`; a workspace the principal is not in is NOT_FOUND.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn authorize(
         &self,
         env: Env,
@@ -698,7 +716,7 @@ impl JsEngine {
     }
 
     /// Creates an API token (shown once).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn create_token(
         &self,
         env: Env,
@@ -712,19 +730,19 @@ impl JsEngine {
     }
 
     /// A workspace's live API tokens.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn tokens(&self, env: Env, workspace: String) -> Result<Value, Code> {
         self.run(&env, |e| e.tokens(&workspace))
     }
 
     /// Revokes an API token.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn revoke_token(&self, env: Env, workspace: String, id: String) -> Result<Value, Code> {
         self.run(&env, |e| e.revoke_token(&workspace, &id))
     }
 
     /// Creates an ingest key for a source (shown once).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn create_ingest_key(
         &self,
         env: Env,
@@ -735,7 +753,7 @@ impl JsEngine {
     }
 
     /// Revokes an ingest key.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn revoke_ingest_key(
         &self,
         env: Env,
@@ -749,13 +767,13 @@ impl JsEngine {
     }
 
     /// A source's live ingest keys (never the keys).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn ingest_keys(&self, env: Env, workspace: String, source: String) -> Result<Value, Code> {
         self.run(&env, |e| e.ingest_keys(&workspace, source.parse()?))
     }
 
     /// The authenticated webhook (`source` may be `auto`; `key` is the `?key=` value).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn webhook(
         &self,
         env: Env,
@@ -781,7 +799,7 @@ impl JsEngine {
     /// `webhook` off the event loop (libuv's thread pool): the Promise resolves to the same
     /// outcome and rejects with the same `Error`. Concurrent calls wait for their commits
     /// together, so a host serving many webhooks at once commits them in groups.
-    #[napi(ts_return_type = "Promise<IngestOutcome>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<IngestOutcome>")]
     pub fn webhook_async(
         &self,
         workspace: String,
@@ -802,20 +820,20 @@ impl JsEngine {
     }
 
     /// Every source's integration: settings, keys and delivery health.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn integrations(&self, env: Env, workspace: String) -> Result<Value, Code> {
         self.run(&env, |e| e.integrations(&workspace))
     }
 
     /// Queues a test notification on a channel through the real outbox; answers the queued
     /// delivery (`test: true`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn test_channel(&self, env: Env, workspace: String, name: String) -> Result<Value, Code> {
         self.run(&env, |e| e.test_channel(&workspace, &name))
     }
 
     /// The built-in sample delivery of a source: `{headers, body}` (body as text).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn sample_payload(&self, env: Env, source: String) -> Result<Value, Code> {
         self.run(&env, |e| {
             Ok(host::sample_json(&e.sample_payload(source.parse()?)?))
@@ -824,7 +842,7 @@ impl JsEngine {
 
     /// Ingests the source's built-in sample through the real path (signed with the
     /// integration's secret when one is set); answers the ingest outcome.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn test_integration(
         &self,
         env: Env,
@@ -836,7 +854,7 @@ impl JsEngine {
 
     /// Starts a Slack install: `{url, state}` (`app = {client_id, client_secret, redirect_uri,
     /// api_base?, authorize_url?, signing_secret?}`, `options = {channel?, slack_channel?}`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn slack_connect(
         &self,
         env: Env,
@@ -857,7 +875,7 @@ impl JsEngine {
     /// Finishes a Slack install with the callback's `code` and `state` (exchanges the code at
     /// Slack, off the event loop): the Promise resolves to `{workspace, workspace_id, team_id,
     /// team_name, channel, slack_channel}` and rejects with the same `Error` as other methods.
-    #[napi(ts_return_type = "Promise<SlackInstall>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<SlackInstall>")]
     pub fn slack_oauth_callback(
         &self,
         env: Env,
@@ -877,7 +895,7 @@ impl JsEngine {
 
     /// Handles a Slack interactive request sent to the app's one request URL: the payload's
     /// team id picks the workspace.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn handle_slack_team_action(
         &self,
         env: Env,
@@ -892,7 +910,7 @@ impl JsEngine {
 
     /// Changes the workspace's slack integration (`{secret?, clear_secret?, max_skew_secs?,
     /// options?: {team_id}}`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_slack_integration(
         &self,
         env: Env,
@@ -908,7 +926,7 @@ impl JsEngine {
     /// The workspace's changes after `since` (default 0), at most `limit` (1 to 1000, default
     /// 100), and its latest sequence number: `{changes: [{seq, group_id, kind, status, at}],
     /// last_seq}`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn changes(
         &self,
         env: Env,
@@ -921,19 +939,40 @@ impl JsEngine {
 
     /// Whether the engine can serve: `{database_writable, database_error, background}` (a write
     /// probe rolled back; `running`, `stopped` or `failed`), for `/readyz`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn ready(&self, env: Env) -> Result<Value, Code> {
         self.run(&env, |e| Ok(e.ready()))
     }
 
+    /// Panics inside an engine call, for tests only: proves that a panic comes back as an
+    /// `INTERNAL` error (and the engine stays usable) instead of aborting the process.
+    #[napi(catch_unwind, js_name = "__panicForTests")]
+    pub fn panic_for_tests(&self, env: Env) -> Result<Value, Code> {
+        self.run(&env, |_| -> signalcraft_core::Result<()> {
+            panic!("a panic provoked by a test")
+        })
+    }
+
+    /// [`Self::panic_for_tests`] in a Promise's task on libuv's thread pool.
+    #[napi(
+        catch_unwind,
+        js_name = "__panicForTestsAsync",
+        ts_return_type = "Promise<never>"
+    )]
+    pub fn panic_for_tests_async(&self) -> AsyncTask<Blocking> {
+        AsyncTask::new(Blocking::new(|| -> signalcraft_core::Result<Value> {
+            panic!("a panic provoked by a test, in a task")
+        }))
+    }
+
     /// Starts delivering and ticking on background threads until `stop()` or `close()`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn start_background(&self, env: Env) -> Result<Value, Code> {
         self.run(&env, |_| self.inner()?.start_background())
     }
 
     /// Stops the background threads (the engine stays open).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stop(&self, env: Env) -> Result<Value, Code> {
         self.run(&env, |e| {
             e.stop();
@@ -971,7 +1010,9 @@ impl Task for Dispatch {
         self.engine
             .as_ref()
             .ok_or_else(host::closed_engine)
-            .and_then(|engine| engine.dispatch(self.workspace.as_deref(), self.wait))
+            .and_then(|engine| {
+                host::guard(|| engine.dispatch(self.workspace.as_deref(), self.wait))
+            })
             .map_err(|e| {
                 let message = e.to_string();
                 self.error = Some(e);
@@ -1042,7 +1083,9 @@ impl Task for SlackCallback {
         self.engine
             .as_ref()
             .ok_or_else(host::closed_engine)
-            .and_then(|engine| engine.slack_oauth_callback(&self.app, &self.code, &self.state))
+            .and_then(|engine| {
+                host::guard(|| engine.slack_oauth_callback(&self.app, &self.code, &self.state))
+            })
             .map_err(|e| {
                 let message = e.to_string();
                 self.error = Some(e);
@@ -1118,7 +1161,7 @@ impl Task for Blocking {
             .work
             .take()
             .ok_or_else(|| napi::Error::new(Status::GenericFailure, "the task ran twice"))?;
-        work().map_err(|e| {
+        host::guard(work).map_err(|e| {
             let message = e.to_string();
             self.error = Some(e);
             napi::Error::new(Status::GenericFailure, message)

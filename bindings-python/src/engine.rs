@@ -14,7 +14,8 @@ use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::notify::ChannelKind;
 use signalcraft_core::slack_oauth::SlackApp;
 use signalcraft_core::{
-    Engine as CoreEngine, Error, IntegrationUpdate, ManualClock, RuleSet, Source, host,
+    Engine as CoreEngine, Error, IntegrationUpdate, ManualClock, PrivateTargets, RuleSet, Source,
+    host,
 };
 
 use crate::error::raise;
@@ -51,7 +52,7 @@ impl PyEngine {
     {
         let engine = self.inner(py)?;
         let out = py
-            .detach(|| f(&engine).and_then(|v| host::to_json(&v)))
+            .detach(|| host::guard(|| f(&engine).and_then(|v| host::to_json(&v))))
             .map_err(|e| raise(py, e))?;
         json_out(py, &out)
     }
@@ -76,14 +77,17 @@ impl Drop for PyEngine {
 impl PyEngine {
     /// Opens (creating and migrating) the database at `path`; in memory when `path` is None.
     /// `now` pins the clock to an RFC 3339 time (for tests and replays of a fixed moment).
+    /// `allow_private_targets` lets channels reach non-public addresses (loopback, private,
+    /// link-local…): `True` for all, or a list of CIDRs (`["127.0.0.1/32"]`); refused by default.
     #[new]
-    #[pyo3(signature = (path=None, *, secret_key=None, max_body_bytes=None, now=None))]
+    #[pyo3(signature = (path=None, *, secret_key=None, max_body_bytes=None, now=None, allow_private_targets=None))]
     fn new(
         py: Python<'_>,
         path: Option<PathBuf>,
         secret_key: Option<&[u8]>,
         max_body_bytes: Option<usize>,
         now: Option<&str>,
+        allow_private_targets: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut b = match path {
             Some(p) => CoreEngine::builder().path(p),
@@ -104,7 +108,12 @@ impl PyEngine {
         if let Some(at) = time_in(py, "now", now)? {
             b = b.clock(Arc::new(ManualClock::new(at)));
         }
-        let engine = py.detach(|| b.build()).map_err(|e| raise(py, e))?;
+        if let Some(targets) = allow_private_targets {
+            b = b.allow_private_targets(private_targets(py, targets)?);
+        }
+        let engine = py
+            .detach(|| host::guard(|| b.build()))
+            .map_err(|e| raise(py, e))?;
         Ok(Self {
             inner: RwLock::new(Some(Arc::new(engine))),
             pid: std::process::id(),
@@ -141,7 +150,8 @@ impl PyEngine {
 
     /// The engine's clock, RFC 3339.
     fn now(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(self.inner(py)?.now().to_rfc3339())
+        let engine = self.inner(py)?;
+        host::guard(|| Ok(engine.now().to_rfc3339())).map_err(|e| raise(py, e))
     }
 
     /// Creates a workspace; with `owner_email`, that user becomes its owner in the same
@@ -463,7 +473,7 @@ impl PyEngine {
         }
         let engine = self.inner(py)?;
         let out = py
-            .detach(|| host::ingest_batch(&engine, workspace, &owned))
+            .detach(|| host::guard(|| host::ingest_batch(&engine, workspace, &owned)))
             .map_err(|e| raise(py, e))?;
         json_out(py, &out)
     }
@@ -694,7 +704,7 @@ impl PyEngine {
     /// The engine's metrics in the Prometheus (OpenMetrics) text format, for `/metrics`.
     fn metrics_text(&self, py: Python<'_>) -> PyResult<String> {
         let engine = self.inner(py)?;
-        py.detach(|| engine.metrics_text())
+        py.detach(|| host::guard(|| engine.metrics_text()))
             .map_err(|e| raise(py, e))
     }
 
@@ -889,13 +899,50 @@ impl PyEngine {
     }
 
     fn start_background(&self, py: Python<'_>) -> PyResult<()> {
-        self.inner(py)?.start_background().map_err(|e| raise(py, e))
+        let engine = self.inner(py)?;
+        host::guard(|| engine.start_background()).map_err(|e| raise(py, e))
     }
 
     /// Stops the background threads (the engine stays open).
     fn stop(&self, py: Python<'_>) -> PyResult<()> {
         let engine = self.inner(py)?;
-        py.detach(|| engine.stop());
-        Ok(())
+        py.detach(|| {
+            host::guard(|| {
+                engine.stop();
+                Ok(())
+            })
+        })
+        .map_err(|e| raise(py, e))
     }
+
+    /// Panics inside an engine call, for tests only: proves that a panic comes back as an
+    /// `InternalError` (not pyo3's `PanicException`, a `BaseException`), and the engine stays
+    /// usable.
+    fn _panic_for_tests(&self, py: Python<'_>) -> PyResult<()> {
+        self.call(py, |_| -> signalcraft_core::Result<()> {
+            panic!("a panic provoked by a test")
+        })
+        .map(|_| ())
+    }
+}
+
+/// `allow_private_targets`: `True` (all), `False` (none) or a list of CIDR strings.
+fn private_targets(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<PrivateTargets> {
+    if let Ok(all) = v.cast::<pyo3::types::PyBool>() {
+        return Ok(if all.is_true() {
+            PrivateTargets::All
+        } else {
+            PrivateTargets::None
+        });
+    }
+    let list: Vec<String> = v.extract().map_err(|_| {
+        raise(
+            py,
+            Error::invalid(
+                "allow_private_targets",
+                "expected True, False or a list of CIDR strings",
+            ),
+        )
+    })?;
+    PrivateTargets::from_list("allow_private_targets", &list).map_err(|e| raise(py, e))
 }

@@ -12,7 +12,7 @@ use signalcraft_core::host::{self, parse_time, parse_time_or_duration};
 use signalcraft_core::lifecycle::{Command as LifecycleCommand, Role};
 use signalcraft_core::{
     DedupWindow, Engine, Error, ErrorKind, Headers, IntegrationUpdate, ManualClock,
-    NewMaintenanceWindow, NewSilence, RuleSet, Source,
+    NewMaintenanceWindow, NewSilence, PrivateTargets, RuleSet, Source,
 };
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -356,9 +356,13 @@ enum ChannelCmd {
         /// slack, webhook, pagerduty or email.
         #[arg(long, value_parser = ["slack", "webhook", "pagerduty", "email"])]
         kind: String,
-        /// The kind's settings as JSON.
-        #[arg(long, value_name = "JSON")]
-        config: String,
+        /// The kind's settings as JSON (they hold the channel's token, secret, routing key
+        /// or password): `-` reads the JSON from stdin.
+        #[arg(long, value_name = "JSON|-", required_unless_present = "config_file")]
+        config: Option<String>,
+        /// Reads the settings' JSON from this file.
+        #[arg(long, value_name = "PATH", conflicts_with = "config")]
+        config_file: Option<PathBuf>,
     },
     /// List channels (secrets masked).
     List {
@@ -522,11 +526,15 @@ enum IntegrationCmd {
         workspace: String,
         /// The source: sentry, alertmanager, grafana, datadog, pagerduty, opsgenie or generic.
         source: String,
-        /// The shared secret signatures are checked with.
-        #[arg(long)]
+        /// The shared secret signatures are checked with; `-` reads it from stdin (the first
+        /// line), which keeps it out of the process list and shell history.
+        #[arg(long, value_name = "SECRET|-")]
         secret: Option<String>,
+        /// Reads the secret from this file (surrounding white space trimmed).
+        #[arg(long, value_name = "PATH", conflicts_with = "secret")]
+        secret_file: Option<PathBuf>,
         /// Remove the secret: unsigned payloads are then accepted.
-        #[arg(long, conflicts_with = "secret")]
+        #[arg(long, conflicts_with_all = ["secret", "secret_file"])]
         clear_secret: bool,
         /// How far the sender's timestamp may be from now, in seconds.
         #[arg(long)]
@@ -714,7 +722,9 @@ fn parse_now(now: &str) -> Result<DateTime<Utc>, Error> {
 }
 
 fn open(cli: &Cli) -> Result<Engine, Error> {
-    let mut b = Engine::builder().path(&cli.db);
+    let mut b = Engine::builder()
+        .path(&cli.db)
+        .allow_private_targets(PrivateTargets::from_env()?);
     if let Some(now) = &cli.now {
         b = b.clock(Arc::new(ManualClock::new(parse_now(now)?)));
     }
@@ -735,6 +745,54 @@ fn read_body(file: Option<&PathBuf>) -> Result<Vec<u8>, Error> {
         }
     }
     Ok(body)
+}
+
+/// A secret given as a flag's value, `-` (stdin, first line) or a file (`--…-file`), trimmed.
+fn secret_arg(
+    flag: &str,
+    value: Option<String>,
+    file: Option<&PathBuf>,
+) -> Result<Option<String>, Error> {
+    let text = match (value, file) {
+        (Some(v), _) if v == "-" => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| Error::invalid("stdin", format!("cannot read {flag}: {e}")))?;
+            line
+        }
+        (Some(v), _) => return Ok(Some(v)),
+        (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| {
+            Error::invalid(
+                format!("{flag}-file"),
+                format!("cannot read {}: {e}", p.display()),
+            )
+        })?,
+        (None, None) => return Ok(None),
+    };
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(Error::invalid(flag, "the secret read is empty"));
+    }
+    Ok(Some(t.to_string()))
+}
+
+/// A flag's JSON: the value, `-` (all of stdin) or a file.
+fn json_source(flag: &str, value: Option<String>, file: Option<&PathBuf>) -> Result<Value, Error> {
+    match (value.as_deref(), file) {
+        (Some("-"), _) => json_arg(flag, &String::from_utf8_lossy(&read_body(None)?)),
+        (Some(v), _) => json_arg(flag, v),
+        (None, Some(p)) => {
+            let text = std::fs::read(p).map_err(|e| {
+                Error::invalid(
+                    format!("{flag}-file"),
+                    format!("cannot read {}: {e}", p.display()),
+                )
+            })?;
+            host::parse_json(flag, &text)
+        }
+        (None, None) => Err(Error::invalid(flag, "missing")),
+    }
 }
 
 fn json_arg(what: &str, text: &str) -> Result<Value, Error> {
@@ -884,10 +942,12 @@ fn run(cli: Cli) -> Result<Value, Error> {
             workspace,
             source,
             secret,
+            secret_file,
             clear_secret,
             max_skew_secs,
             config,
         }) => {
+            let secret = secret_arg("--secret", secret, secret_file.as_ref())?;
             if source == "slack" {
                 // Slack is not an alert source: its secret verifies interactive requests
                 let secret = secret.ok_or_else(|| {
@@ -1134,8 +1194,9 @@ fn run(cli: Cli) -> Result<Value, Error> {
             name,
             kind,
             config,
+            config_file,
         }) => {
-            let config = json_arg("--config", &config)?;
+            let config = json_source("--config", config, config_file.as_ref())?;
             engine.set_channel(&workspace, &name, kind.parse()?, &config)
         }
         Command::Slack(SlackCmd::Action {

@@ -25,9 +25,19 @@ impl Run {
     }
 }
 
+/// Runs the CLI as tests do: channels may reach loopback (the tests' own receivers) only.
 fn sc(db: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    sc_env(db, args, stdin, Some("127.0.0.1/32"))
+}
+
+/// Runs the CLI with `SIGNALCRAFT_ALLOW_PRIVATE_TARGETS` set to `allow` (unset for `None`).
+fn sc_env(db: &Path, args: &[&str], stdin: Option<&[u8]>, allow: Option<&str>) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_signalcraft"));
     cmd.arg("--db").arg(db).args(args);
+    match allow {
+        Some(v) => cmd.env("SIGNALCRAFT_ALLOW_PRIVATE_TARGETS", v),
+        None => cmd.env_remove("SIGNALCRAFT_ALLOW_PRIVATE_TARGETS"),
+    };
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -1622,4 +1632,192 @@ fn channel_test_and_integration_test() {
     assert_eq!(again["alerts"][0]["decision"], "joined");
     let generic = sc(&db, &["integration", "test", "acme", "generic"], None);
     assert_eq!(generic.code, 2, "{}", generic.stderr);
+}
+
+/// A loopback webhook receiver answering 204 to every request; counts them.
+fn counting_receiver() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = hits.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(s) = s else { break };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut len = 0;
+            loop {
+                let mut l = String::new();
+                if r.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
+                    break;
+                }
+                if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut b = vec![0; len];
+            let _ = r.read_exact(&mut b);
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut w = s;
+            let _ = w.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (port, hits)
+}
+
+#[test]
+fn private_targets_need_the_environment_variable() {
+    use std::sync::atomic::Ordering;
+    let (port, hits) = counting_receiver();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let config = format!(r#"{{"url": "http://127.0.0.1:{port}/in"}}"#);
+    sc(
+        &db,
+        &[
+            "channel", "set", "acme", "hook", "--kind", "webhook", "--config", &config,
+        ],
+        None,
+    )
+    .json();
+    // unset: the test notification is refused, nothing reaches the receiver
+    sc(&db, &["channel", "test", "acme", "hook"], None).json();
+    let out = sc_env(&db, &["dispatch", "--wait-secs", "5"], None, None).json();
+    assert_eq!(
+        (out["sent"].as_u64(), out["failed"].as_u64()),
+        (Some(0), Some(1)),
+        "{out}"
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+    let log = sc(&db, &["deliveries", "acme"], None).json();
+    let text = log.to_string();
+    assert!(
+        text.contains("refused") && text.contains("loopback"),
+        "{text}"
+    );
+    // a list that covers it: delivered
+    sc(&db, &["channel", "test", "acme", "hook"], None).json();
+    let out = sc_env(
+        &db,
+        &["dispatch", "--wait-secs", "5"],
+        None,
+        Some("10.0.0.0/8,127.0.0.1/32"),
+    )
+    .json();
+    assert_eq!(out["sent"].as_u64(), Some(1), "{out}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    // `1`: everything
+    sc(&db, &["channel", "test", "acme", "hook"], None).json();
+    let out = sc_env(&db, &["dispatch", "--wait-secs", "5"], None, Some("1")).json();
+    assert_eq!(out["sent"].as_u64(), Some(1), "{out}");
+    // a bad value is an error naming the variable
+    let bad = sc_env(&db, &["dispatch"], None, Some("127.0.0.1/32,nope"));
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stderr
+            .starts_with("error: invalid_input: SIGNALCRAFT_ALLOW_PRIVATE_TARGETS"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn secrets_come_from_stdin_or_a_file_not_only_argv() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    // --secret - : the first line of stdin
+    let out = sc(
+        &db,
+        &["integration", "set", "acme", "sentry", "--secret", "-"],
+        Some(b"from-stdin-secret\n"),
+    )
+    .json();
+    assert_eq!(out["has_secret"], true, "{out}");
+    // signed with it: accepted
+    let sample = sc(&db, &["integration", "test", "acme", "sentry"], None).json();
+    assert_eq!(sample["outcome"], "accepted", "{sample}");
+    // --secret-file PATH
+    let file = dir.path().join("secret.txt");
+    std::fs::write(&file, "from-a-file-secret\n").unwrap();
+    let out = sc(
+        &db,
+        &[
+            "integration",
+            "set",
+            "acme",
+            "grafana",
+            "--secret-file",
+            file.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(out["has_secret"], true, "{out}");
+    let missing = sc(
+        &db,
+        &[
+            "integration",
+            "set",
+            "acme",
+            "grafana",
+            "--secret-file",
+            "/nonexistent/secret",
+        ],
+        None,
+    );
+    assert!(
+        missing
+            .stderr
+            .starts_with("error: invalid_input: --secret-file"),
+        "{}",
+        missing.stderr
+    );
+    let empty = sc(
+        &db,
+        &["integration", "set", "acme", "grafana", "--secret", "-"],
+        Some(b"\n"),
+    );
+    assert!(
+        empty.stderr.starts_with("error: invalid_input: --secret"),
+        "{}",
+        empty.stderr
+    );
+    // a channel's config (its token) from stdin or a file
+    let config = br#"{"token": "xoxb-from-stdin-1234", "channel": "C1"}"#;
+    let ch = sc(
+        &db,
+        &[
+            "channel", "set", "acme", "s", "--kind", "slack", "--config", "-",
+        ],
+        Some(config),
+    )
+    .json();
+    assert_eq!(ch["config"]["token"], "••••1234");
+    let cfile = dir.path().join("hook.json");
+    std::fs::write(
+        &cfile,
+        r#"{"url": "https://hooks.example.com/x", "secret": "whsec-from-file"}"#,
+    )
+    .unwrap();
+    let ch = sc(
+        &db,
+        &[
+            "channel",
+            "set",
+            "acme",
+            "h",
+            "--kind",
+            "webhook",
+            "--config-file",
+            cfile.to_str().unwrap(),
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(ch["config"]["url"], "https://hooks.example.com/x");
+    let list = sc(&db, &["channel", "list", "acme"], None).json();
+    assert!(!list.to_string().contains("whsec-from-file"));
 }

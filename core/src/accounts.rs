@@ -72,7 +72,7 @@ pub struct Member {
 }
 
 /// A new session, as `login` answers it: the token is shown this once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     /// The session token (the host puts it in the `sc_session` cookie).
     pub token: String,
@@ -82,6 +82,18 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
     /// Who logged in.
     pub user: User,
+}
+
+impl std::fmt::Debug for Session {
+    /// The secret redacted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("token", &crate::secrets::REDACTED)
+            .field("csrf_token", &crate::secrets::REDACTED)
+            .field("expires_at", &self.expires_at)
+            .field("user", &self.user)
+            .finish()
+    }
 }
 
 /// An API token as listed (the secret itself is never shown again).
@@ -102,7 +114,7 @@ pub struct ApiToken {
 }
 
 /// A new API token: the token is shown this once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewApiToken {
     /// Its id.
     pub id: String,
@@ -116,6 +128,20 @@ pub struct NewApiToken {
     pub name: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for NewApiToken {
+    /// The secret redacted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewApiToken")
+            .field("id", &self.id)
+            .field("token", &crate::secrets::REDACTED)
+            .field("role", &self.role)
+            .field("workspace", &self.workspace)
+            .field("name", &self.name)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 /// An ingest key as listed: its id and the first characters of the key, never the key.
@@ -132,7 +158,7 @@ pub struct IngestKeyView {
 }
 
 /// A new ingest key: the key is shown this once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewIngestKey {
     /// Its id.
     pub id: String,
@@ -142,6 +168,18 @@ pub struct NewIngestKey {
     pub source: crate::alert::Source,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for NewIngestKey {
+    /// The secret redacted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewIngestKey")
+            .field("id", &self.id)
+            .field("key", &crate::secrets::REDACTED)
+            .field("source", &self.source)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 /// The token part of a [`Principal`].

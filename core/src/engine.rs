@@ -51,15 +51,6 @@ pub use webhook::{DeliveryError, IntegrationHealth, IntegrationStatus};
 /// The default largest request body ingest accepts.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 
-/// Headers never written to the database.
-const REDACTED_HEADERS: [&str; 5] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "x-api-key",
-    "x-auth-token",
-];
-
 #[derive(Debug)]
 enum Location {
     Path(PathBuf),
@@ -67,13 +58,30 @@ enum Location {
 }
 
 /// Builds an [`Engine`].
-#[derive(Debug)]
 pub struct EngineBuilder {
     location: Location,
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
     secret_key: Option<[u8; 32]>,
     password_cost: crate::accounts::PasswordCost,
+    private_targets: crate::net::PrivateTargets,
+}
+
+impl std::fmt::Debug for EngineBuilder {
+    /// Everything but the key, which shows as set or not.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineBuilder")
+            .field("location", &self.location)
+            .field("clock", &self.clock)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| crate::secrets::REDACTED),
+            )
+            .field("password_cost", &self.password_cost)
+            .field("private_targets", &self.private_targets)
+            .finish()
+    }
 }
 
 impl EngineBuilder {
@@ -116,6 +124,15 @@ impl EngineBuilder {
         self
     }
 
+    /// Lets outbound requests (webhook, Slack, PagerDuty and SMTP channels, the Slack OAuth
+    /// exchange) reach non-public addresses: loopback, private, link-local… (see
+    /// [`net::forbidden_range`](crate::net::forbidden_range)). Refused by default
+    /// ([`PrivateTargets::None`](crate::net::PrivateTargets::None)).
+    pub fn allow_private_targets(mut self, targets: crate::net::PrivateTargets) -> Self {
+        self.private_targets = targets;
+        self
+    }
+
     /// Opens the store (migrating it to the latest schema) and returns the engine.
     pub fn build(self) -> Result<Engine> {
         let (store, db_path) = match &self.location {
@@ -133,6 +150,7 @@ impl EngineBuilder {
             password_cost: self.password_cost,
             dummy_hash: std::sync::OnceLock::new(),
             metrics: crate::metrics::Metrics::default(),
+            private_targets: Arc::new(self.private_targets),
         };
         engine.seal_plaintext_secrets()?;
         Ok(engine)
@@ -146,7 +164,7 @@ pub struct IntegrationView {
     pub workspace: WorkspaceId,
     /// The source.
     pub source: Source,
-    /// Whether a secret is set (signatures are then required).
+    /// Whether a secret is set — and then enforced (see [`crate::sources::SecretUse`]).
     pub has_secret: bool,
     /// The timestamp skew limit, if set.
     pub max_skew_secs: Option<u64>,
@@ -157,8 +175,9 @@ pub struct IntegrationView {
     pub keys: Vec<crate::accounts::IngestKeyView>,
 }
 
-/// A change to an integration's settings; fields left `None` keep their value.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A change to an integration's settings; fields left `None` keep their value (`Debug` shows
+/// the secret redacted).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IntegrationUpdate {
     /// A new secret.
@@ -171,6 +190,18 @@ pub struct IntegrationUpdate {
     pub clear_max_skew: bool,
     /// New source-specific options (replacing the old ones).
     pub options: Option<serde_json::Value>,
+}
+
+impl std::fmt::Debug for IntegrationUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationUpdate")
+            .field("secret", &crate::secrets::redacted(&self.secret))
+            .field("clear_secret", &self.clear_secret)
+            .field("max_skew_secs", &self.max_skew_secs)
+            .field("clear_max_skew", &self.clear_max_skew)
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 /// The alert-processing engine. Cheap to share across threads (`Send + Sync`).
@@ -194,6 +225,8 @@ pub struct Engine {
     dummy_hash: std::sync::OnceLock<String>,
     /// What `/metrics` shows.
     pub(crate) metrics: crate::metrics::Metrics,
+    /// Which non-public addresses outbound requests may reach.
+    private_targets: Arc<crate::net::PrivateTargets>,
 }
 
 /// A workspace's compiled routing: what ingest evaluates.
@@ -270,7 +303,13 @@ impl Engine {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             secret_key: None,
             password_cost: crate::accounts::PasswordCost::default(),
+            private_targets: crate::net::PrivateTargets::None,
         }
+    }
+
+    /// Which non-public addresses this engine's outbound requests may reach.
+    pub(crate) fn private_targets(&self) -> &Arc<crate::net::PrivateTargets> {
+        &self.private_targets
     }
 
     /// The box that seals and opens stored secrets: the builder's key, else
@@ -423,6 +462,8 @@ impl Engine {
     pub fn set_settings(&self, workspace: &str, settings: &WorkspaceSettings) -> Result<()> {
         settings.default_route_actions()?;
         settings.ingest_rate_limit.validate()?;
+        settings.ingest_limits.validate()?;
+        settings.replay.validate()?;
         self.write_in(workspace, |tx, ws| {
             store::workspaces::set_settings(tx, &ws.id, settings)?;
             store::routing::bump(tx, &ws.id)
@@ -714,6 +755,14 @@ impl Engine {
                     "cannot both set and clear the secret",
                 ));
             }
+            if sources::secret_use(source) == sources::SecretUse::Unsupported {
+                return Err(Error::invalid(
+                    "secret",
+                    format!(
+                        "{source} has no signature scheme, so a secret would not be checked: use an ingest key instead (create one, then send it as ?key= or Authorization: Bearer)"
+                    ),
+                ));
+            }
         }
         if update.max_skew_secs == Some(0) {
             return Err(Error::invalid("max_skew_secs", "must be at least 1"));
@@ -773,6 +822,10 @@ impl Engine {
     /// `duplicate`, an event joins a group opened earlier in the batch). Every delivery is
     /// received at the same `now`.
     ///
+    /// A batch over the workspace's `ingest_limits` (`batch_deliveries` deliveries or
+    /// `batch_bytes` body bytes in all) is refused whole, `invalid_input` at `deliveries`, before
+    /// anything is parsed or stored.
+    ///
     /// The outer `Err` means the batch as a whole did not commit (the database failed, or SQLite
     /// rolled the transaction back after a full disk or I/O error): then nothing of the batch is
     /// stored, whatever the slots would have said. The slots' `Ok` outcomes are durable once
@@ -793,6 +846,32 @@ impl Engine {
         workspace: &str,
         deliveries: &[Delivery<'_>],
     ) -> Result<Vec<Result<IngestOutcome>>> {
+        // An unknown workspace fails each slot below, as before; its limits are the defaults.
+        let limits = match self.settings(workspace) {
+            Ok(s) => s.ingest_limits,
+            Err(e) if e.kind() == crate::ErrorKind::NotFound => Default::default(),
+            Err(e) => return Err(e),
+        };
+        if deliveries.len() as u64 > u64::from(limits.batch_deliveries) {
+            return Err(Error::invalid(
+                "deliveries",
+                format!(
+                    "{} deliveries in one batch is over the workspace's limit of {} (settings.ingest_limits.batch_deliveries)",
+                    deliveries.len(),
+                    limits.batch_deliveries
+                ),
+            ));
+        }
+        let bytes: u64 = deliveries.iter().map(|d| d.body.len() as u64).sum();
+        if bytes > limits.batch_bytes {
+            return Err(Error::invalid(
+                "deliveries",
+                format!(
+                    "{bytes} body bytes in one batch is over the workspace's limit of {} (settings.ingest_limits.batch_bytes)",
+                    limits.batch_bytes
+                ),
+            ));
+        }
         let now = self.now();
         let mut loaded: Vec<(Source, Arc<Loaded>)> = Vec::new();
         let mut prepared = Vec::with_capacity(deliveries.len());
@@ -968,7 +1047,7 @@ impl Engine {
                 now,
             },
         )?;
-        let (delivery_id, alerts, notes) = match parsed {
+        let (delivery_id, alerts, notes, mut alert_notes, signed) = match parsed {
             Parsed::Ignored { reason } => {
                 return Ok(Prepared::Ignored(IngestOutcome {
                     outcome: Outcome::Ignored,
@@ -982,9 +1061,32 @@ impl Engine {
                 delivery_id,
                 alerts,
                 notes,
-            } => (delivery_id, alerts, notes),
+                alert_notes,
+                signed,
+            } => (delivery_id, alerts, notes, alert_notes, signed),
         };
-        Ok(Prepared::Ready(Ready {
+        let cap = loaded.settings.ingest_limits.alerts_per_delivery;
+        if alerts.len() as u64 > u64::from(cap) {
+            return Err(Error::invalid(
+                "alerts",
+                format!(
+                    "{} alerts in one delivery is over the workspace's limit of {cap} (settings.ingest_limits.alerts_per_delivery)",
+                    alerts.len()
+                ),
+            ));
+        }
+        if alerts.len() == 1 && alert_notes.is_empty() && !notes.is_empty() {
+            // one alert: the delivery's notes are its own
+            alert_notes.insert(0, notes.clone());
+        }
+        let replay = signed.map(|digest| Replay {
+            digest,
+            keep_secs: loaded
+                .settings
+                .replay
+                .keep_secs(loaded.config.max_skew_secs),
+        });
+        Ok(Prepared::Ready(Box::new(Ready {
             ws: loaded.ws.id.clone(),
             settings: loaded.settings.clone(),
             source,
@@ -992,9 +1094,11 @@ impl Engine {
             delivery_id,
             alerts,
             notes,
-            headers: redacted_headers(headers)?,
-            body,
-        }))
+            alert_notes,
+            replay,
+            headers: redacted_headers(&loaded.config, headers)?,
+            body: sources::redact_body(source, body),
+        })))
     }
 
     /// Writes one parsed delivery inside `tx`.
@@ -1020,8 +1124,9 @@ impl Engine {
             source: r.source,
             now: r.now,
             notes: &r.notes,
+            alert_notes: &r.alert_notes,
         };
-        ctx.run(r.delivery_id.as_deref(), &r.alerts, &r.headers, r.body)
+        ctx.run(r, &r.headers, &r.body)
     }
 
     /// Like [`Engine::ingest`], with the source picked from the headers and body by
@@ -1226,14 +1331,15 @@ fn savepoint(tx: &Connection, sql: &str, what: &'static str) -> Result<()> {
         .map_err(Error::storage(what))
 }
 
-fn redacted_headers(headers: &Headers) -> Result<String> {
-    let pairs: Vec<(&str, &str)> = headers
+/// The headers as stored: credentials redacted (see [`sources::redact`]).
+fn redacted_headers(config: &IntegrationConfig, headers: &Headers) -> Result<String> {
+    let pairs: Vec<(&str, std::borrow::Cow<'_, str>)> = headers
         .iter()
         .map(|(n, v)| {
-            if REDACTED_HEADERS.iter().any(|r| n.eq_ignore_ascii_case(r)) {
-                (n, "[redacted]")
+            if sources::redact::is_credential_header(config, n) {
+                (n, std::borrow::Cow::Borrowed(sources::redact::REDACTED))
             } else {
-                (n, v)
+                (n, sources::redact::redact_header_value(v))
             }
         })
         .collect();
@@ -1252,7 +1358,10 @@ struct IngestCtx<'a> {
     word: bool,
     source: Source,
     now: DateTime<Utc>,
+    /// The delivery's notes (the outcome's).
     notes: &'a [String],
+    /// Each alert's own notes (its event's trace).
+    alert_notes: &'a BTreeMap<usize, Vec<String>>,
 }
 
 /// One webhook delivery of an [`Engine::ingest_batch`]: what [`Engine::ingest`] takes.
@@ -1276,7 +1385,7 @@ struct Loaded {
 /// A delivery parsed and ready to be written.
 enum Prepared<'b> {
     Ignored(IngestOutcome),
-    Ready(Ready<'b>),
+    Ready(Box<Ready<'b>>),
 }
 
 /// A parsed delivery: everything the write needs.
@@ -1288,8 +1397,19 @@ struct Ready<'b> {
     delivery_id: Option<String>,
     alerts: Vec<NormalizedAlert>,
     notes: Vec<String>,
+    alert_notes: BTreeMap<usize, Vec<String>>,
+    /// A verified signed message, to refuse its replay.
+    replay: Option<Replay>,
     headers: String,
-    body: &'b [u8],
+    /// The body as stored: known secrets redacted.
+    body: std::borrow::Cow<'b, [u8]>,
+}
+
+/// A verified signed message of a delivery.
+struct Replay {
+    digest: [u8; 32],
+    /// How long its digest is kept.
+    keep_secs: u64,
 }
 
 /// What one alert did to one group, before it is written as an event.
@@ -1306,13 +1426,9 @@ impl IngestCtx<'_> {
         format!("source:{}", self.source)
     }
 
-    fn run(
-        &self,
-        delivery_id: Option<&str>,
-        alerts: &[NormalizedAlert],
-        headers: &str,
-        body: &[u8],
-    ) -> Result<IngestOutcome> {
+    fn run(&self, r: &Ready<'_>, headers: &str, body: &[u8]) -> Result<IngestOutcome> {
+        let delivery_id = r.delivery_id.as_deref();
+        let alerts = &r.alerts;
         let mut outcome = IngestOutcome {
             outcome: Outcome::Accepted,
             reason: None,
@@ -1330,11 +1446,34 @@ impl IngestCtx<'_> {
             ));
             return Ok(outcome);
         }
+        // A dry run (the only caller that words its trace) neither checks nor remembers: it
+        // stores nothing and may test a body already received.
+        if let Some(replay) = r.replay.as_ref().filter(|_| !self.word) {
+            if let Some(at) =
+                store::events::signed_seen(self.tx, self.ws, self.source, &replay.digest, self.now)?
+            {
+                outcome.outcome = Outcome::Duplicate;
+                outcome.reason = Some(format!(
+                    "this signed body was already received at {} (a replay is answered as a duplicate, whatever its delivery id)",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                ));
+                return Ok(outcome);
+            }
+            let keep = chrono::TimeDelta::seconds(replay.keep_secs.min(i64::MAX as u64) as i64);
+            store::events::remember_signed(
+                self.tx,
+                self.ws,
+                self.source,
+                &replay.digest,
+                self.now,
+                self.now + keep,
+            )?;
+        }
         let mut fresh = Vec::with_capacity(alerts.len());
-        let mut seen_here: Vec<String> = Vec::new();
-        for alert in alerts {
+        let mut seen_here: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for (index, alert) in alerts.iter().enumerate() {
             if let Some(eid) = &alert.source_event_id {
-                if seen_here.contains(eid)
+                if seen_here.contains(eid.as_str())
                     || store::events::source_event_seen(self.tx, self.ws, self.source, eid)?
                 {
                     outcome.alerts.push(IngestedAlert {
@@ -1351,9 +1490,9 @@ impl IngestCtx<'_> {
                     });
                     continue;
                 }
-                seen_here.push(eid.clone());
+                seen_here.insert(eid);
             }
-            fresh.push(alert);
+            fresh.push((index, alert));
         }
         if fresh.is_empty() {
             outcome.outcome = Outcome::Duplicate;
@@ -1375,8 +1514,9 @@ impl IngestCtx<'_> {
                 body,
             },
         )?;
-        for (index, alert) in fresh.into_iter().enumerate() {
-            let mut entries = self.apply(alert, request_seq, index)?;
+        for (position, (index, alert)) in fresh.into_iter().enumerate() {
+            let own = self.alert_notes.get(&index).map_or(&[][..], Vec::as_slice);
+            let mut entries = self.apply(alert, own, request_seq, position)?;
             outcome.alerts.append(&mut entries);
         }
         Ok(outcome)
@@ -1386,6 +1526,7 @@ impl IngestCtx<'_> {
     fn apply(
         &self,
         alert: &NormalizedAlert,
+        notes: &[String],
         request_seq: i64,
         index: usize,
     ) -> Result<Vec<IngestedAlert>> {
@@ -1418,7 +1559,7 @@ impl IngestCtx<'_> {
             );
             let trace = json!({
                 "source": self.source,
-                "notes": self.notes,
+                "notes": notes,
                 "group_key": {
                     "context": GROUP_KEY_CONTEXT_V1,
                     "workspace": inputs.workspace,

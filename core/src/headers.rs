@@ -1,8 +1,51 @@
 //! HTTP request headers as a host hands them over: names compared without regard to case.
 
-/// An ordered list of `(name, value)` header pairs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// An ordered list of `(name, value)` header pairs. `Debug` shows the values of credential
+/// headers (see [`is_credential`]) redacted.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Headers(Vec<(String, String)>);
+
+/// Whether a header's name says it carries a credential (`Authorization`, `Cookie`,
+/// `X-Api-Key`, `X-Routing-Key`, signatures, tokens, secrets, passwords).
+pub fn is_credential(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "auth",
+        "cookie",
+        "token",
+        "secret",
+        "key",
+        "signature",
+        "password",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Headers")
+            .field(&DebugPairs(&self.0))
+            .finish()
+    }
+}
+
+struct DebugPairs<'a>(&'a [(String, String)]);
+
+impl std::fmt::Debug for DebugPairs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(n, v)| {
+                let v = if is_credential(n) {
+                    crate::secrets::REDACTED
+                } else {
+                    v.as_str()
+                };
+                (n, v)
+            }))
+            .finish()
+    }
+}
 
 impl Headers {
     /// No headers.

@@ -284,6 +284,27 @@ pub fn ids(value: &Value) -> Result<Vec<String>> {
         .collect()
 }
 
+/// Runs `f`, turning a panic into an `internal` error instead of letting it unwind into a
+/// foreign caller (a panic across the FFI boundary aborts the host process). Every binding
+/// call runs under it. The engine stays usable: its locks recover from poisoning and an
+/// interrupted transaction rolls back.
+pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(panicked(payload.as_ref())))
+}
+
+/// The `internal` error of a caught panic, with its message.
+pub fn panicked(payload: &(dyn std::any::Any + Send)) -> Error {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into());
+    Error::Internal(format!(
+        "the engine panicked: {message} (a bug; the call was abandoned)"
+    ))
+}
+
 /// What a binding answers once its engine is closed (`close()` in Python and Node).
 pub fn closed_engine() -> Error {
     Error::invalid("engine", "the engine is closed")

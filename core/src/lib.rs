@@ -37,6 +37,7 @@ pub mod ingest;
 pub mod json;
 pub mod lifecycle;
 pub mod metrics;
+pub mod net;
 pub mod notify;
 pub mod routing;
 pub mod secrets;
@@ -65,6 +66,7 @@ pub use group::{
 pub use headers::Headers;
 pub use ingest::{IngestDecision, IngestOutcome, IngestedAlert, Outcome};
 pub use lifecycle::GroupStatus;
+pub use net::PrivateTargets;
 pub use routing::{RouteDecision, RoutingRule, RuleSet};
 pub use store::LATEST_VERSION as SCHEMA_VERSION;
 pub use workspace::{Workspace, WorkspaceSettings};

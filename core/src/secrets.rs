@@ -17,6 +17,13 @@ use std::path::Path;
 pub const PREFIX: &str = "enc:v1:";
 /// The environment variable holding the key.
 pub const KEY_ENV: &str = "SIGNALCRAFT_SECRET_KEY";
+/// What `Debug` output shows in place of a secret.
+pub const REDACTED: &str = "<redacted>";
+
+/// How `Debug` output shows an optional secret: whether it is set, never the value.
+pub fn redacted<T>(secret: &Option<T>) -> Option<&'static str> {
+    secret.as_ref().map(|_| REDACTED)
+}
 
 /// Encrypts and decrypts stored secrets.
 #[derive(Clone)]
@@ -72,6 +79,12 @@ impl SecretBox {
     }
 
     /// The key from the environment, else the key file beside `db` (created if missing).
+    ///
+    /// A new key file is written whole to a temporary file (mode 0600) and then hard-linked into
+    /// place, which fails if the name exists: of two engines opening a new database at once,
+    /// one links its key and the other reads that one, so both seal with the same key. An
+    /// existing key file that its group or others can read, or that another user owns, is
+    /// refused.
     pub fn for_database(db: &Path) -> Result<Self> {
         if let Ok(text) = std::env::var(KEY_ENV) {
             return Ok(Self::new(&parse_key(&text)?));
@@ -79,20 +92,24 @@ impl SecretBox {
         let mut name = db.as_os_str().to_owned();
         name.push(".key");
         let path = std::path::PathBuf::from(name);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Self::new(&parse_key(&text).map_err(|_| {
-                Error::Internal(format!("the key file {} is not a key", path.display()))
-            })?)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = random::<32>()?;
-                write_key_file(&path, &key)?;
-                Ok(Self::new(&key))
+        // the second round reads what a concurrent opener linked in the meantime
+        for _ in 0..2 {
+            match read_key_file(&path) {
+                Ok(key) => return Ok(Self::new(&key)),
+                Err(KeyFile::Missing) => {
+                    let key = random::<32>()?;
+                    match write_key_file(&path, &key)? {
+                        Written::Ours => return Ok(Self::new(&key)),
+                        Written::Theirs => continue,
+                    }
+                }
+                Err(KeyFile::Bad(e)) => return Err(e),
             }
-            Err(e) => Err(Error::Internal(format!(
-                "cannot read the key file {}: {e}",
-                path.display()
-            ))),
         }
+        Err(Error::Internal(format!(
+            "the key file {} appeared and vanished while it was being created",
+            path.display()
+        )))
     }
 
     /// Encrypts `plain`.
@@ -148,30 +165,144 @@ pub fn mask(secret: &str) -> String {
     }
 }
 
+enum KeyFile {
+    Missing,
+    Bad(Error),
+}
+
+enum Written {
+    /// Our key is the file's.
+    Ours,
+    /// Another opener's file was there first.
+    Theirs,
+}
+
+/// Reads and checks an existing key file.
+fn read_key_file(path: &Path) -> std::result::Result<[u8; 32], KeyFile> {
+    let shown = path.display();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(KeyFile::Missing),
+        Err(e) => {
+            return Err(KeyFile::Bad(Error::Internal(format!(
+                "cannot read the key file {shown}: {e}"
+            ))));
+        }
+    };
+    check_key_file(path, &meta).map_err(KeyFile::Bad)?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        KeyFile::Bad(Error::Internal(format!(
+            "cannot read the key file {shown}: {e}"
+        )))
+    })?;
+    parse_key(&text).map_err(|_| {
+        KeyFile::Bad(Error::Internal(format!(
+            "the key file {shown} is not a key"
+        )))
+    })
+}
+
 #[cfg(unix)]
-fn write_key_file(path: &Path, key: &[u8; 32]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| {
-            Error::Internal(format!(
-                "cannot create the key file {}: {e}",
-                path.display()
-            ))
-        })?;
-    f.write_all(hex::encode(key).as_bytes())
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Error::Internal(format!("cannot write the key file {}: {e}", path.display())))
+fn check_key_file(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = meta.mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(Error::Internal(format!(
+            "the key file {} is readable by its group or others (mode {mode:04o}): it must be              private to its owner (chmod 600)",
+            path.display()
+        )));
+    }
+    if let Some(me) = effective_uid()
+        && meta.uid() != me
+    {
+        return Err(Error::Internal(format!(
+            "the key file {} is owned by another user (uid {}, this process runs as uid {me})",
+            path.display(),
+            meta.uid()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(not(unix))]
-fn write_key_file(path: &Path, key: &[u8; 32]) -> Result<()> {
-    std::fs::write(path, hex::encode(key))
-        .map_err(|e| Error::Internal(format!("cannot write the key file {}: {e}", path.display())))
+fn check_key_file(_path: &Path, _meta: &std::fs::Metadata) -> Result<()> {
+    Ok(())
+}
+
+/// The process's effective user id: the owner of `/proc/self` (Linux; `None` elsewhere, where
+/// the owner check is skipped).
+#[cfg(unix)]
+fn effective_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    if cfg!(target_os = "linux") {
+        std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+    } else {
+        None
+    }
+}
+
+#[cfg(unix)]
+fn write_key_file(path: &Path, key: &[u8; 32]) -> Result<Written> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display();
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        hex::encode(random::<6>()?)
+    ));
+    let tmp = std::path::PathBuf::from(tmp);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(hex::encode(key).as_bytes())?;
+            f.sync_all()
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::Internal(format!(
+            "cannot create the key file {shown}: {e}"
+        )));
+    }
+    // link, not rename: a rename would replace a key another opener already uses
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(Written::Ours),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Written::Theirs),
+        Err(e) => Err(Error::Internal(format!(
+            "cannot create the key file {shown}: {e}"
+        ))),
+    }
+}
+
+#[cfg(not(unix))]
+fn write_key_file(path: &Path, key: &[u8; 32]) -> Result<Written> {
+    use std::io::Write;
+    let mut f = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(Written::Theirs),
+        Err(e) => {
+            return Err(Error::Internal(format!(
+                "cannot create the key file {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    f.write_all(hex::encode(key).as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| {
+            Error::Internal(format!("cannot write the key file {}: {e}", path.display()))
+        })?;
+    Ok(Written::Ours)
 }
 
 #[cfg(test)]

@@ -45,6 +45,12 @@ pub fn verify_hex(secret: &[u8], message: &[u8], given_hex: &str, header: &str) 
     }
 }
 
+/// The digest a verified signed message is remembered by (replay defence): BLAKE3 of the
+/// message exactly as signed.
+pub fn digest(message: &[u8]) -> [u8; 32] {
+    *blake3::hash(message).as_bytes()
+}
+
 /// Checks a unix-seconds timestamp header against `now`, allowing `max_skew_secs` either way.
 pub fn check_skew(
     header: &str,

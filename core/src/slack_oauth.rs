@@ -28,8 +28,8 @@ pub const DEFAULT_CHANNEL: &str = "slack";
 /// The Slack channel a new SignalCraft channel posts to unless told otherwise.
 pub const DEFAULT_SLACK_CHANNEL: &str = "#alerts";
 
-/// A Slack app as the host configures it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A Slack app as the host configures it (`Debug` shows the secrets redacted).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlackApp {
     /// The app's client id.
@@ -49,6 +49,22 @@ pub struct SlackApp {
     /// signing secret (what button clicks are verified with).
     #[serde(default)]
     pub signing_secret: Option<String>,
+}
+
+impl std::fmt::Debug for SlackApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackApp")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &crate::secrets::REDACTED)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("api_base", &self.api_base)
+            .field("authorize_url", &self.authorize_url)
+            .field(
+                "signing_secret",
+                &crate::secrets::redacted(&self.signing_secret),
+            )
+            .finish()
+    }
 }
 
 impl SlackApp {
@@ -192,8 +208,8 @@ pub fn access_form(app: &SlackApp, code: &str) -> String {
     )
 }
 
-/// What an install got from Slack.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an install got from Slack (`Debug` shows the token redacted).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Installed {
     /// The bot token (`xoxb-…`).
     pub bot_token: String,
@@ -201,6 +217,16 @@ pub struct Installed {
     pub team_id: String,
     /// The team's name, if Slack said.
     pub team_name: Option<String>,
+}
+
+impl std::fmt::Debug for Installed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Installed")
+            .field("bot_token", &crate::secrets::REDACTED)
+            .field("team_id", &self.team_id)
+            .field("team_name", &self.team_name)
+            .finish()
+    }
 }
 
 /// Reads `oauth.v2.access`'s answer: `ok: true` with `access_token` and `team.id`, else the

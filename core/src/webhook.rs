@@ -47,9 +47,22 @@ pub struct Refusal {
 /// Decides how a delivery is authenticated, or why it is refused. With a secret the signature
 /// is required (a key does not replace it); otherwise a live key; otherwise only a workspace
 /// that allows unauthenticated ingest accepts it.
+///
+/// `auto` picks only the parser: when some integration of the workspace has a secret or a key
+/// and the source `auto` picked has neither, the delivery is refused as a `signature` error —
+/// the body's shape never decides that a protected workspace takes unauthenticated data.
 pub fn authenticate(f: &AuthFacts<'_>) -> std::result::Result<DeliveryAuth, Refusal> {
     if f.has_secret {
         return Ok(DeliveryAuth::Signature);
+    }
+    if f.auto_and_workspace_protected && !f.has_keys {
+        return Err(Refusal {
+            reason: "signature",
+            error: Error::Signature(
+                "auto: this workspace's integrations require a signature or an ingest key, and the source this body was read as has neither: send it to its own source's webhook with its credential"
+                    .into(),
+            ),
+        });
     }
     if f.key_presented {
         return match f.key_matched {
@@ -206,7 +219,15 @@ mod tests {
             auto_and_workspace_protected: true,
             ..open
         };
-        assert!(authenticate(&auto).is_err());
+        let refused = authenticate(&auto).unwrap_err();
+        assert_eq!(refused.reason, "signature");
+        assert_eq!(refused.error.kind(), crate::ErrorKind::Signature);
+        // a wrong key does not change that
+        let wrong_key = AuthFacts {
+            key_presented: true,
+            ..auto
+        };
+        assert_eq!(authenticate(&wrong_key).unwrap_err().reason, "signature");
     }
 
     #[test]

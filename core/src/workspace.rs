@@ -36,6 +36,95 @@ impl Default for HygienePolicy {
     }
 }
 
+/// Bounds on the work one ingest call may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestLimits {
+    /// Alerts one delivery may carry (an Alertmanager or Grafana notification, a generic
+    /// batch); over it the delivery is `invalid_input` and nothing is stored. 1 to 1,000,000.
+    pub alerts_per_delivery: u32,
+    /// Deliveries one `ingest_batch` call may carry. 1 to 100,000.
+    pub batch_deliveries: u32,
+    /// Total body bytes of one `ingest_batch` call. 1 KiB to 1 GiB.
+    pub batch_bytes: u64,
+}
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        Self {
+            alerts_per_delivery: 1_000,
+            batch_deliveries: 1_000,
+            batch_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl IngestLimits {
+    /// Checks each bound, naming the bad field.
+    pub fn validate(&self) -> Result<()> {
+        let check = |name: &str, v: u64, min: u64, max: u64| {
+            if v < min || v > max {
+                Err(Error::invalid(
+                    format!("settings.ingest_limits.{name}"),
+                    format!("must be {min} to {max}, got {v}"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        check(
+            "alerts_per_delivery",
+            u64::from(self.alerts_per_delivery),
+            1,
+            1_000_000,
+        )?;
+        check(
+            "batch_deliveries",
+            u64::from(self.batch_deliveries),
+            1,
+            100_000,
+        )?;
+        check("batch_bytes", self.batch_bytes, 1024, 1024 * 1024 * 1024)
+    }
+}
+
+/// Replay defence for signed webhooks: how long the digest of every verified signed message is
+/// kept, so that a repeat is answered `duplicate` (Sentry signs only the body: without this, a
+/// captured signed webhook could be replayed with a fresh `Request-ID`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplayDefence {
+    /// Seconds a digest is kept (at least twice the integration's `max_skew_secs` whatever this
+    /// says). 60 to 604,800 (a week); default 600.
+    pub window_secs: u64,
+}
+
+impl Default for ReplayDefence {
+    fn default() -> Self {
+        Self { window_secs: 600 }
+    }
+}
+
+impl ReplayDefence {
+    /// Checks the window.
+    pub fn validate(&self) -> Result<()> {
+        if !(60..=604_800).contains(&self.window_secs) {
+            return Err(Error::invalid(
+                "settings.replay.window_secs",
+                format!("must be 60 to 604800 seconds, got {}", self.window_secs),
+            ));
+        }
+        Ok(())
+    }
+
+    /// How long a digest of a message signed for an integration with `max_skew_secs` is kept.
+    pub fn keep_secs(&self, max_skew_secs: Option<u64>) -> u64 {
+        self.window_secs
+            .max(max_skew_secs.unwrap_or(0).saturating_mul(2))
+            .min(604_800 * 2)
+    }
+}
+
 /// A workspace's settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -53,6 +142,10 @@ pub struct WorkspaceSettings {
     pub allow_unauthenticated_ingest: bool,
     /// The per-workspace token bucket of [`Engine::webhook`](crate::Engine::webhook).
     pub ingest_rate_limit: crate::webhook::IngestRateLimit,
+    /// Alerts per delivery, deliveries and bytes per batch.
+    pub ingest_limits: IngestLimits,
+    /// How long signed messages are remembered to refuse replays.
+    pub replay: ReplayDefence,
 }
 
 impl WorkspaceSettings {
@@ -62,6 +155,8 @@ impl WorkspaceSettings {
             .map_err(|e| Error::invalid("settings", format!("{e}")))?;
         s.default_route_actions()?;
         s.ingest_rate_limit.validate()?;
+        s.ingest_limits.validate()?;
+        s.replay.validate()?;
         Ok(s)
     }
 

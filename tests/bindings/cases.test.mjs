@@ -97,6 +97,8 @@ test('index.d.ts declares exactly the methods the addon has', () => {
   const dts = readFileSync(join(here, '..', '..', 'bindings-node', 'index.d.ts'), 'utf8');
   const body = dts.slice(dts.indexOf('export class Engine'));
   const declared = [...body.matchAll(/^ {2}([a-zA-Z]+)\(/gm)].map((m) => m[1]).filter((n) => n !== 'constructor').sort();
-  const actual = Object.getOwnPropertyNames(Engine.prototype).filter((n) => n !== 'constructor').sort();
+  // `__…` methods are hooks for tests (perimeter.test.mjs), left out of the shipped types
+  const actual = Object.getOwnPropertyNames(Engine.prototype)
+    .filter((n) => n !== 'constructor' && !n.startsWith('__')).sort();
   assert.deepEqual(declared, actual);
 });

@@ -29,7 +29,7 @@ test('a Slack install resolves, a refused code rejects with INVALID_INPUT at cod
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${server.address().port}`;
-  const engine = new Engine(join(mkdtempSync(join(tmpdir(), 'signalcraft-slack-')), 'sc.db'));
+  const engine = new Engine(join(mkdtempSync(join(tmpdir(), 'signalcraft-slack-')), 'sc.db'), { allowPrivateTargets: ['127.0.0.1/32'] });
   try {
     engine.createWorkspace('acme');
     const app = { client_id: '1.2', client_secret: 'shh', redirect_uri: `${base}/cb`, api_base: `${base}/api` };

@@ -38,7 +38,7 @@ def test_a_slack_install_and_its_refusals(tmp_path: pathlib.Path) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Slack)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    engine = signalcraft.Engine(str(tmp_path / "sc.db"))
+    engine = signalcraft.Engine(str(tmp_path / "sc.db"), allow_private_targets=["127.0.0.1/32"])
     try:
         engine.create_workspace("acme")
         app = {"client_id": "1.2", "client_secret": "shh", "redirect_uri": f"{base}/cb", "api_base": f"{base}/api"}

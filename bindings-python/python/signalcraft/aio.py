@@ -21,7 +21,7 @@ import functools
 import os
 import sys
 from concurrent.futures import Executor
-from typing import Any, Awaitable, Callable, Generic, Optional, TypeVar, Union, overload
+from typing import Any, Awaitable, Callable, Generic, Optional, Sequence, TypeVar, Union, overload
 
 from . import _native
 
@@ -76,10 +76,17 @@ class Engine:
         secret_key: Optional[bytes] = None,
         max_body_bytes: Optional[int] = None,
         now: Optional[str] = None,
+        allow_private_targets: Union[bool, Sequence[str], None] = None,
         executor: Optional[Executor] = None,
     ) -> None:
         """Opens the engine (a blocking call: in a coroutine, prefer ``await Engine.open(...)``)."""
-        self.sync = _native.Engine(path, secret_key=secret_key, max_body_bytes=max_body_bytes, now=now)
+        self.sync = _native.Engine(
+            path,
+            secret_key=secret_key,
+            max_body_bytes=max_body_bytes,
+            now=now,
+            allow_private_targets=allow_private_targets,
+        )
         self._executor = executor
 
     @classmethod
@@ -90,13 +97,22 @@ class Engine:
         secret_key: Optional[bytes] = None,
         max_body_bytes: Optional[int] = None,
         now: Optional[str] = None,
+        allow_private_targets: Union[bool, Sequence[str], None] = None,
         executor: Optional[Executor] = None,
     ) -> Engine:
         """Opens the engine in a worker thread (opening migrates the database file)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             executor,
-            functools.partial(cls, path, secret_key=secret_key, max_body_bytes=max_body_bytes, now=now, executor=executor),
+            functools.partial(
+                cls,
+                path,
+                secret_key=secret_key,
+                max_body_bytes=max_body_bytes,
+                now=now,
+                allow_private_targets=allow_private_targets,
+                executor=executor,
+            ),
         )
 
     @classmethod

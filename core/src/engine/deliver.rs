@@ -78,12 +78,7 @@ impl Engine {
 
     pub(super) fn http(&self) -> &reqwest::Client {
         self.delivery.http.get_or_init(|| {
-            reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .timeout(Duration::from_secs(15))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default()
+            crate::net::client(self.private_targets(), crate::net::Timeouts::default())
         })
     }
 
@@ -391,17 +386,39 @@ fn retry_or_fail(c: &Claimed, policy: &crate::notify::RetryPolicy, at: DateTime<
 }
 
 impl Engine {
-    fn send(&self, out: &Outgoing<'_>) -> Result<SendOutcome> {
+    /// Runs `fut` to completion on the delivery runtime. Called from inside another tokio
+    /// runtime (a host's async code calling `dispatch`), blocking that runtime's thread would
+    /// panic, so the wait happens on a thread of its own.
+    pub(crate) fn block_on<F>(&self, fut: F) -> Result<F::Output>
+    where
+        F: std::future::Future + Send,
+        F::Output: Send,
+    {
         let rt = self.runtime()?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Ok(rt.block_on(fut));
+        }
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("signalcraft-send".into())
+                .spawn_scoped(s, || rt.block_on(fut))
+                .map_err(|e| Error::Internal(format!("cannot start a delivery thread: {e}")))?
+                .join()
+                .map_err(|_| Error::Internal("a delivery thread panicked".into()))
+        })
+    }
+
+    fn send(&self, out: &Outgoing<'_>) -> Result<SendOutcome> {
         let http = self.http().clone();
-        Ok(rt.block_on(async {
+        let policy = Arc::clone(self.private_targets());
+        self.block_on(async {
             match out.channel.kind {
-                ChannelKind::Webhook => WebhookNotifier { http }.send(out).await,
-                ChannelKind::Pagerduty => PagerdutyNotifier { http }.send(out).await,
-                ChannelKind::Email => EmailNotifier.send(out).await,
-                ChannelKind::Slack => SlackNotifier { http }.send(out).await,
+                ChannelKind::Webhook => WebhookNotifier { http, policy }.send(out).await,
+                ChannelKind::Pagerduty => PagerdutyNotifier { http, policy }.send(out).await,
+                ChannelKind::Email => EmailNotifier { policy }.send(out).await,
+                ChannelKind::Slack => SlackNotifier { http, policy }.send(out).await,
             }
-        }))
+        })
     }
 
     /// Starts the background loop for hosts: delivers due notifications and runs `tick` about

@@ -214,23 +214,22 @@ impl Engine {
         let url = format!("{base}/oauth.v2.access");
         let form = slack_oauth::access_form(app, code);
         let http = self.http().clone();
-        let (status, text) = self.runtime()?.block_on(async move {
-            let resp = http
+        let policy = std::sync::Arc::clone(self.private_targets());
+        let (status, text) = self.block_on(async move {
+            let req = http
                 .post(&url)
                 .timeout(EXCHANGE_TIMEOUT)
                 .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(form)
-                .send()
-                .await
-                .map_err(|e| {
-                    Error::Internal(format!("oauth.v2.access: cannot reach Slack: {e}"))
-                })?;
+                .body(form);
+            let resp = crate::net::send(&policy, req).await.map_err(|e| {
+                Error::Internal(format!("oauth.v2.access: cannot reach Slack: {e}"))
+            })?;
             let status = resp.status().as_u16();
             let text = resp.text().await.map_err(|e| {
                 Error::Internal(format!("oauth.v2.access: reading the answer: {e}"))
             })?;
             Ok::<_, Error>((status, text))
-        })?;
+        })??;
         if !(200..300).contains(&status) {
             return Err(Error::Internal(format!(
                 "oauth.v2.access: Slack answered HTTP {status}"

@@ -1,4 +1,5 @@
-//! `tick`: due escalation steps, snooze expiry, auto-close and retention. Every sweep runs in
+//! `tick`: due escalation steps, snooze expiry, auto-close, retention (resolved groups, events
+//! that never joined a group, raw request bodies) and expired replay digests. Every sweep runs in
 //! bounded batches, one transaction each, so that a step fires exactly once even with several
 //! engines on one database file (the write lock makes them take turns; each re-reads the state).
 
@@ -42,6 +43,12 @@ pub struct TickReport {
     pub unsnoozed: u64,
     /// Resolved groups whose events and timeline were deleted.
     pub purged: u64,
+    /// Events that never joined a group, deleted past the retention period.
+    #[serde(default)]
+    pub purged_unmatched: u64,
+    /// Raw request bodies emptied past the retention period (their events stay).
+    #[serde(default)]
+    pub purged_bodies: u64,
 }
 
 impl Engine {
@@ -104,6 +111,15 @@ impl Engine {
                 BATCH as u32,
             )
         })?;
+        // digests of signed bodies past their replay window; bounded batches
+        for _ in 0..MAX_BATCHES {
+            let n = self
+                .store
+                .write(|tx| store::events::purge_signed(tx, now, BATCH))?;
+            if n < BATCH {
+                break;
+            }
+        }
 
         let workspaces: Vec<WorkspaceId> = match only {
             Some(w) => vec![w.clone()],
@@ -141,6 +157,14 @@ impl Engine {
                     Ok(old.len())
                 })?;
                 report.purged += n as u64;
+                // events that never joined a group, and raw bodies, past the same period
+                let (unmatched, raw) = self.store.write(|tx| {
+                    let unmatched = store::events::purge_unmatched(tx, ws, before, BATCH)?;
+                    let raw = store::events::purge_raw(tx, ws, before, now, BATCH)?;
+                    Ok((unmatched, raw))
+                })?;
+                report.purged_unmatched += unmatched as u64;
+                report.purged_bodies += raw as u64;
             }
         }
         Ok(report)

@@ -25,7 +25,8 @@ pub struct IntegrationStatus {
     pub source: Source,
     /// Whether anything is set for it (a secret, options, a skew limit or a key).
     pub configured: bool,
-    /// Whether a signing secret is set (signatures are then required).
+    /// Whether a secret is set — and then enforced: a signature, or the credential the source
+    /// carries (see [`crate::sources::SecretUse`]); sources that cannot check one refuse it.
     pub has_secret: bool,
     /// The timestamp skew limit, if set.
     pub max_skew_secs: Option<u64>,
@@ -187,9 +188,14 @@ impl Engine {
     /// key of the (workspace, source) — `key` (the `?key=` query value) or
     /// `Authorization: Bearer` — compared on hashes in constant time; otherwise only when the
     /// workspace allows unauthenticated ingest. `source` `None` is `auto`: the source is picked
-    /// as [`Engine::ingest_auto`] does and authenticates as that source's integration, and an
-    /// unauthenticated delivery is refused whenever any integration of the workspace has a
-    /// secret or a key.
+    /// as [`Engine::ingest_auto`] does and authenticates as that source's integration, and
+    /// whenever any integration of the workspace has a secret or a key, a delivery `auto` reads
+    /// as a source with neither is refused as a `signature` error (the shape of a body never
+    /// decides that a protected workspace takes unauthenticated data).
+    ///
+    /// A signed delivery whose signed message was already received within the workspace's
+    /// `replay` window is answered `duplicate` and stores nothing (see
+    /// [`crate::sources::SecretUse`] for what each source's secret covers).
     ///
     /// Then the workspace's token bucket (`ingest_rate_limit`): over it, `rate_limited` with
     /// `retry_after_secs`. Then exactly [`Engine::ingest`]. A refused delivery stores nothing

@@ -51,7 +51,7 @@ impl ChannelKind {
             ChannelKind::Pagerduty => (&["routing_key"], &["events_url"]),
             ChannelKind::Email => (
                 &["smtp_host", "smtp_port", "from", "to"],
-                &["starttls", "username", "password"],
+                &["starttls", "insecure", "username", "password"],
             ),
         }
     }
@@ -92,8 +92,9 @@ impl Default for BreakerPolicy {
     }
 }
 
-/// A channel's validated configuration (secrets in the clear: only in memory).
-#[derive(Debug, Clone, PartialEq)]
+/// A channel's validated configuration (secrets in the clear: only in memory; `Debug` shows
+/// them redacted).
+#[derive(Clone, PartialEq)]
 pub struct ChannelConfig {
     /// The channel's name in the workspace.
     pub name: String,
@@ -105,6 +106,24 @@ pub struct ChannelConfig {
     pub retry: RetryPolicy,
     /// The circuit breaker.
     pub breaker: BreakerPolicy,
+}
+
+impl std::fmt::Debug for ChannelConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut config = self.config.clone();
+        for k in self.kind.secret_fields() {
+            if let Some(v) = config.get_mut(*k) {
+                *v = Value::String(crate::secrets::REDACTED.into());
+            }
+        }
+        f.debug_struct("ChannelConfig")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("config", &config)
+            .field("retry", &self.retry)
+            .field("breaker", &self.breaker)
+            .finish()
+    }
 }
 
 fn is_url(s: &str) -> bool {
@@ -250,10 +269,12 @@ impl ChannelConfig {
                         _ => errors.push(to.path(), "expected a non-empty list of addresses"),
                     }
                 }
-                if let Some(n) = root.get("starttls")
-                    && !n.value().is_boolean()
-                {
-                    errors.push(n.path(), "expected true or false");
+                for k in ["starttls", "insecure"] {
+                    if let Some(n) = root.get(k)
+                        && !n.value().is_boolean()
+                    {
+                        errors.push(n.path(), "expected true or false");
+                    }
                 }
                 text("username", &mut errors);
                 text("password", &mut errors);

@@ -92,9 +92,10 @@ pub enum SendOutcome {
     },
 }
 
-/// The answer to an HTTP status: 2xx sent; 408, 429 and 5xx retried; any other 4xx final.
-pub fn classify(status: u16, body: &str, retry_after: Option<Duration>) -> SendOutcome {
-    let snippet: String = body.chars().take(300).collect();
+/// The answer to an HTTP status: 2xx sent; 408, 429 and 5xx retried; any other 4xx final. The
+/// reason kept is the status and its standard phrase only: never the answer's body, which a
+/// tenant could otherwise use to read what an endpoint says (the delivery log is theirs).
+pub fn classify(status: u16, retry_after: Option<Duration>) -> SendOutcome {
     match status {
         200..=299 => SendOutcome::Sent {
             http_status: Some(status),
@@ -103,27 +104,49 @@ pub fn classify(status: u16, body: &str, retry_after: Option<Duration>) -> SendO
         },
         408 | 429 | 500..=599 => SendOutcome::Retry {
             http_status: Some(status),
-            error: format!("HTTP {status}: {snippet}"),
+            error: status_reason(status),
             retry_after,
         },
         _ => SendOutcome::Fail {
             http_status: Some(status),
-            error: format!("HTTP {status}: {snippet}"),
+            error: status_reason(status),
         },
     }
 }
 
-/// Sends a request and reads the answer: `(status, Retry-After, body)`, or a retry when no
-/// answer came (connection refused, timeout).
+/// `HTTP 503 Service Unavailable`: the status and its standard phrase.
+pub fn status_reason(status: u16) -> String {
+    let phrase = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason());
+    match phrase {
+        Some(p) => format!("HTTP {status} {p}"),
+        None => format!("HTTP {status}"),
+    }
+}
+
+/// Sends a request through the SSRF guard ([`crate::net::send`]) and reads the answer:
+/// `(status, Retry-After, body)`. A refused target fails for good; no answer (connection
+/// refused, timeout) is retried. Reasons are sanitized: no URL, no address, no body.
 pub async fn exchange(
+    policy: &crate::net::PrivateTargets,
     req: reqwest::RequestBuilder,
     now: DateTime<Utc>,
     what: &str,
 ) -> Result<(u16, Option<Duration>, String), SendOutcome> {
-    let resp = req.send().await.map_err(|e| SendOutcome::Retry {
-        http_status: None,
-        error: format!("{what}request failed: {e}"),
-        retry_after: None,
+    let resp = crate::net::send(policy, req).await.map_err(|e| {
+        if e.is_transient() {
+            SendOutcome::Retry {
+                http_status: None,
+                error: format!("{what}request failed: {e}"),
+                retry_after: None,
+            }
+        } else {
+            SendOutcome::Fail {
+                http_status: None,
+                error: format!("{what}{e}"),
+            }
+        }
     })?;
     let status = resp.status().as_u16();
     let retry_after = resp
@@ -198,18 +221,15 @@ mod tests {
 
     #[test]
     fn statuses() {
-        assert!(matches!(classify(204, "", None), SendOutcome::Sent { .. }));
+        assert!(matches!(classify(204, None), SendOutcome::Sent { .. }));
         for s in [408, 429, 500, 503] {
             assert!(
-                matches!(classify(s, "", None), SendOutcome::Retry { .. }),
+                matches!(classify(s, None), SendOutcome::Retry { .. }),
                 "{s}"
             );
         }
         for s in [400, 401, 403, 404, 410] {
-            assert!(
-                matches!(classify(s, "", None), SendOutcome::Fail { .. }),
-                "{s}"
-            );
+            assert!(matches!(classify(s, None), SendOutcome::Fail { .. }), "{s}");
         }
         let now = DateTime::from_timestamp(1_445_412_480, 0).unwrap_or_default(); // 2015-10-21 07:28:00
         assert_eq!(

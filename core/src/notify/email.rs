@@ -5,6 +5,7 @@ use super::dispatch::{Notifier, Outgoing, SendOutcome};
 use crate::group::AlertGroup;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
 use std::time::Duration;
@@ -69,9 +70,33 @@ pub fn render(out: &Outgoing<'_>, g: &AlertGroup) -> (String, String, String) {
     (subject, text, html)
 }
 
-/// Sends to an email channel.
+/// Sends to an email channel: STARTTLS is required unless the channel says `insecure: true`;
+/// the SMTP host is resolved and checked by the SSRF guard, then connected to by address (the
+/// certificate is still checked against the host name).
 #[derive(Debug, Clone, Default)]
-pub struct EmailNotifier;
+pub struct EmailNotifier {
+    /// Which non-public addresses it may reach.
+    pub policy: std::sync::Arc<crate::net::PrivateTargets>,
+}
+
+/// A short reason for an SMTP error: lettre's own words for client-side errors, the reply code
+/// only for the server's (its text stays out of the tenant's delivery log).
+fn smtp_reason(e: &lettre::transport::smtp::Error) -> String {
+    if let Some(code) = e.status() {
+        return format!("the server answered {code}");
+    }
+    if e.is_client() {
+        let t = e.to_string();
+        return t.trim_start_matches("internal client error: ").to_string();
+    }
+    if e.is_tls() {
+        return "the TLS handshake failed".into();
+    }
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    "cannot connect".into()
+}
 
 impl Notifier for EmailNotifier {
     async fn send(&self, out: &Outgoing<'_>) -> SendOutcome {
@@ -141,18 +166,36 @@ impl Notifier for EmailNotifier {
             Ok(m) => m,
             Err(e) => return fail(format!("cannot build the message: {e}")),
         };
-        let starttls = c
-            .config
-            .get("starttls")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let builder = if starttls {
-            match AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host) {
-                Ok(b) => b,
-                Err(e) => return fail(format!("STARTTLS setup failed: {e}")),
+        let insecure = c.config.get("insecure").and_then(Value::as_bool) == Some(true);
+        if !insecure && c.config.get("starttls").and_then(Value::as_bool) == Some(false) {
+            return fail(
+                "plain SMTP (starttls: false) needs insecure: true in the channel config".into(),
+            );
+        }
+        let addrs = match crate::net::resolve_checked(&self.policy, host, port).await {
+            Ok(a) => a,
+            Err(e) if e.is_transient() => {
+                return SendOutcome::Retry {
+                    http_status: None,
+                    error: format!("SMTP: {e}"),
+                    retry_after: None,
+                };
             }
+            Err(e) => return fail(format!("SMTP: {e}")),
+        };
+        let Some(addr) = addrs.first() else {
+            return fail(format!("SMTP: {host} has no address"));
+        };
+        // connect to the checked address, never the name again (no second lookup to rebind)
+        let builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string());
+        let builder = if insecure {
+            builder.tls(Tls::None)
         } else {
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            match TlsParameters::new(host.to_string()) {
+                Ok(p) => builder.tls(Tls::Required(p)),
+                Err(e) => return fail(format!("STARTTLS setup failed: {}", smtp_reason(&e))),
+            }
         };
         let mut builder = builder.port(port).timeout(Some(Duration::from_secs(15)));
         if let (Some(u), Some(p)) = (c.text("username"), c.text("password")) {
@@ -164,10 +207,11 @@ impl Notifier for EmailNotifier {
                 reference: r.message().next().map(str::to_string),
                 place: None,
             },
-            Err(e) if e.is_permanent() => fail(format!("SMTP rejected it: {e}")),
+            Err(e) if e.is_permanent() => fail(format!("SMTP rejected it: {}", smtp_reason(&e))),
+            Err(e) if e.is_client() && !insecure => fail(format!("SMTP: {}", smtp_reason(&e))),
             Err(e) => SendOutcome::Retry {
                 http_status: None,
-                error: format!("SMTP: {e}"),
+                error: format!("SMTP: {}", smtp_reason(&e)),
                 retry_after: None,
             },
         }

@@ -91,8 +91,10 @@ pub fn render(out: &Outgoing<'_>, routing_key: &str) -> Option<Value> {
 /// Sends to a PagerDuty channel.
 #[derive(Debug, Clone)]
 pub struct PagerdutyNotifier {
-    /// The HTTP client.
+    /// The HTTP client (from [`crate::net::client`]).
     pub http: reqwest::Client,
+    /// Which non-public addresses it may reach.
+    pub policy: std::sync::Arc<crate::net::PrivateTargets>,
 }
 
 impl Notifier for PagerdutyNotifier {
@@ -118,8 +120,8 @@ impl Notifier for PagerdutyNotifier {
             .timeout(Duration::from_secs(10))
             .header("Content-Type", "application/json")
             .body(event.to_string());
-        match exchange(req, out.now, "").await {
-            Ok((status, retry_after, text)) => classify(status, &text, retry_after),
+        match exchange(&self.policy, req, out.now, "").await {
+            Ok((status, retry_after, _)) => classify(status, retry_after),
             Err(outcome) => outcome,
         }
     }

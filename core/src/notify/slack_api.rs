@@ -23,8 +23,10 @@ const RETRYABLE: [&str; 5] = [
 /// Sends to a Slack channel.
 #[derive(Debug, Clone)]
 pub struct SlackNotifier {
-    /// The HTTP client.
+    /// The HTTP client (from [`crate::net::client`]).
     pub http: reqwest::Client,
+    /// Which non-public addresses it may reach.
+    pub policy: std::sync::Arc<crate::net::PrivateTargets>,
 }
 
 impl SlackNotifier {
@@ -48,7 +50,8 @@ impl SlackNotifier {
             .bearer_auth(token)
             .header("Content-Type", "application/json; charset=utf-8")
             .body(body.to_string());
-        let (status, retry_after, text) = exchange(req, out.now, &format!("{method}: ")).await?;
+        let (status, retry_after, text) =
+            exchange(&self.policy, req, out.now, &format!("{method}: ")).await?;
         if status == 429 || status >= 500 {
             return Err(SendOutcome::Retry {
                 http_status: Some(status),
@@ -66,11 +69,18 @@ impl SlackNotifier {
         if answer.get("ok").and_then(Value::as_bool) == Some(true) {
             return Ok(answer);
         }
-        let code = answer
-            .get("error")
-            .and_then(Value::as_str)
-            .unwrap_or("no ok in the answer")
-            .to_string();
+        // Slack's error codes are short snake_case words; anything else is not shown
+        let code = match answer.get("error").and_then(Value::as_str) {
+            Some(c)
+                if !c.is_empty()
+                    && c.len() <= 64
+                    && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                c.to_string()
+            }
+            Some(_) => "an error code that is not one of Slack's".to_string(),
+            None => "no ok in the answer".to_string(),
+        };
         if RETRYABLE.contains(&code.as_str()) {
             Err(SendOutcome::Retry {
                 http_status: Some(status),

@@ -41,8 +41,10 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// Sends to a webhook channel.
 #[derive(Debug, Clone)]
 pub struct WebhookNotifier {
-    /// The HTTP client.
+    /// The HTTP client (from [`crate::net::client`]).
     pub http: reqwest::Client,
+    /// Which non-public addresses it may reach.
+    pub policy: std::sync::Arc<crate::net::PrivateTargets>,
 }
 
 impl Notifier for WebhookNotifier {
@@ -75,8 +77,8 @@ impl Notifier for WebhookNotifier {
         if let Some(secret) = out.channel.text("secret") {
             req = req.header(SIGNATURE_HEADER, sign(secret, ts, &body));
         }
-        match exchange(req.body(body), out.now, "").await {
-            Ok((status, retry_after, text)) => classify(status, &text, retry_after),
+        match exchange(&self.policy, req.body(body), out.now, "").await {
+            Ok((status, retry_after, _)) => classify(status, retry_after),
             Err(outcome) => outcome,
         }
     }

@@ -14,21 +14,24 @@
 //! | tags | every label, and every other annotation as `annotation.<name>` |
 //! | occurred_at | `startsAt` (a resolve: `endsAt`) |
 //!
-//! Alertmanager does not sign its webhooks (authentication is basic auth or a bearer token at the
-//! host) and sends no delivery id; it re-sends firing alerts every `repeat_interval`, which join
-//! their group.
+//! Alertmanager does not sign its webhooks and sends no delivery id; it re-sends firing alerts
+//! every `repeat_interval`, which join their group. Its receiver's `http_config.authorization`
+//! sends `Authorization: Bearer <credentials>`: with a secret set on the integration, that header
+//! must carry exactly the secret (compared in constant time), else a `signature` error. Without
+//! a secret, use an ingest key (`?key=` or the same bearer header).
 //!
 //! Options: `severity_label` (default `"severity"`), `environment_labels`, `project_labels`
 //! (lists), `title_annotation` (`"summary"`), `title_label` (`"alertname"`), `severity_map`
 //! (`{"value": "severity"}`, put before the defaults), plus the common options.
 
-use super::{FingerprintFields, Parsed, SeverityMap, SourceInput};
-use crate::Result;
+use super::{FingerprintFields, Notes, Parsed, SeverityMap, SourceInput};
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source};
 use crate::json::{Node, parse_body};
+use crate::{Error, Result};
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use subtle::ConstantTimeEq;
 
 /// The option keys of the label-based sources (Alertmanager and Grafana).
 pub(crate) const LABEL_OPTIONS: [&str; 6] = [
@@ -43,6 +46,7 @@ pub(crate) const LABEL_OPTIONS: [&str; 6] = [
 /// Parses an Alertmanager webhook.
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
     let opts = LabelOptions::parse(&input.config.options)?;
+    verify_bearer(input)?;
     let doc = parse_body(input.body)?;
     let root = Node::root(&doc);
     root.expect_object()?;
@@ -60,14 +64,43 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
             )));
         }
     }
-    let mut notes = Vec::new();
+    let mut notes = Notes::new();
     let mut alerts = parse_alerts(input, &root, &opts, Source::Alertmanager, &mut notes)?;
     apply_fingerprint_fields(input, &doc, &mut alerts)?;
+    let (notes, alert_notes) = notes.finish();
     Ok(Parsed::Alerts {
         delivery_id: None,
         alerts,
         notes,
+        alert_notes,
+        signed: None,
     })
+}
+
+/// With a secret: `Authorization: Bearer <secret>` (Alertmanager's `http_config.authorization`
+/// with the default `Bearer` type), compared in constant time.
+fn verify_bearer(input: &SourceInput<'_>) -> Result<()> {
+    let Some(secret) = input.config.secret.as_deref() else {
+        return Ok(());
+    };
+    let given = input
+        .headers
+        .get("authorization")
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or_else(|| {
+            Error::Signature(
+                "Authorization: missing a Bearer credential, and the alertmanager integration has a secret (set http_config.authorization.credentials)".into(),
+            )
+        })?;
+    if given.len() == secret.len() && bool::from(given.as_bytes().ct_eq(secret.as_bytes())) {
+        Ok(())
+    } else {
+        Err(Error::Signature(
+            "Authorization: the Bearer credential does not match the alertmanager integration's secret".into(),
+        ))
+    }
 }
 
 /// Checks Alertmanager options.
@@ -198,33 +231,48 @@ fn set_time(t: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
     t.filter(|t| t.year() > 1)
 }
 
-fn note_once(notes: &mut Vec<String>, note: String) {
-    if !notes.contains(&note) {
-        notes.push(note);
-    }
-}
-
 /// Parses `alerts[]` of an Alertmanager-shaped body (Alertmanager and Grafana share it).
 pub(crate) fn parse_alerts(
     input: &SourceInput<'_>,
     root: &Node<'_>,
     opts: &LabelOptions,
     source: Source,
-    notes: &mut Vec<String>,
+    notes: &mut Notes,
 ) -> Result<Vec<NormalizedAlert>> {
     let items = root.req("alerts")?.array()?;
     if let Some(n) = root.get("truncatedAlerts")
         && let Some(k) = n.value().as_u64()
         && k > 0
     {
-        notes.push(format!(
+        notes.delivery(format!(
             "the sender truncated {k} alert(s) from this notification (max_alerts)"
         ));
     }
     items
         .iter()
-        .map(|item| one(input, item, opts, source, notes))
+        .enumerate()
+        .map(|(i, item)| {
+            one(
+                input,
+                item,
+                opts,
+                source,
+                &mut AlertNotes { notes, index: i },
+            )
+        })
         .collect()
+}
+
+/// The notes of the alert being parsed.
+struct AlertNotes<'n> {
+    notes: &'n mut Notes,
+    index: usize,
+}
+
+impl AlertNotes<'_> {
+    fn add(&mut self, kind: String, note: String) {
+        self.notes.alert(self.index, kind, note);
+    }
 }
 
 fn one(
@@ -232,7 +280,7 @@ fn one(
     item: &Node<'_>,
     opts: &LabelOptions,
     source: Source,
-    notes: &mut Vec<String>,
+    notes: &mut AlertNotes<'_>,
 ) -> Result<NormalizedAlert> {
     item.expect_object()?;
     let labels = string_map(Some(item.req("labels")?))?;
@@ -244,12 +292,9 @@ fn one(
         Some(other) => {
             // fail open: a word the sender added must not drop an alert
             let at = status_node.as_ref().unwrap_or(item).path();
-            note_once(
-                notes,
-                format!(
-                    "{at}: unknown status {other:?} (expected firing or resolved), read as firing"
-                ),
-            );
+            let what =
+                format!("unknown status {other:?} (expected firing or resolved), read as firing");
+            notes.add(what.clone(), format!("{at}: {what}"));
             false
         }
     };
@@ -257,13 +302,8 @@ fn one(
     let ends_at = set_time(item.opt_time("endsAt")?);
     let expired = ends_at.is_some_and(|t| t <= input.now);
     if expired && !said_resolved {
-        note_once(
-            notes,
-            format!(
-                "{}: status is firing but endsAt is at or before receipt: treated as resolved",
-                item.path()
-            ),
-        );
+        let what = "status is firing but endsAt is at or before receipt: treated as resolved";
+        notes.add(what.into(), format!("{}: {what}", item.path()));
     }
     let resolved = said_resolved || expired;
     let fingerprint = match item.opt_text("fingerprint")? {
@@ -274,24 +314,20 @@ fn one(
         Some(v) => match opts.severity_map.get(v) {
             Some(s) => s,
             None => {
-                note_once(
-                    notes,
-                    format!(
-                        "labels.{}: unknown severity {v:?}, treated as warning",
-                        opts.severity_label
-                    ),
+                let note = format!(
+                    "labels.{}: unknown severity {v:?}, treated as warning",
+                    opts.severity_label
                 );
+                notes.add(note.clone(), note);
                 Severity::Warning
             }
         },
         None => {
-            note_once(
-                notes,
-                format!(
-                    "labels.{}: missing, treated as warning",
-                    opts.severity_label
-                ),
+            let note = format!(
+                "labels.{}: missing, treated as warning",
+                opts.severity_label
             );
+            notes.add(note.clone(), note);
             Severity::Warning
         }
     };

@@ -27,10 +27,15 @@
 //! - The fingerprint: `fingerprint_fields` (see [`super::FingerprintFields`]; bare names are paths
 //!   in the event), else the `fingerprint` field, else `title:<title>`.
 //! - `signature` applies when the integration has a secret: the header's value, after `prefix`,
-//!   must be the HMAC-SHA256 of the raw body keyed with the secret, in `hex` or `base64`. With a
-//!   secret and no `signature`, the default is `X-Hub-Signature-256`, `sha256=`, hex.
+//!   must be the HMAC-SHA256 of the signed message keyed with the secret, in `hex` or `base64`.
+//!   The signed message is the raw body; with `timestamp_header` (the sender's unix-seconds
+//!   timestamp header) it is `message` with `{timestamp}` replaced by that header's value and
+//!   `{body}` the raw body (default `"{timestamp}:{body}"`, as Grafana signs; Slack's scheme is
+//!   `"v0:{timestamp}:{body}"`), and with the integration's `max_skew_secs` the timestamp must
+//!   be that close to now. With a secret and no `signature`, the default is
+//!   `X-Hub-Signature-256`, `sha256=`, hex, no timestamp.
 
-use super::{FingerprintFields, Parsed, SeverityMap, SourceInput, lookup, parse_path};
+use super::{FingerprintFields, Notes, Parsed, SeverityMap, SourceInput, lookup, parse_path};
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source, SourceAction};
 use crate::json::{Node, parse_body};
 use crate::signature;
@@ -64,7 +69,7 @@ const FIELDS: [&str; 11] = [
 /// Parses a generic JSON payload with the integration's mapping.
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
     let mapping = Mapping::parse(&input.config.options)?;
-    verify(input, &mapping)?;
+    let signed = verify(input, &mapping)?;
     let doc = parse_body(input.body)?;
     let root = Node::root(&doc);
     let events: Vec<Node<'_>> = match &mapping.events {
@@ -83,19 +88,22 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         },
     };
     let ff = FingerprintFields::from_options(&input.config.options)?;
-    let mut notes = Vec::new();
+    let mut notes = Notes::new();
     let mut alerts = Vec::with_capacity(events.len());
-    for event in &events {
-        let mut a = one(input, &mapping, event, &mut notes)?;
+    for (i, event) in events.iter().enumerate() {
+        let mut a = one(input, &mapping, event, &mut notes, i)?;
         if let Some(ff) = &ff {
             ff.apply(&mut a, &doc, event.value());
         }
         alerts.push(a);
     }
+    let (notes, alert_notes) = notes.finish();
     Ok(Parsed::Alerts {
         delivery_id: None,
         alerts,
         notes,
+        alert_notes,
+        signed,
     })
 }
 
@@ -109,6 +117,23 @@ struct SignatureConfig {
     header: String,
     prefix: String,
     base64: bool,
+    /// The header of the sender's unix-seconds timestamp, signed with the body.
+    timestamp_header: Option<String>,
+    /// What is signed before the body, with `{timestamp}` replaced (default `{timestamp}:`
+    /// with a timestamp header, nothing without).
+    message_prefix: String,
+}
+
+/// The signed-message placeholders of `signature.message`.
+const TIMESTAMP_PLACEHOLDER: &str = "{timestamp}";
+const BODY_PLACEHOLDER: &str = "{body}";
+
+fn header_name(n: &Node<'_>) -> Result<String> {
+    let header = n.str()?.trim().to_string();
+    if header.is_empty() || !header.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+        return Err(n.error(format!("{header:?} is not a header name")));
+    }
+    Ok(header)
 }
 
 #[derive(Debug, Clone)]
@@ -172,19 +197,53 @@ impl Mapping {
             None => None,
             Some(s) => {
                 s.expect_object()?;
+                const KEYS: [&str; 5] = [
+                    "header",
+                    "prefix",
+                    "encoding",
+                    "timestamp_header",
+                    "message",
+                ];
                 for key in s.expect_object()?.keys() {
-                    if !["header", "prefix", "encoding"].contains(&key.as_str()) {
+                    if !KEYS.contains(&key.as_str()) {
                         return Err(Error::invalid(
                             format!("{}.{key}", s.path()),
-                            "unknown key (known: header, prefix, encoding)",
+                            format!("unknown key (known: {})", KEYS.join(", ")),
                         ));
                     }
                 }
-                let header_node = s.req("header")?;
-                let header = header_node.str()?.trim().to_string();
-                if header.is_empty() || !header.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
-                    return Err(header_node.error(format!("{header:?} is not a header name")));
-                }
+                let header = header_name(&s.req("header")?)?;
+                let timestamp_header = s
+                    .get("timestamp_header")
+                    .map(|n| header_name(&n))
+                    .transpose()?;
+                let message_prefix = match s.get("message") {
+                    None if timestamp_header.is_some() => format!("{TIMESTAMP_PLACEHOLDER}:"),
+                    None => String::new(),
+                    Some(m) => {
+                        let text = m.str()?;
+                        let Some(prefix) = text.strip_suffix(BODY_PLACEHOLDER) else {
+                            return Err(m.error(format!("must end with {BODY_PLACEHOLDER} (the raw body), e.g. \"{TIMESTAMP_PLACEHOLDER}:{BODY_PLACEHOLDER}\"")));
+                        };
+                        if prefix.contains(BODY_PLACEHOLDER) {
+                            return Err(m.error(format!("names {BODY_PLACEHOLDER} more than once")));
+                        }
+                        if prefix.matches(TIMESTAMP_PLACEHOLDER).count() > 1 {
+                            return Err(
+                                m.error(format!("names {TIMESTAMP_PLACEHOLDER} more than once"))
+                            );
+                        }
+                        if prefix.contains(TIMESTAMP_PLACEHOLDER) && timestamp_header.is_none() {
+                            return Err(m.error(format!(
+                                "names {TIMESTAMP_PLACEHOLDER} but no timestamp_header is set"
+                            )));
+                        }
+                        if timestamp_header.is_some() && !prefix.contains(TIMESTAMP_PLACEHOLDER) {
+                            return Err(m.error(format!("must name {TIMESTAMP_PLACEHOLDER}: the timestamp is only worth checking when it is signed")));
+                        }
+                        prefix.to_string()
+                    }
+                };
                 let base64 = match s.get("encoding") {
                     None => false,
                     Some(e) => match e.str()? {
@@ -201,6 +260,8 @@ impl Mapping {
                     header,
                     prefix: s.opt_str("prefix")?.unwrap_or("").to_string(),
                     base64,
+                    timestamp_header,
+                    message_prefix,
                 })
             }
         };
@@ -228,14 +289,17 @@ impl Mapping {
     }
 }
 
-fn verify(input: &SourceInput<'_>, mapping: &Mapping) -> Result<()> {
+/// Checks the signature when the integration has a secret: the digest of the signed message.
+fn verify(input: &SourceInput<'_>, mapping: &Mapping) -> Result<Option<[u8; 32]>> {
     let Some(secret) = input.config.secret.as_deref() else {
-        return Ok(());
+        return Ok(None);
     };
     let default = SignatureConfig {
         header: "X-Hub-Signature-256".into(),
         prefix: "sha256=".into(),
         base64: false,
+        timestamp_header: None,
+        message_prefix: String::new(),
     };
     let cfg = mapping.signature.as_ref().unwrap_or(&default);
     let given = input.headers.get(&cfg.header).ok_or_else(|| {
@@ -250,21 +314,42 @@ fn verify(input: &SourceInput<'_>, mapping: &Mapping) -> Result<()> {
             cfg.header, cfg.prefix
         ))
     })?;
+    let timestamp = match &cfg.timestamp_header {
+        Some(h) => Some(input.headers.get(h).ok_or_else(|| {
+            Error::Signature(format!(
+                "{h}: missing (the generic integration signs with a timestamp)"
+            ))
+        })?),
+        None => None,
+    };
+    let mut message = Vec::with_capacity(cfg.message_prefix.len() + input.body.len() + 16);
+    match timestamp {
+        Some(ts) => message.extend_from_slice(
+            cfg.message_prefix
+                .replacen(TIMESTAMP_PLACEHOLDER, ts, 1)
+                .as_bytes(),
+        ),
+        None => message.extend_from_slice(cfg.message_prefix.as_bytes()),
+    }
+    message.extend_from_slice(input.body);
     if cfg.base64 {
-        let expected = base64(&signature::hmac_sha256(secret.as_bytes(), input.body));
+        let expected = base64(&signature::hmac_sha256(secret.as_bytes(), &message));
         let given = digest.trim();
-        if given.len() == expected.len() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+        if !(given.len() == expected.len()
+            && bool::from(given.as_bytes().ct_eq(expected.as_bytes())))
         {
-            Ok(())
-        } else {
-            Err(Error::Signature(format!(
+            return Err(Error::Signature(format!(
                 "{}: does not match the body",
                 cfg.header
-            )))
+            )));
         }
     } else {
-        signature::verify_hex(secret.as_bytes(), input.body, digest, &cfg.header)
+        signature::verify_hex(secret.as_bytes(), &message, digest, &cfg.header)?;
     }
+    if let (Some(h), Some(max)) = (&cfg.timestamp_header, input.config.max_skew_secs) {
+        signature::check_skew(h, timestamp, max, input.now)?;
+    }
+    Ok(Some(signature::digest(&message)))
 }
 
 /// Standard base64 with padding.
@@ -293,7 +378,8 @@ fn one(
     input: &SourceInput<'_>,
     m: &Mapping,
     event: &Node<'_>,
-    notes: &mut Vec<String>,
+    notes: &mut Notes,
+    index: usize,
 ) -> Result<NormalizedAlert> {
     event.expect_object()?;
     let title = m.text(event, "title")?.ok_or_else(|| {
@@ -316,9 +402,7 @@ fn one(
                 Ok(s) => s,
                 Err(_) => {
                     let note = format!("unknown severity {v:?}, treated as warning");
-                    if !notes.contains(&note) {
-                        notes.push(note);
-                    }
+                    notes.alert(index, note.clone(), note);
                     Severity::Warning
                 }
             },
@@ -347,10 +431,10 @@ fn one(
                 Some(_) => (AlertStatus::Firing, None),
                 None => {
                     // fail open: an unknown word is read as firing, never rejected
-                    notes.push(format!(
-                        "{}: unknown status {v:?} (map it to firing, resolved or acknowledged in status_map), read as firing",
-                        n.path()
-                    ));
+                    let what = format!(
+                        "unknown status {v:?} (map it to firing, resolved or acknowledged in status_map), read as firing"
+                    );
+                    notes.alert(index, what.clone(), format!("{}: {what}", n.path()));
                     (AlertStatus::Firing, None)
                 }
             }

@@ -18,7 +18,7 @@
 //! Options: those of Alertmanager, plus `signature_header` and `timestamp_header`.
 
 use super::alertmanager::{LABEL_OPTIONS, LabelOptions, apply_fingerprint_fields, parse_alerts};
-use super::{Parsed, SourceInput};
+use super::{Notes, Parsed, SourceInput};
 use crate::alert::Source;
 use crate::json::{Node, parse_body};
 use crate::signature;
@@ -33,7 +33,7 @@ const OWN_OPTIONS: [&str; 2] = ["signature_header", "timestamp_header"];
 /// Parses a Grafana alerting webhook.
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
     let opts = LabelOptions::parse(&input.config.options)?;
-    verify(input)?;
+    let signed = verify(input)?;
     let doc = parse_body(input.body)?;
     let root = Node::root(&doc);
     root.expect_object()?;
@@ -51,9 +51,9 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
             )));
         }
     }
-    let mut notes = Vec::new();
+    let mut notes = Notes::new();
     if root.get("orgId").is_none() {
-        notes.push("no orgId: an older Grafana, or not Grafana".into());
+        notes.delivery("no orgId: an older Grafana, or not Grafana");
     }
     let org = root.get("orgId").map(|n| n.scalar_text()).transpose()?;
     let mut alerts = parse_alerts(input, &root, &opts, Source::Grafana, &mut notes)?;
@@ -85,10 +85,13 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         }
     }
     apply_fingerprint_fields(input, &doc, &mut alerts)?;
+    let (notes, alert_notes) = notes.finish();
     Ok(Parsed::Alerts {
         delivery_id: None,
         alerts,
         notes,
+        alert_notes,
+        signed,
     })
 }
 
@@ -114,9 +117,10 @@ fn header_option(options: &Value, key: &str) -> Result<Option<String>> {
     Ok(Some(s.to_string()))
 }
 
-fn verify(input: &SourceInput<'_>) -> Result<()> {
+/// Checks the signature when the integration has a secret: the digest of the signed message.
+fn verify(input: &SourceInput<'_>) -> Result<Option<[u8; 32]>> {
     let Some(secret) = input.config.secret.as_deref() else {
-        return Ok(());
+        return Ok(None);
     };
     let options = &input.config.options;
     let header =
@@ -141,8 +145,11 @@ fn verify(input: &SourceInput<'_>) -> Result<()> {
             if let Some(max) = input.config.max_skew_secs {
                 signature::check_skew(&ts_header, Some(ts), max, input.now)?;
             }
+            Ok(Some(signature::digest(&message)))
         }
-        None => signature::verify_hex(secret.as_bytes(), input.body, given, &header)?,
+        None => {
+            signature::verify_hex(secret.as_bytes(), input.body, given, &header)?;
+            Ok(Some(signature::digest(input.body)))
+        }
     }
-    Ok(())
 }

@@ -19,6 +19,7 @@ pub mod generic;
 pub mod grafana;
 pub mod opsgenie;
 pub mod pagerduty;
+pub mod redact;
 pub mod samples;
 pub mod sentry;
 
@@ -30,9 +31,12 @@ use crate::{Error, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
 
-/// A workspace's settings for one source.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub use redact::redact_body;
+
+/// A workspace's settings for one source (`Debug` shows the secret redacted).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IntegrationConfig {
     /// The shared secret signatures are checked with; `None` accepts unsigned payloads.
     pub secret: Option<String>,
@@ -40,6 +44,16 @@ pub struct IntegrationConfig {
     pub max_skew_secs: Option<u64>,
     /// Source-specific options (validated by [`validate_options`]).
     pub options: serde_json::Value,
+}
+
+impl std::fmt::Debug for IntegrationConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationConfig")
+            .field("secret", &crate::secrets::redacted(&self.secret))
+            .field("max_skew_secs", &self.max_skew_secs)
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 /// What a source parser is given.
@@ -66,8 +80,15 @@ pub enum Parsed {
         delivery_id: Option<String>,
         /// The alerts.
         alerts: Vec<NormalizedAlert>,
-        /// Notes on the parse worth showing the caller (how the payload was recognized).
+        /// Notes on the parse worth showing the caller (how the payload was recognized): the
+        /// delivery's own, then one per kind of alert note with its count (see [`Notes`]).
         notes: Vec<String>,
+        /// Each alert's own notes, by index in `alerts` (only alerts that have some): what that
+        /// alert's stored event keeps.
+        alert_notes: BTreeMap<usize, Vec<String>>,
+        /// The digest of the signed message when a signature was verified (replay defence:
+        /// the engine answers a repeat within the replay window as a duplicate).
+        signed: Option<[u8; 32]>,
     },
     /// A valid payload that carries no alert (an installation or comment webhook).
     Ignored {
@@ -89,6 +110,50 @@ pub fn parse(source: Source, input: &SourceInput<'_>) -> Result<Parsed> {
     }
 }
 
+/// What an integration's `secret` means to a source: how the source proves a delivery came from
+/// the sender, so that [`crate::Engine::set_integration`] never stores a secret a source would
+/// ignore (`has_secret` then always means "enforced").
+///
+/// | source | secret | replay defence | timestamp (`max_skew_secs`) |
+/// |---|---|---|---|
+/// | sentry | HMAC-SHA256 of the body (`Sentry-Hook-Signature`) | digest of the body kept for the replay window: a repeat is a `duplicate`, whatever its `Request-ID` | `Sentry-Hook-Timestamp` checked, but Sentry does not sign it: the digest is what stops replays |
+/// | grafana | HMAC-SHA256 of the body, or of `"<ts>:" + body` with `timestamp_header` | digest of the signed message | checked when `timestamp_header` is set (signed); without it no timestamp exists |
+/// | generic | HMAC-SHA256 of the body, or of `signature.message` with `signature.timestamp_header` | digest of the signed message | checked when `signature.timestamp_header` is set (signed) |
+/// | alertmanager | `Authorization: Bearer <secret>` (`http_config.authorization`), constant time | none: the bearer is a credential, not a signature of the body (use TLS) | none |
+/// | pagerduty | the `routing_key` (body or `X-Routing-Key`) must equal it, constant time | none (same) | none |
+/// | datadog, opsgenie | refused: no signature scheme; use an ingest key (`?key=` or `Authorization: Bearer`) | none | none |
+///
+/// A replay outside the replay window (`replay_window_secs`, default 600 s, and at least twice
+/// the integration's `max_skew_secs`) is not caught by the digest; only a signed timestamp
+/// (grafana and generic with a timestamp header, and `max_skew_secs`) bounds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretUse {
+    /// An HMAC signature of the (timestamped) body; replays are caught by digest.
+    Signature,
+    /// A bearer credential compared in constant time (Alertmanager's `Authorization` header,
+    /// PagerDuty's routing key).
+    Credential,
+    /// None: the source has no way to carry a secret; a secret is refused.
+    Unsupported,
+}
+
+/// How `source` uses an integration secret (see [`SecretUse`]).
+pub fn secret_use(source: Source) -> SecretUse {
+    match source {
+        Source::Sentry | Source::Grafana | Source::Generic => SecretUse::Signature,
+        Source::Alertmanager | Source::Pagerduty => SecretUse::Credential,
+        Source::Datadog | Source::Opsgenie => SecretUse::Unsupported,
+    }
+}
+
+/// The error of a secret on a source that cannot check one (a secret stored before this was
+/// refused fails every delivery closed with it).
+pub(crate) fn unsupported_secret(source: Source) -> Error {
+    Error::Signature(format!(
+        "{source} has no signature scheme, so a secret cannot be checked: clear the secret and use an ingest key (?key= or Authorization: Bearer)"
+    ))
+}
+
 /// Checks a source's integration options (the common ones and the source's own).
 pub fn validate_options(source: Source, options: &serde_json::Value) -> Result<()> {
     validate_common(options)?;
@@ -100,6 +165,76 @@ pub fn validate_options(source: Source, options: &serde_json::Value) -> Result<(
         Source::Pagerduty => pagerduty::validate_options(options),
         Source::Opsgenie => opsgenie::validate_options(options),
         Source::Generic => generic::validate_options(options),
+    }
+}
+
+// ---- notes ------------------------------------------------------------------------------------
+
+/// Distinct kinds of alert note a delivery's summary lists; the rest are counted in one line.
+pub const MAX_NOTE_KINDS: usize = 50;
+
+/// The notes of one parse, collected in O(1) per note: the delivery's own notes, and per alert
+/// its own notes, summarized for the caller as one line per kind with a count (a delivery of n
+/// alerts yields O(n) notes in all, never n per alert).
+#[derive(Debug, Default)]
+pub struct Notes {
+    delivery: Vec<String>,
+    kinds: Vec<(String, u64)>,
+    index: HashMap<String, usize>,
+    other_kinds: u64,
+    per_alert: BTreeMap<usize, Vec<String>>,
+}
+
+impl Notes {
+    /// No notes.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A note on the delivery as a whole.
+    pub fn delivery(&mut self, note: impl Into<String>) {
+        self.delivery.push(note.into());
+    }
+
+    /// A note on the alert at `index`: kept as that alert's own, and counted under `kind` (the
+    /// note's wording without what differs between alerts, such as its JSON path) in the
+    /// summary, which shows the first note of each kind.
+    pub fn alert(&mut self, index: usize, kind: impl Into<String>, note: impl Into<String>) {
+        let note = note.into();
+        let kind = kind.into();
+        match self.index.get(&kind) {
+            Some(&i) => {
+                if let Some(k) = self.kinds.get_mut(i) {
+                    k.1 += 1;
+                }
+            }
+            None if self.kinds.len() < MAX_NOTE_KINDS => {
+                self.index.insert(kind, self.kinds.len());
+                self.kinds.push((note.clone(), 1));
+            }
+            None => self.other_kinds += 1,
+        }
+        self.per_alert.entry(index).or_default().push(note);
+    }
+
+    /// The summary (the delivery's notes, then one per kind: the first note, and how many more
+    /// alerts had one like it) and each alert's own notes.
+    pub fn finish(self) -> (Vec<String>, BTreeMap<usize, Vec<String>>) {
+        let mut out = self.delivery;
+        for (first, count) in self.kinds {
+            out.push(if count > 1 {
+                format!("{first} (and {} more like it)", count - 1)
+            } else {
+                first
+            });
+        }
+        if self.other_kinds > 0 {
+            out.push(format!(
+                "{} more alert notes of other kinds (each event's trace keeps its own)",
+                self.other_kinds
+            ));
+        }
+        (out, self.per_alert)
     }
 }
 

@@ -225,6 +225,8 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         delivery_id: None,
         alerts: vec![alert],
         notes,
+        alert_notes: Default::default(),
+        signed: None,
     })
 }
 

@@ -120,7 +120,8 @@ pub fn fresh(source: Source, sample: &Sample, fresh: &str, now: DateTime<Utc>) -
 /// Signs a sample as the source's sender does with `secret` (and the integration's `options`):
 /// Sentry's `Sentry-Hook-Signature` (with `Sentry-Hook-Timestamp`), Grafana's signature header
 /// (with its timestamp header when the options name one), the generic mapping's signature, and
-/// PagerDuty's routing key (`X-Routing-Key`). Sources without a signature scheme are unchanged.
+/// PagerDuty's routing key (`X-Routing-Key`), Alertmanager's `Authorization: Bearer`. Sources
+/// that cannot carry a secret are unchanged.
 pub fn sign(
     source: Source,
     sample: &Sample,
@@ -158,14 +159,34 @@ pub fn sign(
             let text = |k: &str| sig.and_then(|s| s.get(k)).and_then(Value::as_str);
             let header = text("header").unwrap_or("X-Hub-Signature-256").to_string();
             let prefix = text("prefix").unwrap_or(if sig.is_some() { "" } else { "sha256=" });
+            let ts_header = text("timestamp_header");
+            let mut msg = match (text("message"), ts_header) {
+                (Some(m), _) => {
+                    m.strip_suffix("{body}")
+                        .unwrap_or(m)
+                        .replacen("{timestamp}", &ts, 1)
+                }
+                (None, Some(_)) => format!("{ts}:"),
+                (None, None) => String::new(),
+            }
+            .into_bytes();
+            msg.extend_from_slice(body);
             let digest = if text("encoding") == Some("base64") {
                 use base64::Engine as _;
                 base64::engine::general_purpose::STANDARD
-                    .encode(signature::hmac_sha256(secret.as_bytes(), body))
+                    .encode(signature::hmac_sha256(secret.as_bytes(), &msg))
             } else {
-                hex(body)
+                hex(&msg)
             };
             out.headers.push((header, format!("{prefix}{digest}")));
+            if let Some(h) = ts_header {
+                out.headers.push((h.to_string(), ts.clone()));
+            }
+        }
+        Source::Alertmanager => {
+            // `http_config.authorization` with the default Bearer type
+            out.headers
+                .push(("Authorization".into(), format!("Bearer {secret}")));
         }
         Source::Pagerduty => {
             // the routing key is the credential: in the body when the body has one (it wins
@@ -180,7 +201,7 @@ pub fn sign(
                     .push((pagerduty::ROUTING_KEY_HEADER.into(), secret.to_string())),
             }
         }
-        Source::Alertmanager | Source::Datadog | Source::Opsgenie => {}
+        Source::Datadog | Source::Opsgenie => {}
     }
     out
 }

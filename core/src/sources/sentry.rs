@@ -45,14 +45,15 @@ const IGNORED_RESOURCES: [&str; 4] = ["installation", "comment", "seer", "size_a
 
 /// Parses a Sentry webhook.
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
-    verify(input)?;
+    let verified = verify(input)?;
     let doc = parse_body(input.body)?;
     let mut parsed = parse_doc(input, &doc)?;
-    if let Some(ff) = FingerprintFields::from_options(&input.config.options)?
-        && let Parsed::Alerts { alerts, .. } = &mut parsed
-    {
-        for a in alerts {
-            ff.apply(a, &doc, &doc);
+    if let Parsed::Alerts { alerts, signed, .. } = &mut parsed {
+        *signed = verified;
+        if let Some(ff) = FingerprintFields::from_options(&input.config.options)? {
+            for a in alerts {
+                ff.apply(a, &doc, &doc);
+            }
         }
     }
     Ok(parsed)
@@ -79,6 +80,8 @@ fn parse_doc(input: &SourceInput<'_>, doc: &Value) -> Result<Parsed> {
                     delivery_id,
                     alerts: vec![alert],
                     notes,
+                    alert_notes: Default::default(),
+                    signed: None,
                 });
             }
             let inferred = infer_resource(&root).ok_or_else(|| {
@@ -125,6 +128,8 @@ fn parse_doc(input: &SourceInput<'_>, doc: &Value) -> Result<Parsed> {
         delivery_id,
         alerts: vec![alert],
         notes,
+        alert_notes: Default::default(),
+        signed: None,
     })
 }
 
@@ -176,9 +181,10 @@ impl Options {
     }
 }
 
-fn verify(input: &SourceInput<'_>) -> Result<()> {
+/// Checks the signature when the integration has a client secret: the digest of the body.
+fn verify(input: &SourceInput<'_>) -> Result<Option<[u8; 32]>> {
     let Some(secret) = input.config.secret.as_deref() else {
-        return Ok(());
+        return Ok(None);
     };
     let given = input
         .headers
@@ -204,7 +210,7 @@ fn verify(input: &SourceInput<'_>) -> Result<()> {
             input.now,
         )?;
     }
-    Ok(())
+    Ok(Some(signature::digest(input.body)))
 }
 
 /// The actions each resource knows, the first being what an unknown action is read as.

@@ -168,3 +168,132 @@ pub(crate) fn by_group(tx: &Connection, group: &GroupId) -> Result<Vec<StoredEve
     rows.collect::<rusqlite::Result<Vec<_>>>()
         .map_err(Error::storage("reading events"))
 }
+
+/// When a signed message with this digest was received, if its digest is still kept at `now`.
+pub(crate) fn signed_seen(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    source: Source,
+    digest: &[u8; 32],
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    tx.prepare_cached(
+        "SELECT received_at FROM signed_digests
+         WHERE workspace_id = ?1 AND source = ?2 AND digest = ?3 AND expires_at > ?4",
+    )
+    .and_then(|mut s| {
+        s.query_row(
+            params![ws.as_str(), source.as_str(), &digest[..], to_ms(now)],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()
+    })
+    .map(|o| o.map(from_ms))
+    .map_err(Error::storage("checking a signed body's digest"))
+}
+
+/// Remembers a signed message's digest until `expires_at` (replacing an expired one).
+pub(crate) fn remember_signed(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    source: Source,
+    digest: &[u8; 32],
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO signed_digests (workspace_id, source, digest, received_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (workspace_id, source, digest)
+         DO UPDATE SET received_at = excluded.received_at, expires_at = excluded.expires_at",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            ws.as_str(),
+            source.as_str(),
+            &digest[..],
+            to_ms(now),
+            to_ms(expires_at)
+        ])
+    })
+    .map(|_| ())
+    .map_err(Error::storage("remembering a signed body's digest"))
+}
+
+/// Forgets at most `limit` digests expired at `now`; how many.
+pub(crate) fn purge_signed(tx: &Connection, now: DateTime<Utc>, limit: usize) -> Result<usize> {
+    tx.prepare_cached(
+        "DELETE FROM signed_digests WHERE rowid IN
+         (SELECT rowid FROM signed_digests WHERE expires_at <= ?1 LIMIT ?2)",
+    )
+    .and_then(|mut s| s.execute(params![to_ms(now), limit as i64]))
+    .map_err(Error::storage("purging expired signed-body digests"))
+}
+
+/// Deletes at most `limit` events of `ws` received at or before `before` that never joined a
+/// group (unmatched resolves and acknowledgements), and the raw requests left without events;
+/// how many events.
+pub(crate) fn purge_unmatched(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    before: DateTime<Utc>,
+    limit: usize,
+) -> Result<usize> {
+    let seqs: Vec<(i64, i64)> = {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT seq, request_seq FROM alert_events
+                 WHERE workspace_id = ?1 AND received_at <= ?2 AND group_id IS NULL
+                 ORDER BY received_at LIMIT ?3",
+            )
+            .map_err(Error::storage("finding unmatched events"))?;
+        let rows = stmt
+            .query_map(params![ws.as_str(), to_ms(before), limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(Error::storage("finding unmatched events"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(Error::storage("finding unmatched events"))?
+    };
+    for (seq, _) in &seqs {
+        tx.prepare_cached("DELETE FROM alert_events WHERE seq = ?1")
+            .and_then(|mut s| s.execute([seq]))
+            .map_err(Error::storage("purging unmatched events"))?;
+    }
+    for (_, request) in &seqs {
+        tx.prepare_cached(
+            "DELETE FROM requests WHERE seq = ?1
+             AND NOT EXISTS (SELECT 1 FROM alert_events WHERE request_seq = ?1)",
+        )
+        .and_then(|mut s| s.execute([request]))
+        .map_err(Error::storage("purging requests"))?;
+    }
+    Ok(seqs.len())
+}
+
+/// Empties the raw bodies and headers of at most `limit` requests of `ws` received at or before
+/// `before` (their events stay: open groups keep their history, the raw payload goes) and marks
+/// them purged; how many.
+pub(crate) fn purge_raw(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> Result<usize> {
+    tx.prepare_cached(
+        "UPDATE requests SET body = X'', headers = '[]', purged_at = ?4
+         WHERE seq IN (SELECT seq FROM requests
+             WHERE workspace_id = ?1 AND received_at <= ?2 AND purged_at IS NULL
+             ORDER BY received_at LIMIT ?3)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            ws.as_str(),
+            to_ms(before),
+            limit as i64,
+            to_ms(now)
+        ])
+    })
+    .map_err(Error::storage("purging raw request bodies"))
+}

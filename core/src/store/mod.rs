@@ -79,8 +79,27 @@ fn configure(conn: &Connection, writer: bool) -> Result<()> {
     Ok(())
 }
 
+/// Creates a missing database file private to its owner (mode 0600) before SQLite opens it:
+/// SQLite would create it with the umask's mode (often world-readable), and gives its `-wal` and
+/// `-shm` files the database file's mode. An existing file is left as it is; a file that cannot
+/// be created here is left for SQLite to report.
+fn create_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 impl Store {
     pub(crate) fn open(path: &Path) -> Result<Self> {
+        create_private(path);
         let mut writer = Connection::open(path).map_err(Error::storage("opening the database"))?;
         configure(&writer, true)?;
         migrations::migrate(&mut writer)?;

@@ -17,7 +17,7 @@ struct Accounts {
 }
 
 fn engine_at(path: &std::path::Path, clock: Arc<ManualClock>) -> Engine {
-    Engine::builder()
+    crate::common::builder()
         .path(path)
         .clock(clock)
         .password_cost(PasswordCost::for_tests())
@@ -111,7 +111,7 @@ fn login_answers_a_session_and_bad_credentials_identically() {
 fn unknown_email_and_wrong_password_take_comparable_time() {
     // production cost: this is also the login time a host sees
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::builder()
+    let engine = crate::common::builder()
         .path(dir.path().join("signalcraft.db"))
         .build()
         .unwrap();

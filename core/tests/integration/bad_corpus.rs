@@ -4,7 +4,7 @@
 //! through `auto`, and nothing may be stored.
 
 use crate::common::{Harness, fixture_path};
-use signalcraft_core::{Engine, ErrorKind, Headers, Source};
+use signalcraft_core::{ErrorKind, Headers, Source};
 
 fn generic_mapping() -> serde_json::Value {
     serde_json::json!({
@@ -144,7 +144,7 @@ fn ten_megabyte_bodies() {
     // the limit raised: the parsers themselves refuse them
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let engine = Engine::builder()
+    let engine = crate::common::builder()
         .path(&db)
         .max_body_bytes(16 * 1024 * 1024)
         .build()

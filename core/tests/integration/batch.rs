@@ -3,7 +3,7 @@
 
 use crate::common::{Harness, compact, t0};
 use signalcraft_core::{
-    Delivery, Engine, ErrorKind, Headers, IngestDecision, ManualClock, Outcome, Source,
+    Delivery, ErrorKind, Headers, IngestDecision, ManualClock, Outcome, Source,
 };
 use std::sync::Arc;
 
@@ -123,7 +123,7 @@ fn a_delivery_whose_write_fails_is_rolled_back_to_its_savepoint_alone() {
 fn batched_and_one_by_one_decide_the_same() {
     let engine = |dir: &std::path::Path| {
         let clock = Arc::new(ManualClock::new(t0()));
-        let e = Engine::builder()
+        let e = crate::common::builder()
             .path(dir.join("s.db"))
             .clock(clock)
             .build()
@@ -183,7 +183,7 @@ fn an_unknown_workspace_fails_every_slot_and_stores_nothing() {
 #[test]
 fn an_oversized_body_fails_its_slot_before_anything_is_read() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::builder()
+    let engine = crate::common::builder()
         .path(dir.path().join("s.db"))
         .max_body_bytes(8 * 1024)
         .build()

@@ -279,7 +279,7 @@ fn the_shared_binding_cases_hold_in_rust() {
         let name = text(&case["name"]);
         let dir = tempfile::tempdir().unwrap();
         let mut engine = Some(
-            Engine::builder()
+            crate::common::builder()
                 .path(dir.path().join("cases.db"))
                 .clock(Arc::new(ManualClock::new(now)))
                 .build()

@@ -6,7 +6,7 @@ use crate::lifecycle::{event, resolve, with_policy};
 use chrono::TimeDelta;
 use signalcraft_core::engine::Actor;
 use signalcraft_core::lifecycle::{Command, Role};
-use signalcraft_core::{Engine, ErrorKind, GroupStatus, Source};
+use signalcraft_core::{ErrorKind, GroupStatus, Source};
 use std::sync::Arc;
 
 fn kinds(h: &Harness, ws: &str) -> Vec<(i64, String, GroupStatus)> {
@@ -190,7 +190,7 @@ fn tick_escalations_and_snooze_ends_are_changes_and_old_rows_are_purged() {
 fn two_engines_on_one_file_number_changes_in_commit_order() {
     let h = Harness::on_disk();
     let other = Arc::new(
-        Engine::builder()
+        crate::common::builder()
             .path(h.db_path())
             .clock(h.clock.clone())
             .build()
@@ -219,7 +219,7 @@ fn two_engines_on_one_file_number_changes_in_commit_order() {
     let mut threads = Vec::new();
     for (t, engine) in [
         Arc::new(
-            Engine::builder()
+            crate::common::builder()
                 .path(h.db_path())
                 .clock(h.clock.clone())
                 .build()

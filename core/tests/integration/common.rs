@@ -22,6 +22,17 @@ pub fn t0() -> DateTime<Utc> {
     "2026-03-01T12:00:00Z".parse().unwrap()
 }
 
+/// What every test engine may reach: loopback only (the test's own receivers). Everything else
+/// stays refused, as in production.
+pub fn loopback() -> signalcraft_core::PrivateTargets {
+    signalcraft_core::PrivateTargets::from_env_value("127.0.0.0/8,::1/128").unwrap()
+}
+
+/// `Engine::builder()` as tests use it: loopback targets allowed ([`loopback`]).
+pub fn builder() -> signalcraft_core::EngineBuilder {
+    Engine::builder().allow_private_targets(loopback())
+}
+
 pub struct Harness {
     pub engine: Engine,
     pub clock: Arc<ManualClock>,
@@ -35,9 +46,25 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("signalcraft.db");
         let clock = Arc::new(ManualClock::new(t0()));
-        let engine = Engine::builder()
+        let engine = builder().path(&path).clock(clock.clone()).build().unwrap();
+        let ws = engine.create_workspace("acme").unwrap();
+        Self {
+            engine,
+            clock,
+            ws,
+            _dir: Some(dir),
+        }
+    }
+
+    /// Like [`Harness::on_disk`], with request bodies up to `bytes` accepted.
+    pub fn on_disk_with_body_limit(bytes: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signalcraft.db");
+        let clock = Arc::new(ManualClock::new(t0()));
+        let engine = builder()
             .path(&path)
             .clock(clock.clone())
+            .max_body_bytes(bytes)
             .build()
             .unwrap();
         let ws = engine.create_workspace("acme").unwrap();
@@ -170,6 +197,7 @@ pub fn snapshot_fixtures(source: Source, files: &[&str], now: DateTime<Utc>) {
                 alerts,
                 notes,
                 delivery_id,
+                ..
             } => serde_json::json!({"alerts": alerts, "notes": notes, "delivery_id": delivery_id}),
             signalcraft_core::sources::Parsed::Ignored { reason } => {
                 serde_json::json!({"ignored": reason})

@@ -2,7 +2,7 @@
 //! needs root (CI runs as root); without it these tests print a loud SKIPPED line and pass.
 
 use crate::batch::sentry_body;
-use signalcraft_core::{Delivery, Engine, ErrorKind, Headers, Outcome, Source};
+use signalcraft_core::{Delivery, ErrorKind, Headers, Outcome, Source};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -85,7 +85,7 @@ fn disk_full_is_a_storage_error_nothing_partial_and_the_engine_recovers() {
         return;
     };
     let db: PathBuf = fs.path().join("s.db");
-    let engine = Engine::builder().path(&db).build().unwrap();
+    let engine = crate::common::builder().path(&db).build().unwrap();
     engine.create_workspace("acme").unwrap();
     let hd = Headers::new().with("Sentry-Hook-Resource", "event_alert");
     let mut accepted = 0;
@@ -151,7 +151,7 @@ fn read_only_file_system_is_a_storage_error_and_rw_again_works() {
     };
     let db = fs.path().join("s.db");
     {
-        let engine = Engine::builder().path(&db).build().unwrap();
+        let engine = crate::common::builder().path(&db).build().unwrap();
         engine.create_workspace("acme").unwrap();
         let hd = Headers::new().with("Sentry-Hook-Resource", "event_alert");
         engine
@@ -164,7 +164,7 @@ fn read_only_file_system_is_a_storage_error_and_rw_again_works() {
     // `storage` error that stores nothing.
     assert!(fs.remount("ro"), "remounting read-only failed");
     let hd = Headers::new().with("Sentry-Hook-Resource", "event_alert");
-    match Engine::builder().path(&db).build() {
+    match crate::common::builder().path(&db).build() {
         Err(e) => assert_eq!(e.kind(), ErrorKind::Storage, "{e}"),
         Ok(engine) => {
             assert_eq!(
@@ -196,7 +196,7 @@ fn read_only_file_system_is_a_storage_error_and_rw_again_works() {
     }
     // writable again: a newly opened engine takes the refused delivery (it was not stored)
     assert!(fs.remount("rw"));
-    let engine = Engine::builder().path(&db).build().unwrap();
+    let engine = crate::common::builder().path(&db).build().unwrap();
     let out = engine
         .ingest("acme", Source::Sentry, &hd, &sentry_body("e1", "1", "t"))
         .unwrap();

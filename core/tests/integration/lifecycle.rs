@@ -7,7 +7,7 @@ use signalcraft_core::engine::Actor;
 use signalcraft_core::escalation::EscalationPolicy;
 use signalcraft_core::lifecycle::{Command, Role};
 use signalcraft_core::routing::RuleSet;
-use signalcraft_core::{Engine, ErrorKind, GroupStatus, IngestDecision, WorkspaceSettings};
+use signalcraft_core::{ErrorKind, GroupStatus, IngestDecision, WorkspaceSettings};
 
 pub fn event(h: &Harness, issue: &str, n: u32) -> signalcraft_core::IngestOutcome {
     let mut doc: serde_json::Value =
@@ -265,7 +265,7 @@ fn timers_survive_a_restart_and_two_engines_fire_once() {
             .map(|_| {
                 let path = path.clone();
                 s.spawn(move || {
-                    let e = Engine::builder()
+                    let e = crate::common::builder()
                         .path(&path)
                         .clock(std::sync::Arc::new(signalcraft_core::ManualClock::new(
                             later,
@@ -764,7 +764,7 @@ fn ready_probes_a_write_and_says_how_the_background_loop_is() {
     let r = h.engine.ready();
     assert!(r.database_writable, "{r:?}");
     assert_eq!((r.database_error, r.background.as_str()), (None, "stopped"));
-    let engine = std::sync::Arc::new(Engine::builder().path(h.db_path()).build().unwrap());
+    let engine = std::sync::Arc::new(crate::common::builder().path(h.db_path()).build().unwrap());
     engine.start_background().unwrap();
     assert_eq!(engine.ready().background, "running");
     engine.stop();

@@ -19,7 +19,7 @@ const KEY: [u8; 32] = [42; 32];
 /// An engine on disk with the system clock (retries wait in real time).
 fn live() -> (Engine, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::builder()
+    let engine = crate::common::builder()
         .path(dir.path().join("signalcraft.db"))
         .clock(Arc::new(SystemClock))
         .secret_key(KEY)
@@ -237,7 +237,7 @@ fn pending_notifications_survive_a_restart_and_are_sent_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("signalcraft.db");
     {
-        let engine = Engine::builder()
+        let engine = crate::common::builder()
             .path(&path)
             .clock(Arc::new(SystemClock))
             .secret_key(KEY)
@@ -257,7 +257,7 @@ fn pending_notifications_survive_a_restart_and_are_sent_once() {
         fire(&engine, &ws, "2");
         // the engine goes away before delivering
     }
-    let engine = Engine::builder()
+    let engine = crate::common::builder()
         .path(&path)
         .clock(Arc::new(SystemClock))
         .secret_key(KEY)
@@ -265,7 +265,7 @@ fn pending_notifications_survive_a_restart_and_are_sent_once() {
         .unwrap();
     let r = engine.dispatch(None, Duration::from_secs(5)).unwrap();
     assert_eq!((r.sent, r.pending), (2, 0));
-    let again = Engine::builder()
+    let again = crate::common::builder()
         .path(&path)
         .clock(Arc::new(SystemClock))
         .secret_key(KEY)
@@ -325,7 +325,7 @@ fn pagerduty_follows_the_group() {
 fn email_reaches_a_real_smtp_server() {
     let sink = SmtpSink::start();
     let (engine, _dir, ws) = live();
-    engine.set_channel(&ws, "mail", ChannelKind::Email, &json!({"smtp_host": "127.0.0.1", "smtp_port": sink.port,
+    engine.set_channel(&ws, "mail", ChannelKind::Email, &json!({"smtp_host": "127.0.0.1", "smtp_port": sink.port, "insecure": true,
         "from": "SignalCraft <alerts@example.com>", "to": ["oncall@example.com", "lead@example.com"]})).unwrap();
     route_all(&engine, &ws, &["mail"], json!({}));
     let gid = fire(&engine, &ws, "1");
@@ -463,7 +463,7 @@ fn without_a_key_a_key_file_is_made_beside_the_database() {
     if std::env::var(signalcraft_core::secrets::KEY_ENV).is_ok() {
         return;
     }
-    let engine = Engine::builder().path(&path).build().unwrap();
+    let engine = crate::common::builder().path(&path).build().unwrap();
     let ws = engine.create_workspace("w").unwrap().id.0;
     let key = dir.path().join("x.db.key");
     assert!(!key.exists(), "made on first use, not before");
@@ -484,7 +484,7 @@ fn without_a_key_a_key_file_is_made_beside_the_database() {
         );
     }
     drop(engine);
-    let again = Engine::builder().path(&path).build().unwrap();
+    let again = crate::common::builder().path(&path).build().unwrap();
     let list = again.channels(&ws).unwrap();
     assert_eq!(
         list[0]["config"]["routing_key"], "••••",
@@ -497,7 +497,7 @@ fn the_background_loop_delivers_and_ticks_until_stopped() {
     let server = TestServer::start(|_, _| Reply::status(200));
     let dir = tempfile::tempdir().unwrap();
     let engine = Arc::new(
-        Engine::builder()
+        crate::common::builder()
             .path(dir.path().join("bg.db"))
             .clock(Arc::new(SystemClock))
             .secret_key(KEY)
@@ -545,7 +545,7 @@ fn integration_secrets_stored_in_the_clear_are_sealed_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
     let ws = {
-        let engine = Engine::builder()
+        let engine = crate::common::builder()
             .path(&path)
             .secret_key(KEY)
             .build()
@@ -556,7 +556,7 @@ fn integration_secrets_stored_in_the_clear_are_sealed_on_open() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute("INSERT INTO integrations (workspace_id, source, secret, options, updated_at) VALUES (?1, 'sentry', 'plain-old-secret', 'null', 0)", [&ws]).unwrap();
     drop(conn);
-    let engine = Engine::builder()
+    let engine = crate::common::builder()
         .path(&path)
         .secret_key(KEY)
         .build()

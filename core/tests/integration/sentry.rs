@@ -38,6 +38,7 @@ fn every_fixture_normalizes_snapshot() {
                 alerts,
                 delivery_id,
                 notes,
+                ..
             } => {
                 assert_eq!(
                     delivery_id.as_deref(),

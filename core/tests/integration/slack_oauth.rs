@@ -309,7 +309,7 @@ fn forged_expired_and_reused_states_and_slack_refusals() {
         .slack_connect(h.ws(), &app, &options("#ops"))
         .unwrap();
     // forged: another engine's key, or an edited state
-    let other = signalcraft_core::Engine::builder()
+    let other = crate::common::builder()
         .secret_key([9; 32])
         .build()
         .unwrap();

@@ -6,7 +6,7 @@ use crate::common::{Harness, compact, fixture};
 use chrono::TimeDelta;
 use signalcraft_core::signature::hmac_sha256_hex;
 use signalcraft_core::webhook::IngestRateLimit;
-use signalcraft_core::{Engine, ErrorKind, Headers, IntegrationUpdate, Outcome, Source};
+use signalcraft_core::{ErrorKind, Headers, IntegrationUpdate, Outcome, Source};
 
 fn am_body() -> Vec<u8> {
     fixture("alertmanager/alertmanager-bot_firing.json")
@@ -186,13 +186,14 @@ fn auto_authenticates_as_the_source_it_picks_and_never_routes_around_protection(
         out.notes
     );
     // a key on sentry protects the workspace: unauthenticated auto deliveries are refused,
-    // even for alertmanager, which has no key of its own
+    // even for alertmanager, which has no key of its own — as a signature error (auth is the
+    // workspace's, not the body's shape)
     let sentry_key = h.engine.create_ingest_key(h.ws(), Source::Sentry).unwrap();
     let e = h
         .engine
         .webhook(h.ws(), None, &Headers::new(), &am_body(), None)
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unauthenticated);
+    assert_eq!(e.kind(), ErrorKind::Signature);
     // while the alertmanager route itself still follows alertmanager's own settings
     assert_eq!(am(&h, &Headers::new(), None).unwrap(), Outcome::Accepted);
     // sentry's key does not open alertmanager's door through auto
@@ -206,7 +207,7 @@ fn auto_authenticates_as_the_source_it_picks_and_never_routes_around_protection(
             Some(&sentry_key.key),
         )
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unauthenticated);
+    assert_eq!(e.kind(), ErrorKind::Signature);
     // and a Sentry-shaped body through auto is authenticated by sentry's key
     let out = h
         .engine
@@ -276,7 +277,7 @@ fn the_rate_limit_refuses_over_the_bucket_and_stores_nothing() {
     h.advance(TimeDelta::seconds(1));
     am(&h, &Headers::new(), Some(&key.key)).unwrap();
     // the bucket is the workspace's, shared by engines on the same file
-    let other = Engine::builder()
+    let other = crate::common::builder()
         .path(h.db_path())
         .clock(h.clock.clone())
         .build()
@@ -320,7 +321,7 @@ fn health_counts_accepted_and_refused_deliveries_by_reason() {
         )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    let small = Engine::builder()
+    let small = crate::common::builder()
         .path(h.db_path())
         .clock(h.clock.clone())
         .max_body_bytes(100)

@@ -149,9 +149,22 @@ export interface OpenOptions {
   now?: string;
 }
 
+/**
+ * `SIGNALCRAFT_ALLOW_PRIVATE_TARGETS` as the addon's `allowPrivateTargets`: `1` (or `all`) lets
+ * channels reach every non-public address, a comma-separated list of CIDRs those networks; unset,
+ * empty or `0` keeps the engine's default (refused). The engine checks the CIDRs.
+ */
+export function privateTargetsFromEnv(value: string | undefined): true | string[] | undefined {
+  const v = (value ?? '').trim();
+  if (v === '' || v === '0') return undefined;
+  if (v === '1' || v === 'all') return true;
+  return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
 /** Opens the engine on a database file. Calls the loaded addon lacks throw `lacks(name)`. */
 export function openEngine(path: string, options: OpenOptions): { engine: Core; missing: string[] } {
-  const addon = new Addon(path, { maxBodyBytes: options.maxBodyBytes, now: options.now });
+  const allowPrivateTargets = privateTargetsFromEnv(process.env.SIGNALCRAFT_ALLOW_PRIVATE_TARGETS);
+  const addon = new Addon(path, { maxBodyBytes: options.maxBodyBytes, now: options.now, allowPrivateTargets });
   const have = addon as unknown as Record<string, unknown>;
   const missing = CALLS.filter((name) => typeof have[name] !== 'function');
   for (const name of missing) {

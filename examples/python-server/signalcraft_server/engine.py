@@ -7,7 +7,9 @@ principal's user for workspace creation, a change's ``seq`` for the stream.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
+
+import os
 
 import signalcraft
 
@@ -108,6 +110,21 @@ class Core:
         return missing
 
 
+def private_targets_from_env(value: Optional[str]) -> Union[bool, list[str], None]:
+    """``SIGNALCRAFT_ALLOW_PRIVATE_TARGETS`` as the engine's ``allow_private_targets``: ``1`` (or
+    ``all``) lets channels reach every non-public address, a comma-separated list of CIDRs those
+    networks; unset, empty or ``0`` keeps the engine's default (refused). The engine checks the
+    CIDRs."""
+    v = (value or "").strip()
+    if v in ("", "0"):
+        return None
+    if v in ("1", "all"):
+        return True
+    return [s.strip() for s in v.split(",") if s.strip()]
+
+
 def open_engine(path: str, max_body_bytes: int, now: Optional[str] = None) -> Core:
-    """Opens the engine on a database file."""
-    return Core(signalcraft.Engine(path, max_body_bytes=max_body_bytes, now=now))
+    """Opens the engine on a database file; channels may reach what
+    ``SIGNALCRAFT_ALLOW_PRIVATE_TARGETS`` allows."""
+    allow = private_targets_from_env(os.environ.get("SIGNALCRAFT_ALLOW_PRIVATE_TARGETS"))
+    return Core(signalcraft.Engine(path, max_body_bytes=max_body_bytes, now=now, allow_private_targets=allow))

@@ -1,0 +1,165 @@
+//! What of a delivery is never stored: the credentials a source or its sender puts in headers,
+//! in query strings carried in headers, and in the body. The raw request is stored with these
+//! replaced by `[redacted]`; parsing and signature checks always see the request as received.
+//!
+//! | where | redacted |
+//! |---|---|
+//! | headers | `Authorization`, `Proxy-Authorization`, `Cookie`, `X-Api-Key`, `X-Auth-Token`, `X-Routing-Key` (PagerDuty), the signature headers (`Sentry-Hook-Signature`, `Sentry-App-Signature`, `X-Grafana-Alerting-Signature`, `X-Hub-Signature(-256)`, and the header an integration's options name as its signature header) |
+//! | header values | the value of a `key`, `token`, `api_key`, `apikey`, `access_token`, `secret`, `signature`, `sig` query parameter in any URL a header carries (e.g. `?key=` ingest keys in a forwarded URI) |
+//! | body | PagerDuty's `routing_key` (the credential of Events API v2) |
+
+use super::IntegrationConfig;
+use crate::alert::Source;
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// What replaces a redacted value.
+pub const REDACTED: &str = "[redacted]";
+
+/// Headers never stored, whatever the source.
+const CREDENTIAL_HEADERS: [&str; 11] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-auth-token",
+    "x-routing-key",
+    "sentry-hook-signature",
+    "sentry-app-signature",
+    "x-grafana-alerting-signature",
+    "x-hub-signature-256",
+    "x-hub-signature",
+];
+
+/// Query parameters whose values are credentials.
+const CREDENTIAL_PARAMS: [&str; 8] = [
+    "key",
+    "token",
+    "api_key",
+    "apikey",
+    "access_token",
+    "secret",
+    "signature",
+    "sig",
+];
+
+/// Whether header `name` is a credential of an integration with `config` (the fixed list, plus
+/// the signature header the integration's options name).
+pub fn is_credential_header(config: &IntegrationConfig, name: &str) -> bool {
+    if CREDENTIAL_HEADERS
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h))
+    {
+        return true;
+    }
+    let configured = [
+        config.options.get("signature_header"),
+        config
+            .options
+            .get("signature")
+            .and_then(|s| s.get("header")),
+    ];
+    configured
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|h| name.eq_ignore_ascii_case(h.trim()))
+}
+
+/// `value` with the values of credential query parameters replaced (`?key=abc&x=1` →
+/// `?key=[redacted]&x=1`); unchanged when it has none.
+pub fn redact_header_value(value: &str) -> Cow<'_, str> {
+    if !value.contains('=') {
+        return Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut changed = false;
+    let mut rest = value;
+    // Split on the separators of a query string; a parameter's name is what follows `?`, `&`
+    // or `;` (or the start) up to `=`.
+    while let Some(eq) = rest.find('=') {
+        let (head, tail) = rest.split_at(eq);
+        let name_start = head.rfind(['?', '&', ';', ' ', ',']).map_or(0, |i| i + 1);
+        let name = &head[name_start..];
+        out.push_str(head);
+        out.push('=');
+        let tail = &tail[1..];
+        let end = tail.find(['&', ';', ' ', ',', '#']).unwrap_or(tail.len());
+        if CREDENTIAL_PARAMS
+            .iter()
+            .any(|p| name.eq_ignore_ascii_case(p))
+            && end > 0
+        {
+            out.push_str(REDACTED);
+            changed = true;
+        } else {
+            out.push_str(&tail[..end]);
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// The body to store for a delivery from `source`: the body itself, or, when it holds a known
+/// credential, a copy with the credential redacted (re-serialized JSON).
+pub fn redact_body(source: Source, body: &[u8]) -> Cow<'_, [u8]> {
+    if source != Source::Pagerduty {
+        return Cow::Borrowed(body);
+    }
+    // the body parsed already when this runs; a body that does not is stored as it is
+    let Ok(mut doc) = serde_json::from_slice::<Value>(body) else {
+        return Cow::Borrowed(body);
+    };
+    let Some(obj) = doc.as_object_mut() else {
+        return Cow::Borrowed(body);
+    };
+    match obj.get_mut("routing_key") {
+        Some(v) if !v.is_null() => *v = Value::String(REDACTED.into()),
+        _ => return Cow::Borrowed(body),
+    }
+    match serde_json::to_vec(&doc) {
+        Ok(v) => Cow::Owned(v),
+        // serializing a parsed value does not fail; if it did, store nothing of the key
+        Err(_) => Cow::Owned(b"{}".to_vec()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_credentials_are_masked() {
+        assert_eq!(
+            redact_header_value("https://x/webhooks/a/b?key=sck_abc&x=1"),
+            "https://x/webhooks/a/b?key=[redacted]&x=1"
+        );
+        assert_eq!(
+            redact_header_value("/a?x=1&Token=t;sig=s"),
+            "/a?x=1&Token=[redacted];sig=[redacted]"
+        );
+        assert!(matches!(redact_header_value("a=b"), Cow::Borrowed(_)));
+        assert!(matches!(
+            redact_header_value("application/json; charset=utf-8"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn routing_keys_are_masked() {
+        let body = br#"{"routing_key":"R0123","event_action":"trigger"}"#;
+        let out = redact_body(Source::Pagerduty, body);
+        let v: Value = serde_json::from_slice(&out).unwrap_or_default();
+        assert_eq!(v["routing_key"], REDACTED);
+        assert_eq!(v["event_action"], "trigger");
+        assert!(matches!(
+            redact_body(Source::Sentry, body),
+            Cow::Borrowed(_)
+        ));
+    }
+}
