@@ -464,6 +464,7 @@ impl Engine {
         settings.ingest_rate_limit.validate()?;
         settings.ingest_limits.validate()?;
         settings.replay.validate()?;
+        settings.validate_notifications()?;
         self.write_in(workspace, |tx, ws| {
             store::workspaces::set_settings(tx, &ws.id, settings)?;
             store::routing::bump(tx, &ws.id)
@@ -1098,6 +1099,7 @@ impl Engine {
             replay,
             headers: redacted_headers(&loaded.config, headers)?,
             body: sources::redact_body(source, body),
+            broadcast: true,
         })))
     }
 
@@ -1124,6 +1126,7 @@ impl Engine {
             source: r.source,
             now: r.now,
             notes: &r.notes,
+            broadcast: r.broadcast,
             alert_notes: &r.alert_notes,
         };
         ctx.run(r, &r.headers, &r.body)
@@ -1362,6 +1365,8 @@ struct IngestCtx<'a> {
     notes: &'a [String],
     /// Each alert's own notes (its event's trace).
     alert_notes: &'a BTreeMap<usize, Vec<String>>,
+    /// See [`Ready::broadcast`].
+    broadcast: bool,
 }
 
 /// One webhook delivery of an [`Engine::ingest_batch`]: what [`Engine::ingest`] takes.
@@ -1403,6 +1408,19 @@ struct Ready<'b> {
     headers: String,
     /// The body as stored: known secrets redacted.
     body: std::borrow::Cow<'b, [u8]>,
+    /// Its notifications may ping broadly (`@here`): false for an unauthenticated delivery,
+    /// unless the workspace allows it.
+    broadcast: bool,
+}
+
+impl Prepared<'_> {
+    /// Marks a delivery accepted without a signature or a key: its notifications ping nobody
+    /// broadly unless the workspace's `notifications.allow_unauthenticated_mentions` says so.
+    fn unauthenticated(&mut self) {
+        if let Prepared::Ready(r) = self {
+            r.broadcast = r.settings.notifications.allow_unauthenticated_mentions;
+        }
+    }
 }
 
 /// A verified signed message of a delivery.
@@ -1695,9 +1713,12 @@ impl IngestCtx<'_> {
                 self.now
             };
             for c in &route.notify {
-                let payload = json!({
+                let mut payload = json!({
                     "group": g, "alert": alert, "decision": a.decision, "mention": route.mention,
                 });
+                if !self.broadcast {
+                    payload["broadcast"] = false.into();
+                }
                 store::lifecycle::enqueue(
                     self.tx,
                     self.ws,

@@ -125,6 +125,43 @@ impl ReplayDefence {
     }
 }
 
+/// How notifications are held back in a storm, and who they may ping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationPolicy {
+    /// Notifications (HTTP calls: a Slack thread reply with its refresh counts two) a channel
+    /// gets in any minute; over it, they are folded into one digest message per minute. A
+    /// channel's own `rate_limit.per_min` overrides it. 1 to 10,000; default 30.
+    pub per_channel_per_min: u32,
+    /// Let deliveries accepted without a signature or an ingest key (the workspace allows
+    /// unauthenticated ingest) ping `@here`, `@channel` or `@everyone` — by their severity or
+    /// by a rule's `mention`. Default false: such notifications mention nobody broadly.
+    pub allow_unauthenticated_mentions: bool,
+}
+
+impl Default for NotificationPolicy {
+    fn default() -> Self {
+        Self {
+            per_channel_per_min: crate::notify::storm::DEFAULT_PER_MIN,
+            allow_unauthenticated_mentions: false,
+        }
+    }
+}
+
+impl NotificationPolicy {
+    /// Checks the bounds, naming the setting's path.
+    pub fn validate(&self) -> Result<()> {
+        let max = crate::notify::storm::MAX_PER_MIN;
+        if !(1..=max).contains(&self.per_channel_per_min) {
+            return Err(Error::invalid(
+                "settings.notifications.per_channel_per_min",
+                format!("expected 1 to {max}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A workspace's settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -146,6 +183,12 @@ pub struct WorkspaceSettings {
     pub ingest_limits: IngestLimits,
     /// How long signed messages are remembered to refuse replays.
     pub replay: ReplayDefence,
+    /// Storm control and broadcast mentions.
+    pub notifications: NotificationPolicy,
+    /// The dashboard's public address (`https://signalcraft.example.com`): digests link to the
+    /// inbox under it. `None` (the default): digests say where to look, without a link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 impl WorkspaceSettings {
@@ -157,7 +200,27 @@ impl WorkspaceSettings {
         s.ingest_rate_limit.validate()?;
         s.ingest_limits.validate()?;
         s.replay.validate()?;
+        s.validate_notifications()?;
         Ok(s)
+    }
+
+    /// Checks `notifications` and `public_url`, naming the bad field's path.
+    pub fn validate_notifications(&self) -> Result<()> {
+        self.notifications.validate()?;
+        if let Some(u) = &self.public_url {
+            let ok = (u.starts_with("https://") || u.starts_with("http://"))
+                && u.len() > 8
+                && u.len() <= 512
+                && !u.contains(char::is_whitespace)
+                && !u.contains(['?', '#']);
+            if !ok {
+                return Err(Error::invalid(
+                    "settings.public_url",
+                    "expected an http(s) URL without query or fragment, at most 512 characters",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The default route, parsed and checked.

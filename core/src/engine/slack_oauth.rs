@@ -225,9 +225,12 @@ impl Engine {
                 Error::Internal(format!("oauth.v2.access: cannot reach Slack: {e}"))
             })?;
             let status = resp.status().as_u16();
-            let text = resp.text().await.map_err(|e| {
-                Error::Internal(format!("oauth.v2.access: reading the answer: {e}"))
-            })?;
+            // bounded like every delivery's answer
+            let text = crate::notify::dispatch::read_limited(
+                resp,
+                crate::notify::dispatch::MAX_RESPONSE_BYTES,
+            )
+            .await;
             Ok::<_, Error>((status, text))
         })??;
         if !(200..300).contains(&status) {

@@ -203,8 +203,13 @@ fn fire(
         };
         store::groups::add_timeline(tx, ws, id, &entry)?;
         store::changes::append(tx, ws, id, "escalation", rec.group.status, now)?;
+        // a group an unauthenticated delivery opened escalates without broad pings
+        let quiet = store::outbox::unauthenticated_firing(tx, id)?;
         for channel in &f.notify {
-            let payload = json!({"group": rec.group, "policy": f.policy, "step": f.step, "cycle": f.cycle, "mention": f.mention});
+            let mut payload = json!({"group": rec.group, "policy": f.policy, "step": f.step, "cycle": f.cycle, "mention": f.mention});
+            if quiet {
+                payload["broadcast"] = false.into();
+            }
             store::lifecycle::enqueue(
                 tx,
                 ws,

@@ -293,7 +293,10 @@ impl Engine {
             reason: r.reason,
             error: r.error,
         })?;
-        let prepared = self.prepare(&loaded, source, headers, body, now)?;
+        let mut prepared = self.prepare(&loaded, source, headers, body, now)?;
+        if auth == DeliveryAuth::Open {
+            prepared.unauthenticated();
+        }
         let limit = loaded.settings.ingest_rate_limit;
         let ws = &loaded.ws.id;
         let mut outcome = self.store.write(|tx| {

@@ -44,7 +44,7 @@ impl ChannelKind {
     }
 
     fn fields(self) -> (&'static [&'static str], &'static [&'static str]) {
-        // (required, optional), besides the common `retry` and `breaker`
+        // (required, optional), besides the common `retry`, `breaker` and `rate_limit`
         match self {
             ChannelKind::Slack => (&["token", "channel"], &["api_base"]),
             ChannelKind::Webhook => (&["url"], &["secret", "timeout_secs"]),
@@ -106,6 +106,103 @@ pub struct ChannelConfig {
     pub retry: RetryPolicy,
     /// The circuit breaker.
     pub breaker: BreakerPolicy,
+    /// The channel's own storm cap (else the workspace's).
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A channel's own cap on notifications a minute (`config.rate_limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Notifications (HTTP calls) in any minute, 1 to 10,000.
+    pub per_min: u32,
+}
+
+/// The longest timeout any channel may set, in seconds (a hard cap: one slow endpoint must not
+/// hold a delivery slot longer).
+pub const MAX_TIMEOUT_SECS: u64 = 30;
+/// The most attempts a retry policy may make.
+pub const MAX_ATTEMPTS: u32 = 50;
+/// The shortest retry delay or interval, in milliseconds.
+pub const MIN_RETRY_MS: u64 = 100;
+/// The longest retry interval, in milliseconds (1 h).
+pub const MAX_RETRY_INTERVAL_MS: u64 = 3_600_000;
+/// The longest a notification may be retried, in seconds (7 days).
+pub const MAX_RETRY_AGE_SECS: u64 = 7 * 86_400;
+/// The most consecutive failures a breaker may wait for.
+pub const MAX_BREAKER_FAILURES: u32 = 1_000;
+/// The longest a breaker may stay open, in seconds (1 day).
+pub const MAX_BREAKER_OPEN_SECS: u64 = 86_400;
+
+use super::storm::MAX_PER_MIN;
+
+fn check_retry(r: &RetryPolicy, errors: &mut FieldErrors) {
+    if !(1..=MAX_ATTEMPTS).contains(&r.max_attempts) {
+        errors.push(
+            "config.retry.max_attempts",
+            format!("expected 1 to {MAX_ATTEMPTS}"),
+        );
+    }
+    if !(MIN_RETRY_MS..=MAX_RETRY_INTERVAL_MS).contains(&r.first_ms) {
+        errors.push(
+            "config.retry.first_ms",
+            format!("expected {MIN_RETRY_MS} to {MAX_RETRY_INTERVAL_MS} milliseconds"),
+        );
+    }
+    if !(MIN_RETRY_MS..=MAX_RETRY_INTERVAL_MS).contains(&r.max_interval_ms) {
+        errors.push(
+            "config.retry.max_interval_ms",
+            format!("expected {MIN_RETRY_MS} to {MAX_RETRY_INTERVAL_MS} milliseconds"),
+        );
+    }
+    if !(1..=MAX_RETRY_AGE_SECS).contains(&r.max_age_secs) {
+        errors.push(
+            "config.retry.max_age_secs",
+            format!("expected 1 to {MAX_RETRY_AGE_SECS} seconds"),
+        );
+    }
+    if !(0.0..=1.0).contains(&r.jitter) {
+        errors.push("config.retry.jitter", "expected 0 to 1");
+    }
+}
+
+fn check_breaker(b: &BreakerPolicy, errors: &mut FieldErrors) {
+    if !(1..=MAX_BREAKER_FAILURES).contains(&b.failures) {
+        errors.push(
+            "config.breaker.failures",
+            format!("expected 1 to {MAX_BREAKER_FAILURES}"),
+        );
+    }
+    if !(1..=MAX_BREAKER_OPEN_SECS).contains(&b.open_secs) {
+        errors.push(
+            "config.breaker.open_secs",
+            format!("expected 1 to {MAX_BREAKER_OPEN_SECS} seconds"),
+        );
+    }
+}
+
+/// Brings a stored config's bounded numbers within today's bounds (see
+/// [`ChannelConfig::parse_stored`]).
+fn clamp_stored(v: &mut Value) {
+    fn clamp(map: &mut Map<String, Value>, key: &str, lo: u64, hi: u64) {
+        if let Some(n) = map.get(key).and_then(Value::as_u64) {
+            map.insert(key.into(), Value::from(n.clamp(lo, hi)));
+        }
+    }
+    let Some(map) = v.as_object_mut() else {
+        return;
+    };
+    clamp(map, "timeout_secs", 1, MAX_TIMEOUT_SECS);
+    if let Some(Value::Object(r)) = map.get_mut("retry") {
+        clamp(r, "max_attempts", 1, u64::from(MAX_ATTEMPTS));
+        clamp(r, "first_ms", MIN_RETRY_MS, MAX_RETRY_INTERVAL_MS);
+        clamp(r, "max_interval_ms", MIN_RETRY_MS, MAX_RETRY_INTERVAL_MS);
+        clamp(r, "max_age_secs", 1, MAX_RETRY_AGE_SECS);
+    }
+    if let Some(Value::Object(b)) = map.get_mut("breaker") {
+        clamp(b, "failures", 1, u64::from(MAX_BREAKER_FAILURES));
+        clamp(b, "open_secs", 1, MAX_BREAKER_OPEN_SECS);
+    }
 }
 
 impl std::fmt::Debug for ChannelConfig {
@@ -172,6 +269,7 @@ impl ChannelConfig {
                 && !optional.contains(&k.as_str())
                 && k != "retry"
                 && k != "breaker"
+                && k != "rate_limit"
             {
                 errors.push(
                     format!("config.{k}"),
@@ -224,9 +322,15 @@ impl ChannelConfig {
                 }
                 text("secret", &mut errors);
                 if let Some(n) = root.get("timeout_secs")
-                    && !n.value().as_u64().is_some_and(|t| (1..=300).contains(&t))
+                    && !n
+                        .value()
+                        .as_u64()
+                        .is_some_and(|t| (1..=MAX_TIMEOUT_SECS).contains(&t))
                 {
-                    errors.push(n.path(), "expected 1 to 300 seconds");
+                    errors.push(
+                        n.path(),
+                        format!("expected 1 to {MAX_TIMEOUT_SECS} seconds"),
+                    );
                 }
             }
             ChannelKind::Pagerduty => {
@@ -283,13 +387,9 @@ impl ChannelConfig {
         let retry = match map.get("retry") {
             None => RetryPolicy::default(),
             Some(v) => match serde_json::from_value::<RetryPolicy>(v.clone()) {
-                Ok(r) if r.max_attempts >= 1 && r.first_ms >= 1 => r,
-                Ok(_) => {
-                    errors.push(
-                        "config.retry",
-                        "max_attempts and first_ms must be at least 1",
-                    );
-                    RetryPolicy::default()
+                Ok(r) => {
+                    check_retry(&r, &mut errors);
+                    r
                 }
                 Err(e) => {
                     errors.push("config.retry", e.to_string());
@@ -300,14 +400,30 @@ impl ChannelConfig {
         let breaker = match map.get("breaker") {
             None => BreakerPolicy::default(),
             Some(v) => match serde_json::from_value::<BreakerPolicy>(v.clone()) {
-                Ok(b) if b.failures >= 1 => b,
-                Ok(_) => {
-                    errors.push("config.breaker.failures", "must be at least 1");
-                    BreakerPolicy::default()
+                Ok(b) => {
+                    check_breaker(&b, &mut errors);
+                    b
                 }
                 Err(e) => {
                     errors.push("config.breaker", e.to_string());
                     BreakerPolicy::default()
+                }
+            },
+        };
+        let rate_limit = match map.get("rate_limit") {
+            None => None,
+            Some(v) => match serde_json::from_value::<RateLimit>(v.clone()) {
+                Ok(r) if (1..=MAX_PER_MIN).contains(&r.per_min) => Some(r),
+                Ok(_) => {
+                    errors.push(
+                        "config.rate_limit.per_min",
+                        format!("expected 1 to {MAX_PER_MIN}"),
+                    );
+                    None
+                }
+                Err(e) => {
+                    errors.push("config.rate_limit", e.to_string());
+                    None
                 }
             },
         };
@@ -318,7 +434,17 @@ impl ChannelConfig {
             config: map.clone(),
             retry,
             breaker,
+            rate_limit,
         })
+    }
+
+    /// Parses a channel as stored: settings a newer build bounds more tightly (timeouts, retry
+    /// and breaker limits) are brought within the bounds instead of refused, so that a channel
+    /// saved before keeps delivering.
+    pub fn parse_stored(name: &str, kind: ChannelKind, config: &Value) -> Result<ChannelConfig> {
+        let mut v = config.clone();
+        clamp_stored(&mut v);
+        Self::parse(name, kind, &v)
     }
 
     /// A string setting.

@@ -154,7 +154,30 @@ pub async fn exchange(
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, now));
-    Ok((status, retry_after, resp.text().await.unwrap_or_default()))
+    Ok((
+        status,
+        retry_after,
+        read_limited(resp, MAX_RESPONSE_BYTES).await,
+    ))
+}
+
+/// The most of a response body a delivery reads (the rest is dropped unread).
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// Reads at most `limit` bytes of a response body, as (lossy) UTF-8: a receiver that answers
+/// with an endless body costs one bounded buffer.
+pub async fn read_limited(mut resp: reqwest::Response, limit: usize) -> String {
+    let mut buf: Vec<u8> = Vec::new();
+    while buf.len() < limit {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let take = chunk.len().min(limit - buf.len());
+                buf.extend_from_slice(&chunk[..take]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// Parses `Retry-After`: delay seconds or an HTTP date.
@@ -176,7 +199,8 @@ pub struct Outgoing<'a> {
     pub workspace: &'a str,
     /// The channel.
     pub channel: &'a ChannelConfig,
-    /// `firing`, `resolved`, `status` or `escalation`.
+    /// `firing`, `resolved`, `status`, `escalation`, `test` or `digest` (notifications over the
+    /// channel's cap, folded: the payload is a [`super::storm::Digest`]).
     pub kind: &'a str,
     /// What was decided (alert, decision, command, step…).
     pub payload: &'a Value,

@@ -100,13 +100,16 @@ fn smtp_reason(e: &lettre::transport::smtp::Error) -> String {
 
 impl Notifier for EmailNotifier {
     async fn send(&self, out: &Outgoing<'_>) -> SendOutcome {
-        if !matches!(out.kind, "firing" | "resolved" | "escalation" | "test") {
+        if !matches!(
+            out.kind,
+            "firing" | "resolved" | "escalation" | "test" | "digest"
+        ) {
             return SendOutcome::Skip {
                 reason: format!("email gets no {} notifications", out.kind),
             };
         }
         let group = out.group;
-        if group.is_none() && out.kind != "test" {
+        if group.is_none() && !matches!(out.kind, "test" | "digest") {
             return SendOutcome::Skip {
                 reason: "no group".into(),
             };
@@ -130,6 +133,27 @@ impl Notifier for EmailNotifier {
         };
         let (subject, text, html) = match group {
             Some(g) => render(out, g),
+            None if out.kind == "digest" => {
+                let d: super::storm::Digest =
+                    serde_json::from_value(out.payload.clone()).unwrap_or_default();
+                let mut t = format!("{}\n\n{}", d.summary(), d.link_text());
+                let mut html = format!("<p>{}</p>", escape_html(&d.summary()));
+                match d.link() {
+                    Some(l) => {
+                        t.push_str(&format!("\n{l}\n"));
+                        html.push_str(&format!(
+                            "<p><a href=\"{}\">Open them in the inbox</a></p>",
+                            escape_html(&l)
+                        ));
+                    }
+                    None => html.push_str(&format!("<p>{}</p>", escape_html(&d.link_text()))),
+                }
+                (
+                    "[DIGEST] SignalCraft: notifications over the channel's cap".to_string(),
+                    t,
+                    html,
+                )
+            }
             None => {
                 let t = out
                     .payload

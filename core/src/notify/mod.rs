@@ -7,6 +7,7 @@ pub mod email;
 pub mod pagerduty;
 pub mod slack;
 pub mod slack_api;
+pub mod storm;
 pub mod webhook;
 
 pub use channel::{BreakerPolicy, ChannelConfig, ChannelKind};

@@ -41,6 +41,33 @@ pub fn render(out: &Outgoing<'_>, routing_key: &str) -> Option<Value> {
             },
         }));
     }
+    if out.kind == "digest" {
+        // notifications over the channel's cap, as one event with a key of its own
+        let d: super::storm::Digest =
+            serde_json::from_value(out.payload.clone()).unwrap_or_default();
+        let worst = d
+            .groups
+            .iter()
+            .map(|g| g.severity)
+            .max()
+            .unwrap_or(Severity::Info);
+        let mut event = json!({
+            "routing_key": routing_key,
+            "event_action": "trigger",
+            "dedup_key": format!("signalcraft-digest-{}", out.delivery_id),
+            "client": "SignalCraft",
+            "payload": {
+                "summary": d.summary().chars().take(1024).collect::<String>(),
+                "source": "signalcraft",
+                "severity": pd_severity(worst),
+                "custom_details": {"digest": out.payload},
+            },
+        });
+        if let Some(link) = d.link() {
+            event["links"] = json!([{"href": link, "text": "Open in the inbox"}]);
+        }
+        return Some(event);
+    }
     let g = out.group?;
     let action = match out.kind {
         "firing" | "escalation" => "trigger",

@@ -75,6 +75,9 @@ pub struct SlackMessage<'a> {
     pub kind: MessageKind,
     /// Who caused it (`slack:U123`, `user:alice`, `system:auto-close`), for status changes.
     pub actor: Option<&'a str>,
+    /// Whether it may ping broadly (`<!here>`, `<!channel>`, `<!everyone>`, and the `<!here>`
+    /// of a critical group): false for what an unauthenticated delivery caused.
+    pub broadcast: bool,
 }
 
 impl<'a> SlackMessage<'a> {
@@ -85,6 +88,7 @@ impl<'a> SlackMessage<'a> {
             mentions: &[],
             kind: MessageKind::Firing,
             actor: None,
+            broadcast: true,
         }
     }
 }
@@ -303,7 +307,7 @@ fn mention_prefix(msg: &SlackMessage) -> String {
     ) {
         return String::new();
     }
-    let rendered = if msg.mentions.is_empty() {
+    let rendered: Vec<String> = if msg.mentions.is_empty() {
         if msg.group.severity == Severity::Critical {
             vec!["<!here>".to_string()]
         } else {
@@ -312,6 +316,9 @@ fn mention_prefix(msg: &SlackMessage) -> String {
     } else {
         msg.mentions.iter().filter_map(|m| mention(m)).collect()
     };
+    let rendered = rendered
+        .into_iter()
+        .filter(|m| msg.broadcast || !is_broadcast(m));
     let mut out = String::new();
     for m in rendered {
         if out.chars().count() + m.chars().count() + 1 > MENTIONS_MAX {
@@ -321,6 +328,71 @@ fn mention_prefix(msg: &SlackMessage) -> String {
         out.push(' ');
     }
     out
+}
+
+/// Whether a rendered mention pings a whole channel.
+fn is_broadcast(m: &str) -> bool {
+    matches!(m, "<!here>" | "<!channel>" | "<!everyone>")
+}
+
+/// The `chat.postMessage` body of a digest: the notifications over a channel's cap folded into
+/// one message, with at most one broadcast mention (`<!channel>` if any folded notification
+/// asked for it, else `<!here>`), the first groups by name and the inbox link (or why there is
+/// none).
+pub fn digest_message(channel: &str, d: &super::storm::Digest) -> Value {
+    let mut head = String::new();
+    match d.broadcast.as_deref() {
+        Some("channel") => head.push_str("<!channel> "),
+        Some(_) => head.push_str("<!here> "),
+        None => {}
+    }
+    for m in &d.mentions {
+        if let Some(r) = mention(m).filter(|r| !is_broadcast(r)) {
+            if head.chars().count() + r.chars().count() + 1 > MENTIONS_MAX {
+                break;
+            }
+            head.push_str(&r);
+            head.push(' ');
+        }
+    }
+    let summary = escape(&d.summary());
+    let mut text = format!("{head}📥 {summary}");
+    let mut body = text.clone();
+    if !d.groups.is_empty() {
+        body.push('\n');
+        for g in &d.groups {
+            body.push_str(&format!(
+                "\n{} [{}] {}",
+                badge(g.severity),
+                g.severity.as_str(),
+                escape_cut(&one_line(&g.title), 200)
+            ));
+        }
+    }
+    match d.link().filter(|l| l.len() <= LINK_MAX) {
+        Some(l) => {
+            let link = format!(
+                "<{}|{}>",
+                l.replace('|', "%7C").replace('>', "%3E"),
+                escape(&d.link_text())
+            );
+            body.push_str(&format!("\n\n{link}"));
+            text.push(' ');
+            text.push_str(&escape(&d.link_text()));
+        }
+        None => {
+            body.push_str(&format!("\n\n{}", escape(&d.link_text())));
+            text.push(' ');
+            text.push_str(&escape(&d.link_text()));
+        }
+    }
+    json!({
+        "channel": channel,
+        "text": truncate(&text, TEXT_MAX),
+        "blocks": [section(&truncate(&body, SECTION_MAX))],
+        "unfurl_links": false,
+        "unfurl_media": false,
+    })
 }
 
 /// One mention as Slack mrkdwn: special mentions, user ids and user groups as Slack wants them,
@@ -579,6 +651,7 @@ mod tests {
             mentions,
             kind,
             actor: None,
+            broadcast: true,
         }
     }
 

@@ -4,7 +4,9 @@
 //! escalation steps reply in the thread with their mentions.
 
 use super::dispatch::{Notifier, Outgoing, SendOutcome, exchange};
-use super::slack::{MessageKind, SlackMessage, post_message, thread_reply, update_message};
+use super::slack::{
+    MessageKind, SlackMessage, digest_message, post_message, thread_reply, update_message,
+};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -120,6 +122,22 @@ impl SlackNotifier {
                     .map(str::to_string),
             });
         }
+        if out.kind == "digest" {
+            let channel = out.channel.text("channel").unwrap_or_default();
+            let digest: super::storm::Digest =
+                serde_json::from_value(out.payload.clone()).unwrap_or_default();
+            let answer = self
+                .call(out, "chat.postMessage", &digest_message(channel, &digest))
+                .await?;
+            return Ok(SendOutcome::Sent {
+                http_status: Some(200),
+                reference: None,
+                place: answer
+                    .get("channel")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            });
+        }
         let Some(g) = out.group else {
             return Ok(SendOutcome::Skip {
                 reason: "no group".into(),
@@ -153,6 +171,8 @@ impl SlackNotifier {
             mentions: &mentions,
             kind,
             actor,
+            // what an unauthenticated delivery caused pings nobody broadly
+            broadcast: out.payload.get("broadcast").and_then(Value::as_bool) != Some(false),
         };
         let sent = |reference: Option<String>, place: Option<String>| SendOutcome::Sent {
             http_status: Some(200),

@@ -19,6 +19,22 @@ pub const DELIVERY_HEADER: &str = "X-SignalCraft-Delivery";
 
 /// The body a webhook receives.
 pub fn render(out: &Outgoing<'_>) -> Value {
+    if out.kind == "digest" {
+        // notifications over the channel's cap: the digest's counts, groups and inbox link
+        let digest: super::storm::Digest =
+            serde_json::from_value(out.payload.clone()).unwrap_or_default();
+        return json!({
+            "type": "digest",
+            "delivery_id": out.delivery_id,
+            "workspace": out.workspace,
+            "channel": out.channel.name,
+            "group": null,
+            "event": out.payload,
+            "text": digest.summary(),
+            "links": {"inbox": digest.link()},
+            "sent_at": out.now,
+        });
+    }
     json!({
         "type": out.kind,
         "delivery_id": out.delivery_id,
@@ -62,7 +78,8 @@ impl Notifier for WebhookNotifier {
             .config
             .get("timeout_secs")
             .and_then(Value::as_u64)
-            .unwrap_or(10);
+            .unwrap_or(10)
+            .clamp(1, super::channel::MAX_TIMEOUT_SECS);
         let mut req = self
             .http
             .post(url)

@@ -441,6 +441,23 @@ CREATE INDEX requests_by_time ON requests(workspace_id, received_at) WHERE purge
 CREATE INDEX events_unmatched_by_time ON alert_events(workspace_id, received_at)
     WHERE group_id IS NULL;
 "#,
+    // Storm control and fair delivery: the notification a folded one went into, each channel's
+    // log of recent sends (a sliding minute) with its open digest, and due rows by workspace
+    // (round-robin claims).
+    r#"
+ALTER TABLE outbox ADD COLUMN folded_into INTEGER;
+
+CREATE TABLE channel_rates (
+    workspace_id   TEXT NOT NULL REFERENCES workspaces(id),
+    channel        TEXT NOT NULL,
+    sent           TEXT NOT NULL,
+    digest_seq     INTEGER,
+    last_digest_at INTEGER,
+    PRIMARY KEY (workspace_id, channel)
+) STRICT;
+
+CREATE INDEX outbox_pending_by_workspace ON outbox(workspace_id, seq) WHERE status = 'pending';
+"#,
 ];
 
 /// The schema version this build writes.

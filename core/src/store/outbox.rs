@@ -38,7 +38,7 @@ fn open_config(
             }
         }
     }
-    ChannelConfig::parse(name, kind, &v)
+    ChannelConfig::parse_stored(name, kind, &v)
 }
 
 pub(crate) fn put_channel(
@@ -134,67 +134,259 @@ pub(crate) struct Claimed {
     pub created_at: DateTime<Utc>,
 }
 
-/// Claims up to `limit` due notifications (leasing them for `lease_secs`, so another dispatcher
-/// leaves them alone), oldest first.
-pub(crate) fn claim(
+/// A due notification, as read before the claim decides on it (its payload unparsed: a row
+/// that does not parse fails alone).
+#[derive(Debug, Clone)]
+pub(crate) struct DueRow {
+    pub seq: i64,
+    pub workspace: WorkspaceId,
+    pub group: Option<GroupId>,
+    pub channel: String,
+    pub kind: String,
+    pub payload: String,
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Up to `limit` due notifications, round-robin over (workspace, channel): every channel's
+/// oldest first, then every channel's second, and so on — so that one workspace's or one
+/// channel's backlog never starves the rest.
+pub(crate) fn due(
     tx: &Connection,
     ws: Option<&WorkspaceId>,
     now: DateTime<Utc>,
-    lease_secs: i64,
     limit: usize,
-) -> Result<Vec<Claimed>> {
+) -> Result<Vec<DueRow>> {
     let mut stmt = tx
         .prepare_cached(
-            "UPDATE outbox SET lease_until = ?1
-             WHERE seq IN (SELECT seq FROM outbox
-                 WHERE status = 'pending' AND not_before <= ?2 AND COALESCE(next_attempt_at, 0) <= ?2
-                   AND COALESCE(lease_until, 0) <= ?2 AND (?3 IS NULL OR workspace_id = ?3)
-                 ORDER BY seq LIMIT ?4)
-             RETURNING seq, workspace_id, group_id, channel, kind, payload, attempts, created_at",
+            "SELECT seq, workspace_id, group_id, channel, kind, payload, attempts, created_at FROM (
+                 SELECT seq, workspace_id, group_id, channel, kind, payload, attempts, created_at,
+                     ROW_NUMBER() OVER (PARTITION BY workspace_id, channel ORDER BY seq) AS rr
+                 FROM outbox
+                 WHERE status = 'pending' AND not_before <= ?1 AND COALESCE(next_attempt_at, 0) <= ?1
+                   AND COALESCE(lease_until, 0) <= ?1 AND (?2 IS NULL OR workspace_id = ?2))
+             ORDER BY rr, seq LIMIT ?3",
         )
-        .map_err(Error::storage("claiming notifications"))?;
+        .map_err(Error::storage("reading due notifications"))?;
     let rows = stmt
         .query_map(
-            params![
-                to_ms(now) + lease_secs * 1000,
-                to_ms(now),
-                ws.map(WorkspaceId::as_str),
-                limit as i64
-            ],
+            params![to_ms(now), ws.map(WorkspaceId::as_str), limit as i64],
             |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, i64>(7)?,
-                ))
+                Ok(DueRow {
+                    seq: r.get(0)?,
+                    workspace: WorkspaceId(r.get(1)?),
+                    group: r.get::<_, Option<String>>(2)?.map(GroupId),
+                    channel: r.get(3)?,
+                    kind: r.get(4)?,
+                    payload: r.get(5)?,
+                    attempts: r.get::<_, i64>(6)?.clamp(0, i64::from(u32::MAX)) as u32,
+                    created_at: from_ms(r.get(7)?),
+                })
             },
         )
-        .map_err(Error::storage("claiming notifications"))?
+        .map_err(Error::storage("reading due notifications"))?
         .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(Error::storage("claiming notifications"))?;
-    let mut out = rows
-        .into_iter()
-        .map(|(seq, ws, g, channel, kind, payload, attempts, created)| {
-            Ok(Claimed {
-                seq,
-                workspace: WorkspaceId(ws),
-                group: g.map(GroupId),
-                channel,
-                kind,
-                payload: serde_json::from_str(&payload)
-                    .map_err(|e| Error::Internal(format!("outbox payload: {e}")))?,
-                attempts: attempts.clamp(0, i64::from(u32::MAX)) as u32,
-                created_at: from_ms(created),
-            })
+        .map_err(Error::storage("reading due notifications"))?;
+    Ok(rows)
+}
+
+/// Leases claimed notifications to this dispatcher until `until`.
+pub(crate) fn lease(tx: &Connection, seq: i64, until: DateTime<Utc>) -> Result<()> {
+    tx.prepare_cached("UPDATE outbox SET lease_until = ?2 WHERE seq = ?1")
+        .and_then(|mut s| s.execute(params![seq, to_ms(until)]))
+        .map_err(Error::storage("leasing a notification"))?;
+    Ok(())
+}
+
+/// Folds a notification into the digest `digest`: it is finished (`cancelled`, with the
+/// digest's id and why) and the digest carries it.
+pub(crate) fn fold(
+    tx: &Connection,
+    seq: i64,
+    digest: i64,
+    cap: u32,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let why = format!(
+        "folded into digest {digest}: over the channel's cap of {cap} notifications a minute"
+    );
+    tx.prepare_cached(
+        "UPDATE outbox SET status = 'cancelled', folded_into = ?2, finished_at = ?3,
+            lease_until = NULL, last_error = ?4 WHERE seq = ?1",
+    )
+    .and_then(|mut s| s.execute(params![seq, digest, to_ms(now), why]))
+    .map_err(Error::storage("folding a notification"))?;
+    Ok(())
+}
+
+/// Puts a notification off until `at` without an attempt (a digest waiting for a free slot).
+pub(crate) fn defer(tx: &Connection, seq: i64, at: DateTime<Utc>) -> Result<()> {
+    tx.prepare_cached("UPDATE outbox SET next_attempt_at = ?2, lease_until = NULL WHERE seq = ?1")
+        .and_then(|mut s| s.execute(params![seq, to_ms(at)]))
+        .map_err(Error::storage("deferring a notification"))?;
+    Ok(())
+}
+
+/// Fails a notification that cannot even be attempted (its row or channel does not load),
+/// logging why as its attempt.
+pub(crate) fn fail_unloadable(
+    tx: &Connection,
+    seq: i64,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let a = Attempt {
+        at: now,
+        outcome: "failed",
+        http_status: None,
+        error: Some(error),
+        latency_ms: 0,
+    };
+    record(tx, seq, Some(&a), &After::Failed, now)
+}
+
+/// A channel's kind and stored config (secrets still sealed), for decisions that need no
+/// secret (its cap, its kind).
+pub(crate) fn channel_meta(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    name: &str,
+) -> Result<Option<(String, Value)>> {
+    let row: Option<(String, String)> = tx
+        .prepare_cached("SELECT kind, config FROM channels WHERE workspace_id = ?1 AND name = ?2")
+        .and_then(|mut s| {
+            s.query_row(params![ws.as_str(), name], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
         })
-        .collect::<Result<Vec<_>>>()?;
-    out.sort_by_key(|c| c.seq);
-    Ok(out)
+        .map_err(Error::storage("reading a channel"))?;
+    Ok(row.map(|(k, c)| (k, serde_json::from_str(&c).unwrap_or(Value::Null))))
+}
+
+/// A channel's storm state: its recent sends, its open digest (not yet claimed) and when its
+/// last digest went out.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ChannelRate {
+    pub log: crate::notify::storm::RateLog,
+    pub digest: Option<i64>,
+    pub last_digest_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) fn channel_rate(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    channel: &str,
+) -> Result<ChannelRate> {
+    let row: Option<(String, Option<i64>, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT sent, digest_seq, last_digest_at FROM channel_rates WHERE workspace_id = ?1 AND channel = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![ws.as_str(), channel], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+        })
+        .map_err(Error::storage("reading a channel's rate"))?;
+    Ok(match row {
+        None => ChannelRate::default(),
+        Some((sent, digest, last)) => {
+            let ms: Vec<i64> = serde_json::from_str(&sent).unwrap_or_default();
+            ChannelRate {
+                log: crate::notify::storm::RateLog {
+                    sent: ms.into_iter().map(from_ms).collect(),
+                },
+                digest,
+                last_digest_at: opt_from_ms(last),
+            }
+        }
+    })
+}
+
+pub(crate) fn save_channel_rate(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    channel: &str,
+    rate: &ChannelRate,
+) -> Result<()> {
+    let ms: Vec<i64> = rate.log.sent.iter().map(|t| to_ms(*t)).collect();
+    tx.prepare_cached(
+        "INSERT INTO channel_rates (workspace_id, channel, sent, digest_seq, last_digest_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (workspace_id, channel) DO UPDATE SET sent = excluded.sent, digest_seq = excluded.digest_seq,
+            last_digest_at = excluded.last_digest_at",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            ws.as_str(),
+            channel,
+            serde_json::to_string(&ms).unwrap_or_else(|_| "[]".into()),
+            rate.digest,
+            rate.last_digest_at.map(to_ms)
+        ])
+    })
+    .map_err(Error::storage("writing a channel's rate"))?;
+    Ok(())
+}
+
+/// Queues a digest on a channel; returns its id.
+pub(crate) fn insert_digest(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    channel: &str,
+    payload: &Value,
+    not_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    execute(
+        tx,
+        "INSERT INTO outbox (workspace_id, group_id, channel, kind, payload, status, not_before, created_at)
+         VALUES (?1, NULL, ?2, 'digest', ?3, 'pending', ?4, ?5)",
+        params![ws.as_str(), channel, payload.to_string(), to_ms(not_before), to_ms(now)],
+    )
+    .map_err(Error::storage("queueing a digest"))?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// A pending digest's payload (`None` once it is claimed, sent or gone).
+pub(crate) fn open_digest(tx: &Connection, seq: i64) -> Result<Option<Value>> {
+    let text: Option<String> = tx
+        .prepare_cached(
+            "SELECT payload FROM outbox WHERE seq = ?1 AND kind = 'digest' AND status = 'pending'
+                AND lease_until IS NULL AND attempts = 0",
+        )
+        .and_then(|mut s| s.query_row([seq], |r| r.get(0)).optional())
+        .map_err(Error::storage("reading a digest"))?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+pub(crate) fn set_payload(tx: &Connection, seq: i64, payload: &Value) -> Result<()> {
+    tx.prepare_cached("UPDATE outbox SET payload = ?2 WHERE seq = ?1")
+        .and_then(|mut s| s.execute(params![seq, payload.to_string()]))
+        .map_err(Error::storage("updating a digest"))?;
+    Ok(())
+}
+
+/// Whether a group's latest firing came from an unauthenticated delivery (its payload says
+/// `"broadcast": false`).
+pub(crate) fn unauthenticated_firing(tx: &Connection, group: &GroupId) -> Result<bool> {
+    tx.prepare_cached(
+        "SELECT COALESCE((SELECT json_extract(payload, '$.broadcast') = 0 FROM outbox
+            WHERE group_id = ?1 AND kind = 'firing' ORDER BY seq DESC LIMIT 1), 0)",
+    )
+    .and_then(|mut s| s.query_row([group.as_str()], |r| r.get::<_, bool>(0)))
+    .map_err(Error::storage("reading a group's notifications"))
+}
+
+/// Whether a group's firing on a channel was folded into a digest and never went out on its
+/// own (its later notifications then fold too: there is no message of its own to follow).
+pub(crate) fn only_folded(tx: &Connection, group: &GroupId, channel: &str) -> Result<bool> {
+    tx.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE group_id = ?1 AND channel = ?2 AND kind = 'firing'
+                AND folded_into IS NOT NULL)
+            AND NOT EXISTS (SELECT 1 FROM outbox WHERE group_id = ?1 AND channel = ?2 AND kind = 'firing'
+                AND status = 'sent')",
+    )
+    .and_then(|mut s| s.query_row(params![group.as_str(), channel], |r| r.get::<_, bool>(0)))
+    .map_err(Error::storage("reading a group's notifications"))
 }
 
 /// The end state of an attempt.
@@ -217,6 +409,9 @@ pub(crate) struct Attempt<'a> {
     pub latency_ms: u64,
 }
 
+/// Attempts the delivery log keeps per notification (the newest; the count keeps them all).
+pub const ATTEMPT_LOG: usize = 20;
+
 pub(crate) fn record(
     tx: &Connection,
     seq: i64,
@@ -231,6 +426,13 @@ pub(crate) fn record(
         )
         .and_then(|mut s| s.execute(params![seq, to_ms(a.at), a.outcome, a.http_status, a.error, a.latency_ms as i64]))
         .map_err(Error::storage("logging an attempt"))?;
+        // the log keeps the last ATTEMPT_LOG attempts; `attempts` counts them all
+        tx.prepare_cached(
+            "DELETE FROM delivery_attempts WHERE outbox_seq = ?1 AND seq <= (
+                SELECT seq FROM delivery_attempts WHERE outbox_seq = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+        )
+        .and_then(|mut s| s.execute(params![seq, ATTEMPT_LOG as i64]))
+        .map_err(Error::storage("trimming the attempt log"))?;
     }
     let counted = i64::from(attempt.is_some());
     let error = attempt.and_then(|a| a.error);
@@ -262,6 +464,19 @@ pub(crate) fn breaker(
     Ok(row.map_or((0, None), |(f, o)| {
         (f.clamp(0, i64::from(u32::MAX)) as u32, opt_from_ms(o))
     }))
+}
+
+/// A breaker's row, if the channel has one (it has, once an attempt was made).
+pub(crate) fn breaker_row(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    channel: &str,
+) -> Result<Option<(u32, Option<DateTime<Utc>>)>> {
+    let row: Option<(i64, Option<i64>)> = tx
+        .prepare_cached("SELECT failures, open_until FROM channel_breakers WHERE workspace_id = ?1 AND channel = ?2")
+        .and_then(|mut s| s.query_row(params![ws.as_str(), channel], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(Error::storage("reading a breaker"))?;
+    Ok(row.map(|(f, o)| (f.clamp(0, i64::from(u32::MAX)) as u32, opt_from_ms(o))))
 }
 
 pub(crate) fn set_breaker(
@@ -368,8 +583,14 @@ pub struct Delivery {
     pub not_before: DateTime<Utc>,
     /// When the next attempt is due, while pending.
     pub next_attempt_at: Option<DateTime<Utc>>,
-    /// Every attempt.
+    /// The last attempts (at most [`ATTEMPT_LOG`], oldest first); `attempts` counts them all.
     pub attempt_log: Vec<AttemptView>,
+    /// Attempts made and no longer in `attempt_log` (the log keeps the last ones).
+    #[serde(default)]
+    pub attempts_omitted: u32,
+    /// The digest this notification was folded into (over its channel's cap), if it was.
+    #[serde(default)]
+    pub folded_into: Option<i64>,
     /// A test notification (sent from the UI or `channel test`), not an alert's.
     pub test: bool,
 }
@@ -385,7 +606,7 @@ pub(crate) fn deliveries(
     let mut stmt = tx
         .prepare_cached(
             "SELECT o.seq, o.group_id, o.channel, c.kind, o.kind, o.status, o.attempts, o.last_error,
-                o.created_at, o.not_before, o.next_attempt_at, o.test
+                o.created_at, o.not_before, o.next_attempt_at, o.test, o.folded_into
              FROM outbox o LEFT JOIN channels c ON c.workspace_id = o.workspace_id AND c.name = o.channel
              WHERE o.workspace_id = ?1 AND (?2 IS NULL OR o.group_id = ?2) AND (?4 IS NULL OR o.seq = ?4)
              ORDER BY o.seq DESC LIMIT ?3",
@@ -406,6 +627,8 @@ pub(crate) fn deliveries(
                 not_before: from_ms(r.get(9)?),
                 next_attempt_at: opt_from_ms(r.get(10)?),
                 attempt_log: Vec::new(),
+                attempts_omitted: 0,
+                folded_into: r.get(12)?,
                 test: r.get::<_, i64>(11)? != 0,
             })
         })
@@ -429,6 +652,7 @@ pub(crate) fn deliveries(
             .map_err(Error::storage("reading the delivery log"))?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(Error::storage("reading the delivery log"))?;
+        d.attempts_omitted = d.attempts.saturating_sub(d.attempt_log.len() as u32);
     }
     list.reverse();
     Ok(list)
@@ -486,6 +710,12 @@ pub(crate) fn delete_channel(
         params![ws.as_str(), name],
     )
     .map_err(Error::storage("deleting a breaker"))?;
+    execute(
+        tx,
+        "DELETE FROM channel_rates WHERE workspace_id = ?1 AND channel = ?2",
+        params![ws.as_str(), name],
+    )
+    .map_err(Error::storage("deleting a channel's rate"))?;
     execute(
         tx,
         "UPDATE outbox SET status = 'cancelled', finished_at = ?3, lease_until = NULL,

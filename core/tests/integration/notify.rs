@@ -64,7 +64,7 @@ fn fire(engine: &Engine, ws: &str, issue: &str) -> String {
 }
 
 fn quick_retry() -> serde_json::Value {
-    json!({"first_ms": 50, "max_interval_ms": 400, "max_attempts": 6, "max_age_secs": 60, "jitter": 0.2})
+    json!({"first_ms": 100, "max_interval_ms": 400, "max_attempts": 6, "max_age_secs": 60, "jitter": 0.2})
 }
 
 #[test]
@@ -194,7 +194,7 @@ fn a_400_is_not_retried_and_attempts_are_bounded() {
         )
         .unwrap();
     engine.set_channel(&ws, "dead", ChannelKind::Webhook, &json!({"url": dead.url("/"),
-        "retry": {"first_ms": 10, "max_interval_ms": 20, "max_attempts": 3, "max_age_secs": 60, "jitter": 0.0},
+        "retry": {"first_ms": 100, "max_interval_ms": 100, "max_attempts": 3, "max_age_secs": 60, "jitter": 0.0},
         "breaker": {"failures": 100, "open_secs": 1}})).unwrap();
     route_all(&engine, &ws, &["bad", "dead"], json!({}));
     fire(&engine, &ws, "1");
@@ -216,7 +216,7 @@ fn the_circuit_breaker_stops_hammering_a_dead_endpoint() {
     let dead = TestServer::start(|_, _| Reply::status(500));
     let (engine, _dir, ws) = live();
     engine.set_channel(&ws, "dead", ChannelKind::Webhook, &json!({"url": dead.url("/"),
-        "retry": {"first_ms": 10, "max_interval_ms": 20, "max_attempts": 50, "max_age_secs": 60, "jitter": 0.0},
+        "retry": {"first_ms": 100, "max_interval_ms": 100, "max_attempts": 50, "max_age_secs": 60, "jitter": 0.0},
         "breaker": {"failures": 3, "open_secs": 30}})).unwrap();
     route_all(&engine, &ws, &["dead"], json!({}));
     for i in 0..5 {

@@ -64,6 +64,7 @@ fn message<'a>(
         mentions,
         kind,
         actor,
+        broadcast: true,
     }
 }
 

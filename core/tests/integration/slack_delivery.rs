@@ -261,7 +261,7 @@ fn slack_rate_limits_are_honoured_and_hard_errors_are_final() {
         Reply::json(200, json!({"ok": false, "error": "channel_not_found"}))
     });
     let h = Harness::on_disk();
-    let retry = json!({"first_ms": 50, "max_interval_ms": 200, "max_attempts": 5, "max_age_secs": 600, "jitter": 0.0});
+    let retry = json!({"first_ms": 100, "max_interval_ms": 200, "max_attempts": 5, "max_age_secs": 600, "jitter": 0.0});
     h.engine.set_channel(h.ws(), "a", ChannelKind::Slack, &json!({"token": "xoxb-a", "channel": "C1", "api_base": limited.url("/api"), "retry": retry})).unwrap();
     h.engine
         .set_channel(
