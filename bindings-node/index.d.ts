@@ -207,6 +207,66 @@ export interface Change {
 }
 export interface ChangePage { changes: Change[]; last_seq: number }
 
+export type MonitorKind = 'git_ci' | 'registry_freshness' | 'k8s_workloads' | 'cloud_cost' | 'usage_quota' | 'http_probe';
+export interface App {
+  name: string;
+  repository?: { forge: 'gitea'; base_url: string; owner: string; repo: string; branch?: string } | null;
+  image?: { registry_url: string; repository: string } | null;
+  workload?: { namespace: string; deployment: string } | null;
+  health_urls?: string[];
+  usage?: string[];
+  links?: Record<string, string>;
+}
+export interface Monitor {
+  id: string;
+  app: string;
+  kind: MonitorKind;
+  interval_secs?: number;
+  /** Per kind; secrets (`token`, `password`, `api_key`, `kubeconfig`) are answered as `has_<field>: true`, and `has_<field>: true` put back keeps the stored one. */
+  config: Record<string, Json>;
+  thresholds?: Record<string, Json>;
+  breach_after?: number;
+  recover_after?: number;
+  severity?: Severity;
+  environment?: string | null;
+}
+export interface MonitorSet { apps: App[]; monitors: Monitor[] }
+export interface MonitorReading {
+  at: string;
+  ok: boolean;
+  value: number | null;
+  unit: string | null;
+  summary: string;
+  error: string | null;
+  details: Record<string, Json>;
+}
+export interface MonitorState {
+  id: string;
+  app: string;
+  kind: MonitorKind;
+  severity: Severity;
+  environment: string | null;
+  interval_secs: number;
+  state: 'pending' | 'ok' | 'breach' | 'error';
+  /** An alert is open. */
+  breaching: boolean;
+  consecutive: number;
+  reading: MonitorReading | null;
+  /** Newest last, at most 60. */
+  history: Array<{ at: string; ok: boolean; value: number | null }>;
+  group_id: string | null;
+  next_due_at: string;
+}
+export interface AppView extends Required<Omit<App, 'repository' | 'image' | 'workload'>> {
+  repository: App['repository'];
+  image: App['image'];
+  workload: App['workload'];
+  monitors: MonitorState[];
+  state: 'pending' | 'ok' | 'breach' | 'error';
+  open_alerts: number;
+  alerts_query: string;
+}
+
 export const SCHEMA_VERSION: number;
 
 export class Engine {
@@ -292,4 +352,13 @@ export class Engine {
   ready(): { database_writable: boolean; database_error: string | null; background: 'running' | 'stopped' | 'failed' };
   startBackground(): void;
   stop(): void;
+  /** Replaces the workspace's apps and monitors: a list of monitors, or `{apps?, monitors}`. */
+  putMonitors(workspace: string, doc: Monitor[] | { apps?: App[]; monitors: Monitor[] }): MonitorSet;
+  monitors(workspace: string): MonitorSet;
+  monitorStatus(workspace: string): MonitorState[];
+  apps(workspace: string): AppView[];
+  /** Runs one monitor now (due or not), applying breach and recovery. */
+  runMonitor(workspace: string, id: string): Promise<MonitorState>;
+  /** Runs the due monitors (`once`: every monitor); answers every monitor's state. */
+  runMonitors(workspace: string, options?: { once?: boolean } | null): Promise<MonitorState[]>;
 }

@@ -1,5 +1,5 @@
 // Compiled by `tsc --noEmit` in ./scripts/test: the declarations in index.d.ts describe a usable API.
-import { Engine, type IngestOutcome, type SignalCraftError, SCHEMA_VERSION } from './index';
+import { Engine, type IngestOutcome, type MonitorState, type SignalCraftError, SCHEMA_VERSION } from './index';
 
 const engine = new Engine('signalcraft.db', { now: '2026-11-30T12:00:00Z' });
 engine.createWorkspace('acme');
@@ -52,3 +52,10 @@ const metrics: string = engine.metricsText();
 void metrics;
 engine.addMaintenance('acme', { weekdays: 'mon-fri', from: '22:00', to: '06:00', tz: 'UTC' });
 engine.webhookAsync('acme', 'sentry', { 'Sentry-Hook-Resource': 'event_alert' }, '{}', 'sck_x').then((o: IngestOutcome) => console.log(o.outcome)).catch((e: SignalCraftError) => console.log(e.code));
+const fleet = engine.putMonitors('acme', [{ id: 'api-health', app: 'api', kind: 'http_probe', config: { url: 'http://127.0.0.1:8080/healthz' }, breach_after: 2 }]);
+console.log(fleet.apps[0]?.name, fleet.monitors[0]?.config['has_token']);
+engine.runMonitors('acme', { once: true }).then((states: MonitorState[]) => {
+  for (const s of states) console.log(s.id, s.state, s.breaching, s.reading?.value, s.history.length, s.group_id);
+});
+engine.runMonitor('acme', 'api-health').then((s: MonitorState) => console.log(s.next_due_at));
+for (const a of engine.apps('acme')) console.log(a.name, a.state, a.open_alerts, a.alerts_query, a.monitors.length);

@@ -40,6 +40,13 @@ pub struct EngineOptions {
     pub allow_private_targets: Option<Either<bool, Vec<String>>>,
 }
 
+/// Options of `runMonitors`.
+#[napi(object)]
+pub struct RunMonitorsOptions {
+    /// Run every monitor one time, due or not.
+    pub once: Option<bool>,
+}
+
 /// One delivery of `ingestBatch`.
 #[napi(object)]
 pub struct BatchDelivery {
@@ -816,6 +823,57 @@ impl JsEngine {
             let source = host::webhook_source(&source)?;
             let headers = headers_in(headers.as_ref())?;
             host::to_json(&engine.webhook(&workspace, source, &headers, &body, key.as_deref())?)
+        }))
+    }
+
+    /// Replaces a workspace's apps and monitors (a list of monitors, or `{apps?, monitors}`);
+    /// answers `{apps, monitors}` with secrets shown as `has_<field>: true`.
+    #[napi(ts_return_type = "MonitorSet")]
+    pub fn put_monitors(&self, env: Env, workspace: String, doc: Value) -> Result<Value, Code> {
+        self.run(&env, |e| e.put_monitors(&workspace, &doc))
+    }
+
+    /// A workspace's apps and monitors (`{apps, monitors}`, secrets shown as `has_<field>`).
+    #[napi(ts_return_type = "MonitorSet")]
+    pub fn monitors(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.monitors(&workspace))
+    }
+
+    /// Every monitor's state: latest reading, history, breach, open alert group.
+    #[napi(ts_return_type = "MonitorState[]")]
+    pub fn monitor_status(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.monitor_status(&workspace))
+    }
+
+    /// The workspace's apps with their monitors' states and open alerts.
+    #[napi(ts_return_type = "AppView[]")]
+    pub fn apps(&self, env: Env, workspace: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.apps(&workspace))
+    }
+
+    /// Runs one monitor now (off the event loop); resolves to its state after.
+    #[napi(ts_return_type = "Promise<MonitorState>")]
+    pub fn run_monitor(&self, workspace: String, id: String) -> AsyncTask<Blocking> {
+        let engine = self.inner().ok();
+        AsyncTask::new(Blocking::new(move || {
+            let engine = engine.ok_or_else(host::closed_engine)?;
+            host::to_json(&engine.run_monitor(&workspace, &id)?)
+        }))
+    }
+
+    /// Runs the due monitors (`once`: all of them) off the event loop; resolves to every
+    /// monitor's state after.
+    #[napi(ts_return_type = "Promise<MonitorState[]>")]
+    pub fn run_monitors(
+        &self,
+        workspace: String,
+        options: Option<RunMonitorsOptions>,
+    ) -> AsyncTask<Blocking> {
+        let engine = self.inner().ok();
+        let once = options.and_then(|o| o.once).unwrap_or(false);
+        AsyncTask::new(Blocking::new(move || {
+            let engine = engine.ok_or_else(host::closed_engine)?;
+            host::to_json(&engine.run_monitors(&workspace, once)?)
         }))
     }
 

@@ -672,6 +672,55 @@ impl PyEngine {
         self.call(py, |e| e.channels(workspace))
     }
 
+    /// Replaces the workspace's apps and monitors (a list of monitors, or `{apps?, monitors}`);
+    /// answers `{apps, monitors}` with secrets shown as `has_<field>: True`.
+    fn put_monitors<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        doc: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let doc = json_in(py, "monitors", doc)?;
+        self.call(py, |e| e.put_monitors(workspace, &doc))
+    }
+
+    /// The workspace's apps and monitors, secrets shown as `has_<field>`.
+    fn monitors<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.monitors(workspace))
+    }
+
+    /// Every monitor's state: latest reading, history, breach, open alert group.
+    fn monitor_status<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.monitor_status(workspace))
+    }
+
+    /// The workspace's apps with their monitors' states and open alerts.
+    fn apps<'py>(&self, py: Python<'py>, workspace: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.apps(workspace))
+    }
+
+    /// Runs one monitor now (due or not; the GIL is released while it waits on the target);
+    /// answers its state after.
+    fn run_monitor<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.run_monitor(workspace, id))
+    }
+
+    /// Runs the due monitors (`once`: every monitor); answers every monitor's state after.
+    #[pyo3(signature = (workspace, once=false))]
+    fn run_monitors<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        once: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.run_monitors(workspace, once))
+    }
+
     /// Sends what is due in the outbox, waiting up to `wait_ms` for retries due by then.
     #[pyo3(signature = (workspace=None, wait_ms=0))]
     fn dispatch<'py>(

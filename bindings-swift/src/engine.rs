@@ -15,7 +15,7 @@ use signalcraft_core::escalation::EscalationPolicy;
 use signalcraft_core::notify::ChannelKind;
 use signalcraft_core::slack_oauth::SlackApp;
 use signalcraft_core::{
-    Engine as CoreEngine, Error, IntegrationUpdate, ManualClock, RuleSet, Source,
+    Engine as CoreEngine, Error, IntegrationUpdate, ManualClock, PrivateTargets, RuleSet, Source,
     WorkspaceSettings, host,
 };
 
@@ -29,7 +29,7 @@ use crate::types::{
 type Answer<T> = Result<T, SignalCraftError>;
 
 /// How to open an engine.
-#[derive(Debug, Clone, Default, uniffi::Record)]
+#[derive(Clone, Default, uniffi::Record)]
 pub struct EngineOptions {
     /// The key that seals secrets at rest: exactly 32 bytes.
     #[uniffi(default)]
@@ -40,6 +40,37 @@ pub struct EngineOptions {
     /// Pins the clock to this RFC 3339 time (for tests and replays of a fixed moment).
     #[uniffi(default)]
     pub now: Option<String>,
+    /// Lets channels reach non-public addresses (loopback, private, link-local…): `.all`, or
+    /// `.cidrs(["127.0.0.1/32"])`. Refused by default.
+    #[uniffi(default)]
+    pub allow_private_targets: Option<AllowPrivateTargets>,
+}
+
+impl std::fmt::Debug for EngineOptions {
+    /// The key redacted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineOptions")
+            .field(
+                "secret_key",
+                &signalcraft_core::secrets::redacted(&self.secret_key),
+            )
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("now", &self.now)
+            .field("allow_private_targets", &self.allow_private_targets)
+            .finish()
+    }
+}
+
+/// Which non-public addresses channels may reach (`EngineOptions.allowPrivateTargets`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum AllowPrivateTargets {
+    /// Every address.
+    All,
+    /// Public addresses and these networks (`127.0.0.1/32`, `fd00::/8`).
+    Cidrs {
+        /// The networks.
+        cidrs: Vec<String>,
+    },
 }
 
 /// One delivery of `ingestBatch`.
@@ -83,8 +114,10 @@ impl Engine {
     }
 
     /// Runs `f` on the engine.
+    /// A panic inside is the typed `Internal` error (host::guard), never uniffi's own panic
+    /// error.
     fn run<T>(&self, f: impl FnOnce(&CoreEngine) -> signalcraft_core::Result<T>) -> Answer<T> {
-        Ok(self.inner().and_then(|engine| f(&engine))?)
+        Ok(host::guard(|| self.inner().and_then(|engine| f(&engine)))?)
     }
 
     /// Runs `f` on the engine and answers its value as JSON text.
@@ -127,9 +160,19 @@ impl Engine {
             if let Some(at) = time_in("now", o.now.as_deref())? {
                 b = b.clock(Arc::new(ManualClock::new(at)));
             }
+            match o.allow_private_targets {
+                Some(AllowPrivateTargets::All) => b = b.allow_private_targets(PrivateTargets::All),
+                Some(AllowPrivateTargets::Cidrs { cidrs }) => {
+                    b = b.allow_private_targets(PrivateTargets::from_list(
+                        "allowPrivateTargets",
+                        &cidrs,
+                    )?)
+                }
+                None => {}
+            }
         }
         Ok(Arc::new(Self {
-            inner: RwLock::new(Some(Arc::new(b.build()?))),
+            inner: RwLock::new(Some(Arc::new(host::guard(|| b.build())?))),
         }))
     }
 
@@ -549,6 +592,49 @@ impl Engine {
         .map(Into::into)
     }
 
+    /// Replaces the workspace's apps and monitors (JSON text: a list of monitors, or
+    /// `{apps?, monitors}`); answers `{apps, monitors}` (JSON text, secrets shown as
+    /// `has_<field>: true`).
+    pub fn put_monitors(&self, workspace: String, doc: String) -> Answer<String> {
+        self.json(|e| e.put_monitors(&workspace, &json_in("doc", &doc)?))
+    }
+
+    /// The workspace's apps and monitors (JSON text `{apps, monitors}`, secrets redacted).
+    pub fn monitors(&self, workspace: String) -> Answer<String> {
+        self.json(|e| e.monitors(&workspace))
+    }
+
+    /// Every monitor's state (JSON text: a list of states).
+    pub fn monitor_status(&self, workspace: String) -> Answer<String> {
+        self.json(|e| e.monitor_status(&workspace))
+    }
+
+    /// The workspace's apps with their monitors' states and open alerts (JSON text).
+    pub fn apps(&self, workspace: String) -> Answer<String> {
+        self.json(|e| e.apps(&workspace))
+    }
+
+    /// Runs one monitor now (due or not) on tokio's blocking pool; answers its state (JSON
+    /// text).
+    pub async fn run_monitor(&self, workspace: String, id: String) -> Answer<String> {
+        let engine = self.inner()?;
+        let state = tokio::task::spawn_blocking(move || engine.run_monitor(&workspace, &id))
+            .await
+            .map_err(|e| Error::Internal(format!("monitor task: {e}")))??;
+        Ok(host::to_json(&state)?.to_string())
+    }
+
+    /// Runs the due monitors (`once`: every monitor) on tokio's blocking pool; answers every
+    /// monitor's state (JSON text).
+    #[uniffi::method(default(once = false))]
+    pub async fn run_monitors(&self, workspace: String, once: bool) -> Answer<String> {
+        let engine = self.inner()?;
+        let states = tokio::task::spawn_blocking(move || engine.run_monitors(&workspace, once))
+            .await
+            .map_err(|e| Error::Internal(format!("monitor task: {e}")))??;
+        Ok(host::to_json(&states)?.to_string())
+    }
+
     /// Every source's integration: settings, keys and delivery health (JSON text).
     pub fn integrations(&self, workspace: String) -> Answer<String> {
         self.json(|e| e.integrations(&workspace))
@@ -569,6 +655,12 @@ impl Engine {
     /// Starts delivering and ticking on background threads until `stop()` or `close()`.
     pub fn start_background(&self) -> Answer<()> {
         self.run(|_| self.inner()?.start_background())
+    }
+
+    /// Panics inside an engine call, for tests only: proves that a panic comes back as
+    /// `SignalCraftError.Internal` (and the engine stays usable), not as uniffi's panic error.
+    pub fn panic_for_tests(&self) -> Answer<()> {
+        self.run(|_| -> signalcraft_core::Result<()> { panic!("a panic provoked by a test") })
     }
 
     /// Stops the background threads (the engine stays open).
@@ -758,10 +850,11 @@ impl Engine {
     ) -> Answer<DispatchReport> {
         let engine = self.inner()?;
         let wait = Duration::from_millis(u64::from(wait_ms.unwrap_or(0)));
-        let report =
-            tokio::task::spawn_blocking(move || engine.dispatch(workspace.as_deref(), wait))
-                .await
-                .map_err(|e| Error::Internal(format!("dispatch task: {e}")))??;
+        let report = tokio::task::spawn_blocking(move || {
+            host::guard(|| engine.dispatch(workspace.as_deref(), wait))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("dispatch task: {e}")))??;
         Ok(DispatchReport {
             sent: report.sent,
             failed: report.failed,
@@ -780,10 +873,11 @@ impl Engine {
     ) -> Answer<SlackInstall> {
         let engine = self.inner()?;
         let app: SlackApp = host::from_json("app", json_in("app", &app)?)?;
-        let install =
-            tokio::task::spawn_blocking(move || engine.slack_oauth_callback(&app, &code, &state))
-                .await
-                .map_err(|e| Error::Internal(format!("slack install task: {e}")))??;
+        let install = tokio::task::spawn_blocking(move || {
+            host::guard(|| engine.slack_oauth_callback(&app, &code, &state))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("slack install task: {e}")))??;
         Ok(install.into())
     }
 }

@@ -158,6 +158,48 @@ enum Command {
         /// The group's id.
         group_id: String,
     },
+    /// Fleet monitors: a workspace's apps and monitors, their checks and their state.
+    #[command(subcommand)]
+    Monitor(MonitorCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum MonitorCmd {
+    /// Replace the workspace's apps and monitors with FILE (a JSON list of monitors, or
+    /// {"apps": [...], "monitors": [...]}; `-` reads stdin).
+    Put {
+        /// Workspace name or id.
+        workspace: String,
+        /// The JSON document.
+        file: PathBuf,
+    },
+    /// Run the due monitors now at the engine's clock (--now fixes it), and print every
+    /// monitor's state after.
+    Run {
+        /// Workspace name or id.
+        workspace: String,
+        /// Run every monitor one time, due or not.
+        #[arg(long)]
+        once: bool,
+        /// Run only this monitor (due or not).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Every monitor's state: latest reading, history, breach and open alert.
+    Status {
+        /// Workspace name or id.
+        workspace: String,
+    },
+    /// The workspace's apps and monitors as stored (secrets shown as has_<field>).
+    List {
+        /// Workspace name or id.
+        workspace: String,
+    },
+    /// The workspace's apps with their monitors' states and open alerts.
+    Apps {
+        /// Workspace name or id.
+        workspace: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -1245,5 +1287,26 @@ fn run(cli: Cli) -> Result<Value, Error> {
             Ok(json!({"deliveries": to_value(&engine.deliveries(&workspace, group.as_deref())?)?}))
         }
         Command::Stats { workspace, window } => to_value(&engine.stats(&workspace, &window)?),
+        Command::Monitor(MonitorCmd::Put { workspace, file }) => {
+            let body = read_body(Some(&file))?;
+            engine.put_monitors(&workspace, &host::parse_json("monitors", &body)?)
+        }
+        Command::Monitor(MonitorCmd::Run {
+            workspace,
+            id: Some(id),
+            ..
+        }) => Ok(json!({"monitors": [to_value(&engine.run_monitor(&workspace, &id)?)?]})),
+        Command::Monitor(MonitorCmd::Run {
+            workspace,
+            once,
+            id: None,
+        }) => Ok(json!({"monitors": to_value(&engine.run_monitors(&workspace, once)?)?})),
+        Command::Monitor(MonitorCmd::Status { workspace }) => {
+            Ok(json!({"monitors": to_value(&engine.monitor_status(&workspace)?)?}))
+        }
+        Command::Monitor(MonitorCmd::List { workspace }) => engine.monitors(&workspace),
+        Command::Monitor(MonitorCmd::Apps { workspace }) => {
+            Ok(json!({"apps": to_value(&engine.apps(&workspace)?)?}))
+        }
     }
 }

@@ -1821,3 +1821,160 @@ fn secrets_come_from_stdin_or_a_file_not_only_argv() {
     let list = sc(&db, &["channel", "list", "acme"], None).json();
     assert!(!list.to_string().contains("whsec-from-file"));
 }
+
+/// A health endpoint on 127.0.0.1 answering the i-th request with `statuses[i]` (then 200),
+/// until `stop` is set; counts the requests.
+fn health_server(
+    statuses: Vec<u16>,
+) -> (
+    u16,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<usize>,
+) {
+    use std::io::{BufRead, BufReader, Write as _};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let handle = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut served = 0;
+        while !flag.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+            let Ok((s, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                continue;
+            };
+            s.set_nonblocking(false).unwrap();
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            loop {
+                let mut l = String::new();
+                if r.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
+                    break;
+                }
+            }
+            let status = statuses.get(served).copied().unwrap_or(200);
+            served += 1;
+            let mut w = s;
+            let _ = w.write_all(
+                format!("HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                    .as_bytes(),
+            );
+        }
+        served
+    });
+    (port, stop, handle)
+}
+
+#[test]
+fn monitor_put_run_status() {
+    let (port, stop, server) = health_server(vec![503, 503]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let doc = serde_json::json!([{"id": "api-health", "app": "api", "kind": "http_probe",
+        "interval_secs": 30, "config": {"url": format!("http://127.0.0.1:{port}/healthz"),
+        "expect_status": 200, "max_latency_ms": 5000, "token": "cli-s3cret"},
+        "breach_after": 2, "recover_after": 1, "severity": "critical", "environment": "production"}]);
+    let file = dir.path().join("monitors.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let t0 = ["--now", "2026-03-01T12:00:00Z"];
+    let put = sc(
+        &db,
+        &[
+            "monitor",
+            "put",
+            "acme",
+            file.to_str().unwrap(),
+            t0[0],
+            t0[1],
+        ],
+        None,
+    );
+    let put = put.json();
+    assert_eq!(put["apps"][0]["name"], "api");
+    assert_eq!(put["monitors"][0]["config"]["has_token"], true);
+    assert!(!put.to_string().contains("cli-s3cret"));
+
+    let run = |extra: &[&str], now: &[&str]| {
+        let mut args = vec!["monitor", "run", "acme"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(now);
+        sc(&db, &args, None).json()
+    };
+    let first = run(&[], &t0);
+    let m = &first["monitors"][0];
+    assert_eq!(
+        (m["state"].as_str(), m["breaching"].as_bool()),
+        (Some("breach"), Some(false))
+    );
+    assert_eq!(m["reading"]["details"]["status_code"], 503);
+    assert_eq!(m["next_due_at"], "2026-03-01T12:00:30Z");
+    // not due again at the same time; --once runs it anyway and the breach persists
+    let same = run(&[], &t0);
+    assert_eq!(same["monitors"][0]["consecutive"], 1);
+    let once = run(&["--once"], &t0);
+    let m = &once["monitors"][0];
+    assert_eq!(
+        (m["breaching"].as_bool(), m["consecutive"].as_u64()),
+        (Some(true), Some(2))
+    );
+    let group_id = m["group_id"].as_str().unwrap().to_string();
+    let groups = sc(&db, &["groups", "acme"], None).json();
+    let g = &groups["groups"][0];
+    assert_eq!(
+        (g["id"].as_str(), g["source"].as_str()),
+        (Some(group_id.as_str()), Some("monitor"))
+    );
+    assert_eq!(
+        (g["project"].as_str(), g["severity"].as_str()),
+        (Some("api"), Some("critical"))
+    );
+    // due a minute later: healthy, and recover_after 1 resolves it
+    let later = run(&[], &["--now", "2026-03-01T12:01:00Z"]);
+    assert_eq!(later["monitors"][0]["breaching"], false);
+    let status = sc(&db, &["monitor", "status", "acme"], None).json();
+    let m = &status["monitors"][0];
+    assert_eq!(m["state"], "ok");
+    let oks: Vec<bool> = m["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["ok"].as_bool().unwrap())
+        .collect();
+    assert_eq!(oks, [false, false, true]);
+    let group = sc(&db, &["group", "acme", &group_id], None).json();
+    assert_eq!(group["status"], "resolved");
+    assert!(!status.to_string().contains("cli-s3cret"));
+    let apps = sc(&db, &["monitor", "apps", "acme"], None).json();
+    assert_eq!(
+        (
+            apps["apps"][0]["state"].as_str(),
+            apps["apps"][0]["open_alerts"].as_u64()
+        ),
+        (Some("ok"), Some(0))
+    );
+
+    // a bad document: the error names the path, exit code 2, nothing changes
+    std::fs::write(&file, r#"[{"id": "x", "app": "a", "kind": "http_probe", "interval_secs": 3, "config": {"url": "http://127.0.0.1/"}}]"#).unwrap();
+    let bad = sc(
+        &db,
+        &["monitor", "put", "acme", file.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .starts_with("error: invalid_input: monitors[0].interval_secs:"),
+        "{}",
+        bad.stderr
+    );
+    let list = sc(&db, &["monitor", "list", "acme"], None).json();
+    assert_eq!(list["monitors"][0]["id"], "api-health");
+    let missing = sc(&db, &["monitor", "run", "acme", "--id", "nope"], None);
+    assert_eq!(missing.code, 4, "{}", missing.stderr);
+
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(server.join().unwrap(), 3);
+}

@@ -164,10 +164,13 @@ pub enum Source {
     Opsgenie,
     /// Any JSON, through a per-integration field mapping.
     Generic,
+    /// The engine's own fleet monitors ([`crate::monitors`]): not a webhook source, so not in
+    /// [`Source::ALL`]; `ingest` refuses it.
+    Monitor,
 }
 
 impl Source {
-    /// Every source.
+    /// Every webhook source (what `ingest` and integrations take); [`Source::Monitor`] is not one.
     pub const ALL: [Source; 7] = [
         Source::Sentry,
         Source::Alertmanager,
@@ -188,6 +191,7 @@ impl Source {
             Source::Pagerduty => "pagerduty",
             Source::Opsgenie => "opsgenie",
             Source::Generic => "generic",
+            Source::Monitor => "monitor",
         }
     }
 }
@@ -203,6 +207,7 @@ impl FromStr for Source {
     fn from_str(s: &str) -> Result<Self> {
         Self::ALL
             .into_iter()
+            .chain([Source::Monitor])
             .find(|v| v.as_str() == s)
             .ok_or_else(|| {
                 let known: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();

@@ -26,6 +26,7 @@ mod accounts;
 mod act;
 mod deliver;
 mod metrics;
+mod monitors;
 mod samples;
 mod slack;
 mod slack_oauth;
@@ -36,6 +37,7 @@ mod webhook;
 pub use act::{Actor, MAX_ACT_MANY};
 use chrono::{DateTime, Utc};
 pub use deliver::{DispatchReport, Readiness};
+pub use monitors::{AppView, HistoryPoint, MAX_CONCURRENT_CHECKS, MonitorState};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -139,6 +141,7 @@ impl EngineBuilder {
             Location::Path(p) => (Store::open(p)?, Some(p.clone())),
             Location::InMemory => (Store::in_memory()?, None),
         };
+        let private_targets = Arc::new(self.private_targets);
         let engine = Engine {
             store,
             clock: self.clock,
@@ -150,7 +153,8 @@ impl EngineBuilder {
             password_cost: self.password_cost,
             dummy_hash: std::sync::OnceLock::new(),
             metrics: crate::metrics::Metrics::default(),
-            private_targets: Arc::new(self.private_targets),
+            monitor_rt: monitors::MonitorRuntime::new(Arc::clone(&private_targets)),
+            private_targets,
         };
         engine.seal_plaintext_secrets()?;
         Ok(engine)
@@ -225,6 +229,8 @@ pub struct Engine {
     dummy_hash: std::sync::OnceLock<String>,
     /// What `/metrics` shows.
     pub(crate) metrics: crate::metrics::Metrics,
+    /// The fleet monitors' client connector.
+    monitor_rt: monitors::MonitorRuntime,
     /// Which non-public addresses outbound requests may reach.
     private_targets: Arc<crate::net::PrivateTargets>,
 }

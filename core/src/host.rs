@@ -234,7 +234,13 @@ pub fn escalations_view(policies: &[(String, crate::escalation::EscalationPolicy
 pub fn webhook_source(name: &str) -> Result<Option<crate::Source>> {
     match name {
         "auto" => Ok(None),
-        other => other.parse().map(Some),
+        other => match other.parse()? {
+            crate::Source::Monitor => Err(crate::Error::invalid(
+                "source",
+                "monitor is not a webhook source: its alerts come from the engine's own monitors",
+            )),
+            source => Ok(Some(source)),
+        },
     }
 }
 

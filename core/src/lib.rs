@@ -37,6 +37,7 @@ pub mod ingest;
 pub mod json;
 pub mod lifecycle;
 pub mod metrics;
+pub mod monitors;
 pub mod net;
 pub mod notify;
 pub mod routing;
@@ -54,6 +55,7 @@ pub use alert::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dedup::{DedupDecision, DedupPolicy, DedupWindow};
+pub use engine::{AppView, MonitorState};
 pub use engine::{
     Delivery, DeliveryError, Engine, EngineBuilder, IntegrationHealth, IntegrationStatus,
     IntegrationUpdate, IntegrationView, NewMaintenanceWindow, NewSilence,

@@ -367,17 +367,38 @@ impl Default for Timeouts {
 /// A guarded HTTP client: the resolver refuses what `policy` does not permit, proxies from the
 /// environment are not used (a proxy would connect on our behalf, out of the guard's sight) and
 /// redirects are not followed. Send with [`send`] so IP-literal URLs are checked too.
+///
+/// On a system without CA certificates (a minimal container) the platform's verifier cannot
+/// start: the client then trusts no certificate at all, so plain HTTP still works and every
+/// HTTPS request fails its certificate check (instead of the engine failing to start, or
+/// `reqwest`'s default client panicking).
 pub fn client(policy: &Arc<PrivateTargets>, timeouts: Timeouts) -> reqwest::Client {
+    let build = |b: reqwest::ClientBuilder| {
+        b.connect_timeout(timeouts.connect)
+            .timeout(timeouts.total)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+    };
+    match build(guarded_builder(policy)) {
+        Ok(c) => c,
+        Err(_) => match build(guarded_builder(policy).tls_certs_only([])) {
+            Ok(c) => c,
+            // reqwest's builder fails only on TLS set-up; without TLS roots it has none left
+            Err(_) => reqwest::Client::new(),
+        },
+    }
+}
+
+/// A client builder with the guard in place (the filtering resolver, no proxies from the
+/// environment), for clients that need more settings (a CA, their own redirect policy). Send
+/// with [`send`] (or check each URL with [`check_url`]): IP literals never reach the resolver,
+/// and neither do IP-literal redirect targets, so a redirect policy must check them too.
+pub fn guarded_builder(policy: &Arc<PrivateTargets>) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
-        .connect_timeout(timeouts.connect)
-        .timeout(timeouts.total)
-        .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .dns_resolver(Arc::new(GuardedResolver {
             policy: Arc::clone(policy),
         }))
-        .build()
-        .unwrap_or_default()
 }
 
 /// Why a request got no answer. Its text is safe to show a tenant: no URL (which may hold a

@@ -28,3 +28,12 @@ try:
     e.webhook("acme", "alertmanager", None, b"{}")
 except signalcraft.RateLimitedError as err:
     print(err.retry_after_secs + 1)
+fleet = e.put_monitors("acme", [{"id": "api-health", "app": "api", "kind": "http_probe", "config": {"url": "http://127.0.0.1:8080/healthz"}}])
+print(fleet["apps"][0]["name"], fleet["monitors"][0]["config"].get("has_token"))
+for state in e.run_monitors("acme", once=True):
+    print(state["id"], state["state"], state["breaching"], state["group_id"], len(state["history"]))
+    if state["reading"] is not None:
+        print(state["reading"]["value"], state["reading"]["summary"])
+print(e.run_monitor("acme", "api-health")["next_due_at"])
+for app in e.apps("acme"):
+    print(app["name"], app["state"], app["open_alerts"], app["alerts_query"])

@@ -214,11 +214,61 @@ class ChangePage(TypedDict):
     changes: list[Change]
     last_seq: int
 
+MonitorKind = Literal["git_ci", "registry_freshness", "k8s_workloads", "cloud_cost", "usage_quota", "http_probe"]
+MonitorStateName = Literal["pending", "ok", "breach", "error"]
+
+class MonitorSet(TypedDict):
+    apps: list[dict[str, Any]]
+    monitors: list[dict[str, Any]]
+
+class MonitorReading(TypedDict):
+    at: str
+    ok: bool
+    value: Optional[float]
+    unit: Optional[str]
+    summary: str
+    error: Optional[str]
+    details: dict[str, Any]
+
+class HistoryPoint(TypedDict):
+    at: str
+    ok: bool
+    value: Optional[float]
+
+class MonitorState(TypedDict):
+    id: str
+    app: str
+    kind: MonitorKind
+    severity: SeverityName
+    environment: Optional[str]
+    interval_secs: int
+    state: MonitorStateName
+    breaching: bool
+    consecutive: int
+    reading: Optional[MonitorReading]
+    history: list[HistoryPoint]
+    group_id: Optional[str]
+    next_due_at: str
+
+class AppView(TypedDict):
+    name: str
+    repository: Optional[dict[str, Any]]
+    image: Optional[dict[str, Any]]
+    workload: Optional[dict[str, Any]]
+    health_urls: list[str]
+    usage: list[str]
+    links: dict[str, str]
+    monitors: list[MonitorState]
+    state: MonitorStateName
+    open_alerts: int
+    alerts_query: str
+
 __all__ = [
     "Json", "Headers", "Body", "Source", "Role", "IngestedAlert", "IngestOutcome", "ErrorView",
     "BatchSlot", "Delivery", "AlertGroup", "GroupPage", "GroupQuery", "User", "Member", "Session",
     "Membership", "TokenPrincipal", "Principal", "Workspace", "Access", "NewApiToken", "ApiToken",
     "NewIngestKey", "IngestKey", "DeliveryError", "IntegrationHealth", "IntegrationStatus",
     "StatusName", "SeverityName", "ActSlot", "NewMaintenance",
-    "Change", "ChangePage",
+    "Change", "ChangePage", "MonitorKind", "MonitorStateName", "MonitorSet", "MonitorReading",
+    "HistoryPoint", "MonitorState", "AppView",
 ]

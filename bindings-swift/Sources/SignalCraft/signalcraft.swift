@@ -636,6 +636,11 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func addUser(email: String, password: String, name: String?) throws  -> String
     
     /**
+     * The workspace's apps with their monitors' states and open alerts (JSON text).
+     */
+    func apps(workspace: String) throws  -> String
+    
+    /**
      * Who a session token or API token is (JSON text: the principal); for a session and an
      * unsafe request, `csrf` must be its CSRF token.
      */
@@ -812,9 +817,25 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func metricsText() throws  -> String
     
     /**
+     * Every monitor's state (JSON text: a list of states).
+     */
+    func monitorStatus(workspace: String) throws  -> String
+    
+    /**
+     * The workspace's apps and monitors (JSON text `{apps, monitors}`, secrets redacted).
+     */
+    func monitors(workspace: String) throws  -> String
+    
+    /**
      * The engine's clock, RFC 3339.
      */
     func now() throws  -> String
+    
+    /**
+     * Panics inside an engine call, for tests only: proves that a panic comes back as
+     * `SignalCraftError.Internal` (and the engine stays usable), not as uniffi's panic error.
+     */
+    func panicForTests() throws 
     
     /**
      * Changes a workspace's settings by an RFC 7396 merge patch (JSON text); answers the
@@ -826,6 +847,13 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * Creates or replaces a named escalation policy (JSON text).
      */
     func putEscalation(workspace: String, name: String, policy: String) throws 
+    
+    /**
+     * Replaces the workspace's apps and monitors (JSON text: a list of monitors, or
+     * `{apps?, monitors}`); answers `{apps, monitors}` (JSON text, secrets shown as
+     * `has_<field>: true`).
+     */
+    func putMonitors(workspace: String, doc: String) throws  -> String
     
     /**
      * Replaces the workspace's routing rules (JSON text: an array of rules).
@@ -862,6 +890,18 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * The workspace's routing rules (JSON text).
      */
     func rules(workspace: String) throws  -> String
+    
+    /**
+     * Runs one monitor now (due or not) on tokio's blocking pool; answers its state (JSON
+     * text).
+     */
+    func runMonitor(workspace: String, id: String) async throws  -> String
+    
+    /**
+     * Runs the due monitors (`once`: every monitor) on tokio's blocking pool; answers every
+     * monitor's state (JSON text).
+     */
+    func runMonitors(workspace: String, once: Bool) async throws  -> String
     
     /**
      * The built-in sample delivery of a source: JSON text `{"headers": {…}, "body": text}`.
@@ -1129,6 +1169,19 @@ open func addUser(email: String, password: String, name: String? = nil)throws  -
         FfiConverterString.lower(email),
         FfiConverterString.lower(password),
         FfiConverterOptionString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The workspace's apps with their monitors' states and open alerts (JSON text).
+     */
+open func apps(workspace: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_apps(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),uniffiCallStatus
     )
 })
 }
@@ -1601,6 +1654,32 @@ open func metricsText()throws  -> String  {
 }
     
     /**
+     * Every monitor's state (JSON text: a list of states).
+     */
+open func monitorStatus(workspace: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_monitor_status(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The workspace's apps and monitors (JSON text `{apps, monitors}`, secrets redacted).
+     */
+open func monitors(workspace: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_monitors(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The engine's clock, RFC 3339.
      */
 open func now()throws  -> String  {
@@ -1610,6 +1689,18 @@ open func now()throws  -> String  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Panics inside an engine call, for tests only: proves that a panic comes back as
+     * `SignalCraftError.Internal` (and the engine stays usable), not as uniffi's panic error.
+     */
+open func panicForTests()throws   {try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_panic_for_tests(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -1639,6 +1730,22 @@ open func putEscalation(workspace: String, name: String, policy: String)throws  
         FfiConverterString.lower(policy),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Replaces the workspace's apps and monitors (JSON text: a list of monitors, or
+     * `{apps?, monitors}`); answers `{apps, monitors}` (JSON text, secrets shown as
+     * `has_<field>: true`).
+     */
+open func putMonitors(workspace: String, doc: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_put_monitors(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(doc),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1734,6 +1841,46 @@ open func rules(workspace: String)throws  -> String  {
         FfiConverterString.lower(workspace),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Runs one monitor now (due or not) on tokio's blocking pool; answers its state (JSON
+     * text).
+     */
+open func runMonitor(workspace: String, id: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_signalcraft_swift_fn_method_engine_run_monitor(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(workspace),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_signalcraft_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_signalcraft_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_signalcraft_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeSignalCraftError_lift
+        )
+}
+    
+    /**
+     * Runs the due monitors (`once`: every monitor) on tokio's blocking pool; answers every
+     * monitor's state (JSON text).
+     */
+open func runMonitors(workspace: String, once: Bool = false)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_signalcraft_swift_fn_method_engine_run_monitors(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(workspace),FfiConverterBool.lower(once)
+                )
+            },
+            pollFunc: ffi_signalcraft_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_signalcraft_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_signalcraft_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeSignalCraftError_lift
+        )
 }
     
     /**
@@ -2649,6 +2796,11 @@ public struct EngineOptions: Equatable, Hashable {
      * Pins the clock to this RFC 3339 time (for tests and replays of a fixed moment).
      */
     public var now: String?
+    /**
+     * Lets channels reach non-public addresses (loopback, private, link-local…): `.all`, or
+     * `.cidrs(["127.0.0.1/32"])`. Refused by default.
+     */
+    public var allowPrivateTargets: AllowPrivateTargets?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2661,10 +2813,15 @@ public struct EngineOptions: Equatable, Hashable {
          */maxBodyBytes: UInt32? = nil, 
         /**
          * Pins the clock to this RFC 3339 time (for tests and replays of a fixed moment).
-         */now: String? = nil) {
+         */now: String? = nil, 
+        /**
+         * Lets channels reach non-public addresses (loopback, private, link-local…): `.all`, or
+         * `.cidrs(["127.0.0.1/32"])`. Refused by default.
+         */allowPrivateTargets: AllowPrivateTargets? = nil) {
         self.secretKey = secretKey
         self.maxBodyBytes = maxBodyBytes
         self.now = now
+        self.allowPrivateTargets = allowPrivateTargets
     }
 
     
@@ -2685,7 +2842,8 @@ public struct FfiConverterTypeEngineOptions: FfiConverterRustBuffer {
             try EngineOptions(
                 secretKey: FfiConverterOptionData.read(from: &buf), 
                 maxBodyBytes: FfiConverterOptionUInt32.read(from: &buf), 
-                now: FfiConverterOptionString.read(from: &buf)
+                now: FfiConverterOptionString.read(from: &buf), 
+                allowPrivateTargets: FfiConverterOptionTypeAllowPrivateTargets.read(from: &buf)
         )
     }
 
@@ -2693,6 +2851,7 @@ public struct FfiConverterTypeEngineOptions: FfiConverterRustBuffer {
         FfiConverterOptionData.write(value.secretKey, into: &buf)
         FfiConverterOptionUInt32.write(value.maxBodyBytes, into: &buf)
         FfiConverterOptionString.write(value.now, into: &buf)
+        FfiConverterOptionTypeAllowPrivateTargets.write(value.allowPrivateTargets, into: &buf)
     }
 }
 
@@ -3623,6 +3782,87 @@ public func FfiConverterTypeWorkspace_lift(_ buf: RustBuffer) throws -> Workspac
 public func FfiConverterTypeWorkspace_lower(_ value: Workspace) -> RustBuffer {
     return FfiConverterTypeWorkspace.lower(value)
 }
+
+
+/**
+ * Which non-public addresses channels may reach (`EngineOptions.allowPrivateTargets`).
+ */
+
+public enum AllowPrivateTargets: Equatable, Hashable {
+    
+    /**
+     * Every address.
+     */
+    case all
+    /**
+     * Public addresses and these networks (`127.0.0.1/32`, `fd00::/8`).
+     */
+    case cidrs(
+        /**
+         * The networks.
+         */cidrs: [String]
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AllowPrivateTargets: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAllowPrivateTargets: FfiConverterRustBuffer {
+    typealias SwiftType = AllowPrivateTargets
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AllowPrivateTargets {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .all
+        
+        case 2: return .cidrs(cidrs: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AllowPrivateTargets, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .all:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .cidrs(cidrs):
+            writeInt(&buf, Int32(2))
+            FfiConverterSequenceString.write(cidrs, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAllowPrivateTargets_lift(_ buf: RustBuffer) throws -> AllowPrivateTargets {
+    return try FfiConverterTypeAllowPrivateTargets.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAllowPrivateTargets_lower(_ value: AllowPrivateTargets) -> RustBuffer {
+    return FfiConverterTypeAllowPrivateTargets.lower(value)
+}
+
 
 
 /**
@@ -4944,6 +5184,30 @@ fileprivate struct FfiConverterOptionTypeRouteDecision: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeAllowPrivateTargets: FfiConverterRustBuffer {
+    typealias SwiftType = AllowPrivateTargets?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAllowPrivateTargets.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAllowPrivateTargets.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeGroupSort: FfiConverterRustBuffer {
     typealias SwiftType = GroupSort?
 
@@ -5455,6 +5719,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_add_user() != 19840) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_signalcraft_swift_checksum_method_engine_apps() != 51086) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_signalcraft_swift_checksum_method_engine_authenticate() != 54095) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5551,13 +5818,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_metrics_text() != 17763) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_signalcraft_swift_checksum_method_engine_monitor_status() != 29886) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_monitors() != 4503) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_signalcraft_swift_checksum_method_engine_now() != 542) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_panic_for_tests() != 65347) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_patch_settings() != 11227) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_put_escalation() != 16742) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_put_monitors() != 46021) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_put_rules() != 56924) {
@@ -5579,6 +5858,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_rules() != 38546) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_run_monitor() != 54173) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_run_monitors() != 19212) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_sample_payload() != 19556) {

@@ -283,6 +283,11 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_add_silence(uint64_t ptr, R
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_add_user(uint64_t ptr, RustBuffer email, RustBuffer password, RustBuffer name, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_APPS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_APPS
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_apps(uint64_t ptr, RustBuffer workspace, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_AUTHENTICATE
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_AUTHENTICATE
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_authenticate(uint64_t ptr, RustBuffer credential, int8_t is_unsafe, RustBuffer csrf, RustCallStatus *_Nonnull out_status
@@ -443,9 +448,24 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_members(uint64_t ptr, RustB
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_metrics_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_MONITOR_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_MONITOR_STATUS
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_monitor_status(uint64_t ptr, RustBuffer workspace, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_MONITORS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_MONITORS
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_monitors(uint64_t ptr, RustBuffer workspace, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_NOW
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_NOW
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_now(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PANIC_FOR_TESTS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PANIC_FOR_TESTS
+void uniffi_signalcraft_swift_fn_method_engine_panic_for_tests(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PATCH_SETTINGS
@@ -456,6 +476,11 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_patch_settings(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PUT_ESCALATION
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PUT_ESCALATION
 void uniffi_signalcraft_swift_fn_method_engine_put_escalation(uint64_t ptr, RustBuffer workspace, RustBuffer name, RustBuffer policy, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PUT_MONITORS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PUT_MONITORS
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_put_monitors(uint64_t ptr, RustBuffer workspace, RustBuffer doc, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_PUT_RULES
@@ -491,6 +516,16 @@ void uniffi_signalcraft_swift_fn_method_engine_revoke_token(uint64_t ptr, RustBu
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_RULES
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_RULES
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_rules(uint64_t ptr, RustBuffer workspace, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_RUN_MONITOR
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_RUN_MONITOR
+uint64_t uniffi_signalcraft_swift_fn_method_engine_run_monitor(uint64_t ptr, RustBuffer workspace, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_RUN_MONITORS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_RUN_MONITORS
+uint64_t uniffi_signalcraft_swift_fn_method_engine_run_monitors(uint64_t ptr, RustBuffer workspace, int8_t once
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_SAMPLE_PAYLOAD
@@ -960,6 +995,12 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_add_user(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_APPS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_APPS
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_apps(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_AUTHENTICATE
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_AUTHENTICATE
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_authenticate(void
@@ -1152,9 +1193,27 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_metrics_text(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_MONITOR_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_MONITOR_STATUS
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_monitor_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_MONITORS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_MONITORS
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_monitors(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_NOW
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_NOW
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_now(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_PANIC_FOR_TESTS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_PANIC_FOR_TESTS
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_panic_for_tests(void
     
 );
 #endif
@@ -1167,6 +1226,12 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_patch_settings(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_PUT_ESCALATION
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_PUT_ESCALATION
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_put_escalation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_PUT_MONITORS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_PUT_MONITORS
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_put_monitors(void
     
 );
 #endif
@@ -1209,6 +1274,18 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_revoke_token(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_RULES
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_RULES
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_rules(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_RUN_MONITOR
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_RUN_MONITOR
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_run_monitor(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_RUN_MONITORS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_RUN_MONITORS
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_run_monitors(void
     
 );
 #endif

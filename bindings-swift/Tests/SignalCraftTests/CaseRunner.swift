@@ -250,6 +250,12 @@ func call(_ e: Engine, _ name: String, _ a: [JSON]) async throws -> JSON {
     case "webhook":
         return js(try e.webhook(workspace: try str(a, 0), source: try str(a, 1), headers: try headers(arg(a, 2)), body: try body(arg(a, 3)), key: try optStr(a, 4)))
     case "integrations": return try js(try e.integrations(workspace: try str(a, 0)))
+    case "put_monitors": return try js(try e.putMonitors(workspace: try str(a, 0), doc: text(a, 1)))
+    case "monitors": return try js(try e.monitors(workspace: try str(a, 0)))
+    case "monitor_status": return try js(try e.monitorStatus(workspace: try str(a, 0)))
+    case "apps": return try js(try e.apps(workspace: try str(a, 0)))
+    case "run_monitor": return try js(try await e.runMonitor(workspace: try str(a, 0), id: try str(a, 1)))
+    case "run_monitors": return try js(try await e.runMonitors(workspace: try str(a, 0), once: try optBool(a, 1)))
     case "changes":
         return try js(try e.changes(workspace: try str(a, 0), since: try optInt(a, 1), limit: try optInt(a, 2).map { UInt32($0) }))
     case "workspace": return js(try e.workspace(reference: try str(a, 0)))

@@ -116,6 +116,44 @@ final class EngineTests: XCTestCase {
         }
     }
 
+    func testAPanicInsideACallIsTheTypedInternalErrorAndTheEngineSurvives() throws {
+        XCTAssertThrowsError(try engine.panicForTests()) { error in
+            guard case let SignalCraftError.Internal(message, _) = error else {
+                return XCTFail("expected Internal, got \(error)")
+            }
+            XCTAssertTrue(message.contains("panicked: a panic provoked by a test"), message)
+        }
+        XCTAssertEqual(try engine.createWorkspace(name: "after").name, "after")
+    }
+
+    /// A webhook aimed at a closed loopback port: refused by the guard without the allowance
+    /// (nothing is attempted), attempted (and the connection refused) with it.
+    func testLoopbackTargetsNeedAllowPrivateTargets() async throws {
+        let hook = #"{"url": "http://127.0.0.1:9/hook", "retry": {"max_attempts": 1}}"#
+        func lastError(_ e: Engine) async throws -> String {
+            _ = try e.createWorkspace(name: "acme")
+            _ = try e.setChannel(workspace: "acme", name: "hook", kind: "webhook", config: hook)
+            _ = try e.testChannel(workspace: "acme", name: "hook")
+            let report = try await e.dispatch(workspace: "acme", waitMs: 5000)
+            XCTAssertEqual(report.failed, 1)
+            let log = try JSONSerialization.jsonObject(with: Data(try e.deliveries(workspace: "acme", group: nil).utf8))
+            let rows = (log as? [[String: Any]]) ?? []
+            return (rows.first?["last_error"] as? String) ?? ""
+        }
+        let refused = try await lastError(engine)
+        XCTAssertTrue(refused.contains("refused: 127.0.0.1 is a loopback address"), refused)
+        let allowedDir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(at: allowedDir) }
+        let allowed = try Engine(path: allowedDir.appendingPathComponent("allowed.db").path,
+                                 options: EngineOptions(allowPrivateTargets: .cidrs(cidrs: ["127.0.0.1/32"])))
+        defer { allowed.close() }
+        let attempted = try await lastError(allowed)
+        XCTAssertFalse(attempted.contains("loopback"), attempted)
+        XCTAssertThrowsError(try Engine(path: nil, options: EngineOptions(allowPrivateTargets: .cidrs(cidrs: ["10.0.0.0/8", "nope"])))) { error in
+            XCTAssertEqual((error as? SignalCraftError)?.path, "allowPrivateTargets[1]")
+        }
+    }
+
     func testDispatchIsAsyncAndFailsLikeTheOtherMethods() async throws {
         _ = try engine.createWorkspace(name: "acme")
         let report = try await engine.dispatch(workspace: "acme")

@@ -893,8 +893,9 @@ impl Engine {
     }
 
     /// Starts the background loop for hosts, until [`Engine::stop`]: one thread runs `tick`
-    /// four times a second, another the dispatcher continuously — so escalations and snooze
-    /// expiry never wait on a slow delivery, and deliveries never wait on each other.
+    /// and starts due monitor checks (without waiting for them) four times a second, another
+    /// the dispatcher continuously — so escalations and snooze expiry never wait on a slow
+    /// delivery or a slow monitored target, and deliveries never wait on each other.
     pub fn start_background(self: &Arc<Self>) -> Result<()> {
         let mut bg = self
             .delivery
@@ -918,9 +919,12 @@ impl Engine {
         let ticker = std::thread::Builder::new()
             .name("signalcraft-tick".into())
             .spawn(move || {
+                let mut monitors = super::monitors::MonitorLoop::default();
                 while !flag.load(Ordering::Relaxed) {
                     // errors come back next round
                     let _ = engine.tick(None);
+                    // due monitor checks start on the runtime; this never waits for a target
+                    let _ = engine.monitor_round(&mut monitors);
                     nap(&flag, TICK_EVERY);
                 }
             })

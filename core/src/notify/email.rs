@@ -50,8 +50,13 @@ pub fn render(out: &Outgoing<'_>, g: &AlertGroup) -> (String, String, String) {
     for (k, v) in &rows {
         text.push_str(&format!("{k}: {v}\n"));
     }
-    if let Some(l) = &g.link {
-        text.push_str(&format!("\nSource: {l}\n"));
+    // links only for http(s), labelled by where they go (notify::source_link_label)
+    let link = g.link.as_deref().and_then(|l| {
+        let label = super::source_link_label(g.source, super::source_name(g.source), l)?;
+        Some((l.trim(), label))
+    });
+    if let Some((l, label)) = &link {
+        text.push_str(&format!("\n{label}: {l}\n"));
     }
     let mut html = format!("<h2>{}</h2><table>", escape_html(&g.title));
     for (k, v) in &rows {
@@ -61,10 +66,11 @@ pub fn render(out: &Outgoing<'_>, g: &AlertGroup) -> (String, String, String) {
         ));
     }
     html.push_str("</table>");
-    if let Some(l) = &g.link {
+    if let Some((l, label)) = &link {
         html.push_str(&format!(
-            "<p><a href=\"{}\">Open in the source</a></p>",
-            escape_html(l)
+            "<p><a href=\"{}\">{}</a></p>",
+            escape_html(l),
+            escape_html(label)
         ));
     }
     (subject, text, html)

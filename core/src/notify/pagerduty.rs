@@ -108,8 +108,11 @@ pub fn render(out: &Outgoing<'_>, routing_key: &str) -> Option<Value> {
                 "first_seen": g.first_seen, "tags": g.tags, "kind": out.kind,
             },
         });
-        if let Some(link) = &g.link {
-            event["links"] = json!([{"href": link, "text": "Open in the source"}]);
+        if let Some(link) = &g.link
+            && let Some(text) =
+                super::source_link_label(g.source, super::source_name(g.source), link)
+        {
+            event["links"] = json!([{"href": link.trim(), "text": text}]);
         }
     }
     Some(event)

@@ -226,11 +226,10 @@ fn summary(msg: &SlackMessage) -> String {
         lines.push(status);
     }
     let mut links = Vec::new();
-    if let Some(l) = g
-        .link
-        .as_deref()
-        .and_then(|u| link(u, &format!("Open in {}", source_label(g.source))))
-    {
+    if let Some(l) = g.link.as_deref().and_then(|u| {
+        let label = super::source_link_label(g.source, source_label(g.source), u)?;
+        link(u, &escape(&label))
+    }) {
         links.push(l);
     }
     if let Some(l) = g.runbook.as_deref().and_then(|u| link(u, "Runbook")) {
@@ -542,6 +541,7 @@ fn source_label(source: Source) -> &'static str {
         Source::Pagerduty => "PagerDuty",
         Source::Opsgenie => "Opsgenie",
         Source::Generic => "webhook",
+        Source::Monitor => "Monitor",
     }
 }
 

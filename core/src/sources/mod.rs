@@ -107,6 +107,7 @@ pub fn parse(source: Source, input: &SourceInput<'_>) -> Result<Parsed> {
         Source::Pagerduty => pagerduty::parse(input),
         Source::Opsgenie => opsgenie::parse(input),
         Source::Generic => generic::parse(input),
+        Source::Monitor => Err(not_a_webhook()),
     }
 }
 
@@ -142,7 +143,7 @@ pub fn secret_use(source: Source) -> SecretUse {
     match source {
         Source::Sentry | Source::Grafana | Source::Generic => SecretUse::Signature,
         Source::Alertmanager | Source::Pagerduty => SecretUse::Credential,
-        Source::Datadog | Source::Opsgenie => SecretUse::Unsupported,
+        Source::Datadog | Source::Opsgenie | Source::Monitor => SecretUse::Unsupported,
     }
 }
 
@@ -165,7 +166,16 @@ pub fn validate_options(source: Source, options: &serde_json::Value) -> Result<(
         Source::Pagerduty => pagerduty::validate_options(options),
         Source::Opsgenie => opsgenie::validate_options(options),
         Source::Generic => generic::validate_options(options),
+        Source::Monitor => Err(not_a_webhook()),
     }
+}
+
+/// Why `monitor` is refused where a webhook source is expected.
+fn not_a_webhook() -> Error {
+    Error::invalid(
+        "source",
+        "monitor alerts come from the engine's own monitors, not from webhooks",
+    )
 }
 
 // ---- notes ------------------------------------------------------------------------------------

@@ -78,6 +78,12 @@ pub fn sample(source: Source) -> Result<Sample> {
                 "the generic source has no built-in sample: its shape is the workspace's mapping",
             ));
         }
+        Source::Monitor => {
+            return Err(Error::invalid(
+                "source",
+                "the monitor source has no sample: its alerts come from the engine's monitors",
+            ));
+        }
     };
     Ok(Sample {
         headers: headers
@@ -201,7 +207,7 @@ pub fn sign(
                     .push((pagerduty::ROUTING_KEY_HEADER.into(), secret.to_string())),
             }
         }
-        Source::Datadog | Source::Opsgenie => {}
+        Source::Datadog | Source::Opsgenie | Source::Monitor => {}
     }
     out
 }

@@ -458,6 +458,47 @@ CREATE TABLE channel_rates (
 
 CREATE INDEX outbox_pending_by_workspace ON outbox(workspace_id, seq) WHERE status = 'pending';
 "#,
+    // Fleet monitors: each workspace's apps and monitors as put (secrets sealed), each monitor's
+    // breach state and latest reading, and a short history of readings (at most 60 per monitor,
+    // pruned as new ones are written).
+    r#"
+CREATE TABLE monitor_apps (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    name         TEXT NOT NULL,
+    position     INTEGER NOT NULL,
+    doc          TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, name)
+) STRICT;
+
+CREATE TABLE monitors (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    id           TEXT NOT NULL,
+    position     INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    doc          TEXT NOT NULL,
+    next_due_at  INTEGER NOT NULL,
+    failures     INTEGER NOT NULL DEFAULT 0,
+    passes       INTEGER NOT NULL DEFAULT 0,
+    breaching    INTEGER NOT NULL DEFAULT 0,
+    subject      TEXT,
+    group_id     TEXT,
+    reading      TEXT,
+    checked_at   INTEGER,
+    PRIMARY KEY (workspace_id, id)
+) STRICT;
+CREATE INDEX monitors_by_due ON monitors(next_due_at);
+
+CREATE TABLE monitor_readings (
+    seq          INTEGER PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    monitor_id   TEXT NOT NULL,
+    at           INTEGER NOT NULL,
+    ok           INTEGER NOT NULL,
+    value        REAL,
+    reading      TEXT NOT NULL
+) STRICT;
+CREATE INDEX monitor_readings_by_monitor ON monitor_readings(workspace_id, monitor_id, seq);
+"#,
 ];
 
 /// The schema version this build writes.

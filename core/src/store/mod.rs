@@ -8,6 +8,7 @@ pub(crate) mod events;
 pub(crate) mod groups;
 pub(crate) mod lifecycle;
 pub(crate) mod migrations;
+pub(crate) mod monitors;
 pub(crate) mod outbox;
 pub(crate) mod routing;
 pub(crate) mod slack;

@@ -159,13 +159,16 @@ pub(crate) fn due(
 ) -> Result<Vec<DueRow>> {
     let mut stmt = tx
         .prepare_cached(
-            "SELECT seq, workspace_id, group_id, channel, kind, payload, attempts, created_at FROM (
-                 SELECT seq, workspace_id, group_id, channel, kind, payload, attempts, created_at,
-                     ROW_NUMBER() OVER (PARTITION BY workspace_id, channel ORDER BY seq) AS rr
+            // rank on the narrow columns only; payloads are read for the rows picked
+            "WITH ranked AS (
+                 SELECT seq, ROW_NUMBER() OVER (PARTITION BY workspace_id, channel ORDER BY seq) AS rr
                  FROM outbox
                  WHERE status = 'pending' AND not_before <= ?1 AND COALESCE(next_attempt_at, 0) <= ?1
-                   AND COALESCE(lease_until, 0) <= ?1 AND (?2 IS NULL OR workspace_id = ?2))
-             ORDER BY rr, seq LIMIT ?3",
+                   AND COALESCE(lease_until, 0) <= ?1 AND (?2 IS NULL OR workspace_id = ?2)),
+             picked AS (SELECT seq, rr FROM ranked ORDER BY rr, seq LIMIT ?3)
+             SELECT o.seq, o.workspace_id, o.group_id, o.channel, o.kind, o.payload, o.attempts, o.created_at
+             FROM picked p JOIN outbox o ON o.seq = p.seq
+             ORDER BY p.rr, p.seq",
         )
         .map_err(Error::storage("reading due notifications"))?;
     let rows = stmt

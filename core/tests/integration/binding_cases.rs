@@ -258,6 +258,10 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
             )?)
         }
         "integrations" => host::to_json(&engine.integrations(ws())?),
+        "put_monitors" => engine.put_monitors(ws(), &a[1]),
+        "monitors" => engine.monitors(ws()),
+        "monitor_status" => host::to_json(&engine.monitor_status(ws())?),
+        "apps" => host::to_json(&engine.apps(ws())?),
         "changes" => host::to_json(&engine.changes(
             ws(),
             a.get(1).and_then(Value::as_i64),

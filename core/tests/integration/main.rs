@@ -26,6 +26,8 @@ mod ingest;
 mod lifecycle;
 mod malformed;
 mod metrics;
+mod monitor_clients;
+mod monitors;
 mod notify;
 mod opsgenie;
 mod pagerduty;

@@ -370,7 +370,8 @@ fn user_data_is_escaped_and_cut() {
     assert!(text.contains("&lt;!everyone&gt;"));
     assert!(
         section_text(hostile)
-            .contains("<https://x.example/a%7Cb?c=1&amp;d=&lt;2&gt;|Open in Sentry>")
+            .contains("<https://x.example/a%7Cb?c=1&amp;d=&lt;2&gt;|Open x.example>"),
+        "a link off Sentry's hosts is labelled with its host"
     );
 
     let long = &all.iter().find(|c| c.name == "long_title").unwrap().body;

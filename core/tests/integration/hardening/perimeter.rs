@@ -656,3 +656,88 @@ fn the_database_and_key_files_are_private_and_a_shared_key_file_is_refused() {
         assert!(err.to_string().contains("owned by another user"), "{err}");
     }
 }
+
+/// A Sentry issue alert (the fixture) for issue `n` whose link is `web_url`.
+fn sentry_alert_linking(engine: &Engine, ws: &str, n: u32, web_url: &str) {
+    let body = crate::common::edited("sentry/issue_alert_triggered.docs.json", |d| {
+        d["data"]["event"]["issue_id"] = format!("{}", 1_117_540_176 + n).into();
+        d["data"]["event"]["event_id"] = format!("{n:032x}").into();
+        d["data"]["event"]["web_url"] = web_url.into();
+    });
+    let h = signalcraft_core::Headers::new().with("Sentry-Hook-Resource", "event_alert");
+    engine
+        .ingest(ws, signalcraft_core::Source::Sentry, &h, &body)
+        .unwrap();
+}
+
+#[test]
+fn links_are_http_only_and_say_where_they_go() {
+    let slack = TestServer::start(|_, _| {
+        Reply::json(200, json!({"ok": true, "ts": "1.1", "channel": "C1"}))
+    });
+    let sink = SmtpSink::start();
+    let (engine, _dir, ws) = engine(crate::common::builder());
+    engine
+        .set_channel(
+            &ws,
+            "slack",
+            ChannelKind::Slack,
+            &json!({"token": "xoxb-1", "channel": "C1", "api_base": slack.url("/api")}),
+        )
+        .unwrap();
+    engine
+        .set_channel(
+            &ws,
+            "mail",
+            ChannelKind::Email,
+            &json!({"smtp_host": "127.0.0.1", "smtp_port": sink.port,
+            "insecure": true, "from": "alerts@example.com", "to": ["oncall@example.com"]}),
+        )
+        .unwrap();
+    route_all(&engine, &ws, &["slack", "mail"]);
+    let own = "https://acme.sentry.io/issues/1/";
+    sentry_alert_linking(&engine, &ws, 1, own);
+    sentry_alert_linking(&engine, &ws, 2, "https://evil.example/login");
+    sentry_alert_linking(&engine, &ws, 3, "javascript:alert(document.cookie)");
+    sentry_alert_linking(&engine, &ws, 4, "data:text/html,<script>x</script>");
+    let r = engine.dispatch(None, Duration::from_secs(10)).unwrap();
+    assert_eq!((r.sent, r.failed), (8, 0), "{r:?}");
+    let posts: Vec<String> = slack
+        .requests()
+        .iter()
+        .map(|q| String::from_utf8_lossy(&q.body).into_owned())
+        .collect();
+    let mails: Vec<String> = sink.messages().into_iter().map(|m| m.2).collect();
+    assert_eq!((posts.len(), mails.len()), (4, 4));
+    let all = format!("{}\n{}", posts.join("\n"), mails.join("\n"));
+    assert!(
+        !all.contains("javascript:") && !all.contains("data:text"),
+        "no other scheme is linked"
+    );
+    let slack_of = |needle: &str| posts.iter().any(|p| p.contains(needle));
+    assert!(
+        slack_of("<https://acme.sentry.io/issues/1/|Open in Sentry>"),
+        "{posts:?}"
+    );
+    assert!(
+        slack_of("<https://evil.example/login|Open evil.example>"),
+        "{posts:?}"
+    );
+    assert!(!slack_of("evil.example/login|Open in Sentry"));
+    // the mail's HTML part (quoted-printable may wrap lines: compare without soft breaks)
+    let flat: Vec<String> = mails
+        .iter()
+        .map(|m| m.replace("=\r\n", "").replace("=3D", "="))
+        .collect();
+    assert!(flat.iter().any(|m| m.contains(r#"<a href="https://acme.sentry.io/issues/1/">Open in Sentry</a>"#)), "{flat:?}");
+    assert!(
+        flat.iter()
+            .any(|m| m.contains(r#"<a href="https://evil.example/login">Open evil.example</a>"#)),
+        "{flat:?}"
+    );
+    assert_eq!(
+        flat.iter().filter(|m| m.contains("<a href")).count(),
+        2,
+        "only the http(s) links"
+    );
+}
