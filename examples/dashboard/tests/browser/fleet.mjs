@@ -249,7 +249,7 @@ export async function fleetChecks({ check, page, api, BASE, WS, assert, shot, un
         await images.getByText(/KB|MB/).first().waitFor();
         const workload = card.getByRole('region', { name: 'Workload' });
         await workload.getByText('apps/api').waitFor();
-        await workload.getByText(/\/\d+ ready/).waitFor();
+        await workload.getByText(/^\/\d+ ready$/).waitFor();
         const usage = card.getByRole('region', { name: 'Usage and cost' });
         assert((await usage.getByRole('meter').count()) === 2, 'a cost and a usage meter');
       }

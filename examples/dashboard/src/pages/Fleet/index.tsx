@@ -15,7 +15,7 @@ import {
   appView, fleetSummary, historyRows, KIND_LABEL, matchesApp, sortApps, sparkPoints, STATE_LABEL, stateTone, valueUnit,
   type AppStatus, type AppView, type MeterView, type MonitorState, type ProbeView, type SparkPoint, type StateName, type Tone,
 } from '../../lib/fleet';
-import { absolute } from '../../lib/time';
+import { absolute, relative } from '../../lib/time';
 
 export function Fleet() {
   const { ws = '' } = useParams();
@@ -289,6 +289,7 @@ function MonitorDetail({ ws, m }: { ws: string; m: MonitorState }) {
   const unit = valueUnit(m);
   const points = sparkPoints(m.history);
   const data = points.map((p) => ({ t: p.t, v: p.v ?? 0, ok: p.ok }));
+  const span = points.length > 1 ? points[points.length - 1]!.t - points[0]!.t : 0;
   const r = m.reading;
   const details = r?.details && typeof r.details === 'object' ? Object.entries(r.details as Record<string, unknown>) : [];
   return (
@@ -318,7 +319,7 @@ function MonitorDetail({ ws, m }: { ws: string; m: MonitorState }) {
           <div style={{ height: 140 }} role="img" aria-label={`History of ${m.id}: ${data.length} checks, ${data.filter((d) => !d.ok).length} failed`} data-testid="monitor-history">
             <ResponsiveContainer width="100%" height="100%">
               <BarChart data={data} margin={{ top: 4, right: 4, bottom: 0, left: -16 }} barCategoryGap="12%">
-                <XAxis dataKey="t" tickFormatter={(t: number) => new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })} stroke="var(--text-3)" fontSize={11} tickLine={false} minTickGap={32} />
+                <XAxis dataKey="t" tickFormatter={(t: number) => clock(t, span)} stroke="var(--text-3)" fontSize={11} tickLine={false} minTickGap={32} />
                 <YAxis stroke="var(--text-3)" fontSize={11} tickLine={false} axisLine={false} allowDecimals={false} />
                 <Tooltip cursor={{ fill: 'var(--hover)' }} labelFormatter={(t) => new Date(Number(t)).toLocaleString()} formatter={(v) => [`${v}${unit ? ` ${unit}` : ''}`, 'value']} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', borderRadius: 6, fontSize: 12, color: 'var(--text)' }} />
                 <Bar dataKey="v" isAnimationActive={false} radius={[2, 2, 0, 0]} minPointSize={2}>
@@ -333,7 +334,7 @@ function MonitorDetail({ ws, m }: { ws: string; m: MonitorState }) {
             <table className="plain">
               <thead><tr><th>When</th><th>Outcome</th><th className="num">Value</th></tr></thead>
               <tbody>{rows.slice(0, 30).map((h) => (
-                <tr key={h.at}><td><Rel at={h.at} /></td><td className={h.ok ? 'tone-ok' : 'tone-bad'}>{h.ok ? 'ok' : 'failed'}</td><td className="num">{h.value === null ? '—' : `${Math.round(h.value * 100) / 100}${unit ? ` ${unit}` : ''}`}</td></tr>
+                <tr key={h.at}><td><time dateTime={h.at} title={absolute(h.at)}>{clock(Date.parse(h.at), span, true)}</time> <span className="muted small">{relative(h.at)}</span></td><td className={h.ok ? 'tone-ok' : 'tone-bad'}>{h.ok ? 'ok' : 'failed'}</td><td className="num">{h.value === null ? '—' : `${Math.round(h.value * 100) / 100}${unit ? ` ${unit}` : ''}`}</td></tr>
               ))}</tbody>
             </table>
           </div>
@@ -378,4 +379,11 @@ function NoMonitors({ ws }: { ws: string }) {
       </div>
     </section>
   );
+}
+
+/** A time of day for the history: with seconds when the checks span less than an hour (or always). */
+function clock(t: number, span: number, seconds = false): string {
+  const d = new Date(t);
+  const opts: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', ...(seconds || span < 3600_000 ? { second: '2-digit' } : {}) };
+  return span > 86400_000 ? d.toLocaleString(undefined, { weekday: 'short', ...opts }) : d.toLocaleTimeString(undefined, opts);
 }
