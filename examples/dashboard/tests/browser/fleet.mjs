@@ -255,8 +255,11 @@ export async function fleetChecks({ check, page, api, BASE, WS, assert, shot, un
       }
       const kpi = await page.getByTestId('fleet-summary').innerText();
       assert(/Breaching\s*\n?\s*[1-9]/.test(kpi), `summary: ${kpi}`);
-      await page.waitForTimeout(200);
+      // the whole fleet in one picture
+      await page.setViewportSize({ width: 1440, height: 1700 });
+      await page.waitForTimeout(300);
       await shot(page, 'fleet');
+      await page.setViewportSize({ width: 1440, height: 900 });
     });
 
     await check("fleet: an app's open alerts link to the inbox filtered by the app", async () => {
