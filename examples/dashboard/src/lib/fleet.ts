@@ -356,14 +356,17 @@ export function appView(app: AppStatus, now: number = Date.now()): AppView {
       const d = detailsOf(m, 'usage_quota');
       const { ratio, tone } = meter(d?.used, d?.limit);
       const provider = d?.provider ?? m.id;
+      // a quota counted in money (OpenAI's costs, OpenRouter's credits) reads as money
+      const money = !!d?.unit && /^[A-Za-z]{3}$/.test(d.unit);
+      const amount = (n: number | null | undefined) => (money ? formatMoney(n, d?.unit) : formatAmount(n, d?.unit));
       meters.push({
         id: m.id,
         label: providerName(provider),
-        used: formatAmount(d?.used, d?.unit),
-        limit: d?.limit !== null && d?.limit !== undefined ? formatAmount(d.limit, d.unit) : null,
+        used: amount(d?.used),
+        limit: d?.limit !== null && d?.limit !== undefined ? amount(d.limit) : null,
         ratio,
         tone: m.state === 'breach' ? 'bad' : tone,
-        note: d?.cost !== null && d?.cost !== undefined ? `${formatMoney(d.cost, d.currency)} spent` : m.reading?.error ?? null,
+        note: !money && d?.cost !== null && d?.cost !== undefined ? `${formatMoney(d.cost, d.currency)} spent` : m.reading?.error ?? null,
       });
     }
   }

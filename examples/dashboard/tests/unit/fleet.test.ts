@@ -172,6 +172,11 @@ describe('an app card', () => {
     expect(usage).toMatchObject({ id: 'shop-openai', label: 'OpenAI', used: '1.2M tokens', limit: '1M tokens', tone: 'bad', note: '$24.50 spent' });
   });
 
+  it('a quota counted in money reads as money', () => {
+    const v = appView(app({ monitors: [state({ id: 'ai', kind: 'usage_quota', reading: reading({ provider: 'openai', used: 4, limit: 5, unit: 'USD', cost: 4, currency: 'USD' }) })] }), NOW);
+    expect(v.meters[0]).toMatchObject({ label: 'OpenAI', used: '$4.00', limit: '$5.00', tone: 'warn', note: null });
+  });
+
   it('links to the inbox filtered by the app', () => {
     const v = appView(full, NOW);
     expect(v.openAlerts).toBe(2);
