@@ -148,7 +148,7 @@ fn a_target_flapping_every_check_opens_nothing() {
 }
 
 #[test]
-fn an_unreachable_target_breaches_and_api_errors_stay_unknown() {
+fn an_unreachable_target_is_a_failure_and_breaches() {
     let h = Harness::on_disk();
     // a port nothing listens on: bind, take the port, close
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -546,4 +546,65 @@ fn the_ssrf_guard_holds_for_monitors_unless_the_engine_allows_private_targets() 
     let s = engine.run_monitor("acme", "by-name").unwrap();
     assert!(s.reading.unwrap().error.is_some());
     assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_rate_limited_api_is_left_alone_for_its_retry_after_and_opens_nothing() {
+    let h = Harness::on_disk();
+    let server = TestServer::start(|_, _| {
+        Reply::json(429, json!({"error": {"message": "Rate limit reached"}}))
+            .with_header("Retry-After", "3600")
+    });
+    let doc = json!([{"id": "openai-budget", "app": "api", "kind": "usage_quota", "interval_secs": 60,
+        "config": {"provider": "openai", "base_url": server.url(""), "api_key": "sk-test"},
+        "thresholds": {"limit": 100}, "breach_after": 1}]);
+    h.engine.put_monitors(h.ws(), &doc).unwrap();
+    let s = h.engine.run_monitor(h.ws(), "openai-budget").unwrap();
+    assert_eq!((s.state.as_str(), s.breaching), ("error", false), "{s:?}");
+    assert!(s.reading.unwrap().error.unwrap().contains("rate limited"));
+    assert_eq!(s.next_due_at, h.engine.now() + TimeDelta::seconds(3600));
+    let asked = server.requests().len();
+    assert!(asked >= 1);
+    // an hour minus a second later it is still not due
+    h.advance(TimeDelta::seconds(3599));
+    h.engine.run_monitors(h.ws(), false).unwrap();
+    assert_eq!(server.requests().len(), asked);
+    assert!(monitor_groups(&h).is_empty());
+}
+
+#[test]
+fn the_history_keeps_the_last_sixty_readings() {
+    let h = Harness::on_disk();
+    let (server, healthy) = flipping();
+    h.engine
+        .put_monitors(
+            h.ws(),
+            &json!([probe("api-health", &server.url("/healthz"), 100, 1)]),
+        )
+        .unwrap();
+    for i in 0..65 {
+        healthy.store(i % 5 != 0, Ordering::SeqCst);
+        h.engine.run_monitors(h.ws(), true).unwrap();
+    }
+    let s = h.engine.monitor_status(h.ws()).unwrap().remove(0);
+    assert_eq!(s.history.len(), 60);
+    // newest last: check 64 passed, check 60 failed
+    assert!(s.history[59].ok && !s.history[55].ok);
+    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM monitor_readings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 60);
+    // a changed kind starts over; a removed monitor leaves nothing behind
+    let cost = json!([{"id": "api-health", "app": "api", "kind": "cloud_cost",
+        "config": {"provider": "hetzner", "base_url": server.url("/v1"), "token": "t"},
+        "thresholds": {"budget": 10}}]);
+    h.engine.put_monitors(h.ws(), &cost).unwrap();
+    let s = h.engine.monitor_status(h.ws()).unwrap().remove(0);
+    assert_eq!((s.state.as_str(), s.history.len()), ("pending", 0));
+    h.engine.put_monitors(h.ws(), &json!([])).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM monitor_readings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0);
 }
