@@ -355,6 +355,15 @@ fn validation_errors_name_the_path_and_store_nothing() {
             "apps[0].repository.forge",
         ),
         (json!({"monitors": [], "extra": 1}), "extra"),
+        (
+            json!([{"id": "x", "app": "a", "kind": "git_ci", "config": {"owner": "o", "repo": "r"}}]),
+            "monitors[0].config.base_url",
+        ),
+        (
+            json!({"apps": [{"name": "a", "workload": {"namespace": "prod", "deployment": "api"}}],
+                "monitors": [{"id": "x", "app": "a", "kind": "registry_freshness", "config": {"registry_url": "http://127.0.0.1:5000"}}]}),
+            "monitors[0].config.repository",
+        ),
         (json!("monitors"), "$"),
     ];
     for (doc, path) in cases {
@@ -362,6 +371,17 @@ fn validation_errors_name_the_path_and_store_nothing() {
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{doc}");
         assert_eq!(e.path(), Some(path), "{doc}: {e}");
     }
+    // what an app describes completes its monitors' configs
+    let completed = json!({
+        "apps": [{"name": "api", "health_urls": ["http://127.0.0.1:9/healthz"],
+                  "repository": {"base_url": "http://127.0.0.1:3000", "owner": "team", "repo": "api"}}],
+        "monitors": [{"id": "h", "app": "api", "kind": "http_probe", "config": {}},
+                     {"id": "ci", "app": "api", "kind": "git_ci", "config": {}}]});
+    let answer = h.engine.put_monitors(h.ws(), &completed).unwrap();
+    assert_eq!(answer["monitors"].as_array().unwrap().len(), 2);
+    h.engine
+        .put_monitors(h.ws(), &json!([good.clone()]))
+        .unwrap();
     let too_many: Vec<Value> = (0..501)
         .map(|i| probe(&format!("m{i}"), "http://127.0.0.1:9/", 1, 1))
         .collect();
