@@ -101,6 +101,10 @@ fn a_breach_opens_exactly_one_alert_and_the_recovery_resolves_it() {
         g.tags.get("monitor").map(String::as_str),
         Some("api-health")
     );
+    // the inbox filters on the monitor source like any other
+    let q: GroupQuery =
+        serde_json::from_value(json!({"source": "monitor", "project": "api"})).unwrap();
+    assert_eq!(h.engine.groups(h.ws(), &q).unwrap().groups.len(), 1);
 
     // the breach goes on: no new alert, no new event
     for _ in 0..3 {
