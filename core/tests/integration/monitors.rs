@@ -160,14 +160,21 @@ fn an_unreachable_target_is_a_failure_and_breaches() {
         .local_addr()
         .unwrap()
         .port();
-    let url = format!("http://127.0.0.1:{port}/healthz");
+    let url = format!("http://127.0.0.1:{port}/healthz?token=q-s3cret");
     h.engine
         .put_monitors(h.ws(), &json!([probe("gone", &url, 1, 1)]))
         .unwrap();
     let s = run(&h, "gone");
     assert_eq!((s.state.as_str(), s.breaching), ("breach", true));
+    let shown = serde_json::to_string(&s.reading).unwrap();
     assert!(s.reading.unwrap().error.is_some());
-    assert_eq!(monitor_groups(&h).len(), 1);
+    assert!(
+        !shown.contains("q-s3cret"),
+        "the query is never shown: {shown}"
+    );
+    let groups = monitor_groups(&h);
+    assert_eq!(groups.len(), 1);
+    assert!(!serde_json::to_string(&groups).unwrap().contains("q-s3cret"));
 }
 
 #[test]
