@@ -2,7 +2,7 @@
 
 export const STATUSES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
 export const SEVERITIES = ['critical', 'error', 'warning', 'info', 'debug'] as const;
-export const SOURCES = ['sentry', 'alertmanager', 'grafana', 'datadog', 'pagerduty', 'opsgenie', 'generic'] as const;
+export const SOURCES = ['sentry', 'alertmanager', 'grafana', 'datadog', 'pagerduty', 'opsgenie', 'generic', 'monitor'] as const;
 export const SERVER_SORTS = ['last_seen', 'first_seen', 'severity', 'count'] as const;
 
 export type Status = (typeof STATUSES)[number];
