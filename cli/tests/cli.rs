@@ -1879,6 +1879,52 @@ fn secrets_come_from_stdin_or_a_file_not_only_argv() {
     assert!(!list.to_string().contains("whsec-from-file"));
 }
 
+#[test]
+fn a_system_without_ca_certificates_still_sends_plain_http_and_does_not_panic() {
+    // no CA certificate anywhere (an empty bundle, an empty directory): the platform's TLS
+    // verifier cannot start; the guarded client trusts no certificate instead, so a plain-HTTP
+    // webhook is delivered, and the process never panics (reqwest's default client did)
+    use std::sync::atomic::Ordering;
+    let (port, hits) = counting_receiver();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    let bundle = dir.path().join("empty.pem");
+    std::fs::write(&bundle, b"").unwrap();
+    let certs = dir.path().join("certs");
+    std::fs::create_dir(&certs).unwrap();
+    sc(&db, &["workspace", "create", "acme"], None).json();
+    let config =
+        format!(r#"{{"url": "http://127.0.0.1:{port}/in", "retry": {{"max_attempts": 1}}}}"#);
+    sc(
+        &db,
+        &[
+            "channel", "set", "acme", "hook", "--kind", "webhook", "--config", &config,
+        ],
+        None,
+    )
+    .json();
+    sc(&db, &["channel", "test", "acme", "hook"], None).json();
+    let out = Command::new(env!("CARGO_BIN_EXE_signalcraft"))
+        .arg("--db")
+        .arg(&db)
+        .args(["dispatch", "--wait-secs", "5"])
+        .env("SIGNALCRAFT_ALLOW_PRIVATE_TARGETS", "127.0.0.1/32")
+        .env("SSL_CERT_FILE", &bundle)
+        .env("SSL_CERT_DIR", &certs)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["sent"].as_u64(), report["failed"].as_u64()),
+        (Some(1), Some(0)),
+        "{report}"
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
 /// A health endpoint on 127.0.0.1 answering the i-th request with `statuses[i]` (then 200),
 /// until `stop` is set; counts the requests.
 fn health_server(

@@ -217,7 +217,7 @@ pub enum PrincipalKind {
 }
 
 /// Who a request is from, as [`authenticate`](crate::Engine::authenticate) answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
     /// Session or token.
     pub kind: PrincipalKind,
@@ -231,6 +231,20 @@ pub struct Principal {
     pub csrf_token: Option<String>,
     /// Every workspace the principal may use, with its role.
     pub memberships: Vec<Membership>,
+}
+
+impl std::fmt::Debug for Principal {
+    /// Everything but the session's CSRF token, which shows as set or not.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Principal")
+            .field("kind", &self.kind)
+            .field("actor", &self.actor)
+            .field("user", &self.user)
+            .field("token", &self.token)
+            .field("csrf_token", &crate::secrets::redacted(&self.csrf_token))
+            .field("memberships", &self.memberships)
+            .finish()
+    }
 }
 
 impl Principal {

@@ -371,22 +371,18 @@ impl Default for Timeouts {
 /// On a system without CA certificates (a minimal container) the platform's verifier cannot
 /// start: the client then trusts no certificate at all, so plain HTTP still works and every
 /// HTTPS request fails its certificate check (instead of the engine failing to start, or
-/// `reqwest`'s default client panicking).
-pub fn client(policy: &Arc<PrivateTargets>, timeouts: Timeouts) -> reqwest::Client {
+/// `reqwest`'s default client panicking). A client that cannot be built even so (a TLS backend
+/// that does not start) is an `internal` error: never an unguarded client in its place.
+pub fn client(policy: &Arc<PrivateTargets>, timeouts: Timeouts) -> Result<reqwest::Client> {
     let build = |b: reqwest::ClientBuilder| {
         b.connect_timeout(timeouts.connect)
             .timeout(timeouts.total)
             .redirect(reqwest::redirect::Policy::none())
             .build()
     };
-    match build(guarded_builder(policy)) {
-        Ok(c) => c,
-        Err(_) => match build(guarded_builder(policy).tls_certs_only([])) {
-            Ok(c) => c,
-            // reqwest's builder fails only on TLS set-up; without TLS roots it has none left
-            Err(_) => reqwest::Client::new(),
-        },
-    }
+    build(guarded_builder(policy))
+        .or_else(|_| build(guarded_builder(policy).tls_certs_only([])))
+        .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))
 }
 
 /// A client builder with the guard in place (the filtering resolver, no proxies from the

@@ -45,7 +45,7 @@ type Background = (Arc<AtomicBool>, Vec<std::thread::JoinHandle<()>>);
 #[derive(Debug, Default)]
 pub(crate) struct DeliveryRuntime {
     runtime: OnceLock<std::result::Result<tokio::runtime::Runtime, String>>,
-    http: OnceLock<reqwest::Client>,
+    http: OnceLock<std::result::Result<reqwest::Client, String>>,
     background: Mutex<Option<Background>>,
 }
 
@@ -95,16 +95,23 @@ impl Engine {
             .map_err(|e| Error::Internal(format!("cannot start the delivery runtime: {e}")))
     }
 
-    pub(super) fn http(&self) -> &reqwest::Client {
-        self.delivery.http.get_or_init(|| {
-            crate::net::client(
-                self.private_targets(),
-                crate::net::Timeouts {
-                    connect: Duration::from_secs(5),
-                    total: MAX_TIMEOUT,
-                },
-            )
-        })
+    /// The engine's guarded HTTP client, built once; one that cannot be built is an
+    /// `internal` error each time it is asked for (see [`crate::net::client`]).
+    pub(super) fn http(&self) -> Result<&reqwest::Client> {
+        self.delivery
+            .http
+            .get_or_init(|| {
+                crate::net::client(
+                    self.private_targets(),
+                    crate::net::Timeouts {
+                        connect: Duration::from_secs(5),
+                        total: MAX_TIMEOUT,
+                    },
+                )
+                .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| Error::Internal(e.clone()))
     }
 
     /// Creates or replaces a channel. Secrets in its config are sealed at rest.
@@ -260,7 +267,9 @@ impl Engine {
                             Loaded::Job(job) => {
                                 let key = job.key();
                                 busy.add(&key);
-                                let http = self.http().clone();
+                                // no HTTP client: the HTTP sends fail alone, with
+                                // the reason; email still goes
+                                let http = self.http().cloned().map_err(|e| e.to_string());
                                 let policy = Arc::clone(self.private_targets());
                                 let handle = set.spawn(attempt(http, policy, *job, now));
                                 keys.insert(handle.id(), key);
@@ -834,7 +843,7 @@ enum Loaded {
 
 /// One attempt at one notification, on the delivery runtime.
 async fn attempt(
-    http: reqwest::Client,
+    http: std::result::Result<reqwest::Client, String>,
     policy: Arc<crate::net::PrivateTargets>,
     job: Job,
     now: DateTime<Utc>,
@@ -853,11 +862,18 @@ async fn attempt(
             slack_channel: job.slack.as_ref().map(|(ch, _)| ch.as_str()),
             now,
         };
-        match job.channel.kind {
-            ChannelKind::Webhook => WebhookNotifier { http, policy }.send(&out).await,
-            ChannelKind::Pagerduty => PagerdutyNotifier { http, policy }.send(&out).await,
-            ChannelKind::Email => EmailNotifier { policy }.send(&out).await,
-            ChannelKind::Slack => SlackNotifier { http, policy }.send(&out).await,
+        match (job.channel.kind, http) {
+            (ChannelKind::Email, _) => EmailNotifier { policy }.send(&out).await,
+            (_, Err(error)) => SendOutcome::Retry {
+                http_status: None,
+                error,
+                retry_after: None,
+            },
+            (ChannelKind::Webhook, Ok(http)) => WebhookNotifier { http, policy }.send(&out).await,
+            (ChannelKind::Pagerduty, Ok(http)) => {
+                PagerdutyNotifier { http, policy }.send(&out).await
+            }
+            (ChannelKind::Slack, Ok(http)) => SlackNotifier { http, policy }.send(&out).await,
         }
     };
     (job, outcome, started.elapsed())

@@ -213,7 +213,7 @@ impl Engine {
             .trim_end_matches('/');
         let url = format!("{base}/oauth.v2.access");
         let form = slack_oauth::access_form(app, code);
-        let http = self.http().clone();
+        let http = self.http()?.clone();
         let policy = std::sync::Arc::clone(self.private_targets());
         let (status, text) = self.block_on(async move {
             let req = http

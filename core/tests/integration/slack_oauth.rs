@@ -18,7 +18,7 @@ use std::time::Duration;
 const TEAM: &str = "T0G9PQBBK"; // the team of Slack's block_actions fixture
 
 /// Slack: oauth.v2.access answers by code; chat.postMessage / chat.update accept.
-fn slack() -> TestServer {
+pub fn slack() -> TestServer {
     TestServer::start(|r, _| {
         if r.path.ends_with("/oauth.v2.access") {
             let body = String::from_utf8_lossy(&r.body).to_string();
@@ -44,7 +44,7 @@ fn slack() -> TestServer {
     })
 }
 
-fn app(server: &TestServer) -> SlackApp {
+pub fn app(server: &TestServer) -> SlackApp {
     SlackApp {
         client_id: "1234.5678".into(),
         client_secret: "shh!".into(),

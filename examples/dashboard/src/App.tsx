@@ -11,6 +11,7 @@ import { Inbox } from './pages/Inbox';
 
 const Group = lazy(() => import('./pages/Group').then((m) => ({ default: m.Group })));
 const Overview = lazy(() => import('./pages/Overview').then((m) => ({ default: m.Overview })));
+const Fleet = lazy(() => import('./pages/Fleet').then((m) => ({ default: m.Fleet })));
 const Rules = lazy(() => import('./pages/Rules').then((m) => ({ default: m.Rules })));
 const Silences = lazy(() => import('./pages/Silences').then((m) => ({ default: m.Silences })));
 const Integrations = lazy(() => import('./pages/Integrations').then((m) => ({ default: m.Integrations })));
@@ -45,6 +46,7 @@ function Authed() {
           <Route path="/w/:ws/inbox" element={<Inbox />} />
           <Route path="/w/:ws/groups/:id" element={<Group />} />
           <Route path="/w/:ws/overview" element={<Overview />} />
+          <Route path="/w/:ws/fleet" element={<Fleet />} />
           <Route path="/w/:ws/rules" element={<Rules />} />
           <Route path="/w/:ws/silences" element={<Silences />} />
           <Route path="/w/:ws/integrations" element={<Integrations />} />

@@ -13,6 +13,7 @@ import escalations from './routes/escalations';
 import groups from './routes/groups';
 import integrations from './routes/integrations';
 import maintenance from './routes/maintenance';
+import monitors from './routes/monitors';
 import ops from './routes/ops';
 import rules from './routes/rules';
 import session from './routes/session';
@@ -140,6 +141,7 @@ export async function buildApp(ctx: HostContext, log: pino.Logger): Promise<Fast
   await app.register(escalations, opts);
   await app.register(channels, opts);
   await app.register(integrations, opts);
+  await app.register(monitors, opts);
   await app.register(stats, opts);
   await app.register(stream, opts);
   await app.register(ops, opts);

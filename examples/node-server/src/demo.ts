@@ -1,6 +1,7 @@
 // `--demo`: what `fixtures/demo.json` describes (shared with the other hosts): workspace `demo`
 // with an owner (password printed once), a webhook channel pointed at this host's loopback sink,
-// rules, an escalation policy, and a day of traffic from the bundled real payloads. Each past
+// rules, an escalation policy, HTTP probes of this host's own /healthz and /readyz (the Fleet
+// page), and a day of traffic from the bundled real payloads. Each past
 // moment is ingested by an engine opened on the same database with its clock pinned to that
 // moment, so received times, dedup windows, timelines and stats are what they would have been;
 // the serving engine's background loop then delivers what was queued.
@@ -35,6 +36,8 @@ interface Demo {
   escalation: { name: string; policy: Json };
   rules: Json;
   moments: Moment[];
+  /** The fleet monitors document, `{base}` standing for the host's own URL. */
+  monitors?: Json;
 }
 
 function hex32(): string {
@@ -94,6 +97,9 @@ export function seedDemo(engine: Core, db: string, opts: { base: string; maxBody
   engine.setChannel(ws, demo.channel.name, demo.channel.kind, { url: `${opts.base}${demo.channel.sink_path}` });
   engine.putEscalation(ws, demo.escalation.name, demo.escalation.policy);
   engine.putRules(ws, demo.rules);
+  if (demo.monitors !== undefined) {
+    engine.putMonitors(ws, JSON.parse(JSON.stringify(demo.monitors).split('{base}').join(opts.base)) as Json);
+  }
 
   const actor = `user:${demo.owner.email}`;
   const now = Date.now();

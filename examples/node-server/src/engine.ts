@@ -119,6 +119,13 @@ export interface Core {
   slackOauthCallback(app: SlackApp, code: string, state: string): Promise<JsonObject>;
   handleSlackAction(workspace: string, headers: HeaderPairs, body: Buffer): Json;
   handleSlackTeamAction(headers: HeaderPairs, body: Buffer): Json;
+  // fleet monitors
+  /** Replaces the workspace's apps and monitors (a list of monitors, or `{apps, monitors}`). */
+  putMonitors(workspace: string, doc: Json): JsonObject;
+  monitors(workspace: string): JsonObject;
+  monitorStatus(workspace: string): Json[];
+  runMonitor(workspace: string, id: string): Promise<JsonObject>;
+  apps(workspace: string): Json[];
   // operations
   metricsText(): string;
   ready?(): { database_writable: boolean; database_error: string | null; background: string };
@@ -135,7 +142,8 @@ const CALLS = [
   'silences', 'expireSilence', 'addMaintenance', 'maintenanceWindows', 'deleteMaintenance',
   'escalations', 'putEscalation', 'deleteEscalation', 'channels', 'setChannel', 'deleteChannel',
   'testChannel', 'slackConnect', 'slackOauthCallback', 'handleSlackAction',
-  'handleSlackTeamAction', 'metricsText', 'ready',
+  'handleSlackTeamAction', 'putMonitors', 'monitors', 'monitorStatus', 'runMonitor', 'apps',
+  'metricsText', 'ready',
 ] as const;
 
 export interface OpenOptions {

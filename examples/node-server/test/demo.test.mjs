@@ -1,6 +1,7 @@
 // `--demo`: the demo workspace from fixtures/demo.json — an owner whose password is printed once,
 // a day of real traffic with acknowledged, snoozed, resolved and assigned groups, rules, an
-// escalation policy, and a webhook channel whose deliveries to the host's own sink succeed.
+// escalation policy, a webhook channel whose deliveries to the host's own sink succeed, and
+// fleet monitors probing the host itself.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -66,6 +67,26 @@ describe('--demo', () => {
       return d.body.deliveries.filter((x) => x.status === 'sent').length >= 5 ? d.body.deliveries : null;
     }, 15_000, 200);
     assert.ok(deliveries.every((d) => d.status !== 'failed'), JSON.stringify(deliveries.map((d) => d.status)));
+  });
+
+  test("the fleet: probes of the host's own /healthz and /readyz, checked by its background loop", async () => {
+    const set = await client.req('GET', '/api/workspaces/demo/monitors');
+    assert.equal(set.status, 200);
+    assert.deepEqual(set.body.monitors.map((m) => [m.id, m.kind, m.config.url]), [
+      ['signalcraft-health', 'http_probe', `${host.url}/healthz`],
+      ['signalcraft-ready', 'http_probe', `${host.url}/readyz`],
+    ]);
+    const app = await waitFor('both probes checked and healthy', async () => {
+      const r = await client.req('GET', '/api/workspaces/demo/apps');
+      const a = r.body.apps.find((x) => x.name === 'signalcraft');
+      return a && a.monitors.every((m) => m.state === 'ok') ? a : null;
+    }, 20_000, 250);
+    assert.equal(app.state, 'ok');
+    assert.equal(app.alerts_query, 'project=signalcraft');
+    for (const m of app.monitors) {
+      assert.equal(m.reading.details.status_code, 200, JSON.stringify(m.reading));
+      assert.ok(m.reading.details.latency_ms >= 0, JSON.stringify(m.reading));
+    }
   });
 
   test('a second start on the same database does not seed again', async () => {

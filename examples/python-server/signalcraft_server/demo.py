@@ -1,13 +1,15 @@
 """``--demo``: the same demo as the Node host (examples/node-server/src/demo.ts), from the same
 bundled real payloads (examples/node-server/fixtures): workspace ``demo`` with an owner
 (password printed once), a webhook channel pointed at this host's loopback sink, rules, an
-escalation policy, and a day of traffic (some acknowledged, assigned, snoozed, resolved, noted).
+escalation policy, HTTP probes of this host's own /healthz and /readyz (demo.json's
+``monitors``), and a day of traffic (some acknowledged, assigned, snoozed, resolved, noted).
 Each past moment is ingested by an engine opened on the same database with its clock pinned to
 that moment, so received times, dedup windows, timelines and stats are what they would have
 been; the serving engine's background loop then delivers what was queued."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
@@ -160,6 +162,11 @@ def seed_demo(engine: Core, db: str, base: str, max_body_bytes: int, log: loggin
     engine.set_channel(WORKSPACE, "oncall-hook", "webhook", {"url": f"{base}/demo/sink"})
     engine.put_escalation(WORKSPACE, "default", ESCALATION)
     engine.put_rules(WORKSPACE, RULES)
+    # the fleet monitors of demo.json (shared with the node host): probes of this host's own
+    # /healthz and /readyz, which the background loop checks
+    doc = json.loads((FIXTURES / "demo.json").read_text(encoding="utf-8")).get("monitors")
+    if doc is not None:
+        engine.put_monitors(WORKSPACE, json.loads(json.dumps(doc).replace("{base}", base)))
 
     now = datetime.now(timezone.utc)
     listed = moments(now)

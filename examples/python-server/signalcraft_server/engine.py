@@ -74,6 +74,11 @@ CALLS = (
     "handle_slack_action",
     "handle_slack_team_action",
     "set_slack_integration",
+    "put_monitors",
+    "monitors",
+    "monitor_status",
+    "run_monitor",
+    "apps",
     "metrics_text",
 )
 

@@ -473,6 +473,7 @@ fn debug_output_never_shows_a_key_or_a_secret() {
         "client-secret-999",
         "signing-secret-000",
         "bearer-token-111",
+        "csrf-token-222",
     ];
     let channels = [
         (
@@ -540,6 +541,18 @@ fn debug_output_never_shows_a_key_or_a_secret() {
             .with("Authorization", format!("Bearer {}", secrets[7]))
             .with("X-Routing-Key", secrets[2])
             .with("Content-Type", "application/json")
+    ));
+    // a session's principal holds its CSRF token
+    shown.push(format!(
+        "{:?}",
+        signalcraft_core::accounts::Principal {
+            kind: signalcraft_core::accounts::PrincipalKind::Session,
+            actor: "user:alice@example.com".into(),
+            user: None,
+            token: None,
+            csrf_token: Some(secrets[8].into()),
+            memberships: vec![],
+        }
     ));
     let all = shown.join("\n");
     for s in secrets {
@@ -676,6 +689,7 @@ fn links_are_http_only_and_say_where_they_go() {
         Reply::json(200, json!({"ok": true, "ts": "1.1", "channel": "C1"}))
     });
     let sink = SmtpSink::start();
+    let pd = TestServer::start(|_, _| Reply::json(202, json!({"status": "success"})));
     let (engine, _dir, ws) = engine(crate::common::builder());
     engine
         .set_channel(
@@ -688,27 +702,65 @@ fn links_are_http_only_and_say_where_they_go() {
     engine
         .set_channel(
             &ws,
+            "pd",
+            ChannelKind::Pagerduty,
+            &json!({"routing_key": "R0123456789", "events_url": pd.url("/v2/enqueue")}),
+        )
+        .unwrap();
+    engine
+        .set_channel(
+            &ws,
             "mail",
             ChannelKind::Email,
             &json!({"smtp_host": "127.0.0.1", "smtp_port": sink.port,
             "insecure": true, "from": "alerts@example.com", "to": ["oncall@example.com"]}),
         )
         .unwrap();
-    route_all(&engine, &ws, &["slack", "mail"]);
+    route_all(&engine, &ws, &["slack", "mail", "pd"]);
     let own = "https://acme.sentry.io/issues/1/";
     sentry_alert_linking(&engine, &ws, 1, own);
     sentry_alert_linking(&engine, &ws, 2, "https://evil.example/login");
     sentry_alert_linking(&engine, &ws, 3, "javascript:alert(document.cookie)");
     sentry_alert_linking(&engine, &ws, 4, "data:text/html,<script>x</script>");
+    // a look-alike: Sentry's domain as a label of someone else's
+    sentry_alert_linking(&engine, &ws, 5, "https://sentry.io.evil.example/issues/5/");
     let r = engine.dispatch(None, Duration::from_secs(10)).unwrap();
-    assert_eq!((r.sent, r.failed), (8, 0), "{r:?}");
+    assert_eq!((r.sent, r.failed), (15, 0), "{r:?}");
+    // PagerDuty: the event's `links`, by issue
+    let pd_links: Vec<serde_json::Value> = pd
+        .requests()
+        .iter()
+        .map(|q| q.json()["links"].clone())
+        .collect();
+    assert_eq!(pd_links.len(), 5);
+    let pd_texts: Vec<&str> = pd_links
+        .iter()
+        .filter_map(|l| l[0]["text"].as_str())
+        .collect();
+    assert_eq!(
+        pd_links.iter().filter(|l| l.is_null()).count(),
+        2,
+        "{pd_links:?}"
+    );
+    for want in [
+        "Open in Sentry",
+        "Open evil.example",
+        "Open sentry.io.evil.example",
+    ] {
+        assert!(pd_texts.contains(&want), "{want} in {pd_links:?}");
+    }
     let posts: Vec<String> = slack
         .requests()
         .iter()
         .map(|q| String::from_utf8_lossy(&q.body).into_owned())
         .collect();
     let mails: Vec<String> = sink.messages().into_iter().map(|m| m.2).collect();
-    assert_eq!((posts.len(), mails.len()), (4, 4));
+    assert_eq!((posts.len(), mails.len()), (5, 5));
+    assert!(
+        posts.iter().any(|p| p
+            .contains("<https://sentry.io.evil.example/issues/5/|Open sentry.io.evil.example>")),
+        "{posts:?}"
+    );
     let all = format!("{}\n{}", posts.join("\n"), mails.join("\n"));
     assert!(
         !all.contains("javascript:") && !all.contains("data:text"),
@@ -737,7 +789,71 @@ fn links_are_http_only_and_say_where_they_go() {
     );
     assert_eq!(
         flat.iter().filter(|m| m.contains("<a href")).count(),
-        2,
+        3,
         "only the http(s) links"
     );
+}
+
+#[test]
+fn the_slack_oauth_exchange_is_guarded_too() {
+    let server = crate::slack_oauth::slack();
+    let app = crate::slack_oauth::app(&server);
+    let connect = signalcraft_core::engine::SlackConnectOptions {
+        channel: None,
+        slack_channel: Some("#alerts".into()),
+    };
+    // without the allowance: the code never reaches the loopback "Slack", nothing is installed
+    let (guarded, _dir, ws) = engine(Engine::builder());
+    let c = guarded.slack_connect(&ws, &app, &connect).unwrap();
+    let err = guarded
+        .slack_oauth_callback(&app, "good-code", &c.state)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("refused") && err.to_string().contains("loopback"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("oauth.v2.access?"), "{err}");
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    assert!(guarded.channels(&ws).unwrap().is_empty());
+    // with it: installed
+    let (engine, _dir2, ws) = engine(crate::common::builder());
+    let c = engine.slack_connect(&ws, &app, &connect).unwrap();
+    let done = engine
+        .slack_oauth_callback(&app, "good-code", &c.state)
+        .unwrap();
+    assert_eq!(done.channel, "slack");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn dispatch_on_a_runtimes_blocking_pool_does_not_panic() {
+    // how the Swift binding's async `dispatch` runs it: on tokio's blocking pool, inside the
+    // caller's runtime; a refused target and a dead port, each in its own engine
+    let dead = TestServer::start(|_, _| Reply::status(204));
+    let url = dead.url("/gone");
+    drop(dead);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    for b in [Engine::builder(), crate::common::builder()] {
+        let (engine, _dir, ws) = engine(b);
+        let engine = Arc::new(engine);
+        engine
+            .set_channel(
+                &ws,
+                "hook",
+                ChannelKind::Webhook,
+                &json!({"url": url, "retry": {"max_attempts": 1}}),
+            )
+            .unwrap();
+        engine.test_channel(&ws, "hook").unwrap();
+        let e = Arc::clone(&engine);
+        let r = rt
+            .block_on(rt.spawn_blocking(move || e.dispatch(None, Duration::from_secs(2))))
+            .unwrap()
+            .unwrap();
+        assert_eq!((r.sent, r.failed), (0, 1));
+    }
 }

@@ -9,6 +9,7 @@ import { useSession } from './session';
 const NAV = [
   { to: 'inbox', label: 'Inbox', icon: '▤' },
   { to: 'overview', label: 'Overview', icon: '◔' },
+  { to: 'fleet', label: 'Fleet', icon: '◫' },
   { to: 'rules', label: 'Rules', icon: '⇄' },
   { to: 'silences', label: 'Silences', icon: '◌' },
   { to: 'integrations', label: 'Integrations', icon: '⌁' },

@@ -2,7 +2,7 @@
 
 export const STATUSES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
 export const SEVERITIES = ['critical', 'error', 'warning', 'info', 'debug'] as const;
-export const SOURCES = ['sentry', 'alertmanager', 'grafana', 'datadog', 'pagerduty', 'opsgenie', 'generic'] as const;
+export const SOURCES = ['sentry', 'alertmanager', 'grafana', 'datadog', 'pagerduty', 'opsgenie', 'generic', 'monitor'] as const;
 /** Every sort the groups query has (each inbox column is one of them). */
 export const SERVER_SORTS = ['last_seen', 'first_seen', 'severity', 'count', 'status', 'title', 'source', 'project', 'environment', 'assignee'] as const;
 /** Sorts whose key is text: a first click sorts A → Z; the others start largest first. */

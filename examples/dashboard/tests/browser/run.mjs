@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { axe, launch, login, shot, SHOTS } from './lib.mjs';
 import { alertBody, postWebhook, session } from './api.mjs';
+import { fleetChecks } from './fleet.mjs';
 
 const BASE = process.env.BASE;
 const EMAIL = process.env.EMAIL ?? 'owner@example.com';
@@ -417,9 +418,11 @@ await check('dark mode follows the system and can be switched', async () => {
   await page.emulateMedia({ colorScheme: 'light' });
 });
 
+const fleetMonitor = await fleetChecks({ check, page, api, BASE, WS, assert, shot, uniq });
+
 await check('axe-core finds no serious violation on any page (light and dark)', async () => {
   const groups = await api.call('GET', `/api/workspaces/${WS}/groups?limit=1`);
-  const pages = ['inbox', 'overview', 'rules', 'silences', 'integrations', 'settings', `groups/${groups.groups[0].id}`];
+  const pages = ['inbox', 'overview', 'fleet', `fleet?monitor=${encodeURIComponent(fleetMonitor)}`, 'rules', 'silences', 'integrations', 'settings', `groups/${groups.groups[0].id}`];
   const found = [];
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });

@@ -114,6 +114,7 @@ export function Group() {
           {g.snoozed_until && g.status === 'snoozed' && <>·<span>snoozed until {absolute(g.snoozed_until)}</span></>}
           {g.reopen_count > 0 && <>·<span>reopened {g.reopen_count}×</span></>}
           {g.link && <>·<a href={g.link} target="_blank" rel="noreferrer">Open in {g.source} ↗</a></>}
+          {g.source === 'monitor' && g.project && <>·<Link to={`/w/${encodeURIComponent(ws)}/fleet?q=${encodeURIComponent(g.project)}`}>{g.project} on the Fleet page</Link></>}
         </div>
         <div className="row" role="toolbar" aria-label="Actions">
           {g.status === 'open' && <button className="primary" disabled={busy} onClick={() => act.mutate({ command: 'ack' })}>Acknowledge</button>}
