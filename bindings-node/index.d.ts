@@ -17,6 +17,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type Headers = Record<string, string> | Array<[string, string]> | null | undefined;
 export type Body = Buffer | string;
 export type Source = 'sentry' | 'alertmanager' | 'grafana' | 'datadog' | 'pagerduty' | 'opsgenie' | 'generic';
+/** Where a group's alerts came from: a webhook source, or the engine's own fleet monitors. */
+export type AlertSource = Source | 'monitor';
 export type GroupStatus = 'open' | 'acknowledged' | 'snoozed' | 'resolved';
 export type Role = 'owner' | 'admin' | 'member' | 'viewer';
 
@@ -77,7 +79,7 @@ export type BatchSlot =
 export interface AlertGroup {
   id: string;
   group_key: string;
-  source: Source;
+  source: AlertSource;
   project: string | null;
   environment: string | null;
   severity: string;
@@ -109,7 +111,7 @@ export interface GroupQuery {
   severity?: Severity | string | Severity[];
   environment?: string;
   project?: string;
-  source?: Source;
+  source?: AlertSource;
   min_severity?: string;
   /** A name, or `none` for unassigned groups. */
   assignee?: string;

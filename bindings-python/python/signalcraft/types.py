@@ -8,6 +8,8 @@ Json = Any
 Headers = Union[Mapping[str, str], Sequence[Tuple[str, str]], Sequence[Sequence[str]], None]
 Body = Union[bytes, str]
 Source = Literal["sentry", "alertmanager", "grafana", "datadog", "pagerduty", "opsgenie", "generic"]
+AlertSource = Literal["sentry", "alertmanager", "grafana", "datadog", "pagerduty", "opsgenie", "generic", "monitor"]
+"""Where a group's alerts came from: a webhook source, or the engine's own fleet monitors."""
 Role = Literal["owner", "admin", "member", "viewer"]
 
 class IngestedAlert(TypedDict):
@@ -48,7 +50,7 @@ class Delivery(TypedDict, total=False):
 class AlertGroup(TypedDict):
     id: str
     group_key: str
-    source: Source
+    source: AlertSource
     project: Optional[str]
     environment: Optional[str]
     severity: str
@@ -81,7 +83,7 @@ class GroupQuery(TypedDict, total=False):
     severity: Union[SeverityName, str, Sequence[SeverityName]]
     environment: str
     project: str
-    source: Source
+    source: AlertSource
     min_severity: str
     assignee: str
     q: str
@@ -264,7 +266,7 @@ class AppView(TypedDict):
     alerts_query: str
 
 __all__ = [
-    "Json", "Headers", "Body", "Source", "Role", "IngestedAlert", "IngestOutcome", "ErrorView",
+    "Json", "Headers", "Body", "Source", "AlertSource", "Role", "IngestedAlert", "IngestOutcome", "ErrorView",
     "BatchSlot", "Delivery", "AlertGroup", "GroupPage", "GroupQuery", "User", "Member", "Session",
     "Membership", "TokenPrincipal", "Principal", "Workspace", "Access", "NewApiToken", "ApiToken",
     "NewIngestKey", "IngestKey", "DeliveryError", "IntegrationHealth", "IntegrationStatus",

@@ -377,7 +377,8 @@ impl Engine {
         let planned = self.read_in(workspace, |tx, ws| {
             let row = store::monitors::row_of(tx, &ws.id, id)?
                 .ok_or_else(|| Error::not_found("monitor", id))?;
-            self.plan(tx, &ws.id, row.monitor, now)
+            let apps = store::monitors::apps(tx, &ws.id)?;
+            self.plan(tx, &ws.id, row.monitor, now, &apps)
         })?;
         self.run_planned(vec![planned])?;
         self.state_of(workspace, id)
@@ -390,9 +391,10 @@ impl Engine {
         let now = self.now();
         let planned = self.read_in(workspace, |tx, ws| {
             let mut out = Vec::new();
+            let apps = store::monitors::apps(tx, &ws.id)?;
             for row in store::monitors::rows(tx, &ws.id)? {
                 if once || row.next_due_at <= now {
-                    out.push(self.plan(tx, &ws.id, row.monitor, now)?);
+                    out.push(self.plan(tx, &ws.id, row.monitor, now, &apps)?);
                 }
             }
             Ok(out)
@@ -415,6 +417,7 @@ impl Engine {
         ws: &WorkspaceId,
         mut monitor: Monitor,
         now: DateTime<Utc>,
+        apps: &[crate::monitors::model::App],
     ) -> Result<Planned> {
         if let Value::Object(c) = &mut monitor.config {
             let b = self.secret_box()?;
@@ -426,7 +429,6 @@ impl Engine {
                 }
             }
         }
-        let apps = store::monitors::apps(tx, ws)?;
         let monitor = run::with_app_defaults(&monitor, apps.iter().find(|a| a.name == monitor.app));
         let history = store::monitors::history(tx, ws, &monitor.id)?;
         Ok(Planned {
@@ -631,7 +633,8 @@ impl Engine {
                 let Some(row) = store::monitors::row_of(tx, &ws, &id)? else {
                     return Ok(None);
                 };
-                self.plan(tx, &ws, row.monitor, now).map(Some)
+                let apps = store::monitors::apps(tx, &ws)?;
+                self.plan(tx, &ws, row.monitor, now, &apps).map(Some)
             });
             let Ok(Some(p)) = planned else { continue };
             state.in_flight.insert(key);

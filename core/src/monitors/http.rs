@@ -96,8 +96,10 @@ pub fn display_url(url: &str) -> String {
     }
 }
 
-/// Maps a reqwest error to a [`ClientError`] (`timeout` is the bound that was set).
-pub fn transport_error(url: &str, timeout: Duration, e: &reqwest::Error) -> ClientError {
+/// Maps a reqwest error to a [`ClientError`] (`timeout` is the bound that was set). The text
+/// never holds the URL reqwest puts in its errors (a query may hold a token): the URL shown is
+/// [`display_url`]'s.
+pub fn transport_error(url: &str, timeout: Duration, e: reqwest::Error) -> ClientError {
     let url = display_url(url);
     if e.is_timeout() {
         return ClientError::Timeout {
@@ -105,8 +107,9 @@ pub fn transport_error(url: &str, timeout: Duration, e: &reqwest::Error) -> Clie
             after_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
         };
     }
+    let e = e.without_url();
     let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         message = format!("{message}: {s}");
         source = s.source();
@@ -153,14 +156,14 @@ pub async fn fetch(
     let mut response = client
         .execute(request)
         .await
-        .map_err(|e| transport_error(url, timeout, &e))?;
+        .map_err(|e| transport_error(url, timeout, e))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| transport_error(url, timeout, &e))?
+        .map_err(|e| transport_error(url, timeout, e))?
     {
         if body.len() + chunk.len() > max_bytes {
             return Err(ClientError::bad_response(

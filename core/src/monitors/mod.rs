@@ -29,14 +29,17 @@ pub type ClientFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClientError
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
-    /// The API answered a non-success HTTP status.
-    #[error("{url}: HTTP {status}{}", if .body.is_empty() { String::new() } else { format!(": {}", .body) })]
+    /// The API answered a non-success HTTP status. Its text is the status and its standard
+    /// phrase, never the body (readings are shown to the workspace; a body may be anything the
+    /// target chose to say).
+    #[error("{url}: HTTP {status}{}", reqwest::StatusCode::from_u16(*.status).ok().and_then(|s| s.canonical_reason()).map(|r| format!(" {r}")).unwrap_or_default())]
     Http {
         /// The status code.
         status: u16,
         /// The URL asked (without credentials).
         url: String,
-        /// The start of the response body (at most [`http::ERROR_BODY_BYTES`]).
+        /// The start of the response body (at most [`http::ERROR_BODY_BYTES`]), for callers
+        /// that match on it; not in the error's text.
         body: String,
     },
     /// The API answered 429 (or a provider's own rate-limit signal).

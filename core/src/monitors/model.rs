@@ -382,6 +382,9 @@ impl MonitorSet {
                 apps.push(App::named(&m.app));
             }
         }
+        for (i, m) in out.iter().enumerate() {
+            check_complete(m, apps.iter().find(|a| a.name == m.app), i)?;
+        }
         Ok(MonitorSet {
             apps,
             monitors: out,
@@ -679,6 +682,30 @@ fn parse_monitor(n: &Node<'_>) -> Result<Monitor> {
     Ok(m)
 }
 
+/// Checks that monitor `i` names its target, in its config or through its app's description.
+fn check_complete(m: &Monitor, app: Option<&App>, i: usize) -> Result<()> {
+    let full = crate::monitors::run::with_app_defaults(m, app);
+    let (required, from): (&[&str], &str) = match m.kind {
+        MonitorKind::HttpProbe => (&["url"], "health_urls"),
+        MonitorKind::GitCi => (&["base_url", "owner", "repo"], "repository"),
+        MonitorKind::RegistryFreshness => (&["registry_url", "repository"], "image"),
+        MonitorKind::K8sWorkloads => (&["namespace", "deployment"], "workload"),
+        MonitorKind::CloudCost | MonitorKind::UsageQuota => (&[], ""),
+    };
+    for f in required {
+        if full.text(f).is_none() {
+            return Err(Error::invalid(
+                format!("monitors[{i}].config.{f}"),
+                format!(
+                    "missing (give it here, or describe app {:?}'s {from})",
+                    m.app
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks the per-kind config fields (thresholds aside).
 fn check_config(kind: MonitorKind, c: &Node<'_>) -> Result<()> {
     if let Some(t) = c.get("timeout_ms") {
@@ -696,7 +723,7 @@ fn check_config(kind: MonitorKind, c: &Node<'_>) -> Result<()> {
     }
     match kind {
         MonitorKind::HttpProbe => {
-            check_url(&c.req("url")?)?;
+            opt_url(c, "url")?;
             if let Some(m) = c.get("method") {
                 let s = m.str()?;
                 if s != "GET" && s != "HEAD" {

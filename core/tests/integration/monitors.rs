@@ -101,6 +101,10 @@ fn a_breach_opens_exactly_one_alert_and_the_recovery_resolves_it() {
         g.tags.get("monitor").map(String::as_str),
         Some("api-health")
     );
+    // the inbox filters on the monitor source like any other
+    let q: GroupQuery =
+        serde_json::from_value(json!({"source": "monitor", "project": "api"})).unwrap();
+    assert_eq!(h.engine.groups(h.ws(), &q).unwrap().groups.len(), 1);
 
     // the breach goes on: no new alert, no new event
     for _ in 0..3 {
@@ -148,7 +152,7 @@ fn a_target_flapping_every_check_opens_nothing() {
 }
 
 #[test]
-fn an_unreachable_target_breaches_and_api_errors_stay_unknown() {
+fn an_unreachable_target_is_a_failure_and_breaches() {
     let h = Harness::on_disk();
     // a port nothing listens on: bind, take the port, close
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -156,14 +160,21 @@ fn an_unreachable_target_breaches_and_api_errors_stay_unknown() {
         .local_addr()
         .unwrap()
         .port();
-    let url = format!("http://127.0.0.1:{port}/healthz");
+    let url = format!("http://127.0.0.1:{port}/healthz?token=q-s3cret");
     h.engine
         .put_monitors(h.ws(), &json!([probe("gone", &url, 1, 1)]))
         .unwrap();
     let s = run(&h, "gone");
     assert_eq!((s.state.as_str(), s.breaching), ("breach", true));
+    let shown = serde_json::to_string(&s.reading).unwrap();
     assert!(s.reading.unwrap().error.is_some());
-    assert_eq!(monitor_groups(&h).len(), 1);
+    assert!(
+        !shown.contains("q-s3cret"),
+        "the query is never shown: {shown}"
+    );
+    let groups = monitor_groups(&h);
+    assert_eq!(groups.len(), 1);
+    assert!(!serde_json::to_string(&groups).unwrap().contains("q-s3cret"));
 }
 
 #[test]
@@ -355,6 +366,15 @@ fn validation_errors_name_the_path_and_store_nothing() {
             "apps[0].repository.forge",
         ),
         (json!({"monitors": [], "extra": 1}), "extra"),
+        (
+            json!([{"id": "x", "app": "a", "kind": "git_ci", "config": {"owner": "o", "repo": "r"}}]),
+            "monitors[0].config.base_url",
+        ),
+        (
+            json!({"apps": [{"name": "a", "workload": {"namespace": "prod", "deployment": "api"}}],
+                "monitors": [{"id": "x", "app": "a", "kind": "registry_freshness", "config": {"registry_url": "http://127.0.0.1:5000"}}]}),
+            "monitors[0].config.repository",
+        ),
         (json!("monitors"), "$"),
     ];
     for (doc, path) in cases {
@@ -362,6 +382,17 @@ fn validation_errors_name_the_path_and_store_nothing() {
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{doc}");
         assert_eq!(e.path(), Some(path), "{doc}: {e}");
     }
+    // what an app describes completes its monitors' configs
+    let completed = json!({
+        "apps": [{"name": "api", "health_urls": ["http://127.0.0.1:9/healthz"],
+                  "repository": {"base_url": "http://127.0.0.1:3000", "owner": "team", "repo": "api"}}],
+        "monitors": [{"id": "h", "app": "api", "kind": "http_probe", "config": {}},
+                     {"id": "ci", "app": "api", "kind": "git_ci", "config": {}}]});
+    let answer = h.engine.put_monitors(h.ws(), &completed).unwrap();
+    assert_eq!(answer["monitors"].as_array().unwrap().len(), 2);
+    h.engine
+        .put_monitors(h.ws(), &json!([good.clone()]))
+        .unwrap();
     let too_many: Vec<Value> = (0..501)
         .map(|i| probe(&format!("m{i}"), "http://127.0.0.1:9/", 1, 1))
         .collect();
@@ -546,4 +577,65 @@ fn the_ssrf_guard_holds_for_monitors_unless_the_engine_allows_private_targets() 
     let s = engine.run_monitor("acme", "by-name").unwrap();
     assert!(s.reading.unwrap().error.is_some());
     assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_rate_limited_api_is_left_alone_for_its_retry_after_and_opens_nothing() {
+    let h = Harness::on_disk();
+    let server = TestServer::start(|_, _| {
+        Reply::json(429, json!({"error": {"message": "Rate limit reached"}}))
+            .with_header("Retry-After", "3600")
+    });
+    let doc = json!([{"id": "openai-budget", "app": "api", "kind": "usage_quota", "interval_secs": 60,
+        "config": {"provider": "openai", "base_url": server.url(""), "api_key": "sk-test"},
+        "thresholds": {"limit": 100}, "breach_after": 1}]);
+    h.engine.put_monitors(h.ws(), &doc).unwrap();
+    let s = h.engine.run_monitor(h.ws(), "openai-budget").unwrap();
+    assert_eq!((s.state.as_str(), s.breaching), ("error", false), "{s:?}");
+    assert!(s.reading.unwrap().error.unwrap().contains("rate limited"));
+    assert_eq!(s.next_due_at, h.engine.now() + TimeDelta::seconds(3600));
+    let asked = server.requests().len();
+    assert!(asked >= 1);
+    // an hour minus a second later it is still not due
+    h.advance(TimeDelta::seconds(3599));
+    h.engine.run_monitors(h.ws(), false).unwrap();
+    assert_eq!(server.requests().len(), asked);
+    assert!(monitor_groups(&h).is_empty());
+}
+
+#[test]
+fn the_history_keeps_the_last_sixty_readings() {
+    let h = Harness::on_disk();
+    let (server, healthy) = flipping();
+    h.engine
+        .put_monitors(
+            h.ws(),
+            &json!([probe("api-health", &server.url("/healthz"), 100, 1)]),
+        )
+        .unwrap();
+    for i in 0..65 {
+        healthy.store(i % 5 != 0, Ordering::SeqCst);
+        h.engine.run_monitors(h.ws(), true).unwrap();
+    }
+    let s = h.engine.monitor_status(h.ws()).unwrap().remove(0);
+    assert_eq!(s.history.len(), 60);
+    // newest last: check 64 passed, check 60 failed
+    assert!(s.history[59].ok && !s.history[55].ok);
+    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM monitor_readings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 60);
+    // a changed kind starts over; a removed monitor leaves nothing behind
+    let cost = json!([{"id": "api-health", "app": "api", "kind": "cloud_cost",
+        "config": {"provider": "hetzner", "base_url": server.url("/v1"), "token": "t"},
+        "thresholds": {"budget": 10}}]);
+    h.engine.put_monitors(h.ws(), &cost).unwrap();
+    let s = h.engine.monitor_status(h.ws()).unwrap().remove(0);
+    assert_eq!((s.state.as_str(), s.history.len()), ("pending", 0));
+    h.engine.put_monitors(h.ws(), &json!([])).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM monitor_readings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0);
 }

@@ -4,7 +4,7 @@
 //!   gets a token from the realm (`GET realm?service=…&scope=…`, with the configured user and
 //!   password as basic auth when there are some; the answer's `token` or `access_token`), cached
 //!   per scope, and is sent again once with it. `WWW-Authenticate: Basic` is answered with the
-//!   configured credentials, once.
+//!   configured credentials (sent up front from then on); credentials refused stay refused.
 //! - `GET /v2/_catalog?n=100` and `GET /v2/{name}/tags/list?n=100`, following `Link: <…>;
 //!   rel="next"` (at most [`MAX_PAGES`] pages).
 //! - `GET /v2/{name}/manifests/{tag}` accepting OCI and Docker v2 manifests and indexes (manifest
@@ -24,6 +24,7 @@ use serde_json::Value;
 use sha2::Digest;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The manifest media types asked for, most specific first.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
@@ -47,6 +48,8 @@ pub struct Registry {
     password: Option<String>,
     /// Bearer tokens by scope.
     tokens: Mutex<HashMap<String, String>>,
+    /// The registry asked for basic auth once: send it up front from then on.
+    basic_asked: AtomicBool,
 }
 
 impl std::fmt::Debug for Registry {
@@ -67,6 +70,7 @@ impl Registry {
             user: target.username.clone(),
             password: target.password.clone(),
             tokens: Mutex::new(HashMap::new()),
+            basic_asked: AtomicBool::new(false),
         })
     }
 
@@ -109,7 +113,11 @@ impl Registry {
         accept: &str,
         scope: &str,
     ) -> Result<Fetched, ClientError> {
-        let auth = self.cached_token(scope).map_or(Auth::None, Auth::Bearer);
+        let auth = match self.cached_token(scope) {
+            Some(token) => Auth::Bearer(token),
+            None if self.basic_asked.load(Ordering::Relaxed) => self.basic().unwrap_or(Auth::None),
+            None => Auth::None,
+        };
         let first = self.send(url, accept, &auth).await?;
         if first.status != 401 {
             return check(url.as_str(), first);
@@ -121,8 +129,11 @@ impl Registry {
                 Auth::Bearer(token)
             }
             Some(Challenge::Basic) => match self.basic() {
-                Some(basic) => basic,
-                None => return check(url.as_str(), first),
+                Some(basic) if auth == Auth::None => {
+                    self.basic_asked.store(true, Ordering::Relaxed);
+                    basic
+                }
+                _ => return check(url.as_str(), first),
             },
             None => return check(url.as_str(), first),
         };

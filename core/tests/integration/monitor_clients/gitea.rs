@@ -266,3 +266,24 @@ async fn the_default_connector_refuses_loopback_before_sending() {
         "nothing may reach a refused target"
     );
 }
+
+#[tokio::test]
+async fn an_exhausted_quota_answered_403_is_rate_limited_until_its_reset() {
+    let reset = (chrono::Utc::now().timestamp() + 90).to_string();
+    let server = TestServer::start(move |_, _| {
+        Reply::json(
+            403,
+            serde_json::json!({"message": "API rate limit exceeded"}),
+        )
+        .with_header("X-RateLimit-Limit", "5000")
+        .with_header("X-RateLimit-Remaining", "0")
+        .with_header("X-RateLimit-Reset", &reset)
+    });
+    match forge(&server).repository("acme", "api").await.unwrap_err() {
+        ClientError::RateLimited {
+            retry_after_secs: Some(s),
+            ..
+        } => assert!((88..=90).contains(&s), "{s}"),
+        other => panic!("{other:?}"),
+    }
+}

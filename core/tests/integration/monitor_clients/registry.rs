@@ -310,3 +310,39 @@ async fn a_token_realm_outside_the_allowed_targets_is_refused() {
         "only the challenged request reached the registry"
     );
 }
+
+#[tokio::test]
+async fn a_basic_challenge_is_answered_with_the_configured_credentials() {
+    // distribution's htpasswd auth: `WWW-Authenticate: Basic realm="basic-realm"`.
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("ci:htpasswd-secret")
+    );
+    let server = TestServer::start(move |r, _| {
+        if r.header("authorization") == Some(basic.as_str()) {
+            open_registry(r)
+        } else {
+            json(401, "registry/error_unauthorized.json")
+                .with_header("WWW-Authenticate", "Basic realm=\"basic-realm\"")
+        }
+    });
+    let reg = registry(&server, Some("ci"), Some("htpasswd-secret"));
+    assert_eq!(reg.tags("acme/api").await.unwrap().len(), 3);
+    let reqs = server.requests();
+    // Challenged once; page 2 carries the credentials up front.
+    assert_eq!(reqs.len(), 3);
+    assert!(reqs[0].header("authorization").is_none());
+    assert!(
+        reqs[1..]
+            .iter()
+            .all(|r| r.header("authorization").is_some())
+    );
+
+    // Wrong credentials: one challenge, one refusal, typed.
+    let bad = registry(&server, Some("ci"), Some("wrong"));
+    match bad.tags("acme/api").await.unwrap_err() {
+        ClientError::Http { status: 401, .. } => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.requests().len(), 5);
+}
