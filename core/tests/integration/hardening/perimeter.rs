@@ -689,6 +689,7 @@ fn links_are_http_only_and_say_where_they_go() {
         Reply::json(200, json!({"ok": true, "ts": "1.1", "channel": "C1"}))
     });
     let sink = SmtpSink::start();
+    let pd = TestServer::start(|_, _| Reply::json(202, json!({"status": "success"})));
     let (engine, _dir, ws) = engine(crate::common::builder());
     engine
         .set_channel(
@@ -701,27 +702,65 @@ fn links_are_http_only_and_say_where_they_go() {
     engine
         .set_channel(
             &ws,
+            "pd",
+            ChannelKind::Pagerduty,
+            &json!({"routing_key": "R0123456789", "events_url": pd.url("/v2/enqueue")}),
+        )
+        .unwrap();
+    engine
+        .set_channel(
+            &ws,
             "mail",
             ChannelKind::Email,
             &json!({"smtp_host": "127.0.0.1", "smtp_port": sink.port,
             "insecure": true, "from": "alerts@example.com", "to": ["oncall@example.com"]}),
         )
         .unwrap();
-    route_all(&engine, &ws, &["slack", "mail"]);
+    route_all(&engine, &ws, &["slack", "mail", "pd"]);
     let own = "https://acme.sentry.io/issues/1/";
     sentry_alert_linking(&engine, &ws, 1, own);
     sentry_alert_linking(&engine, &ws, 2, "https://evil.example/login");
     sentry_alert_linking(&engine, &ws, 3, "javascript:alert(document.cookie)");
     sentry_alert_linking(&engine, &ws, 4, "data:text/html,<script>x</script>");
+    // a look-alike: Sentry's domain as a label of someone else's
+    sentry_alert_linking(&engine, &ws, 5, "https://sentry.io.evil.example/issues/5/");
     let r = engine.dispatch(None, Duration::from_secs(10)).unwrap();
-    assert_eq!((r.sent, r.failed), (8, 0), "{r:?}");
+    assert_eq!((r.sent, r.failed), (15, 0), "{r:?}");
+    // PagerDuty: the event's `links`, by issue
+    let pd_links: Vec<serde_json::Value> = pd
+        .requests()
+        .iter()
+        .map(|q| q.json()["links"].clone())
+        .collect();
+    assert_eq!(pd_links.len(), 5);
+    let pd_texts: Vec<&str> = pd_links
+        .iter()
+        .filter_map(|l| l[0]["text"].as_str())
+        .collect();
+    assert_eq!(
+        pd_links.iter().filter(|l| l.is_null()).count(),
+        2,
+        "{pd_links:?}"
+    );
+    for want in [
+        "Open in Sentry",
+        "Open evil.example",
+        "Open sentry.io.evil.example",
+    ] {
+        assert!(pd_texts.contains(&want), "{want} in {pd_links:?}");
+    }
     let posts: Vec<String> = slack
         .requests()
         .iter()
         .map(|q| String::from_utf8_lossy(&q.body).into_owned())
         .collect();
     let mails: Vec<String> = sink.messages().into_iter().map(|m| m.2).collect();
-    assert_eq!((posts.len(), mails.len()), (4, 4));
+    assert_eq!((posts.len(), mails.len()), (5, 5));
+    assert!(
+        posts.iter().any(|p| p
+            .contains("<https://sentry.io.evil.example/issues/5/|Open sentry.io.evil.example>")),
+        "{posts:?}"
+    );
     let all = format!("{}\n{}", posts.join("\n"), mails.join("\n"));
     assert!(
         !all.contains("javascript:") && !all.contains("data:text"),
@@ -750,7 +789,7 @@ fn links_are_http_only_and_say_where_they_go() {
     );
     assert_eq!(
         flat.iter().filter(|m| m.contains("<a href")).count(),
-        2,
+        3,
         "only the http(s) links"
     );
 }
