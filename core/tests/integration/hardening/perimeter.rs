@@ -480,6 +480,7 @@ fn debug_output_never_shows_a_key_or_a_secret() {
         "cluster-token-666",
         "cloud-token-777",
         "usage-api-key-888",
+        "monitor-token-999",
     ];
     let channels = [
         (
@@ -604,6 +605,22 @@ fn debug_output_never_shows_a_key_or_a_secret() {
                 provider: "openai".into(),
                 base_url: "https://api.openai.com".into(),
                 api_key: Some(secrets[14].into()),
+            }
+        ));
+        // a monitor whose config was opened for a run
+        shown.push(format!(
+            "{:?}",
+            signalcraft_core::monitors::model::Monitor {
+                id: "ci".into(),
+                app: "shop".into(),
+                kind: signalcraft_core::monitors::model::MonitorKind::GitCi,
+                interval_secs: 60,
+                config: json!({"token": secrets[15], "branch": "main"}),
+                thresholds: json!({}),
+                breach_after: 1,
+                recover_after: 1,
+                severity: signalcraft_core::Severity::Error,
+                environment: None,
             }
         ));
     }
