@@ -401,7 +401,7 @@ pub trait UsageSource: Send + Sync {
 // Targets: how to reach each kind of API (secrets already unsealed)
 
 /// How to reach a git forge.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ForgeTarget {
     /// `gitea`.
     pub forge: String,
@@ -412,7 +412,7 @@ pub struct ForgeTarget {
 }
 
 /// How to reach a container registry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RegistryTarget {
     /// The registry's base URL (`https://registry.example.com`).
     pub registry_url: String,
@@ -423,7 +423,7 @@ pub struct RegistryTarget {
 }
 
 /// How to reach a Kubernetes API server.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ClusterTarget {
     /// A kubeconfig (YAML or JSON) to take the server, token and CA from.
     pub kubeconfig: Option<String>,
@@ -436,7 +436,7 @@ pub struct ClusterTarget {
 }
 
 /// How to reach a cloud provider's API.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct CloudTarget {
     /// `hetzner`.
     pub provider: String,
@@ -447,7 +447,7 @@ pub struct CloudTarget {
 }
 
 /// How to reach a usage API.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UsageTarget {
     /// `stripe`, `openai` or `openrouter`.
     pub provider: String,
@@ -455,6 +455,62 @@ pub struct UsageTarget {
     pub base_url: String,
     /// The API key.
     pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for ForgeTarget {
+    /// Everything but the credentials, which show as set or not.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ForgeTarget")
+            .field("forge", &self.forge)
+            .field("base_url", &self.base_url)
+            .field("token", &crate::secrets::redacted(&self.token))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RegistryTarget {
+    /// Everything but the credentials, which show as set or not.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryTarget")
+            .field("registry_url", &self.registry_url)
+            .field("username", &self.username)
+            .field("password", &crate::secrets::redacted(&self.password))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ClusterTarget {
+    /// Everything but the credentials, which show as set or not.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterTarget")
+            .field("kubeconfig", &crate::secrets::redacted(&self.kubeconfig))
+            .field("server", &self.server)
+            .field("token", &crate::secrets::redacted(&self.token))
+            .field("ca_pem", &self.ca_pem)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CloudTarget {
+    /// Everything but the credentials, which show as set or not.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloudTarget")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("token", &crate::secrets::redacted(&self.token))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for UsageTarget {
+    /// Everything but the credentials, which show as set or not.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsageTarget")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("api_key", &crate::secrets::redacted(&self.api_key))
+            .finish()
+    }
 }
 
 /// Makes clients for targets. The engine holds one ([`clients::RealConnector`] by default);

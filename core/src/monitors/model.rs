@@ -230,8 +230,8 @@ impl App {
 }
 
 /// One monitor. `config` holds secrets sealed (as stored) or opened (when run); what is shown
-/// is [`Monitor::redacted`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// is [`Monitor::redacted`] (its `Debug` output too).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Monitor {
     /// Unique in the workspace.
     pub id: String,
@@ -254,6 +254,14 @@ pub struct Monitor {
     pub severity: Severity,
     /// The alerts' environment.
     pub environment: Option<String>,
+}
+
+impl std::fmt::Debug for Monitor {
+    /// As [`Monitor::redacted`] shows it: each secret as `has_<field>: true`, never its value
+    /// (opened for a run, the config holds them in the clear).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Monitor({})", self.redacted())
+    }
 }
 
 impl Monitor {

@@ -142,7 +142,7 @@ def test_streams_get_heartbeats_and_end_on_sigterm(host: tuple[Host, str]) -> No
     assert h.wait_line(lambda ln: '"msg": "stopped"' in ln, 5) is not None, h.output()
 
 
-def test_demo_seeds_a_day_that_delivers_to_the_sink(tmp_path: Path) -> None:
+def test_demo_seeds_a_day_that_delivers_to_the_sink_and_probes_itself(tmp_path: Path) -> None:
     h = Host(tmp_path / "demo.db", "--demo")
     try:
         line = h.wait_line(lambda ln: "SignalCraft demo:" in ln, 60)
@@ -166,6 +166,22 @@ def test_demo_seeds_a_day_that_delivers_to_the_sink(tmp_path: Path) -> None:
             while time.monotonic() < deadline and c.get("/demo/sink").json()["received"] == 0:
                 time.sleep(0.2)
             assert c.get("/demo/sink").json()["received"] > 0, "no delivery reached the demo sink"
+            # the fleet: probes of this host's own /healthz and /readyz, checked by its background loop
+            monitors = c.get("/api/workspaces/demo/monitors").json()["monitors"]
+            assert [(m["id"], m["config"]["url"]) for m in monitors] == [
+                ("signalcraft-health", f"{h.url}/healthz"),
+                ("signalcraft-ready", f"{h.url}/readyz"),
+            ]
+            deadline = time.monotonic() + 20
+            app: dict = {}
+            while time.monotonic() < deadline:
+                apps = c.get("/api/workspaces/demo/apps").json()["apps"]
+                app = next((a for a in apps if a["name"] == "signalcraft"), {})
+                if app and all(m["state"] == "ok" for m in app["monitors"]):
+                    break
+                time.sleep(0.25)
+            assert app.get("state") == "ok", app
+            assert all(m["reading"]["details"]["status_code"] == 200 for m in app["monitors"]), app
     finally:
         assert h.stop() == 0
 

@@ -474,6 +474,13 @@ fn debug_output_never_shows_a_key_or_a_secret() {
         "signing-secret-000",
         "bearer-token-111",
         "csrf-token-222",
+        "forge-token-333",
+        "registry-password-444",
+        "kubeconfig-token-555",
+        "cluster-token-666",
+        "cloud-token-777",
+        "usage-api-key-888",
+        "monitor-token-999",
     ];
     let channels = [
         (
@@ -554,6 +561,69 @@ fn debug_output_never_shows_a_key_or_a_secret() {
             memberships: vec![],
         }
     ));
+    // fleet monitors' targets hold unsealed credentials
+    {
+        use signalcraft_core::monitors::{
+            CloudTarget, ClusterTarget, ForgeTarget, RegistryTarget, UsageTarget,
+        };
+        shown.push(format!(
+            "{:?}",
+            ForgeTarget {
+                forge: "gitea".into(),
+                base_url: "https://git.example.com".into(),
+                token: Some(secrets[9].into()),
+            }
+        ));
+        shown.push(format!(
+            "{:?}",
+            RegistryTarget {
+                registry_url: "https://registry.example.com".into(),
+                username: Some("robot".into()),
+                password: Some(secrets[10].into()),
+            }
+        ));
+        shown.push(format!(
+            "{:?}",
+            ClusterTarget {
+                kubeconfig: Some(format!("users: [{{user: {{token: {}}}}}]", secrets[11])),
+                server: Some("https://k8s.example.com".into()),
+                token: Some(secrets[12].into()),
+                ca_pem: None,
+            }
+        ));
+        shown.push(format!(
+            "{:?}",
+            CloudTarget {
+                provider: "hetzner".into(),
+                base_url: "https://api.hetzner.cloud/v1".into(),
+                token: Some(secrets[13].into()),
+            }
+        ));
+        shown.push(format!(
+            "{:?}",
+            UsageTarget {
+                provider: "openai".into(),
+                base_url: "https://api.openai.com".into(),
+                api_key: Some(secrets[14].into()),
+            }
+        ));
+        // a monitor whose config was opened for a run
+        shown.push(format!(
+            "{:?}",
+            signalcraft_core::monitors::model::Monitor {
+                id: "ci".into(),
+                app: "shop".into(),
+                kind: signalcraft_core::monitors::model::MonitorKind::GitCi,
+                interval_secs: 60,
+                config: json!({"token": secrets[15], "branch": "main"}),
+                thresholds: json!({}),
+                breach_after: 1,
+                recover_after: 1,
+                severity: signalcraft_core::Severity::Error,
+                environment: None,
+            }
+        ));
+    }
     let all = shown.join("\n");
     for s in secrets {
         assert!(!all.contains(s), "{s} in {all}");
