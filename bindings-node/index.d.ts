@@ -101,7 +101,31 @@ export interface AlertGroup {
   runbook: string | null;
 }
 
-export interface GroupDetail extends AlertGroup { events: Json[]; timeline: Json[] }
+/** A group with its newest 50 events and timeline entries, newest first, and the cursors of the rest. */
+export interface GroupDetail extends AlertGroup {
+  events: Json[];
+  events_next: string | null;
+  timeline: Json[];
+  timeline_next: string | null;
+}
+/** One page of a group's events or timeline, newest first; `next` is null on the last page. */
+export interface ItemPage { items: Json[]; next: string | null }
+/** One stored event with the raw delivery it came from (the whole delivery: every alert of a batch). */
+export interface EventPayload {
+  id: string;
+  group_id: string | null;
+  source: AlertSource;
+  received_at: string;
+  alert: Record<string, Json>;
+  /** The body parsed as JSON; null when it is not JSON or purged. */
+  payload: Json;
+  /** The body as text; null when it is not UTF-8 or purged. */
+  payload_text: string | null;
+  /** The stored headers (credentials redacted), as [name, value] pairs. */
+  headers: Array<[string, string]>;
+  /** Retention purged the raw body. */
+  purged: boolean;
+}
 export interface GroupPage { groups: AlertGroup[]; next_cursor: string | null }
 export type Severity = 'debug' | 'info' | 'warning' | 'error' | 'critical';
 export interface GroupQuery {
@@ -121,7 +145,7 @@ export interface GroupQuery {
   since?: string;
   /** RFC 3339, on last_seen (exclusive). */
   until?: string;
-  sort?: 'last_seen' | 'first_seen' | 'severity' | 'count' | 'last_activity';
+  sort?: 'last_seen' | 'first_seen' | 'severity' | 'count' | 'last_activity' | 'status' | 'title' | 'source' | 'project' | 'environment' | 'assignee';
   order?: 'desc' | 'asc';
   limit?: number | string;
   cursor?: string;
@@ -291,11 +315,15 @@ export class Engine {
   putRules(workspace: string, rules: Json[]): null;
   rules(workspace: string): Array<Record<string, Json>>;
   replay(workspace: string, rules: Json[], since?: string | null, until?: string | null): Record<string, Json>;
-  addSilence(workspace: string, silence: NewSilence): Record<string, Json>;
+  /** `actor` is recorded as the silence's `created_by`. */
+  addSilence(workspace: string, silence: NewSilence, actor: string): Record<string, Json>;
   silences(workspace: string): Array<Record<string, Json>>;
   expireSilence(workspace: string, id: string): null;
   groups(workspace: string, query?: GroupQuery | null): GroupPage;
   group(workspace: string, id: string): GroupDetail;
+  groupEvents(workspace: string, id: string, cursor?: string | null, limit?: number | null): ItemPage;
+  groupTimeline(workspace: string, id: string, cursor?: string | null, limit?: number | null): ItemPage;
+  event(workspace: string, id: string): EventPayload;
   act(workspace: string, groupId: string, command: Command, actor: string, role?: Role | null): AlertGroup;
   putEscalation(workspace: string, name: string, policy: Record<string, Json>): null;
   stats(workspace: string, window?: string | null): Record<string, Json>;

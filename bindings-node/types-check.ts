@@ -17,6 +17,16 @@ for (const slot of engine.ingestBatch('acme', [{ source: 'alertmanager', body: '
 const page = engine.groups('acme', { status: 'open', limit: 10 });
 console.log(page.groups.length, page.next_cursor, SCHEMA_VERSION);
 engine.dispatch('acme', 0).then((r) => console.log(r.sent + r.failed + r.pending));
+if (gid) {
+  const d = engine.group('acme', gid);
+  const more: string | null = d.events_next ?? d.timeline_next;
+  const older = engine.groupEvents('acme', gid, more, 100);
+  console.log(older.items.length, older.next, engine.groupTimeline('acme', gid).items.length);
+  const ev = engine.event('acme', String((d.events[0] as { id: string }).id));
+  const purged: boolean = ev.purged;
+  console.log(ev.payload_text, ev.headers[0]?.[0], purged);
+}
+console.log(engine.addSilence('acme', { when: { field: 'severity', op: 'eq', value: 'info' }, ends_at: '2h' }, 'user:alice').created_by);
 try {
   engine.group('acme', 'nope');
 } catch (e) {

@@ -347,12 +347,19 @@ impl JsEngine {
         })
     }
 
-    /// Mutes matching alerts until `ends_at` (`{when, ends_at, starts_at?, comment?}`).
+    /// Mutes matching alerts until `ends_at` (`{when, ends_at, starts_at?, comment?}`),
+    /// recording `actor` as its creator.
     #[napi(catch_unwind)]
-    pub fn add_silence(&self, env: Env, workspace: String, silence: Value) -> Result<Value, Code> {
+    pub fn add_silence(
+        &self,
+        env: Env,
+        workspace: String,
+        silence: Value,
+        actor: String,
+    ) -> Result<Value, Code> {
         self.run(&env, |e| {
             let now = e.now();
-            let s = e.add_silence(&workspace, &host::new_silence(&silence, now)?)?;
+            let s = e.add_silence(&workspace, &host::new_silence(&silence, now)?, &actor)?;
             Ok(host::silence_view(&s, e.now()))
         })
     }
@@ -386,10 +393,47 @@ impl JsEngine {
         })
     }
 
-    /// One group with its events and timeline.
+    /// One group with its newest 50 events and timeline entries (newest first) and the
+    /// cursors of the rest (`events_next`, `timeline_next`).
     #[napi(catch_unwind)]
     pub fn group(&self, env: Env, workspace: String, id: String) -> Result<Value, Code> {
         self.run(&env, |e| e.group(&workspace, &id))
+    }
+
+    /// A page of a group's events, newest first (`{items, next}`; `limit` 1 to 200).
+    #[napi(catch_unwind)]
+    pub fn group_events(
+        &self,
+        env: Env,
+        workspace: String,
+        id: String,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            e.group_events(&workspace, &id, cursor.as_deref(), limit)
+        })
+    }
+
+    /// A page of a group's timeline, newest first (`{items, next}`; `limit` 1 to 200).
+    #[napi(catch_unwind)]
+    pub fn group_timeline(
+        &self,
+        env: Env,
+        workspace: String,
+        id: String,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<Value, Code> {
+        self.run(&env, |e| {
+            e.group_timeline(&workspace, &id, cursor.as_deref(), limit)
+        })
+    }
+
+    /// One stored event with the raw body and headers of the delivery it came from.
+    #[napi(catch_unwind)]
+    pub fn event(&self, env: Env, workspace: String, id: String) -> Result<Value, Code> {
+        self.run(&env, |e| e.event(&workspace, &id))
     }
 
     /// Runs a lifecycle command (`{command: "ack"}`, `{command: "snooze", until}`, …) as

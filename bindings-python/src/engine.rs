@@ -549,16 +549,18 @@ impl PyEngine {
         self.call(py, |e| e.replay(workspace, &rules, since, until))
     }
 
+    /// Mutes matching alerts until `ends_at`, recording `actor` as the silence's creator.
     fn add_silence<'py>(
         &self,
         py: Python<'py>,
         workspace: &str,
         silence: &Bound<'py, PyAny>,
+        actor: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         let silence = json_in(py, "silence", silence)?;
         self.call(py, |e| {
             let now = e.now();
-            let s = e.add_silence(workspace, &host::new_silence(&silence, now)?)?;
+            let s = e.add_silence(workspace, &host::new_silence(&silence, now)?, actor)?;
             Ok(host::silence_view(&s, e.now()))
         })
     }
@@ -598,7 +600,8 @@ impl PyEngine {
         self.call(py, |e| e.groups(workspace, &query))
     }
 
-    /// One group with its events and timeline.
+    /// One group with its newest 50 events and timeline entries (newest first) and the
+    /// cursors of the rest (`events_next`, `timeline_next`).
     fn group<'py>(
         &self,
         py: Python<'py>,
@@ -606,6 +609,42 @@ impl PyEngine {
         id: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.call(py, |e| e.group(workspace, id))
+    }
+
+    /// A page of a group's events, newest first (`{items, next}`; `limit` 1 to 200).
+    #[pyo3(signature = (workspace, id, cursor=None, limit=None))]
+    fn group_events<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        id: &str,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.group_events(workspace, id, cursor, limit))
+    }
+
+    /// A page of a group's timeline, newest first (`{items, next}`; `limit` 1 to 200).
+    #[pyo3(signature = (workspace, id, cursor=None, limit=None))]
+    fn group_timeline<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        id: &str,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.group_timeline(workspace, id, cursor, limit))
+    }
+
+    /// One stored event with the raw body and headers of the delivery it came from.
+    fn event<'py>(
+        &self,
+        py: Python<'py>,
+        workspace: &str,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(py, |e| e.event(workspace, id))
     }
 
     /// Runs a lifecycle command (`{"command": "ack"}`, `{"command": "snooze", "until": TIME}`, …)

@@ -344,11 +344,12 @@ impl Engine {
     }
 
     /// Mutes matching alerts until `ends_at` (JSON text `{when, ends_at, starts_at?,
-    /// comment?}`); answers the silence with `active` (JSON text).
-    pub fn add_silence(&self, workspace: String, silence: String) -> Answer<String> {
+    /// comment?}`), recording `actor` as its creator; answers the silence with `active` (JSON
+    /// text).
+    pub fn add_silence(&self, workspace: String, silence: String, actor: String) -> Answer<String> {
         self.json(|e| {
             let new = host::new_silence(&json_in("silence", &silence)?, e.now())?;
-            let s = e.add_silence(&workspace, &new)?;
+            let s = e.add_silence(&workspace, &new, &actor)?;
             Ok(host::silence_view(&s, e.now()))
         })
     }
@@ -376,10 +377,41 @@ impl Engine {
             .map(Into::into)
     }
 
-    /// One group with its events and timeline (JSON text: the group's fields, `events`,
-    /// `timeline`).
+    /// One group with its newest 50 events and timeline entries, newest first (JSON text: the
+    /// group's fields, `events`, `events_next`, `timeline`, `timeline_next`).
     pub fn group(&self, workspace: String, id: String) -> Answer<String> {
         self.json(|e| e.group(&workspace, &id))
+    }
+
+    /// A page of a group's events, newest first (JSON text `{items, next}`; `limit` 1 to 200).
+    #[uniffi::method(default(cursor = None, limit = None))]
+    pub fn group_events(
+        &self,
+        workspace: String,
+        id: String,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> Answer<String> {
+        self.json(|e| e.group_events(&workspace, &id, cursor.as_deref(), limit))
+    }
+
+    /// A page of a group's timeline, newest first (JSON text `{items, next}`; `limit` 1 to
+    /// 200).
+    #[uniffi::method(default(cursor = None, limit = None))]
+    pub fn group_timeline(
+        &self,
+        workspace: String,
+        id: String,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> Answer<String> {
+        self.json(|e| e.group_timeline(&workspace, &id, cursor.as_deref(), limit))
+    }
+
+    /// One stored event with the raw body and headers of the delivery it came from (JSON text
+    /// `{id, group_id, source, received_at, alert, payload, payload_text, headers, purged}`).
+    pub fn event(&self, workspace: String, id: String) -> Answer<String> {
+        self.json(|e| e.event(&workspace, &id))
     }
 
     /// Runs a lifecycle command as `actor` with `role` (default `member`) and answers the group

@@ -446,6 +446,18 @@ pub enum GroupSort {
     Count,
     /// By the last change of any kind.
     LastActivity,
+    /// By status, open first (descending).
+    Status,
+    /// By title (ASCII case folded).
+    Title,
+    /// By source name.
+    Source,
+    /// By project (none as the empty text).
+    Project,
+    /// By environment (none as the empty text).
+    Environment,
+    /// By assignee (unassigned as the empty text).
+    Assignee,
 }
 
 impl From<signalcraft_core::group::GroupSort> for GroupSort {
@@ -457,6 +469,12 @@ impl From<signalcraft_core::group::GroupSort> for GroupSort {
             S::Severity => Self::Severity,
             S::Count => Self::Count,
             S::LastActivity => Self::LastActivity,
+            S::Status => Self::Status,
+            S::Title => Self::Title,
+            S::Source => Self::Source,
+            S::Project => Self::Project,
+            S::Environment => Self::Environment,
+            S::Assignee => Self::Assignee,
         }
     }
 }
@@ -469,6 +487,12 @@ impl From<GroupSort> for signalcraft_core::group::GroupSort {
             GroupSort::Severity => Self::Severity,
             GroupSort::Count => Self::Count,
             GroupSort::LastActivity => Self::LastActivity,
+            GroupSort::Status => Self::Status,
+            GroupSort::Title => Self::Title,
+            GroupSort::Source => Self::Source,
+            GroupSort::Project => Self::Project,
+            GroupSort::Environment => Self::Environment,
+            GroupSort::Assignee => Self::Assignee,
         }
     }
 }

@@ -151,12 +151,49 @@ enum Command {
         #[arg(long, default_value = "owner", value_parser = ["owner", "admin", "member", "viewer"])]
         role: String,
     },
-    /// Show one group with its events and timeline.
+    /// Show one group with its newest events and timeline entries (50 each; the rest with
+    /// `group-events` and `group-timeline`).
     Group {
         /// Workspace name or id.
         workspace: String,
         /// The group's id.
         group_id: String,
+    },
+    /// A page of a group's events, newest first.
+    GroupEvents {
+        /// Workspace name or id.
+        workspace: String,
+        /// The group's id.
+        group_id: String,
+        /// Older than this (the `next` or `events_next` of the page before).
+        #[arg(long)]
+        cursor: Option<String>,
+        /// At most this many (1 to 200, default 50).
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// A page of a group's timeline, newest first.
+    GroupTimeline {
+        /// Workspace name or id.
+        workspace: String,
+        /// The group's id.
+        group_id: String,
+        /// Older than this (the `next` or `timeline_next` of the page before).
+        #[arg(long)]
+        cursor: Option<String>,
+        /// At most this many (1 to 200, default 50).
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Show one stored event with the raw delivery it came from (body and headers as stored).
+    Event {
+        /// Workspace name or id.
+        workspace: String,
+        /// The event's id (as a group's events show it).
+        event_id: String,
+        /// Print only the raw body (as JSON), to feed `rules test`.
+        #[arg(long)]
+        body: bool,
     },
     /// Fleet monitors: a workspace's apps and monitors, their checks and their state.
     #[command(subcommand)]
@@ -506,6 +543,9 @@ enum SilenceCmd {
         /// Why.
         #[arg(long)]
         comment: Option<String>,
+        /// Who creates it (recorded as its creator).
+        #[arg(long, default_value = "cli")]
+        by: String,
     },
     /// List silences (with whether each is active now).
     List {
@@ -678,7 +718,8 @@ struct GroupsArgs {
     /// Only groups last seen before this time (RFC 3339).
     #[arg(long)]
     until: Option<String>,
-    /// The order: last_seen (default), first_seen, severity, count or last_activity.
+    /// The order: last_seen (default), first_seen, severity, count, last_activity, status,
+    /// title, source, project, environment or assignee.
     #[arg(long)]
     sort: Option<String>,
     /// desc (default) or asc.
@@ -1092,6 +1133,7 @@ fn run(cli: Cli) -> Result<Value, Error> {
             until,
             from,
             comment,
+            by,
         }) => {
             let now = engine.now();
             let s = engine.add_silence(
@@ -1105,6 +1147,7 @@ fn run(cli: Cli) -> Result<Value, Error> {
                     ends_at: parse_time_or_duration("--until", &until, now)?,
                     comment,
                 },
+                &by,
             )?;
             Ok(s.to_json())
         }
@@ -1169,6 +1212,40 @@ fn run(cli: Cli) -> Result<Value, Error> {
             workspace,
             group_id,
         } => to_value(&engine.group(&workspace, &group_id)?),
+        Command::GroupEvents {
+            workspace,
+            group_id,
+            cursor,
+            limit,
+        } => to_value(&engine.group_events(&workspace, &group_id, cursor.as_deref(), limit)?),
+        Command::GroupTimeline {
+            workspace,
+            group_id,
+            cursor,
+            limit,
+        } => to_value(&engine.group_timeline(&workspace, &group_id, cursor.as_deref(), limit)?),
+        Command::Event {
+            workspace,
+            event_id,
+            body,
+        } => {
+            let e = engine.event(&workspace, &event_id)?;
+            if body {
+                // the body as JSON (every source's deliveries are JSON), ready for `rules test`
+                return match (e.purged, e.payload) {
+                    (true, _) => Err(Error::not_found(
+                        "raw body (purged by retention) of event",
+                        event_id,
+                    )),
+                    (false, Value::Null) => Err(Error::invalid(
+                        "--body",
+                        "the stored body is not JSON (print the whole event to see its text)",
+                    )),
+                    (false, payload) => Ok(payload),
+                };
+            }
+            to_value(&e)
+        }
         Command::Act(a) => {
             let now = engine.now();
             let command = match a.command {

@@ -191,6 +191,42 @@ fn workspace_ingest_groups_group() {
     assert_eq!(detail["events"].as_array().unwrap().len(), 1);
     assert_eq!(detail["timeline"][0]["command"], "open");
     assert_eq!(detail["timeline"][0]["to"], "open");
+    assert_eq!(detail["events_next"], Value::Null);
+    assert_eq!(detail["timeline_next"], Value::Null);
+
+    // the event with the raw delivery it came from, and the body alone for `rules test`
+    let eid = detail["events"][0]["id"].as_str().unwrap().to_string();
+    let ev = sc(&db, &["event", "acme", &eid], None).json();
+    assert_eq!(ev["id"], eid.as_str());
+    assert_eq!(ev["source"], "sentry");
+    assert_eq!(ev["purged"], false);
+    assert_eq!(ev["payload_text"].as_str().unwrap().as_bytes(), &body[..]);
+    assert!(
+        ev["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h[0] == "Request-ID" && h[1] == "abc123"),
+        "{ev}"
+    );
+    let raw = sc(&db, &["event", "acme", &eid, "--body"], None).json();
+    assert_eq!(raw, serde_json::from_slice::<Value>(&body).unwrap());
+    let missing = sc(&db, &["event", "acme", "evt_nope"], None);
+    assert_eq!(missing.code, 4, "{}", missing.stderr);
+
+    // the events and the timeline page by page
+    let page = sc(&db, &["group-events", "acme", &gid, "--limit", "1"], None).json();
+    assert_eq!(page["items"][0]["id"], eid.as_str());
+    assert_eq!(page["next"], Value::Null);
+    let tl = sc(&db, &["group-timeline", "acme", &gid], None).json();
+    assert_eq!(tl["items"][0]["command"], "open");
+    let bad = sc(
+        &db,
+        &["group-timeline", "acme", &gid, "--limit", "500"],
+        None,
+    );
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("limit"), "{}", bad.stderr);
 }
 
 #[test]
@@ -486,6 +522,26 @@ fn rules_silences_maintenance_and_replay() {
     )
     .json();
     assert_eq!(s["ends_at"], "2026-03-01T14:00:00Z");
+    assert_eq!(s["created_by"], "cli", "the CLI's default creator");
+    let by = sc(
+        &db,
+        &[
+            "--now",
+            "2026-03-01T12:00:00Z",
+            "silence",
+            "add",
+            "acme",
+            "--when",
+            r#"{"field": "environment", "op": "eq", "value": "qa"}"#,
+            "--until",
+            "1h",
+            "--by",
+            "user:alice",
+        ],
+        None,
+    )
+    .json();
+    assert_eq!(by["created_by"], "user:alice");
     let sl = sc(
         &db,
         &["--now", "2026-03-01T13:00:00Z", "silence", "list", "acme"],
@@ -953,6 +1009,7 @@ fn act_escalation_tick_and_stats() {
         .as_array()
         .unwrap()
         .iter()
+        .rev() // newest first: read it oldest first
         .map(|t| t["command"].as_str().unwrap())
         .collect();
     assert_eq!(

@@ -7,7 +7,10 @@ use crate::alert::{
 use crate::clock::{Clock, SystemClock};
 use crate::dedup::{self, DedupDecision, DedupOutcome, GroupSnapshot};
 use crate::fingerprint::{self, GROUP_KEY_CONTEXT_V1, GroupKeyInputs};
-use crate::group::{AlertGroup, GroupDetail, GroupPage, GroupQuery, StoredEvent, TimelineEntry};
+use crate::group::{
+    AlertGroup, GroupDetail, GroupPage, GroupQuery, ItemCursor, ItemList, ItemPage, StoredEvent,
+    TimelineEntry,
+};
 use crate::headers::Headers;
 use crate::ingest::{IngestDecision, IngestOutcome, IngestedAlert, Outcome};
 use crate::lifecycle::GroupStatus;
@@ -25,6 +28,7 @@ use crate::{Error, Result};
 mod accounts;
 mod act;
 mod deliver;
+mod events;
 mod metrics;
 mod monitors;
 mod samples;
@@ -502,9 +506,13 @@ impl Engine {
         self.read_in(workspace, |tx, ws| store::routing::rules(tx, &ws.id))
     }
 
-    /// Adds a silence.
-    pub fn add_silence(&self, workspace: &str, new: &NewSilence) -> Result<Silence> {
+    /// Adds a silence, recording `actor` (who asks: `user:alice`, `token:ci`, `cli`) as its
+    /// creator.
+    pub fn add_silence(&self, workspace: &str, new: &NewSilence, actor: &str) -> Result<Silence> {
         let now = self.now();
+        if actor.trim().is_empty() || actor.len() > 256 {
+            return Err(Error::invalid("actor", "expected a name (1 to 256 bytes)"));
+        }
         let when = routing::Condition::from_json(&new.when, "when")?;
         let starts_at = new.starts_at.unwrap_or(now);
         if new.ends_at <= starts_at {
@@ -533,6 +541,7 @@ impl Engine {
                 ends_at: new.ends_at,
                 comment: new.comment.clone(),
                 created_at: now,
+                created_by: Some(actor.to_string()),
             };
             store::routing::add_silence(tx, &ws.id, &s)?;
             Ok(s)
@@ -656,7 +665,9 @@ impl Engine {
 
     /// Everything `ingest` would decide for this delivery — group decision, matched rules,
     /// notifications, silences — with `rules` in place of the workspace's when given, without
-    /// writing anything.
+    /// writing anything. A dry run tests routing, not authentication: a signature is not
+    /// checked (so a stored event's payload with fresh ids can be tested in a workspace whose
+    /// integration has a secret).
     pub fn dry_run(
         &self,
         workspace: &str,
@@ -976,7 +987,10 @@ impl Engine {
     ) -> Result<IngestOutcome> {
         self.check_size(body)?;
         let now = self.now();
-        let loaded = self.load(workspace, source)?;
+        let mut loaded = self.load(workspace, source)?;
+        if dry {
+            loaded.config.secret = None;
+        }
         let ready = match self.prepare(&loaded, source, headers, body, now)? {
             Prepared::Ignored(outcome) => return Ok(outcome),
             Prepared::Ready(r) => r,
@@ -1217,20 +1231,71 @@ impl Engine {
         self.read_in(workspace, |tx, ws| store::groups::page(tx, &ws.id, query))
     }
 
-    /// One group with its events and timeline.
+    /// One group with the first page of its events and of its timeline, newest first (see
+    /// [`Engine::group_events`] and [`Engine::group_timeline`] for the rest): bounded work
+    /// however many events the group has.
     pub fn group(&self, workspace: &str, id: &str) -> Result<GroupDetail> {
         self.read_in(workspace, |tx, ws| {
             let rec = store::groups::get(tx, &ws.id, id)?;
-            let mut events = store::events::by_group(tx, &rec.group.id)?;
-            word_traces(tx, &ws.id, &mut events)?;
-            let timeline = store::groups::timeline(tx, &rec.group.id)?;
+            let events = events_page(tx, &ws.id, &rec.group.id, None, None)?;
+            let timeline = timeline_page(tx, &rec.group.id, None, None)?;
             Ok(GroupDetail {
                 group: rec.group,
-                events,
-                timeline,
+                events: events.items,
+                events_next: events.next,
+                timeline: timeline.items,
+                timeline_next: timeline.next,
             })
         })
     }
+}
+
+/// A page of a group's events, newest first, their traces worded.
+pub(crate) fn events_page(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    group: &GroupId,
+    cursor: Option<&str>,
+    limit: Option<u32>,
+) -> Result<ItemPage<StoredEvent>> {
+    let limit = ItemCursor::limit(limit)?;
+    let before = cursor
+        .map(|c| ItemCursor::decode(ItemList::Events, c))
+        .transpose()?;
+    let (rows, more) = store::events::group_page(tx, group, before, limit)?;
+    let next = more
+        .then(|| {
+            rows.last()
+                .map(|(seq, _)| ItemCursor::encode(ItemList::Events, *seq))
+        })
+        .flatten();
+    let mut items: Vec<StoredEvent> = rows.into_iter().map(|(_, e)| e).collect();
+    word_traces(tx, ws, &mut items)?;
+    Ok(ItemPage { items, next })
+}
+
+/// A page of a group's timeline, newest first.
+pub(crate) fn timeline_page(
+    tx: &Connection,
+    group: &GroupId,
+    cursor: Option<&str>,
+    limit: Option<u32>,
+) -> Result<ItemPage<TimelineEntry>> {
+    let limit = ItemCursor::limit(limit)?;
+    let before = cursor
+        .map(|c| ItemCursor::decode(ItemList::Timeline, c))
+        .transpose()?;
+    let (rows, more) = store::groups::timeline_page(tx, group, before, limit)?;
+    let next = more
+        .then(|| {
+            rows.last()
+                .map(|(seq, _)| ItemCursor::encode(ItemList::Timeline, *seq))
+        })
+        .flatten();
+    Ok(ItemPage {
+        items: rows.into_iter().map(|(_, t)| t).collect(),
+        next,
+    })
 }
 
 /// The rows ingest reads before parsing: the source's integration and the workspace's settings.

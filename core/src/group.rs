@@ -103,16 +103,113 @@ pub struct TimelineEntry {
     pub detail: serde_json::Value,
 }
 
-/// A group with its events and timeline.
+/// A group with the first page of its events and of its timeline (newest first; the rest
+/// through [`crate::Engine::group_events`] and [`crate::Engine::group_timeline`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupDetail {
     /// The group.
     #[serde(flatten)]
     pub group: AlertGroup,
-    /// Its events, oldest first.
+    /// Its newest events (at most [`ItemPage::DEFAULT_LIMIT`]), newest first.
     pub events: Vec<StoredEvent>,
-    /// Its state changes, oldest first.
+    /// The cursor of the next page of events; `None` when these are all.
+    pub events_next: Option<String>,
+    /// Its newest state changes (at most [`ItemPage::DEFAULT_LIMIT`]), newest first.
     pub timeline: Vec<TimelineEntry>,
+    /// The cursor of the next page of the timeline; `None` when these are all.
+    pub timeline_next: Option<String>,
+}
+
+/// One page of a group's events or timeline, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemPage<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass this as `cursor` for the next (older) page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+impl<T> ItemPage<T> {
+    /// The page size when none is asked for (and the size of the first page in a
+    /// [`GroupDetail`]).
+    pub const DEFAULT_LIMIT: u32 = 50;
+    /// The largest page size.
+    pub const MAX_LIMIT: u32 = 200;
+}
+
+/// Which list of a group an [`ItemCursor`] pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItemList {
+    Events,
+    Timeline,
+}
+
+impl ItemList {
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Events => "e1",
+            Self::Timeline => "t1",
+        }
+    }
+}
+
+/// A position in a group's events or timeline: the storage seq of the last item of a page
+/// (`e1.SEQ` or `t1.SEQ`, hex), so the next page is everything older.
+pub(crate) struct ItemCursor;
+
+impl ItemCursor {
+    pub(crate) fn encode(list: ItemList, seq: i64) -> String {
+        format!("{}.{:x}", list.tag(), seq.max(0) as u64)
+    }
+
+    /// The seq a cursor made for `list` names.
+    pub(crate) fn decode(list: ItemList, s: &str) -> Result<i64> {
+        let bad = || Error::invalid("cursor", format!("not a cursor of this list: {s:?}"));
+        let (tag, seq) = s.split_once('.').ok_or_else(bad)?;
+        if tag != list.tag() || seq.is_empty() || seq.len() > 16 {
+            return Err(bad());
+        }
+        let seq = u64::from_str_radix(seq, 16).map_err(|_| bad())?;
+        i64::try_from(seq).map_err(|_| bad())
+    }
+
+    /// A page size, checked (`None`: the default).
+    pub(crate) fn limit(limit: Option<u32>) -> Result<u32> {
+        match limit {
+            None => Ok(ItemPage::<()>::DEFAULT_LIMIT),
+            Some(n) if (1..=ItemPage::<()>::MAX_LIMIT).contains(&n) => Ok(n),
+            Some(n) => Err(Error::invalid(
+                "limit",
+                format!("must be 1 to {}, got {n}", ItemPage::<()>::MAX_LIMIT),
+            )),
+        }
+    }
+}
+
+/// One stored event with the raw request it came from, for the rule tester: the alert as it was
+/// normalized, and the delivery's body as received (the whole delivery — for a batch of alerts,
+/// every alert of it; `alert.fingerprint` tells which one this event is).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventPayload {
+    /// The event's id.
+    pub id: String,
+    /// The group it went to, if any.
+    pub group_id: Option<GroupId>,
+    /// The source it came from.
+    pub source: Source,
+    /// When the engine received it.
+    pub received_at: DateTime<Utc>,
+    /// The normalized alert.
+    pub alert: serde_json::Value,
+    /// The delivery's body parsed as JSON (`None` when it is not JSON, or purged).
+    pub payload: serde_json::Value,
+    /// The delivery's body as text (`None` when it is not UTF-8, or purged).
+    pub payload_text: Option<String>,
+    /// The delivery's headers as stored (credentials redacted), `[name, value]` pairs in the
+    /// order received (what a dry run takes back).
+    pub headers: Vec<(String, String)>,
+    /// Whether retention has purged the raw body (then `payload` and `payload_text` are null).
+    pub purged: bool,
 }
 
 /// How a page of groups is ordered.
@@ -130,6 +227,18 @@ pub enum GroupSort {
     Count,
     /// By the last change of any kind (events and state changes).
     LastActivity,
+    /// By status, open first (desc): open, acknowledged, snoozed, resolved.
+    Status,
+    /// By title (case-insensitive for ASCII).
+    Title,
+    /// By source name.
+    Source,
+    /// By project (groups without one sort as the empty text).
+    Project,
+    /// By environment (groups without one sort as the empty text).
+    Environment,
+    /// By assignee (unassigned groups sort as the empty text).
+    Assignee,
 }
 
 impl GroupSort {
@@ -141,7 +250,21 @@ impl GroupSort {
             Self::Severity => "severity",
             Self::Count => "count",
             Self::LastActivity => "last_activity",
+            Self::Status => "status",
+            Self::Title => "title",
+            Self::Source => "source",
+            Self::Project => "project",
+            Self::Environment => "environment",
+            Self::Assignee => "assignee",
         }
+    }
+
+    /// Whether its sort key is text (else a number).
+    pub(crate) fn is_text(self) -> bool {
+        matches!(
+            self,
+            Self::Title | Self::Source | Self::Project | Self::Environment | Self::Assignee
+        )
     }
 
     fn from_name(s: &str) -> Option<Self> {
@@ -151,6 +274,12 @@ impl GroupSort {
             Self::Severity,
             Self::Count,
             Self::LastActivity,
+            Self::Status,
+            Self::Title,
+            Self::Source,
+            Self::Project,
+            Self::Environment,
+            Self::Assignee,
         ]
         .into_iter()
         .find(|v| v.as_str() == s)
@@ -352,24 +481,34 @@ pub struct GroupPage {
     pub next_cursor: Option<String>,
 }
 
+/// The sort key of a row: a number (milliseconds, a rank or a count) or a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CursorKey {
+    Int(i64),
+    Text(String),
+}
+
 /// A position in a sort order: opaque to callers, and tied to the sort and order it was made
-/// for (`c2.SORT.ORDER.KEY.SEQ`, hex numbers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// for (`c2.SORT.ORDER.KEY.SEQ`, hex numbers; a text key is the hex of its UTF-8 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Cursor {
     pub sort: GroupSort,
     pub order: SortOrder,
-    /// The sort key of the last row of the page (milliseconds, a severity rank or a count).
-    pub key: i64,
+    /// The sort key of the last row of the page.
+    pub key: CursorKey,
     pub seq: i64,
 }
 
 impl Cursor {
     pub(crate) fn encode(&self) -> String {
+        let key = match &self.key {
+            CursorKey::Int(k) => format!("{:x}", *k as u64),
+            CursorKey::Text(t) => hex::encode(t.as_bytes()),
+        };
         format!(
-            "c2.{}.{}.{:x}.{:x}",
+            "c2.{}.{}.{key}.{:x}",
             self.sort.as_str(),
             self.order.as_str(),
-            self.key as u64,
             self.seq as u64
         )
     }
@@ -402,10 +541,16 @@ impl Cursor {
                 ),
             ));
         }
+        let key = if sort.is_text() {
+            let bytes = hex::decode(key).map_err(|_| bad())?;
+            CursorKey::Text(String::from_utf8(bytes).map_err(|_| bad())?)
+        } else {
+            CursorKey::Int(u64::from_str_radix(key, 16).map_err(|_| bad())? as i64)
+        };
         Ok(Self {
             sort,
             order,
-            key: u64::from_str_radix(key, 16).map_err(|_| bad())? as i64,
+            key,
             seq: u64::from_str_radix(seq, 16).map_err(|_| bad())? as i64,
         })
     }
@@ -420,13 +565,27 @@ mod tests {
         let c = Cursor {
             sort: GroupSort::Count,
             order: SortOrder::Asc,
-            key: 1_700_000_000_123,
+            key: CursorKey::Int(1_700_000_000_123),
             seq: 42,
         };
         assert_eq!(
             Cursor::decode(&c.encode(), GroupSort::Count, SortOrder::Asc).ok(),
-            Some(c)
+            Some(c.clone())
         );
+        for text in ["", "db-1 disk 95% full.", "Ünïcode · ✓"] {
+            let t = Cursor {
+                sort: GroupSort::Title,
+                order: SortOrder::Desc,
+                key: CursorKey::Text(text.into()),
+                seq: 7,
+            };
+            assert_eq!(
+                Cursor::decode(&t.encode(), GroupSort::Title, SortOrder::Desc).ok(),
+                Some(t)
+            );
+        }
+        assert!(Cursor::decode("c2.title.asc.zz.1", GroupSort::Title, SortOrder::Asc).is_err());
+        assert!(Cursor::decode("c2.title.asc.ff.1", GroupSort::Title, SortOrder::Asc).is_err());
         let other = Cursor::decode(&c.encode(), GroupSort::Count, SortOrder::Desc);
         assert!(other.is_err_and(|e| e.to_string().contains("made for sort count order asc")));
         for junk in [

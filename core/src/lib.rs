@@ -62,8 +62,8 @@ pub use engine::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use group::{
-    AlertGroup, GroupDetail, GroupPage, GroupQuery, GroupSort, SortOrder, StoredEvent,
-    TimelineEntry,
+    AlertGroup, EventPayload, GroupDetail, GroupPage, GroupQuery, GroupSort, ItemPage, SortOrder,
+    StoredEvent, TimelineEntry,
 };
 pub use headers::Headers;
 pub use ingest::{IngestDecision, IngestOutcome, IngestedAlert, Outcome};

@@ -75,6 +75,31 @@ class GroupPage(TypedDict):
     groups: list[AlertGroup]
     next_cursor: Optional[str]
 
+class GroupDetail(AlertGroup):
+    """A group with its newest 50 events and timeline entries (newest first) and the cursors
+    of the rest."""
+    events: list[dict[str, Any]]
+    events_next: Optional[str]
+    timeline: list[dict[str, Any]]
+    timeline_next: Optional[str]
+
+class ItemPage(TypedDict):
+    """One page of a group's events or timeline, newest first; ``next`` is None at the end."""
+    items: list[dict[str, Any]]
+    next: Optional[str]
+
+class EventPayload(TypedDict):
+    """One stored event with the raw delivery it came from (the whole delivery)."""
+    id: str
+    group_id: Optional[str]
+    source: str
+    received_at: str
+    alert: dict[str, Any]
+    payload: Any
+    payload_text: Optional[str]
+    headers: list[list[str]]
+    purged: bool
+
 StatusName = Literal["open", "acknowledged", "snoozed", "resolved"]
 SeverityName = Literal["debug", "info", "warning", "error", "critical"]
 
@@ -89,7 +114,10 @@ class GroupQuery(TypedDict, total=False):
     q: str
     since: str
     until: str
-    sort: Literal["last_seen", "first_seen", "severity", "count", "last_activity"]
+    sort: Literal[
+        "last_seen", "first_seen", "severity", "count", "last_activity",
+        "status", "title", "source", "project", "environment", "assignee",
+    ]
     order: Literal["desc", "asc"]
     limit: Union[int, str]
     cursor: str
@@ -267,7 +295,7 @@ class AppView(TypedDict):
 
 __all__ = [
     "Json", "Headers", "Body", "Source", "AlertSource", "Role", "IngestedAlert", "IngestOutcome", "ErrorView",
-    "BatchSlot", "Delivery", "AlertGroup", "GroupPage", "GroupQuery", "User", "Member", "Session",
+    "BatchSlot", "Delivery", "AlertGroup", "GroupPage", "GroupDetail", "ItemPage", "EventPayload", "GroupQuery", "User", "Member", "Session",
     "Membership", "TokenPrincipal", "Principal", "Workspace", "Access", "NewApiToken", "ApiToken",
     "NewIngestKey", "IngestKey", "DeliveryError", "IntegrationHealth", "IntegrationStatus",
     "StatusName", "SeverityName", "ActSlot", "NewMaintenance",

@@ -626,9 +626,10 @@ public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
      * Mutes matching alerts until `ends_at` (JSON text `{when, ends_at, starts_at?,
-     * comment?}`); answers the silence with `active` (JSON text).
+     * comment?}`), recording `actor` as its creator; answers the silence with `active` (JSON
+     * text).
      */
-    func addSilence(workspace: String, silence: String) throws  -> String
+    func addSilence(workspace: String, silence: String, actor: String) throws  -> String
     
     /**
      * Adds a user (argon2id password hash; emails are unique); answers the user (JSON text).
@@ -730,15 +731,32 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func escalations(workspace: String) throws  -> String
     
     /**
+     * One stored event with the raw body and headers of the delivery it came from (JSON text
+     * `{id, group_id, source, received_at, alert, payload, payload_text, headers, purged}`).
+     */
+    func event(workspace: String, id: String) throws  -> String
+    
+    /**
      * Ends a silence now.
      */
     func expireSilence(workspace: String, id: String) throws 
     
     /**
-     * One group with its events and timeline (JSON text: the group's fields, `events`,
-     * `timeline`).
+     * One group with its newest 50 events and timeline entries, newest first (JSON text: the
+     * group's fields, `events`, `events_next`, `timeline`, `timeline_next`).
      */
     func group(workspace: String, id: String) throws  -> String
+    
+    /**
+     * A page of a group's events, newest first (JSON text `{items, next}`; `limit` 1 to 200).
+     */
+    func groupEvents(workspace: String, id: String, cursor: String?, limit: UInt32?) throws  -> String
+    
+    /**
+     * A page of a group's timeline, newest first (JSON text `{items, next}`; `limit` 1 to
+     * 200).
+     */
+    func groupTimeline(workspace: String, id: String, cursor: String?, limit: UInt32?) throws  -> String
     
     /**
      * A page of groups (by last seen, newest first, unless the query says otherwise).
@@ -1145,15 +1163,17 @@ open func addMaintenance(workspace: String, window: String)throws  -> String  {
     
     /**
      * Mutes matching alerts until `ends_at` (JSON text `{when, ends_at, starts_at?,
-     * comment?}`); answers the silence with `active` (JSON text).
+     * comment?}`), recording `actor` as its creator; answers the silence with `active` (JSON
+     * text).
      */
-open func addSilence(workspace: String, silence: String)throws  -> String  {
+open func addSilence(workspace: String, silence: String, actor: String)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
         uniffiCallStatus in
     uniffi_signalcraft_swift_fn_method_engine_add_silence(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(workspace),
-        FfiConverterString.lower(silence),uniffiCallStatus
+        FfiConverterString.lower(silence),
+        FfiConverterString.lower(actor),uniffiCallStatus
     )
 })
 }
@@ -1426,6 +1446,21 @@ open func escalations(workspace: String)throws  -> String  {
 }
     
     /**
+     * One stored event with the raw body and headers of the delivery it came from (JSON text
+     * `{id, group_id, source, received_at, alert, payload, payload_text, headers, purged}`).
+     */
+open func event(workspace: String, id: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_event(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Ends a silence now.
      */
 open func expireSilence(workspace: String, id: String)throws   {try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
@@ -1439,8 +1474,8 @@ open func expireSilence(workspace: String, id: String)throws   {try rustCallWith
 }
     
     /**
-     * One group with its events and timeline (JSON text: the group's fields, `events`,
-     * `timeline`).
+     * One group with its newest 50 events and timeline entries, newest first (JSON text: the
+     * group's fields, `events`, `events_next`, `timeline`, `timeline_next`).
      */
 open func group(workspace: String, id: String)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
@@ -1449,6 +1484,39 @@ open func group(workspace: String, id: String)throws  -> String  {
             self.uniffiCloneHandle(),
         FfiConverterString.lower(workspace),
         FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A page of a group's events, newest first (JSON text `{items, next}`; `limit` 1 to 200).
+     */
+open func groupEvents(workspace: String, id: String, cursor: String? = nil, limit: UInt32? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_group_events(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(id),
+        FfiConverterOptionString.lower(cursor),
+        FfiConverterOptionUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A page of a group's timeline, newest first (JSON text `{items, next}`; `limit` 1 to
+     * 200).
+     */
+open func groupTimeline(workspace: String, id: String, cursor: String? = nil, limit: UInt32? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSignalCraftError_lift) {
+        uniffiCallStatus in
+    uniffi_signalcraft_swift_fn_method_engine_group_timeline(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(workspace),
+        FfiConverterString.lower(id),
+        FfiConverterOptionString.lower(cursor),
+        FfiConverterOptionUInt32.lower(limit),uniffiCallStatus
     )
 })
 }
@@ -4060,6 +4128,30 @@ public enum GroupSort: Equatable, Hashable {
      * By the last change of any kind.
      */
     case lastActivity
+    /**
+     * By status, open first (descending).
+     */
+    case status
+    /**
+     * By title (ASCII case folded).
+     */
+    case title
+    /**
+     * By source name.
+     */
+    case source
+    /**
+     * By project (none as the empty text).
+     */
+    case project
+    /**
+     * By environment (none as the empty text).
+     */
+    case environment
+    /**
+     * By assignee (unassigned as the empty text).
+     */
+    case assignee
 
 
 
@@ -4091,6 +4183,18 @@ public struct FfiConverterTypeGroupSort: FfiConverterRustBuffer {
         
         case 5: return .lastActivity
         
+        case 6: return .status
+        
+        case 7: return .title
+        
+        case 8: return .source
+        
+        case 9: return .project
+        
+        case 10: return .environment
+        
+        case 11: return .assignee
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -4117,6 +4221,30 @@ public struct FfiConverterTypeGroupSort: FfiConverterRustBuffer {
         
         case .lastActivity:
             writeInt(&buf, Int32(5))
+        
+        
+        case .status:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .title:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .source:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .project:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .environment:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .assignee:
+            writeInt(&buf, Int32(11))
         
         }
     }
@@ -5713,7 +5841,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_add_maintenance() != 25421) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_signalcraft_swift_checksum_method_engine_add_silence() != 14046) {
+    if (uniffi_signalcraft_swift_checksum_method_engine_add_silence() != 63077) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_add_user() != 19840) {
@@ -5770,10 +5898,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_escalations() != 14818) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_signalcraft_swift_checksum_method_engine_event() != 39317) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_signalcraft_swift_checksum_method_engine_expire_silence() != 17515) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_signalcraft_swift_checksum_method_engine_group() != 16129) {
+    if (uniffi_signalcraft_swift_checksum_method_engine_group() != 2849) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_group_events() != 50229) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_group_timeline() != 43426) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_groups() != 62346) {

@@ -275,7 +275,7 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_add_maintenance(uint64_t pt
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_ADD_SILENCE
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_ADD_SILENCE
-RustBuffer uniffi_signalcraft_swift_fn_method_engine_add_silence(uint64_t ptr, RustBuffer workspace, RustBuffer silence, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_add_silence(uint64_t ptr, RustBuffer workspace, RustBuffer silence, RustBuffer actor, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_ADD_USER
@@ -368,6 +368,11 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_dry_run(uint64_t ptr, RustB
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_escalations(uint64_t ptr, RustBuffer workspace, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_EVENT
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_event(uint64_t ptr, RustBuffer workspace, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_EXPIRE_SILENCE
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_EXPIRE_SILENCE
 void uniffi_signalcraft_swift_fn_method_engine_expire_silence(uint64_t ptr, RustBuffer workspace, RustBuffer id, RustCallStatus *_Nonnull out_status
@@ -376,6 +381,16 @@ void uniffi_signalcraft_swift_fn_method_engine_expire_silence(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_GROUP
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_GROUP
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_group(uint64_t ptr, RustBuffer workspace, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_GROUP_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_GROUP_EVENTS
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_group_events(uint64_t ptr, RustBuffer workspace, RustBuffer id, RustBuffer cursor, RustBuffer limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_GROUP_TIMELINE
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_GROUP_TIMELINE
+RustBuffer uniffi_signalcraft_swift_fn_method_engine_group_timeline(uint64_t ptr, RustBuffer workspace, RustBuffer id, RustBuffer cursor, RustBuffer limit, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_GROUPS
@@ -1097,6 +1112,12 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_escalations(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_EVENT
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_event(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_EXPIRE_SILENCE
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_EXPIRE_SILENCE
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_expire_silence(void
@@ -1106,6 +1127,18 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_expire_silence(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_GROUP
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_GROUP
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_group(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_GROUP_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_GROUP_EVENTS
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_group_events(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_GROUP_TIMELINE
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_GROUP_TIMELINE
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_group_timeline(void
     
 );
 #endif

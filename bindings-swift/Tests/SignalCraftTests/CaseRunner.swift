@@ -209,13 +209,18 @@ func call(_ e: Engine, _ name: String, _ a: [JSON]) async throws -> JSON {
     case "rules": return try js(try e.rules(workspace: try str(a, 0)))
     case "replay":
         return try js(try e.replay(workspace: try str(a, 0), rules: text(a, 1), since: try optStr(a, 2), until: try optStr(a, 3)))
-    case "add_silence": return try js(try e.addSilence(workspace: try str(a, 0), silence: text(a, 1)))
+    case "add_silence": return try js(try e.addSilence(workspace: try str(a, 0), silence: text(a, 1), actor: try str(a, 2)))
     case "silences": return try js(try e.silences(workspace: try str(a, 0)))
     case "expire_silence": try e.expireSilence(workspace: try str(a, 0), id: try str(a, 1)); return .null
     case "groups":
         let query = try optText(a, 1).map { try parseGroupQuery(json: $0) }
         return js(try e.groups(workspace: try str(a, 0), query: query))
     case "group": return try js(try e.group(workspace: try str(a, 0), id: try str(a, 1)))
+    case "group_events":
+        return try js(try e.groupEvents(workspace: try str(a, 0), id: try str(a, 1), cursor: try optStr(a, 2), limit: try optInt(a, 3).map { UInt32($0) }))
+    case "group_timeline":
+        return try js(try e.groupTimeline(workspace: try str(a, 0), id: try str(a, 1), cursor: try optStr(a, 2), limit: try optInt(a, 3).map { UInt32($0) }))
+    case "event": return try js(try e.event(workspace: try str(a, 0), id: try str(a, 1)))
     case "act":
         return js(try e.act(workspace: try str(a, 0), groupId: try str(a, 1), command: try parseCommand(json: text(a, 2)), actor: try str(a, 3), role: try optRole(a, 4)))
     case "put_escalation": try e.putEscalation(workspace: try str(a, 0), name: try str(a, 1), policy: text(a, 2)); return .null

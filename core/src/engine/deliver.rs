@@ -10,7 +10,7 @@ use crate::notify::pagerduty::PagerdutyNotifier;
 use crate::notify::slack_api::SlackNotifier;
 use crate::notify::storm::{self, Digest};
 use crate::notify::webhook::WebhookNotifier;
-use crate::notify::{ChannelConfig, ChannelKind};
+use crate::notify::{BreakerState, ChannelConfig, ChannelKind};
 use crate::store::{self, outbox::After, outbox::Attempt, outbox::Claimed, outbox::Delivery};
 use crate::workspace::WorkspaceSettings;
 use crate::{Error, Result};
@@ -129,7 +129,8 @@ impl Engine {
             store::outbox::put_channel(tx, &ws.id, &c, &b, now)?;
             store::routing::bump(tx, &ws.id)
         })?;
-        Ok(channel_view(&c))
+        // a channel just put starts with a closed breaker
+        Ok(channel_view(&c, &c.breaker.state(0, None, now)))
     }
 
     /// Queues a test notification on a channel, through the real outbox (marked `test`): the
@@ -180,14 +181,19 @@ impl Engine {
         })
     }
 
-    /// A workspace's channels, secrets masked.
+    /// A workspace's channels, secrets masked, each with its circuit breaker's state
+    /// (`breaker: {state: closed|open|half_open, failures, opened_at, retry_at}`).
     pub fn channels(&self, workspace: &str) -> Result<Vec<Value>> {
         let b = self.secret_box()?;
+        let now = self.now();
         self.read_in(workspace, |tx, ws| {
-            Ok(store::outbox::channels(tx, &ws.id, &b)?
+            store::outbox::channels(tx, &ws.id, &b)?
                 .iter()
-                .map(channel_view)
-                .collect())
+                .map(|c| {
+                    let (failures, open_until) = store::outbox::breaker(tx, &ws.id, &c.name)?;
+                    Ok(channel_view(c, &c.breaker.state(failures, open_until, now)))
+                })
+                .collect()
         })
     }
 
@@ -1009,6 +1015,8 @@ impl Engine {
     }
 }
 
-fn channel_view(c: &ChannelConfig) -> Value {
-    serde_json::json!({"name": c.name, "kind": c.kind, "config": c.masked()})
+fn channel_view(c: &ChannelConfig, breaker: &BreakerState) -> Value {
+    serde_json::json!({
+        "name": c.name, "kind": c.kind, "config": c.masked(), "breaker": breaker,
+    })
 }

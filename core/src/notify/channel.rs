@@ -5,6 +5,7 @@ use super::RetryPolicy;
 use crate::json::Node;
 use crate::routing::FieldErrors;
 use crate::{Error, Result};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -90,6 +91,62 @@ impl Default for BreakerPolicy {
             open_secs: 30,
         }
     }
+}
+
+impl BreakerPolicy {
+    /// How long it stays open once opened (capped at a day, as the dispatcher caps it).
+    pub fn open_for(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::seconds(self.open_secs.min(86_400) as i64)
+    }
+
+    /// The breaker's state at `now` from what the dispatcher stores (consecutive failures,
+    /// and until when it is open).
+    pub fn state(
+        &self,
+        failures: u32,
+        open_until: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> BreakerState {
+        let state = match open_until {
+            None => BreakerStatus::Closed,
+            Some(until) if until > now => BreakerStatus::Open,
+            Some(_) => BreakerStatus::HalfOpen,
+        };
+        BreakerState {
+            state,
+            failures,
+            // a channel's breaker is reset whenever its policy changes, so the policy that
+            // opened it is today's
+            opened_at: open_until.map(|u| u - self.open_for()),
+            retry_at: open_until,
+        }
+    }
+}
+
+/// Where a channel's circuit breaker stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerStatus {
+    /// Notifications go out.
+    Closed,
+    /// Too many consecutive failures: notifications wait until `retry_at`.
+    Open,
+    /// The open time is over: the next attempt is a probe (success closes it, failure opens it
+    /// again).
+    HalfOpen,
+}
+
+/// A channel's circuit breaker as the channels list shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakerState {
+    /// Closed, open or half-open.
+    pub state: BreakerStatus,
+    /// Consecutive failed attempts (0 after a success).
+    pub failures: u32,
+    /// When it last opened (`None` while closed).
+    pub opened_at: Option<DateTime<Utc>>,
+    /// When it lets an attempt through again (`None` while closed; past when half-open).
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 /// A channel's validated configuration (secrets in the clear: only in memory; `Debug` shows

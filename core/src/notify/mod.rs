@@ -10,7 +10,7 @@ pub mod slack_api;
 pub mod storm;
 pub mod webhook;
 
-pub use channel::{BreakerPolicy, ChannelConfig, ChannelKind};
+pub use channel::{BreakerPolicy, BreakerState, BreakerStatus, ChannelConfig, ChannelKind};
 pub use dispatch::{RetryPolicy, SendOutcome};
 
 use crate::alert::Source;

@@ -21,6 +21,9 @@ pub struct Silence {
     pub comment: Option<String>,
     /// When it was created: replays before then do not see it.
     pub created_at: DateTime<Utc>,
+    /// Who created it (an actor: `user:alice`, `token:ci`, `cli`); `None` for silences made
+    /// before creators were recorded.
+    pub created_by: Option<String>,
 }
 
 impl Silence {
@@ -35,6 +38,7 @@ impl Silence {
             "id": self.id, "when": self.when.to_json(),
             "starts_at": self.starts_at, "ends_at": self.ends_at,
             "comment": self.comment, "created_at": self.created_at,
+            "created_by": self.created_by,
         })
     }
 }

@@ -125,48 +125,109 @@ pub(crate) fn insert_event(tx: &Connection, ws: &WorkspaceId, e: &NewEvent<'_>) 
     Ok(())
 }
 
-/// A group's events, oldest first.
-pub(crate) fn by_group(tx: &Connection, group: &GroupId) -> Result<Vec<StoredEvent>> {
+/// A page of a group's events, newest first: at most `limit` events older than `before` (a
+/// seq; all when `None`), each with its seq, plus whether older ones remain.
+pub(crate) fn group_page(
+    tx: &Connection,
+    group: &GroupId,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<(Vec<(i64, StoredEvent)>, bool)> {
     let mut stmt = tx
         .prepare_cached(
-            "SELECT id, group_id, decision, status, severity, title, source_event_id,
+            "SELECT seq, id, group_id, decision, status, severity, title, source_event_id,
                 occurred_at, received_at, alert, trace, route
-             FROM alert_events WHERE group_id = ?1 ORDER BY seq",
+             FROM alert_events WHERE group_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
         )
         .map_err(Error::storage("reading events"))?;
     let rows = stmt
-        .query_map([group.as_str()], |r| {
-            let alert: String = r.get(9)?;
-            let trace: String = r.get(10)?;
-            let route: Option<String> = r.get(11)?;
-            let bad = |col, e: serde_json::Error| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    col,
-                    rusqlite::types::Type::Text,
-                    Box::new(e),
-                )
-            };
-            Ok(StoredEvent {
+        .query_map(
+            params![
+                group.as_str(),
+                before.unwrap_or(i64::MAX),
+                i64::from(limit) + 1
+            ],
+            |r| {
+                let alert: String = r.get(10)?;
+                let trace: String = r.get(11)?;
+                let route: Option<String> = r.get(12)?;
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    StoredEvent {
+                        id: r.get(1)?,
+                        group_id: r.get::<_, Option<String>>(2)?.map(GroupId),
+                        decision: r.get(3)?,
+                        status: r.get(4)?,
+                        severity: Severity::from_rank(r.get(5)?).unwrap_or(Severity::Error),
+                        title: r.get(6)?,
+                        source_event_id: r.get(7)?,
+                        occurred_at: opt_from_ms(r.get(8)?),
+                        received_at: from_ms(r.get(9)?),
+                        alert: serde_json::from_str(&alert).map_err(|e| bad_json(10, e))?,
+                        trace: serde_json::from_str(&trace).map_err(|e| bad_json(11, e))?,
+                        route: match route {
+                            Some(r) => serde_json::from_str(&r).map_err(|e| bad_json(12, e))?,
+                            None => serde_json::Value::Null,
+                        },
+                    },
+                ))
+            },
+        )
+        .map_err(Error::storage("reading events"))?;
+    let mut items = rows
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("reading events"))?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    Ok((items, more))
+}
+
+fn bad_json(col: usize, e: serde_json::Error) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+}
+
+/// An event looked up by id, with the request it came from (`purged` once retention has emptied
+/// the request's body and headers).
+pub(crate) struct EventWithRequest {
+    pub id: String,
+    pub group_id: Option<GroupId>,
+    pub source: String,
+    pub received_at: DateTime<Utc>,
+    pub alert: serde_json::Value,
+    pub headers: Option<String>,
+    pub body: Option<Vec<u8>>,
+    pub purged: bool,
+}
+
+/// One event of a workspace by id, with its request's headers and body.
+pub(crate) fn with_request(
+    tx: &Connection,
+    ws: &WorkspaceId,
+    id: &str,
+) -> Result<Option<EventWithRequest>> {
+    tx.prepare_cached(
+        "SELECT e.id, e.group_id, e.source, e.received_at, e.alert, r.headers, r.body,
+             r.seq IS NULL OR r.purged_at IS NOT NULL
+         FROM alert_events e LEFT JOIN requests r ON r.seq = e.request_seq
+         WHERE e.id = ?1 AND e.workspace_id = ?2",
+    )
+    .and_then(|mut s| {
+        s.query_row(params![id, ws.as_str()], |r| {
+            let alert: String = r.get(4)?;
+            Ok(EventWithRequest {
                 id: r.get(0)?,
                 group_id: r.get::<_, Option<String>>(1)?.map(GroupId),
-                decision: r.get(2)?,
-                status: r.get(3)?,
-                severity: Severity::from_rank(r.get(4)?).unwrap_or(Severity::Error),
-                title: r.get(5)?,
-                source_event_id: r.get(6)?,
-                occurred_at: opt_from_ms(r.get(7)?),
-                received_at: from_ms(r.get(8)?),
-                alert: serde_json::from_str(&alert).map_err(|e| bad(9, e))?,
-                trace: serde_json::from_str(&trace).map_err(|e| bad(10, e))?,
-                route: match route {
-                    Some(r) => serde_json::from_str(&r).map_err(|e| bad(11, e))?,
-                    None => serde_json::Value::Null,
-                },
+                source: r.get(2)?,
+                received_at: from_ms(r.get(3)?),
+                alert: serde_json::from_str(&alert).map_err(|e| bad_json(4, e))?,
+                headers: r.get(5)?,
+                body: r.get(6)?,
+                purged: r.get(7)?,
             })
         })
-        .map_err(Error::storage("reading events"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(Error::storage("reading events"))
+        .optional()
+    })
+    .map_err(Error::storage("reading an event"))
 }
 
 /// When a signed message with this digest was received, if its digest is still kept at `now`.

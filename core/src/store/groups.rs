@@ -4,7 +4,7 @@ use super::query_row;
 use super::{from_ms, opt_from_ms, to_ms};
 use crate::alert::{GroupId, Severity, WorkspaceId};
 use crate::group::{
-    AlertGroup, Cursor, GroupPage, GroupQuery, GroupSort, SortOrder, TimelineEntry,
+    AlertGroup, Cursor, CursorKey, GroupPage, GroupQuery, GroupSort, SortOrder, TimelineEntry,
 };
 use crate::lifecycle::GroupStatus;
 use crate::{Error, Result};
@@ -259,13 +259,51 @@ fn contains_pattern(text: &str) -> String {
 }
 
 /// The sort key of a group for `sort`, as stored.
-fn sort_key(sort: GroupSort, r: &GroupRecord) -> i64 {
+fn sort_key(sort: GroupSort, r: &GroupRecord) -> CursorKey {
+    let g = &r.group;
+    let text = |t: Option<&str>| CursorKey::Text(t.unwrap_or_default().to_string());
     match sort {
-        GroupSort::LastSeen => to_ms(r.group.last_seen),
-        GroupSort::FirstSeen => to_ms(r.group.first_seen),
-        GroupSort::Severity => r.group.severity.rank(),
-        GroupSort::Count => r.group.count as i64,
-        GroupSort::LastActivity => to_ms(r.group.last_activity),
+        GroupSort::LastSeen => CursorKey::Int(to_ms(g.last_seen)),
+        GroupSort::FirstSeen => CursorKey::Int(to_ms(g.first_seen)),
+        GroupSort::Severity => CursorKey::Int(g.severity.rank()),
+        GroupSort::Count => CursorKey::Int(g.count as i64),
+        GroupSort::LastActivity => CursorKey::Int(to_ms(g.last_activity)),
+        GroupSort::Status => CursorKey::Int(status_rank(g.status)),
+        GroupSort::Title => text(Some(&g.title)),
+        GroupSort::Source => text(Some(g.source.as_str())),
+        GroupSort::Project => text(g.project.as_deref()),
+        GroupSort::Environment => text(g.environment.as_deref()),
+        GroupSort::Assignee => text(g.assignee.as_deref()),
+    }
+}
+
+/// A status's place in the status sort: open first when descending.
+fn status_rank(s: GroupStatus) -> i64 {
+    match s {
+        GroupStatus::Open => 3,
+        GroupStatus::Acknowledged => 2,
+        GroupStatus::Snoozed => 1,
+        GroupStatus::Resolved => 0,
+    }
+}
+
+/// The SQL a sort orders by (and its cursor compares with); text sorts fold ASCII case, and a
+/// missing project, environment or assignee is the empty text.
+fn sort_expr(sort: GroupSort) -> &'static str {
+    match sort {
+        GroupSort::LastSeen => "last_seen",
+        GroupSort::FirstSeen => "first_seen",
+        GroupSort::Severity => "severity",
+        GroupSort::Count => "count",
+        GroupSort::LastActivity => "last_activity",
+        GroupSort::Status => {
+            "(CASE status WHEN 'open' THEN 3 WHEN 'acknowledged' THEN 2 WHEN 'snoozed' THEN 1 ELSE 0 END)"
+        }
+        GroupSort::Title => "(title COLLATE NOCASE)",
+        GroupSort::Source => "(source COLLATE NOCASE)",
+        GroupSort::Project => "(COALESCE(project, '') COLLATE NOCASE)",
+        GroupSort::Environment => "(COALESCE(environment, '') COLLATE NOCASE)",
+        GroupSort::Assignee => "(COALESCE(assignee, '') COLLATE NOCASE)",
     }
 }
 
@@ -339,7 +377,7 @@ pub(crate) fn page(tx: &Connection, ws: &WorkspaceId, q: &GroupQuery) -> Result<
         sql.push_str(" AND last_seen < ?");
         args.push(SqlValue::Integer(to_ms(until)));
     }
-    let column = q.sort.as_str();
+    let column = sort_expr(q.sort);
     let (cmp, dir) = match q.order {
         SortOrder::Desc => ("<", "DESC"),
         SortOrder::Asc => (">", "ASC"),
@@ -349,8 +387,12 @@ pub(crate) fn page(tx: &Connection, ws: &WorkspaceId, q: &GroupQuery) -> Result<
         sql.push_str(&format!(
             " AND ({column} {cmp} ? OR ({column} = ? AND seq {cmp} ?))"
         ));
-        args.push(SqlValue::Integer(c.key));
-        args.push(SqlValue::Integer(c.key));
+        let key = match c.key {
+            CursorKey::Int(k) => SqlValue::Integer(k),
+            CursorKey::Text(t) => SqlValue::Text(t),
+        };
+        args.push(key.clone());
+        args.push(key);
         args.push(SqlValue::Integer(c.seq));
     }
     sql.push_str(&format!(" ORDER BY {column} {dir}, seq {dir} LIMIT ?"));
@@ -408,38 +450,58 @@ pub(crate) fn add_timeline(
     Ok(())
 }
 
-/// A group's timeline, oldest first.
-pub(crate) fn timeline(tx: &Connection, group: &GroupId) -> Result<Vec<TimelineEntry>> {
+/// A page of a group's timeline, newest first: at most `limit` entries older than `before` (a
+/// seq; all when `None`), each with its seq, plus whether older ones remain.
+pub(crate) fn timeline_page(
+    tx: &Connection,
+    group: &GroupId,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<(Vec<(i64, TimelineEntry)>, bool)> {
     let mut stmt = tx
         .prepare_cached(
-            "SELECT at, actor, command, from_status, to_status, detail FROM group_timeline
-             WHERE group_id = ?1 ORDER BY seq",
+            "SELECT seq, at, actor, command, from_status, to_status, detail FROM group_timeline
+             WHERE group_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
         )
         .map_err(Error::storage("reading the timeline"))?;
     let rows = stmt
-        .query_map([group.as_str()], |r| {
-            let from: Option<String> = r.get(3)?;
-            let to: Option<String> = r.get(4)?;
-            let detail: Option<String> = r.get(5)?;
-            Ok(TimelineEntry {
-                at: from_ms(r.get(0)?),
-                actor: r.get(1)?,
-                command: r.get(2)?,
-                from: from
-                    .map(|s| s.parse())
-                    .transpose()
-                    .map_err(|e| parse_err(3, e))?,
-                to: to
-                    .map(|s| s.parse())
-                    .transpose()
-                    .map_err(|e| parse_err(4, e))?,
-                detail: match detail {
-                    Some(d) => serde_json::from_str(&d).map_err(|e| parse_err(5, e))?,
-                    None => serde_json::Value::Null,
-                },
-            })
-        })
+        .query_map(
+            params![
+                group.as_str(),
+                before.unwrap_or(i64::MAX),
+                i64::from(limit) + 1
+            ],
+            |r| {
+                let from: Option<String> = r.get(4)?;
+                let to: Option<String> = r.get(5)?;
+                let detail: Option<String> = r.get(6)?;
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    TimelineEntry {
+                        at: from_ms(r.get(1)?),
+                        actor: r.get(2)?,
+                        command: r.get(3)?,
+                        from: from
+                            .map(|s| s.parse())
+                            .transpose()
+                            .map_err(|e| parse_err(4, e))?,
+                        to: to
+                            .map(|s| s.parse())
+                            .transpose()
+                            .map_err(|e| parse_err(5, e))?,
+                        detail: match detail {
+                            Some(d) => serde_json::from_str(&d).map_err(|e| parse_err(6, e))?,
+                            None => serde_json::Value::Null,
+                        },
+                    },
+                ))
+            },
+        )
         .map_err(Error::storage("reading the timeline"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(Error::storage("reading the timeline"))
+    let mut items = rows
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(Error::storage("reading the timeline"))?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    Ok((items, more))
 }

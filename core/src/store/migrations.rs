@@ -499,6 +499,12 @@ CREATE TABLE monitor_readings (
 ) STRICT;
 CREATE INDEX monitor_readings_by_monitor ON monitor_readings(workspace_id, monitor_id, seq);
 "#,
+    // An event looked up by id (the rule tester's raw payload); who created each silence
+    // (silences made before this answer null: their creator was never recorded).
+    r#"
+CREATE INDEX events_by_id ON alert_events(workspace_id, id);
+ALTER TABLE silences ADD COLUMN created_by TEXT;
+"#,
 ];
 
 /// The schema version this build writes.
@@ -668,5 +674,40 @@ mod tests {
             [],
         );
         assert!(orphan.is_err(), "memberships need a user");
+    }
+
+    /// The step that records silence creators keeps every silence made before it, with no
+    /// creator (null: it was never recorded), and takes new ones with theirs.
+    #[test]
+    fn silences_made_before_the_creator_step_keep_a_null_creator() {
+        let step = MIGRATIONS
+            .iter()
+            .position(|m| m.contains("ADD COLUMN created_by"))
+            .unwrap();
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..step] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", step as i64)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'acme', 1);
+             INSERT INTO silences (id, workspace_id, condition, starts_at, ends_at, comment,
+                 created_at) VALUES ('sil_old', 'ws_1', '{}', 1, 2, 'deploy', 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let old: (String, Option<String>, Option<String>) = conn
+            .query_row("SELECT id, comment, created_by FROM silences", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(old, ("sil_old".into(), Some("deploy".into()), None));
+        conn.execute(
+            "INSERT INTO silences (id, workspace_id, condition, starts_at, ends_at, created_at,
+                 created_by) VALUES ('sil_new', 'ws_1', '{}', 1, 2, 1, 'user:alice')",
+            [],
+        )
+        .unwrap();
     }
 }

@@ -109,8 +109,9 @@ pub(crate) fn rules(tx: &Connection, ws: &WorkspaceId) -> Result<RuleSet> {
 pub(crate) fn add_silence(tx: &Connection, ws: &WorkspaceId, s: &Silence) -> Result<()> {
     execute(
         tx,
-        "INSERT INTO silences (id, workspace_id, condition, starts_at, ends_at, comment, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO silences (id, workspace_id, condition, starts_at, ends_at, comment, created_at,
+            created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             s.id,
             ws.as_str(),
@@ -118,7 +119,8 @@ pub(crate) fn add_silence(tx: &Connection, ws: &WorkspaceId, s: &Silence) -> Res
             to_ms(s.starts_at),
             to_ms(s.ends_at),
             s.comment,
-            to_ms(s.created_at)
+            to_ms(s.created_at),
+            s.created_by
         ],
     )
     .map_err(Error::storage("writing a silence"))?;
@@ -151,7 +153,7 @@ pub(crate) fn silences(
 ) -> Result<Vec<Silence>> {
     let mut stmt = tx
         .prepare_cached(
-            "SELECT id, condition, starts_at, ends_at, comment, created_at FROM silences
+            "SELECT id, condition, starts_at, ends_at, comment, created_at, created_by FROM silences
              WHERE workspace_id = ?1 AND ends_at > ?2 ORDER BY seq",
         )
         .map_err(Error::storage("reading silences"))?;
@@ -166,6 +168,7 @@ pub(crate) fn silences(
                     r.get::<_, i64>(3)?,
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, i64>(5)?,
+                    r.get::<_, Option<String>>(6)?,
                 ))
             },
         )
@@ -173,7 +176,7 @@ pub(crate) fn silences(
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(Error::storage("reading silences"))?;
     rows.into_iter()
-        .map(|(id, cond, starts, ends, comment, created)| {
+        .map(|(id, cond, starts, ends, comment, created, created_by)| {
             let v: Value = serde_json::from_str(&cond).map_err(|e| corrupt("silence", e))?;
             Ok(Silence {
                 id,
@@ -182,6 +185,7 @@ pub(crate) fn silences(
                 ends_at: from_ms(ends),
                 comment,
                 created_at: from_ms(created),
+                created_by,
             })
         })
         .collect()

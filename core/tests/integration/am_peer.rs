@@ -395,6 +395,10 @@ fn real_alertmanager_fires_and_resolves_through_the_engine() {
     for g in &page.groups {
         let d = engine.group(&ws, g.id.as_str()).unwrap();
         assert_eq!(d.events.len(), 2);
-        assert_eq!(d.events[1].status, AlertStatus::Resolved.as_str());
+        assert_eq!(
+            d.events[0].status,
+            AlertStatus::Resolved.as_str(),
+            "newest first"
+        );
     }
 }

@@ -142,7 +142,7 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
         "rules" => Ok(engine.rules(ws())?.to_json()),
         "add_silence" => {
             let now = engine.now();
-            let s = engine.add_silence(ws(), &host::new_silence(&a[1], now)?)?;
+            let s = engine.add_silence(ws(), &host::new_silence(&a[1], now)?, text(&a[2]))?;
             Ok(host::silence_view(&s, engine.now()))
         }
         "silences" => {
@@ -196,6 +196,19 @@ fn call(engine: &Engine, name: &str, a: &[Value]) -> Result<Value> {
         "channels" => host::to_json(&engine.channels(ws())?),
         "delete_channel" => host::to_json(&engine.delete_channel(ws(), text(&a[1]))?),
         "group" => host::to_json(&engine.group(ws(), text(&a[1]))?),
+        "group_events" => host::to_json(&engine.group_events(
+            ws(),
+            text(&a[1]),
+            opt_text(a.get(2)),
+            a.get(3).and_then(Value::as_u64).map(|n| n as u32),
+        )?),
+        "group_timeline" => host::to_json(&engine.group_timeline(
+            ws(),
+            text(&a[1]),
+            opt_text(a.get(2)),
+            a.get(3).and_then(Value::as_u64).map(|n| n as u32),
+        )?),
+        "event" => host::to_json(&engine.event(ws(), text(&a[1]))?),
         "act" => {
             let command: Command = host::from_json("command", a[2].clone())?;
             let role: Role = match opt_text(a.get(4)) {

@@ -97,8 +97,8 @@ fn reopens_after_resolve_but_not_after_the_reopen_window() {
     let g = h.engine.group(h.ws(), gid.as_str()).unwrap();
     assert_eq!((g.group.count, g.group.reopen_count), (2, 1));
     let commands: Vec<_> = g.timeline.iter().map(|t| t.command.as_str()).collect();
-    assert_eq!(commands, ["open", "resolve", "reopen"]);
-    assert_eq!(g.timeline[2].from, Some(GroupStatus::Resolved));
+    assert_eq!(commands, ["reopen", "resolve", "open"], "newest first");
+    assert_eq!(g.timeline[0].from, Some(GroupStatus::Resolved));
 
     // resolve again, wait past the reopen window: a new group
     h.sentry("issue", &resolve()).unwrap();

@@ -3,5 +3,6 @@
 
 mod bounded;
 mod delivery;
+mod group_detail;
 mod ingest_auth;
 mod perimeter;

@@ -134,6 +134,7 @@ fn act_runs_the_state_machine_with_timeline_entries() {
     let tl: Vec<(&str, &str, Option<GroupStatus>, Option<GroupStatus>)> = d
         .timeline
         .iter()
+        .rev() // newest first: read it oldest first
         .map(|t| (t.command.as_str(), t.actor.as_str(), t.from, t.to))
         .collect();
     use GroupStatus::*;
@@ -318,7 +319,7 @@ fn snooze_pauses_and_its_expiry_reopens_and_rearms() {
     );
     let g = h.engine.group(h.ws(), gid.as_str()).unwrap();
     assert_eq!(g.group.status, GroupStatus::Open);
-    assert_eq!(g.timeline.last().unwrap().actor, "system:snooze-expiry");
+    assert_eq!(g.timeline[0].actor, "system:snooze-expiry");
     h.advance(TimeDelta::minutes(5));
     assert_eq!(steps(&h.engine.tick(None).unwrap()), [1]);
 }
@@ -334,7 +335,7 @@ fn auto_close_and_retention() {
     assert_eq!(r.auto_closed, 1);
     let ga = h.engine.group(h.ws(), a.as_str()).unwrap();
     assert_eq!(ga.group.status, GroupStatus::Resolved);
-    let last = ga.timeline.last().unwrap();
+    let last = &ga.timeline[0];
     assert_eq!(
         (last.actor.as_str(), last.command.as_str()),
         ("system:auto-close", "resolve")
@@ -582,7 +583,8 @@ mod timeline_props {
             for id in &groups {
                 let d = h.engine.group(h.ws(), id).unwrap();
                 let mut status = None;
-                for e in &d.timeline {
+                prop_assert!(d.timeline_next.is_none(), "fewer than a page");
+                for e in d.timeline.iter().rev() {
                     prop_assert_eq!(e.from, status, "{} at {}", e.command, e.at);
                     status = e.to;
                 }

@@ -23,6 +23,7 @@ mod grafana;
 mod hardening;
 mod http;
 mod ingest;
+mod inspect;
 mod lifecycle;
 mod malformed;
 mod metrics;

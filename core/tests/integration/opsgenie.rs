@@ -94,7 +94,12 @@ fn create_acknowledge_close() {
     assert_eq!(r.alerts[0].decision, IngestDecision::Resolved);
     let g = h.engine.group(h.ws(), id.as_str()).unwrap();
     assert_eq!(g.group.status, GroupStatus::Resolved);
-    let cmds: Vec<_> = g.timeline.iter().map(|e| e.command.as_str()).collect();
+    let cmds: Vec<_> = g
+        .timeline
+        .iter()
+        .rev()
+        .map(|e| e.command.as_str())
+        .collect();
     assert_eq!(cmds, vec!["open", "ack", "resolve"]);
 }
 

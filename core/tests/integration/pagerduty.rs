@@ -101,7 +101,7 @@ fn lifecycle_follows_pagerduty() {
     assert_eq!(ack.alerts[0].decision, IngestDecision::Acknowledged);
     assert_eq!(ack.alerts[0].status, Some(GroupStatus::Acknowledged));
     let g = h.engine.group(h.ws(), id.as_str()).unwrap();
-    let last = g.timeline.last().unwrap();
+    let last = &g.timeline[0];
     assert_eq!(
         (
             last.command.as_str(),

@@ -50,6 +50,7 @@ fn week() -> Harness {
                         ends_at: day + TimeDelta::minutes(10 * 60 + 30),
                         comment: Some("staging deploy".into()),
                     },
+                    "cli",
                 )
                 .unwrap();
         }

@@ -438,6 +438,7 @@ fn ingest_routes_repeats_and_resolves() {
     let notified: Vec<usize> = g
         .events
         .iter()
+        .rev() // newest first: read it oldest first
         .map(|e| e.route["notify"].as_array().unwrap().len())
         .collect();
     assert_eq!(notified, [1, 0, 1, 1]);
@@ -462,6 +463,7 @@ fn silenced_alerts_are_stored_and_their_resolve_still_goes_out() {
                 ends_at: t0() + TimeDelta::hours(2),
                 comment: Some("deploying".into()),
             },
+            "cli",
         )
         .unwrap();
     h.advance(TimeDelta::minutes(1));
@@ -509,7 +511,8 @@ fn silenced_alerts_are_stored_and_their_resolve_still_goes_out() {
                     starts_at: None,
                     ends_at: t0() + TimeDelta::days(1),
                     comment: None
-                }
+                },
+                "cli",
             )
             .unwrap_err()
             .kind(),
@@ -770,14 +773,14 @@ fn stored_traces_are_worded_against_the_rules_of_their_time() {
         .engine
         .group(h.ws(), first.alerts[0].group_id.as_ref().unwrap().as_str())
         .unwrap();
-    let old = &detail.events[0].trace["routing"];
+    let old = &detail.events[1].trace["routing"]; // newest first
     assert_eq!(old["rules"][0]["rule"], "a-staging-only");
     assert_eq!(old["rules"][0]["result"], "no_match");
     let why = old["rules"][0]["reason"].as_str().unwrap();
     assert!(why.contains("environment eq"), "{why}");
     assert_eq!(old["rules"][1]["rule"], "b-everything");
     assert_eq!(old["rules"][1]["result"], "matched");
-    let new = &detail.events[1].trace["routing"];
+    let new = &detail.events[0].trace["routing"];
     assert_eq!(new["rules"][0]["rule"], "replacement");
     assert_eq!(new["rules"].as_array().unwrap().len(), 1);
     assert_ne!(old["rule_set"], new["rule_set"]);

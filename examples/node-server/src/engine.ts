@@ -88,6 +88,9 @@ export interface Core {
   // groups
   groups(workspace: string, query?: Json): JsonObject;
   group(workspace: string, id: string): JsonObject;
+  groupEvents(workspace: string, id: string, cursor?: string | null, limit?: number | null): JsonObject;
+  groupTimeline(workspace: string, id: string, cursor?: string | null, limit?: number | null): JsonObject;
+  event(workspace: string, id: string): JsonObject;
   act(workspace: string, groupId: string, command: Json, actor: string, role?: string | null): JsonObject;
   actMany(workspace: string, ids: Json, command: Json, actor: string, role?: string | null): Json[];
   deliveries(workspace: string, group?: string | null): Json[];
@@ -98,7 +101,7 @@ export interface Core {
   putRules(workspace: string, rules: Json): null;
   checkRules(workspace: string, rules: Json): JsonObject;
   replay(workspace: string, rules: Json, since?: string | null, until?: string | null): JsonObject;
-  addSilence(workspace: string, silence: Json): JsonObject;
+  addSilence(workspace: string, silence: Json, actor: string): JsonObject;
   silences(workspace: string): Json[];
   expireSilence(workspace: string, id: string): null;
   addMaintenance(workspace: string, window: Json): JsonObject;
@@ -133,7 +136,8 @@ const CALLS = [
   'login', 'logout', 'authenticate', 'authorize', 'addUser', 'createWorkspace', 'workspaces',
   'setMember', 'removeMember', 'members', 'createToken', 'tokens', 'revokeToken', 'settings',
   'setSettings', 'webhook', 'ingest', 'dryRun', 'integrations', 'integration', 'setIntegration',
-  'setSlackIntegration', 'createIngestKey', 'revokeIngestKey', 'testIntegration', 'groups', 'group', 'act', 'actMany',
+  'setSlackIntegration', 'createIngestKey', 'revokeIngestKey', 'testIntegration', 'groups', 'group',
+  'groupEvents', 'groupTimeline', 'event', 'act', 'actMany',
   'deliveries', 'stats', 'changes', 'rules', 'putRules', 'checkRules', 'replay', 'addSilence',
   'silences', 'expireSilence', 'addMaintenance', 'maintenanceWindows', 'deleteMaintenance',
   'escalations', 'putEscalation', 'deleteEscalation', 'channels', 'setChannel', 'deleteChannel',

@@ -166,7 +166,7 @@ describe('end to end through the host', () => {
 
     const acked = await client.req('GET', `/api/workspaces/acme/groups/${gid}`);
     assert.equal(acked.body.status, 'acknowledged');
-    const last = acked.body.timeline[acked.body.timeline.length - 1];
+    const last = acked.body.timeline[0]; // newest first
     assert.equal(last.actor, 'slack:W111');
 
     // The message is rewritten in place: chat.update of the same channel and ts.

@@ -118,7 +118,7 @@ describe('the HTTP shell', () => {
     const acked = await owner.req('POST', `/api/workspaces/acme/groups/${gid}/actions`, { json: { command: 'ack', actor: 'mallory' } });
     assert.equal(acked.status, 200, JSON.stringify(acked.body));
     const detail = await owner.req('GET', `/api/workspaces/acme/groups/${gid}`);
-    assert.equal(detail.body.timeline.at(-1).actor, 'user:owner@example.com');
+    assert.equal(detail.body.timeline[0].actor, 'user:owner@example.com'); // newest first
   });
 
   test('bulk actions: a result per id (a foreign id is a per-item not_found); ids of the wrong type are 400', async () => {

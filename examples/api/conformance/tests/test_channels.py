@@ -50,6 +50,28 @@ def test_channel_test_goes_through_the_outbox_to_a_loopback_receiver(admin, view
     error_of(admin.post(f"{ws_path()}/channels/no-such-channel/test"), 404, "not_found")
 
 
+def test_the_channels_list_shows_each_breaker(admin, viewer):
+    with Recorder(answer=lambda method, path, body: (503, {"ok": False})) as dead:
+        name = f"dead-{tag()}"
+        config = {"url": f"http://127.0.0.1:{dead.port}/hook", "breaker": {"failures": 1, "open_secs": 600},
+                  "retry": {"first_ms": 100, "max_interval_ms": 200, "max_attempts": 5, "max_age_secs": 600, "jitter": 0}}
+        put = ok_json(admin.put(f"{ws_path()}/channels/{name}", json={"kind": "webhook", "config": config}))
+        assert put["breaker"] == {"state": "closed", "failures": 0, "opened_at": None, "retry_at": None}, put
+        ok_json(admin.post(f"{ws_path()}/channels/{name}/test"), 202)
+        assert dead.wait_for(1, timeout=20), "the test notification never reached the channel"
+        deadline = time.monotonic() + 10
+        while True:
+            b = {c["name"]: c for c in ok_json(viewer.get(f"{ws_path()}/channels"))["channels"]}[name]["breaker"]
+            if b["state"] == "open" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert b["state"] == "open" and b["failures"] == 1, b
+        assert b["opened_at"] < b["retry_at"], b
+        time.sleep(0.5)
+        assert len(dead.requests) == 1, "an open breaker sends nothing more"
+        admin.delete(f"{ws_path()}/channels/{name}")
+
+
 def test_workspace_deliveries(viewer):
     # runs after the channel test above, whose delivery is listed
     body = ok_json(viewer.get(f"{ws_path()}/deliveries"))

@@ -1,6 +1,8 @@
 """Groups: queries, detail, deliveries, actions (roles, the actor), bulk actions, 404 across workspaces."""
 
+import json
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from helpers import (
@@ -10,8 +12,11 @@ from helpers import (
     TOKEN_NAMES,
     error_of,
     login,
+    WS,
     new_sentry_group,
     ok_json,
+    sentry_body,
+    sentry_headers,
     tag,
     ws_path,
 )
@@ -35,6 +40,66 @@ def test_group_detail_has_events_timeline_and_a_worded_trace(owner, viewer, sent
     assert isinstance(trace["routing"]["rules"], list) and isinstance(trace["routing"]["channels"], dict), trace
     assert isinstance(ev["alert"], dict)
     assert isinstance(g["timeline"], list)
+
+
+def test_group_detail_pages_events_and_timeline_newest_first(owner, member, viewer, sentry_secret):
+    # one Sentry issue, 55 events: more than the detail's first page of 50
+    payload = json.loads(sentry_body(tag()))
+    gid = None
+    for i in range(55):
+        payload["data"]["event"]["event_id"] = uuid.uuid4().hex
+        payload["data"]["event"]["title"] = payload["data"]["event"]["title"].split(" #")[0] + f" #{i}"
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        out = ok_json(owner.post(f"/webhooks/{WS}/sentry", content=body, headers=sentry_headers(body, sentry_secret)), 202)
+        gid = gid or out["alerts"][0]["group_id"]
+        assert out["alerts"][0]["group_id"] == gid, out
+    for cmd in ["ack", "unack", "ack"]:
+        ok_json(member.post(f"{ws_path()}/groups/{gid}/actions", json={"command": cmd}))
+    g = group(viewer, gid)
+    assert g["count"] == 55
+    assert len(g["events"]) == 50 and g["events_next"], "the detail answers one page of events"
+    assert g["events"][0]["title"].endswith("#54"), "newest first"
+    assert [t["command"] for t in g["timeline"]] == ["ack", "unack", "ack", "open"] and g["timeline_next"] is None
+    rest = ok_json(viewer.get(f"{ws_path()}/groups/{gid}/events", params={"cursor": g["events_next"]}))
+    assert [e["title"].rsplit("#", 1)[1] for e in rest["items"]] == [str(i) for i in range(4, -1, -1)]
+    assert rest["next"] is None
+    # pages of 20 walk every event once
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 20, **({"cursor": cursor} if cursor else {})}
+        page = ok_json(viewer.get(f"{ws_path()}/groups/{gid}/events", params=params))
+        assert len(page["items"]) <= 20
+        seen += [e["id"] for e in page["items"]]
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 55
+    tl = ok_json(viewer.get(f"{ws_path()}/groups/{gid}/timeline", params={"limit": 2}))
+    assert [t["command"] for t in tl["items"]] == ["ack", "unack"] and tl["next"]
+    tl2 = ok_json(viewer.get(f"{ws_path()}/groups/{gid}/timeline", params={"cursor": tl["next"]}))
+    assert [t["command"] for t in tl2["items"]] == ["ack", "open"] and tl2["next"] is None
+    error_of(viewer.get(f"{ws_path()}/groups/{gid}/events", params={"limit": 201}), 400, "invalid_input", "limit")
+    error_of(viewer.get(f"{ws_path()}/groups/{gid}/events", params={"limit": "many"}), 400, "invalid_input", "limit")
+    error_of(viewer.get(f"{ws_path()}/groups/{gid}/timeline", params={"cursor": g["events_next"]}), 400, "invalid_input", "cursor")
+    error_of(viewer.get(f"{ws_path()}/groups/grp_nope/events"), 404, "not_found")
+
+
+def test_an_event_answers_its_raw_delivery(owner, viewer, other, sentry_secret):
+    marker = tag()
+    body = sentry_body(marker)
+    out = ok_json(owner.post(f"/webhooks/{WS}/sentry", content=body, headers=sentry_headers(body, sentry_secret)), 202)
+    eid = out["alerts"][0]["event_id"]
+    e = ok_json(viewer.get(f"{ws_path()}/events/{eid}"))
+    assert e["id"] == eid and e["group_id"] == out["alerts"][0]["group_id"] and e["source"] == "sentry"
+    assert e["purged"] is False
+    assert e["payload_text"] == body.decode() and e["payload"] == json.loads(body)
+    names = {n.lower(): v for n, v in e["headers"]}
+    assert names["sentry-hook-resource"] == "event_alert"
+    # the rule tester's round trip: the stored body dry-run decides like ingest did
+    tested = ok_json(owner.post(f"{ws_path()}/rules/test", json={"source": "sentry", "headers": dict(e["headers"]), "body": e["payload_text"]}))
+    assert tested["alerts"][0]["fingerprint"] == e["alert"]["fingerprint"], tested
+    error_of(viewer.get(f"{ws_path()}/events/evt_nope"), 404, "not_found")
+    error_of(other.get(f"{ws_path(OTHER_WS)}/events/{eid}"), 404, "not_found")
 
 
 def test_group_queries(owner, viewer, sentry_secret):

@@ -1,6 +1,6 @@
 """Rules (get, put, check, test, replay), silences, maintenance windows, escalations."""
 
-from helpers import error_of, ok_json, sentry_body, sentry_headers, tag, ws_path
+from helpers import ADMIN_EMAIL, TOKEN_NAMES, error_of, login, ok_json, sentry_body, sentry_headers, tag, ws_path
 
 RULE = {
     "id": "page-errors",
@@ -66,10 +66,17 @@ def test_replay_reports_per_rule_and_channel(admin, owner, sentry_secret):
 def test_silences(admin, viewer):
     body = {"when": {"field": "title", "op": "contains", "value": "heck"}, "ends_at": "2h", "comment": f"deploy {tag()}"}
     error_of(viewer.post(f"{ws_path()}/silences", json=body), 403, "forbidden")
-    s = ok_json(admin.post(f"{ws_path()}/silences", json=body), 201)
+    # the creator is the authenticated principal, never a name in the body
+    s = ok_json(admin.post(f"{ws_path()}/silences", json={**body, "actor": "mallory"}), 201)
     assert s["active"] is True and s["comment"] == body["comment"] and s["ends_at"] > s["starts_at"]
+    assert s["created_by"] == f"token:{TOKEN_NAMES['admin']}", s
     listed = {x["id"]: x for x in ok_json(viewer.get(f"{ws_path()}/silences"))["silences"]}
-    assert listed[s["id"]]["active"] is True
+    assert listed[s["id"]]["active"] is True and listed[s["id"]]["created_by"] == s["created_by"]
+    c, session = login(ADMIN_EMAIL)
+    by_user = ok_json(c.post(f"{ws_path()}/silences", json=body, headers={"X-CSRF-Token": session["csrf_token"]}), 201)
+    c.close()
+    assert by_user["created_by"] == f"user:{ADMIN_EMAIL}", by_user
+    admin.delete(f"{ws_path()}/silences/{by_user['id']}")
     resp = admin.delete(f"{ws_path()}/silences/{s['id']}")
     assert resp.status_code == 204 and resp.content == b""
     listed = {x["id"]: x for x in ok_json(viewer.get(f"{ws_path()}/silences"))["silences"]}

@@ -3,7 +3,17 @@
 export const STATUSES = ['open', 'acknowledged', 'snoozed', 'resolved'] as const;
 export const SEVERITIES = ['critical', 'error', 'warning', 'info', 'debug'] as const;
 export const SOURCES = ['sentry', 'alertmanager', 'grafana', 'datadog', 'pagerduty', 'opsgenie', 'generic', 'monitor'] as const;
-export const SERVER_SORTS = ['last_seen', 'first_seen', 'severity', 'count'] as const;
+/** Every sort the groups query has (each inbox column is one of them). */
+export const SERVER_SORTS = ['last_seen', 'first_seen', 'severity', 'count', 'status', 'title', 'source', 'project', 'environment', 'assignee'] as const;
+/** Sorts whose key is text: a first click sorts A → Z; the others start largest first. */
+const TEXT_SORTS: readonly ServerSort[] = ['title', 'source', 'project', 'environment', 'assignee'];
+
+/** The view after clicking a column header sorted by `sort`: the same column flips the order,
+ *  another starts in its natural direction. The server sorts; the loaded rows never are. */
+export function clickSort(f: Pick<InboxFilters, 'sort' | 'order'>, sort: ServerSort): Pick<InboxFilters, 'sort' | 'order'> {
+  if (f.sort === sort) return { sort, order: f.order === 'desc' ? 'asc' : 'desc' };
+  return { sort, order: TEXT_SORTS.includes(sort) ? 'asc' : 'desc' };
+}
 
 export type Status = (typeof STATUSES)[number];
 export type Severity = (typeof SEVERITIES)[number];

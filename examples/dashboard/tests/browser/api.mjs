@@ -22,8 +22,8 @@ export async function session(base, email, password) {
 }
 
 /** An Alertmanager webhook body with one firing alert of its own (a new group each time). */
-export function alertBody({ title, severity = 'critical', service = 'checkout', env = 'production' }) {
-  const fp = randomBytes(8).toString('hex');
+export function alertBody({ title, severity = 'critical', service = 'checkout', env = 'production', fingerprint, startsAt }) {
+  const fp = fingerprint ?? randomBytes(8).toString('hex');
   return JSON.stringify({
     receiver: 'signalcraft', status: 'firing', version: '4', groupKey: `{}:{alertname="${title}"}`,
     groupLabels: { alertname: title }, commonLabels: { alertname: title, severity }, commonAnnotations: { summary: title },
@@ -32,7 +32,7 @@ export function alertBody({ title, severity = 'critical', service = 'checkout', 
       status: 'firing',
       labels: { alertname: title, severity, service, env, environment: env },
       annotations: { summary: title, description: `${title} on ${service}` },
-      startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z',
+      startsAt: startsAt ?? new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z',
       generatorURL: 'http://prometheus.example:9090/graph', fingerprint: fp,
     }],
   });

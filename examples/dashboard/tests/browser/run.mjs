@@ -1,6 +1,7 @@
 // Browser tests of the dashboard against a real host: Debian's chromium driven by playwright-core.
 //   BASE=http://127.0.0.1:PORT EMAIL=... PASSWORD=... [WS=demo] node tests/browser/run.mjs
 // Every check has a bounded wait; screenshots of every page go to target/screenshots/.
+import { createServer } from 'node:http';
 import { axe, launch, login, shot, SHOTS } from './lib.mjs';
 import { alertBody, postWebhook, session } from './api.mjs';
 import { fleetChecks } from './fleet.mjs';
@@ -218,6 +219,124 @@ await check('what-if shows the notifications the edited rules gain and lose', as
   await page.getByRole('button', { name: 'Discard' }).click();
 });
 
+await check('group detail pages events and state changes newest first, with load more on both', async () => {
+  const title = `Queue consumer lag ${uniq()}`;
+  const fingerprint = Math.random().toString(16).slice(2, 18).padEnd(16, '0');
+  const t0 = Date.now() - 3_600_000;
+  let id = null;
+  for (let i = 0; i < 60; i++) {
+    // one alert (same fingerprint) firing again and again: one group, 60 events
+    const out = await postWebhook(BASE, WS, 'alertmanager', key, alertBody({ title, severity: 'warning', fingerprint, startsAt: new Date(t0 + i * 1000).toISOString() }));
+    id = id ?? out.alerts[0].group_id;
+  }
+  for (let i = 0; i < 56; i++) {
+    await api.call('POST', `/api/workspaces/${WS}/groups/${id}/actions`, { command: i % 2 ? 'unack' : 'ack' });
+  }
+  const detail = await api.call('GET', `/api/workspaces/${WS}/groups/${id}`);
+  assert(detail.count === 60 && detail.events.length === 50 && detail.events_next, `the API answers one page: ${detail.count} ${detail.events.length}`);
+  await page.goto(`${BASE}/w/${WS}/groups/${id}`);
+  const count = page.getByTestId('timeline-count');
+  await count.getByText(/^50 of 60 events · 50\+ state changes$/).waitFor();
+  const more = page.getByTestId('load-more');
+  await more.scrollIntoViewIfNeeded();
+  await shot(page, 'group-load-more');
+  await more.getByRole('button', { name: 'Load 10 older events' }).click();
+  await count.getByText(/^60 of 60 events/).waitFor();
+  await more.getByRole('button', { name: 'Load older state changes' }).click();
+  await count.getByText(/· 57 state changes$/).waitFor();
+  await page.getByTestId('load-more').waitFor({ state: 'detached' });
+  // newest first: among the state changes the last command leads and the opening ends them
+  // (events and changes of one instant may interleave either way)
+  const changes = page.getByTestId('timeline').locator('li', { hasNotText: 'Event received' });
+  assert(/unacknowledged/.test(await changes.first().innerText()), `the newest change first: ${await changes.first().innerText()}`);
+  assert(/opened the group/.test(await changes.last().innerText()), `the oldest change last: ${await changes.last().innerText()}`);
+});
+
+await check('the rule tester loads a stored event\'s real payload and dry-runs it', async () => {
+  const title = `Stored payload ${uniq()}`;
+  const out = await postWebhook(BASE, WS, 'alertmanager', key, alertBody({ title, severity: 'error' }));
+  await page.goto(`${BASE}/w/${WS}/groups/${out.alerts[0].group_id}`);
+  await page.getByRole('link', { name: 'Test in rules' }).click();
+  await page.waitForURL(/\/rules\?event=/);
+  const origin = page.getByTestId('payload-origin');
+  await origin.getByText('stored event').waitFor();
+  await origin.getByText(title).waitFor();
+  const text = await page.getByLabel('Payload', { exact: true }).inputValue();
+  assert(text.includes(title) && text.includes('"receiver":"signalcraft"'), 'the editor holds the delivery as received');
+  const answer = page.getByTestId('test-answer');
+  await answer.getByText(title).waitFor();
+  await answer.getByText('accepted', { exact: true }).waitFor();
+  await shot(page, 'rules-stored-event');
+  // the recent groups are in the picker too
+  await page.getByLabel('Sample payload').selectOption({ label: 'Alertmanager: 2 alerts firing' });
+  await origin.waitFor({ state: 'detached' });
+  assert(!page.url().includes('event='), 'the event leaves the URL with another payload');
+});
+
+await check('channels show their circuit breaker (closed, open with the retry time)', async () => {
+  const dead = createServer((_req, res) => { res.writeHead(503, { 'content-type': 'text/plain' }); res.end('down for maintenance'); });
+  await new Promise((r) => dead.listen(0, '127.0.0.1', r));
+  const name = `pager-${uniq()}`;
+  try {
+    const put = await api.call('PUT', `/api/workspaces/${WS}/channels/${name}`, {
+      kind: 'webhook',
+      config: { url: `http://127.0.0.1:${dead.address().port}/hook`, breaker: { failures: 1, open_secs: 900 } },
+    });
+    assert(put.breaker.state === 'closed', `a new channel's breaker is closed: ${JSON.stringify(put.breaker)}`);
+    await page.goto(`${BASE}/w/${WS}/integrations`);
+    await page.getByTestId(`breaker-${name}`).getByText('closed').waitFor();
+    await api.call('POST', `/api/workspaces/${WS}/channels/${name}/test`);
+    const deadline = Date.now() + W;
+    for (;;) {
+      const chans = (await api.call('GET', `/api/workspaces/${WS}/channels`)).channels;
+      if (chans.find((c) => c.name === name)?.breaker.state === 'open') break;
+      assert(Date.now() < deadline, 'the breaker never opened');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await page.reload();
+    const cell = page.getByTestId(`breaker-${name}`);
+    await cell.getByText('open', { exact: true }).waitFor();
+    await cell.getByText(/1 consecutive failure · paused, retry in 1[45]m/).waitFor();
+    await cell.scrollIntoViewIfNeeded();
+    await shot(page, 'integrations-breaker');
+  } finally {
+    await api.call('DELETE', `/api/workspaces/${WS}/channels/${name}`).catch(() => {});
+    dead.close();
+  }
+});
+
+await check('the inbox sorts every column on the server', async () => {
+  const tok = `srt${uniq()}`;
+  for (const t of ['charlie', 'Alpha', 'bravo']) {
+    await postWebhook(BASE, WS, 'alertmanager', key, alertBody({ title: `${t} ${tok}` }));
+  }
+  await page.goto(inbox(`q=${tok}`));
+  await page.waitForFunction(() => document.querySelectorAll('.grid-row').length === 3, null, { timeout: W });
+  const asked = [];
+  const onReq = (r) => { if (r.url().includes(`/api/workspaces/${WS}/groups?`)) asked.push(new URL(r.url()).searchParams); };
+  page.on('request', onReq);
+  await page.getByRole('columnheader', { name: /^Title/ }).getByRole('button').click();
+  await page.waitForURL(/sort=title/);
+  await page.waitForFunction((t) => [...document.querySelectorAll('.grid-row .title')].map((e) => e.textContent).join('|') === `Alpha ${t}|bravo ${t}|charlie ${t}`, tok, { timeout: W });
+  assert(asked.some((p) => p.get('sort') === 'title' && p.get('order') === 'asc'), 'the server was asked to sort by title');
+  await page.getByRole('columnheader', { name: /^Title/ }).getByRole('button').click();
+  // desc is the default order, so the URL just drops order=asc
+  await page.waitForURL((u) => u.searchParams.get('sort') === 'title' && !u.searchParams.has('order'));
+  await page.waitForFunction((t) => [...document.querySelectorAll('.grid-row .title')].map((e) => e.textContent).join('|') === `charlie ${t}|bravo ${t}|Alpha ${t}`, tok, { timeout: W });
+  for (const [label, sort] of [['Status', 'status'], ['Source', 'source'], ['Project', 'project'], ['Env', 'environment'], ['Assignee', 'assignee']]) {
+    await page.getByRole('columnheader', { name: new RegExp(`^${label}`) }).getByRole('button').click();
+    await page.waitForURL(new RegExp(`sort=${sort}`));
+    await page.waitForFunction(() => document.querySelectorAll('.grid-row').length === 3, null, { timeout: W });
+  }
+  page.off('request', onReq);
+  for (const sort of ['status', 'source', 'project', 'environment', 'assignee']) {
+    assert(asked.some((p) => p.get('sort') === sort), `the server was asked to sort by ${sort}`);
+  }
+  await page.getByRole('columnheader', { name: /^Title/ }).getByRole('button').click();
+  await page.waitForURL(/sort=title/);
+  await shot(page, 'inbox-sorted-title');
+});
+
 await check('the overview charts render with data', async () => {
   await page.goto(`${BASE}/w/${WS}/overview`);
   // Bars with height: the series carries the alerts.
@@ -241,7 +360,11 @@ await check('silences, integrations and settings pages render', async () => {
   await page.getByText(/Would mute \d+ open group/).waitFor();
   await shot(page, 'silences-new');
   await page.getByRole('button', { name: 'Silence', exact: true }).click();
-  await page.locator('table', { hasText: 'source is grafana' }).waitFor();
+  const row = page.locator('tr', { hasText: 'source is grafana' }).first();
+  await row.waitFor();
+  await row.getByTestId('silence-creator').getByText(EMAIL).waitFor();
+  const listed = (await api.call('GET', `/api/workspaces/${WS}/silences`)).silences;
+  assert(listed.some((s) => s.created_by === `user:${EMAIL}`), 'the API records the creator');
   await shot(page, 'silences');
   await page.goto(`${BASE}/w/${WS}/integrations`);
   await page.getByRole('article', { name: 'alertmanager integration' }).waitFor();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeFilterCount, DEFAULT_FILTERS, filtersFromSearch, filtersToQuery, filtersToSearch, matchesFilters, sinceFor } from '../../src/lib/filters';
+import { activeFilterCount, DEFAULT_FILTERS, filtersFromSearch, filtersToQuery, filtersToSearch, matchesFilters, sinceFor, clickSort } from '../../src/lib/filters';
 
 describe('filters <-> URL', () => {
   it('the default view is the empty query, and back', () => {
@@ -43,12 +43,24 @@ describe('filters <-> URL', () => {
   });
 
   it('drops values it does not know', () => {
-    const f = filtersFromSearch('status=open,bogus&severity=loud&source=nagios&sort=title&order=sideways');
+    const f = filtersFromSearch('status=open,bogus&severity=loud&source=nagios&sort=loudness&order=sideways');
     expect(f.status).toEqual(['open']);
     expect(f.severity).toEqual([]);
     expect(f.source).toBe('');
     expect(f.sort).toBe('last_seen');
     expect(f.order).toBe('desc');
+  });
+
+  it('every column sorts on the server: text columns start A → Z, the same column flips', () => {
+    expect(clickSort(DEFAULT_FILTERS, 'title')).toEqual({ sort: 'title', order: 'asc' });
+    expect(clickSort({ sort: 'title', order: 'asc' }, 'title')).toEqual({ sort: 'title', order: 'desc' });
+    expect(clickSort({ sort: 'title', order: 'asc' }, 'count')).toEqual({ sort: 'count', order: 'desc' });
+    expect(clickSort(DEFAULT_FILTERS, 'last_seen')).toEqual({ sort: 'last_seen', order: 'asc' });
+    for (const s of ['status', 'assignee', 'environment', 'project', 'source'] as const) {
+      const f = filtersFromSearch(`sort=${s}&order=asc`);
+      expect([f.sort, f.order]).toEqual([s, 'asc']);
+      expect(filtersToQuery(f)).toMatchObject({ sort: s, order: 'asc' });
+    }
   });
 
   it('the API query carries lists comma-separated and omits what is empty', () => {

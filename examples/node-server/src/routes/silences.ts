@@ -10,7 +10,8 @@ const silences: RoutePlugin = async (app, { ctx }) => {
   });
   app.post<{ Params: WsParams }>(`${WS}/silences`, async (req, reply) => {
     const a = authorize(engine, req, req.params.ws, 'configure');
-    return reply.code(201).send(engine.addSilence(a.workspace.id, withoutActor(objectBody(req))));
+    // the creator is the authenticated principal; an `actor` in the body is dropped
+    return reply.code(201).send(engine.addSilence(a.workspace.id, withoutActor(objectBody(req)), a.actor));
   });
   app.delete<{ Params: WsParams & { id: string } }>(`${WS}/silences/:id`, async (req, reply) => {
     const a = authorize(engine, req, req.params.ws, 'configure');

@@ -1,7 +1,9 @@
-"""Alert groups: the inbox query, one group, its deliveries, and lifecycle commands (one and
-bulk). The actor is always the authenticated principal; an ``actor`` in a body is dropped."""
+"""Alert groups: the inbox query, one group, its events and timeline page by page, one event
+with its raw delivery, its deliveries, and lifecycle commands (one and bulk). The actor is always
+the authenticated principal; an ``actor`` in a body is dropped."""
 
-from typing import Any
+import re
+from typing import Any, Optional
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -51,6 +53,37 @@ def act_many(ws: str, request: Request, body: JsonBody) -> Response:
 def get_group(ws: str, id: str, request: Request) -> Response:
     a = authorize(request, ws, "read")
     return ok(ctx(request).engine.group(a["workspace"]["id"], id))
+
+
+def item_page(request: Request) -> tuple[Optional[str], Optional[int]]:
+    """``?cursor&limit`` of a group's events or timeline (the engine checks 1 to 200)."""
+    cursors = request.query_params.getlist("cursor")
+    limits = request.query_params.getlist("limit")
+    if len(cursors) > 1:
+        raise HostError("invalid_input", "cursor: expected one cursor", "cursor")
+    if len(limits) > 1 or (limits and not re.fullmatch(r"[0-9]{1,9}", limits[0])):
+        raise HostError("invalid_input", "limit: expected a page size (1 to 200)", "limit")
+    return (cursors[0] if cursors and cursors[0] else None, int(limits[0]) if limits else None)
+
+
+@router.get(WS + "/groups/{id}/events")
+def group_events(ws: str, id: str, request: Request) -> Response:
+    a = authorize(request, ws, "read")
+    cursor, limit = item_page(request)
+    return ok(ctx(request).engine.group_events(a["workspace"]["id"], id, cursor, limit))
+
+
+@router.get(WS + "/groups/{id}/timeline")
+def group_timeline(ws: str, id: str, request: Request) -> Response:
+    a = authorize(request, ws, "read")
+    cursor, limit = item_page(request)
+    return ok(ctx(request).engine.group_timeline(a["workspace"]["id"], id, cursor, limit))
+
+
+@router.get(WS + "/events/{id}")
+def get_event(ws: str, id: str, request: Request) -> Response:
+    a = authorize(request, ws, "read")
+    return ok(ctx(request).engine.event(a["workspace"]["id"], id))
 
 
 @router.get(WS + "/groups/{id}/deliveries")

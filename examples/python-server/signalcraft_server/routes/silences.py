@@ -19,7 +19,8 @@ def list_silences(ws: str, request: Request) -> Response:
 @router.post(WS + "/silences")
 def add_silence(ws: str, request: Request, body: JsonBody) -> Response:
     a = authorize(request, ws, "configure")
-    return ok(ctx(request).engine.add_silence(a["workspace"]["id"], without_actor(body)), 201)
+    # the creator is the authenticated principal; an ``actor`` in the body is dropped
+    return ok(ctx(request).engine.add_silence(a["workspace"]["id"], without_actor(body), a["actor"]), 201)
 
 
 @router.delete(WS + "/silences/{id}")

@@ -1,8 +1,9 @@
-// Group detail: badges, counts and times, one timeline of events and state changes, the decision
-// trace in words, actions (snooze presets), notes, assignee, runbook, deliveries, related groups.
+// Group detail: badges, counts and times, one timeline of events and state changes (newest first,
+// paged: older events and older state changes load on demand), the decision trace in words,
+// actions (snooze presets), notes, assignee, runbook, deliveries, related groups.
 import { Fragment, useMemo, useState, type FormEvent } from 'react';
 import { Link, useLocation, useParams } from 'react-router-dom';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, call, errorText, type Command, type GroupDetail } from '../../api/client';
 import { Layout } from '../../components/Layout';
 import { useCan, useSession } from '../../components/session';
@@ -10,6 +11,9 @@ import { EmptyState, ErrorState, Field, Loading, Modal, Popover, Rel, SeverityBa
 import { actedText } from '../../lib/actions';
 import { absolute, snoozeUntil } from '../../lib/time';
 import { pagedSummary, wordTrace, type TraceLine } from '../../lib/trace';
+
+/** Items per "load more" page (the API allows up to 200). */
+const MORE = 100;
 
 type Item =
   | { kind: 'event'; at: string; key: string; e: GroupDetail['events'][number] }
@@ -26,6 +30,25 @@ export function Group() {
   const q = useQuery({
     queryKey: ['group', ws, id],
     queryFn: () => call(api.GET('/api/workspaces/{ws}/groups/{id}', { params: { path: { ws, id } } })),
+  });
+  // Events and state changes page by page, newest first, through the paging routes (the group's
+  // own answer holds only the first page of each). Keys under ['group', ws, id], so an action's
+  // invalidation refetches every loaded page with fresh cursors: no gap, no repeat.
+  const events = useInfiniteQuery({
+    queryKey: ['group', ws, id, 'events'],
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam }) => call(api.GET('/api/workspaces/{ws}/groups/{id}/events', {
+      params: { path: { ws, id }, query: pageParam ? { cursor: pageParam, limit: MORE } : { limit: 50 } },
+    })),
+    getNextPageParam: (last) => last.next ?? undefined,
+  });
+  const changes = useInfiniteQuery({
+    queryKey: ['group', ws, id, 'timeline'],
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam }) => call(api.GET('/api/workspaces/{ws}/groups/{id}/timeline', {
+      params: { path: { ws, id }, query: pageParam ? { cursor: pageParam, limit: MORE } : { limit: 50 } },
+    })),
+    getNextPageParam: (last) => last.next ?? undefined,
   });
   const deliveries = useQuery({
     queryKey: ['deliveries', ws, id],
@@ -51,23 +74,25 @@ export function Group() {
   const [selectedEvent, setSelectedEvent] = useState<string | null>(null);
 
   const g = q.data;
+  const loadedEvents = useMemo(() => events.data?.pages.flatMap((p) => p.items) ?? g?.events ?? [], [events.data, g]);
+  const loadedChanges = useMemo(() => changes.data?.pages.flatMap((p) => p.items) ?? g?.timeline ?? [], [changes.data, g]);
   const items = useMemo<Item[]>(() => {
-    if (!g) return [];
     const out: Item[] = [
-      ...g.events.map((e) => ({ kind: 'event' as const, at: e.received_at, key: `e${e.id}`, e })),
-      ...g.timeline.map((t, i) => ({ kind: 'change' as const, at: t.at, key: `t${i}`, t })),
+      ...loadedEvents.map((e) => ({ kind: 'event' as const, at: e.received_at, key: `e${e.id}`, e })),
+      ...loadedChanges.map((t, i) => ({ kind: 'change' as const, at: t.at, key: `t${i}`, t })),
     ];
     return out.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
-  }, [g]);
+  }, [loadedEvents, loadedChanges]);
 
   const back = `/w/${encodeURIComponent(ws)}/inbox${from ? `?${from}` : ''}`;
   if (q.isPending) return <Layout title="Group"><Loading rows={6} /></Layout>;
   if (q.isError || !g) return <Layout title="Group"><ErrorState error={q.error} retry={() => q.refetch()} /><Link to={back}>← Back to the inbox</Link></Layout>;
 
-  const event = g.events.find((e) => e.id === selectedEvent) ?? g.events[g.events.length - 1] ?? g.events[0];
+  // newest first: the latest event unless one is picked
+  const event = loadedEvents.find((e) => e.id === selectedEvent) ?? loadedEvents[0];
   const routeNotify = event?.route && Array.isArray((event.route as { notify?: unknown }).notify) ? ((event.route as { notify: string[] }).notify) : null;
   const lines = event ? wordTrace(event.trace, event.decision, routeNotify) : [];
-  const notes = g.timeline.filter((t) => t.command === 'note');
+  const notes = loadedChanges.filter((t) => t.command === 'note');
   const busy = act.isPending || !canAct;
 
   return (
@@ -124,19 +149,27 @@ export function Group() {
           <section className="card stack" aria-labelledby="why">
             <div className="row" style={{ justifyContent: 'space-between' }}>
               <h2 id="why" style={{ margin: 0 }}>Why was I (not) paged?</h2>
-              {g.events.length > 1 && (
-                <label className="row small muted">Event
-                  <select value={event?.id ?? ''} onChange={(e) => setSelectedEvent(e.target.value)} aria-label="Event to explain">
-                    {[...g.events].reverse().map((e) => <option key={e.id} value={e.id}>{new Date(e.received_at).toLocaleString()} · {e.decision}</option>)}
-                  </select>
-                </label>
-              )}
+              <div className="row">
+                {loadedEvents.length > 1 && (
+                  <label className="row small muted">Event
+                    <select value={event?.id ?? ''} onChange={(e) => setSelectedEvent(e.target.value)} aria-label="Event to explain">
+                      {loadedEvents.map((e) => <option key={e.id} value={e.id}>{new Date(e.received_at).toLocaleString()} · {e.decision}</option>)}
+                    </select>
+                  </label>
+                )}
+                {event && <Link className="btn sm" to={`/w/${encodeURIComponent(ws)}/rules?event=${encodeURIComponent(event.id)}`} title="Load this event's stored payload into the rule tester">Test in rules</Link>}
+              </div>
             </div>
             {event ? <TraceView lines={lines} /> : <EmptyState title="No events stored" />}
           </section>
 
           <section className="card" aria-labelledby="tl" style={{ paddingBottom: 8 }}>
-            <h2 id="tl">Timeline</h2>
+            <div className="row" style={{ justifyContent: 'space-between' }}>
+              <h2 id="tl" style={{ margin: 0 }}>Timeline</h2>
+              <span className="small muted" data-testid="timeline-count">
+                {loadedEvents.length.toLocaleString()} of {g.count.toLocaleString()} event{g.count === 1 ? '' : 's'} · {loadedChanges.length.toLocaleString()}{changes.hasNextPage ? '+' : ''} state change{loadedChanges.length === 1 ? '' : 's'}
+              </span>
+            </div>
             <ol className="timeline" data-testid="timeline">
               {items.map((it) => it.kind === 'event' ? (
                 <li key={it.key}>
@@ -160,6 +193,24 @@ export function Group() {
                 </li>
               ))}
             </ol>
+            {(events.hasNextPage || changes.hasNextPage) && (
+              <div className="load-more" data-testid="load-more">
+                <span className="small muted">Newest first. Older items load on demand.</span>
+                <div className="row">
+                  {events.hasNextPage && (
+                    <button className="sm" disabled={events.isFetchingNextPage} onClick={() => void events.fetchNextPage()}>
+                      {events.isFetchingNextPage ? 'Loading…' : `Load ${Math.min(MORE, Math.max(0, g.count - loadedEvents.length)) || MORE} older events`}
+                    </button>
+                  )}
+                  {changes.hasNextPage && (
+                    <button className="sm" disabled={changes.isFetchingNextPage} onClick={() => void changes.fetchNextPage()}>
+                      {changes.isFetchingNextPage ? 'Loading…' : 'Load older state changes'}
+                    </button>
+                  )}
+                </div>
+              </div>
+            )}
+            {(events.isError || changes.isError) && <ErrorState error={events.error ?? changes.error} />}
           </section>
 
           <section className="card pad0" aria-labelledby="dl">

@@ -12,7 +12,7 @@ import { useCan, useSession } from '../../components/session';
 import { EmptyState, ErrorState, Loading, Modal, Popover, Rel, SeverityBadge, StatusBadge, useToast } from '../../components/ui';
 import { actedText, actOn } from '../../lib/actions';
 import {
-  activeFilterCount, DEFAULT_FILTERS, filtersFromSearch, filtersToQuery, filtersToSearch, matchesFilters, sinceFor,
+  activeFilterCount, clickSort, DEFAULT_FILTERS, filtersFromSearch, filtersToQuery, filtersToSearch, matchesFilters, sinceFor,
   SEVERITIES, SOURCES, STATUSES, type InboxFilters, type ServerSort,
 } from '../../lib/filters';
 import { INBOX_KEYS, inboxActionFor, moveCursor } from '../../lib/keys';
@@ -21,29 +21,21 @@ import { snoozeUntil } from '../../lib/time';
 import { columnPrefs, saveColumnPrefs, savedViews, saveViews, type SavedView } from './prefs';
 
 const PAGE = 200;
-const SEV_RANK: Record<string, number> = { debug: 0, info: 1, warning: 2, error: 3, critical: 4 };
 
 type ColId = 'time' | 'title' | 'source' | 'project' | 'environment' | 'severity' | 'status' | 'count' | 'assignee';
-export const COLUMNS: { id: ColId; label: string; width: string; server?: ServerSort }[] = [
+/** The columns; every one sorts on the server (`sort` of the groups query), so a sorted view
+ *  is the whole workspace's order, page after page, never just the loaded rows. */
+export const COLUMNS: { id: ColId; label: string; width: string; server: ServerSort }[] = [
   { id: 'severity', label: 'Severity', width: '104px', server: 'severity' },
-  { id: 'title', label: 'Title', width: 'minmax(240px, 1fr)' },
-  { id: 'status', label: 'Status', width: '104px' },
-  { id: 'source', label: 'Source', width: '110px' },
-  { id: 'project', label: 'Project', width: '120px' },
-  { id: 'environment', label: 'Env', width: '100px' },
+  { id: 'title', label: 'Title', width: 'minmax(240px, 1fr)', server: 'title' },
+  { id: 'status', label: 'Status', width: '104px', server: 'status' },
+  { id: 'source', label: 'Source', width: '110px', server: 'source' },
+  { id: 'project', label: 'Project', width: '120px', server: 'project' },
+  { id: 'environment', label: 'Env', width: '100px', server: 'environment' },
   { id: 'count', label: 'Count', width: '72px', server: 'count' },
-  { id: 'assignee', label: 'Assignee', width: '140px' },
+  { id: 'assignee', label: 'Assignee', width: '140px', server: 'assignee' },
   { id: 'time', label: 'Last seen', width: '104px', server: 'last_seen' },
 ];
-
-function cellValue(g: AlertGroup, id: ColId): string | number {
-  switch (id) {
-    case 'time': return g.last_seen;
-    case 'severity': return SEV_RANK[g.severity] ?? 0;
-    case 'count': return g.count;
-    default: return (g[id] ?? '') as string;
-  }
-}
 
 export function Inbox() {
   const { ws = '' } = useParams();
@@ -97,16 +89,8 @@ export function Inbox() {
     return out;
   }, [list.data, patches]);
 
-  // Client-side sort of the loaded rows for columns the server does not sort by.
-  const [localSort, setLocalSort] = useState<{ id: ColId; desc: boolean } | null>(null);
-  const shown = useMemo(() => {
-    if (!localSort) return rows;
-    const s = [...rows].sort((a, b) => {
-      const x = cellValue(a, localSort.id), y = cellValue(b, localSort.id);
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
-    return localSort.desc ? s.reverse() : s;
-  }, [rows, localSort]);
+  // The server's order (every column's sort is the groups query's): rows as the pages come.
+  const shown = rows;
 
   const [selection, setSelection] = useState<RowSelectionState>({});
   const selectedIds = useMemo(() => Object.keys(selection).filter((k) => selection[k]), [selection]);
@@ -401,15 +385,10 @@ export function Inbox() {
             {table.getHeaderGroups()[0]!.headers.map((h) => {
               const col = COLUMNS.find((c) => c.id === h.id);
               if (!col) return <div key={h.id} role="columnheader">{flexRender(h.column.columnDef.header, h.getContext())}</div>;
-              const serverActive = col.server && !localSort && filters.sort === col.server;
-              const localActive = localSort?.id === col.id;
-              const dir = serverActive ? filters.order : localActive ? (localSort!.desc ? 'desc' : 'asc') : null;
+              const dir = filters.sort === col.server ? filters.order : null;
               return (
                 <div key={h.id} role="columnheader" aria-sort={dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : 'none'} className={col.id === 'count' ? 'num' : ''}>
-                  <button className="sort" aria-pressed={!!dir} onClick={() => {
-                    if (col.server) { setLocalSort(null); setFilters({ sort: col.server, order: serverActive && filters.order === 'desc' ? 'asc' : 'desc' }); }
-                    else setLocalSort((s) => ({ id: col.id, desc: s?.id === col.id ? !s.desc : false }));
-                  }}>{col.label}{dir ? (dir === 'desc' ? ' ↓' : ' ↑') : ''}</button>
+                  <button className="sort" aria-pressed={!!dir} title={`Sort by ${col.label.toLowerCase()} (on the server)`} onClick={() => setFilters(clickSort(filters, col.server))}>{col.label}{dir ? (dir === 'desc' ? ' ↓' : ' ↑') : ''}</button>
                 </div>
               );
             })}

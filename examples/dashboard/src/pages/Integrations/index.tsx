@@ -1,13 +1,16 @@
 // Integrations: per source the webhook URL with an ingest key (copy, rotate), the signature
 // secret, the last webhook, accepted/rejected counts and the last error, "send test alert";
-// channels with masked secrets, "send test notification", and "Add to Slack".
-import { useState } from 'react';
+// channels with masked secrets, their circuit breaker (closed / open / half-open, failures, retry
+// time), "send test notification", and "Add to Slack".
+import { useEffect, useState } from 'react';
 import { useParams } from 'react-router-dom';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, call, errorText, type Channel, type Integration } from '../../api/client';
 import { Layout } from '../../components/Layout';
 import { useCan } from '../../components/session';
 import { CopyButton, EmptyState, ErrorState, Field, Loading, Modal, Rel, useToast } from '../../components/ui';
+import { breakerView } from '../../lib/breaker';
+import { absolute } from '../../lib/time';
 
 type Source = 'sentry' | 'alertmanager' | 'grafana' | 'datadog' | 'pagerduty' | 'opsgenie' | 'generic';
 const NAMES: Record<string, string> = { sentry: 'Sentry', alertmanager: 'Alertmanager', grafana: 'Grafana', datadog: 'Datadog', pagerduty: 'PagerDuty', opsgenie: 'Opsgenie', generic: 'Generic webhook', slack: 'Slack' };
@@ -35,7 +38,7 @@ export function Integrations() {
           <EmptyState title="No channels">Add one with “Add to Slack”, or <code>PUT …/channels/NAME</code>.</EmptyState>
         ) : (
           <div className="table-wrap"><table className="plain">
-            <thead><tr><th>Name</th><th>Kind</th><th>Settings</th><th>Recent deliveries</th><th /></tr></thead>
+            <thead><tr><th>Name</th><th>Kind</th><th>Breaker</th><th>Settings</th><th>Recent deliveries</th><th /></tr></thead>
             <tbody>{ch.data.channels.map((c) => {
               const ds = (deliveries.data?.deliveries ?? []).filter((d) => d.channel === c.name);
               const failed = ds.filter((d) => d.status === 'failed').length;
@@ -151,10 +154,28 @@ function ChannelRow({ ws, c, canEdit, summary, healthy }: { ws: string; c: Chann
     <tr>
       <td><strong>{c.name}</strong></td>
       <td><span className="badge">{c.kind}</span></td>
+      <td data-testid={`breaker-${c.name}`}><BreakerCell b={c.breaker} /></td>
       <td className="small mono" style={{ maxWidth: 380, overflowWrap: 'anywhere' }}>{Object.entries(c.config).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' · ')}</td>
       <td className="small"><span className={healthy ? '' : 'tone-bad'}>{summary}</span></td>
       <td>{canEdit && <button className="sm" disabled={test.isPending} onClick={() => test.mutate()}>Send test notification</button>}</td>
     </tr>
+  );
+}
+
+function BreakerCell({ b }: { b: Channel['breaker'] }) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (b.state !== 'open') return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [b.state]);
+  const v = breakerView(b, now);
+  const cls = v.tone === 'ok' ? 'st-resolved' : v.tone === 'warn' ? 'st-snoozed' : 'st-open';
+  return (
+    <div className="stack" style={{ gap: 2 }} title={b.opened_at ? `opened ${absolute(b.opened_at)}${b.retry_at ? `, retry at ${absolute(b.retry_at)}` : ''}` : undefined}>
+      <span className={`badge ${cls}`} style={{ alignSelf: 'flex-start' }}><span className={`dot ${v.tone}`} aria-hidden="true" />{v.label}</span>
+      <span className="small muted" style={{ whiteSpace: 'nowrap' }}>{v.detail}</span>
+    </div>
   );
 }
 

@@ -1,18 +1,21 @@
 // Rules: the ordered list (priority, enable toggles, move to reorder), an editor with a form builder
 // and a JSON tab (errors shown at the API's path), a three-column live test (sample | rules |
-// what ingest would answer, with the trace) and a what-if replay of the edited rules.
+// what ingest would answer, with the trace) and a what-if replay of the edited rules. The test's
+// payload is a bundled sample, pasted text, or a stored event's real delivery
+// (`GET …/events/{id}`; `?event=ID` opens the page with one loaded).
 import { useEffect, useMemo, useState } from 'react';
-import { useParams } from 'react-router-dom';
+import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, call, errorText, type IngestOutcome, type ReplayReport, type Rule } from '../../api/client';
 import { ConditionEditor, errorFor, type ErrorAt } from '../../components/ConditionEditor';
 import { Layout } from '../../components/Layout';
 import { useCan } from '../../components/session';
-import { EmptyState, ErrorState, Field, Loading, SeverityBadge, useToast } from '../../components/ui';
+import { EmptyState, ErrorState, Field, Loading, Rel, SeverityBadge, useToast } from '../../components/ui';
 import { describe } from '../../lib/conditions';
+import { testable } from '../../lib/payload';
 import { wordTrace } from '../../lib/trace';
 import { TraceView } from '../Group';
-import { freshIds, SAMPLES } from './samples';
+import { freshIds, SAMPLES, type Sample } from './samples';
 
 type R = Record<string, unknown>;
 const asR = (r: Rule): R => r as R;
@@ -230,23 +233,92 @@ function JsonTab({ rules, onChange, err, disabled }: { rules: R[]; onChange: (r:
   );
 }
 
+type Source = Sample['source'];
+
+/** Where the tester's payload came from, when it is a stored event. */
+interface Origin { id: string; groupId: string | null; source: string; receivedAt: string; title: string; dropped: string[] }
+
 function TestPanel({ ws, rules, canTest, ready, invalid }: { ws: string; rules: R[]; canTest: boolean; ready: boolean; invalid: boolean }) {
-  const [sample, setSample] = useState(0);
-  const s = SAMPLES[sample]!;
-  const [body, setBody] = useState(() => freshIds(s.body));
-  const [source, setSource] = useState(s.source);
+  const [params, setParams] = useSearchParams();
+  const eventParam = params.get('event');
+  const [pick, setPick] = useState(eventParam ? `e:${eventParam}` : 's:0');
+  const first = SAMPLES[0]!;
+  const [body, setBody] = useState(() => (eventParam ? '' : freshIds(first.body)));
+  const [source, setSource] = useState<Source>(first.source);
+  const [headers, setHeaders] = useState<Record<string, string>>(first.headers);
+  const [origin, setOrigin] = useState<Origin | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [loadErr, setLoadErr] = useState<string | null>(null);
   const dBody = useDebounced(body, 400);
+  const recent = useQuery({
+    queryKey: ['groups', ws, 'tester-recent'],
+    enabled: canTest,
+    queryFn: () => call(api.GET('/api/workspaces/{ws}/groups', { params: { path: { ws }, query: { status: 'open,acknowledged,snoozed,resolved', limit: 15 } as never } })),
+    staleTime: 30_000,
+  });
+
+  /** Loads a stored event's raw delivery into the editor (ids fresh, so it is not a known duplicate). */
+  async function loadEvent(eventId: string) {
+    setLoading(true);
+    setLoadErr(null);
+    try {
+      const e = await call(api.GET('/api/workspaces/{ws}/events/{id}', { params: { path: { ws, id: eventId } } }));
+      const t = testable(e);
+      if (!t.ok) { setLoadErr(t.reason); setOrigin(null); return; }
+      setSource(t.source as Source);
+      setBody(t.body);
+      setHeaders(t.headers);
+      setOrigin({ id: e.id, groupId: e.group_id, source: e.source, receivedAt: e.received_at, title: String((e.alert as R).title ?? ''), dropped: t.dropped });
+    } catch (x) {
+      setLoadErr(x instanceof ApiError ? `${x.message}` : String(x));
+    } finally {
+      setLoading(false);
+    }
+  }
+
+  /** A group's newest event. */
+  async function loadGroup(groupId: string) {
+    setLoading(true);
+    try {
+      const page = await call(api.GET('/api/workspaces/{ws}/groups/{id}/events', { params: { path: { ws, id: groupId }, query: { limit: 1 } } }));
+      const e = page.items[0];
+      if (!e) { setLoadErr('That group has no stored event.'); setLoading(false); return; }
+      await loadEvent(e.id);
+    } catch (x) {
+      setLoadErr(x instanceof ApiError ? x.message : String(x));
+      setLoading(false);
+    }
+  }
+
+  useEffect(() => { if (eventParam && canTest) void loadEvent(eventParam); }, [eventParam, canTest]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  function choose(value: string) {
+    setPick(value);
+    setLoadErr(null);
+    if (value.startsWith('s:')) {
+      const x = SAMPLES[Number(value.slice(2))]!;
+      setSource(x.source);
+      setBody(freshIds(x.body));
+      setHeaders(x.headers);
+      setOrigin(null);
+      if (eventParam) setParams((p) => { p.delete('event'); return p; }, { replace: true });
+    } else if (value.startsWith('g:')) {
+      void loadGroup(value.slice(2));
+    }
+  }
+
   const test = useQuery({
-    queryKey: ['rules-test', ws, source, dBody, JSON.stringify(rules)],
-    enabled: canTest && ready && !invalid,
+    queryKey: ['rules-test', ws, source, dBody, JSON.stringify(headers), JSON.stringify(rules)],
+    enabled: canTest && ready && !invalid && dBody !== '',
     queryFn: () => call(api.POST('/api/workspaces/{ws}/rules/test', {
       params: { path: { ws } },
-      body: { source, body: dBody, headers: SAMPLES.find((x) => x.source === source)?.headers ?? { 'Content-Type': 'application/json' }, rules },
+      body: { source, body: dBody, headers, rules },
     })),
     retry: false,
     staleTime: Infinity,
     placeholderData: (prev) => prev,
   });
+  const groups = recent.data?.groups ?? [];
   return (
     <section className="card stack" aria-labelledby="tt">
       <div className="row" style={{ justifyContent: 'space-between' }}>
@@ -258,11 +330,34 @@ function TestPanel({ ws, rules, canTest, ready, invalid }: { ws: string; rules: 
           <div className="stack" style={{ gap: 8 }}>
             <h3>1 · Payload</h3>
             <div className="row">
-              <select aria-label="Sample payload" value={sample} onChange={(e) => { const i = Number(e.target.value); setSample(i); setSource(SAMPLES[i]!.source); setBody(freshIds(SAMPLES[i]!.body)); }}>
-                {SAMPLES.map((x, i) => <option key={i} value={i}>{x.label}</option>)}
+              <select aria-label="Sample payload" value={pick} onChange={(e) => choose(e.target.value)} style={{ maxWidth: '100%' }}>
+                <optgroup label="Built-in samples">
+                  {SAMPLES.map((x, i) => <option key={i} value={`s:${i}`}>{x.label}</option>)}
+                </optgroup>
+                {pick.startsWith('e:') && <option value={pick}>Stored event {pick.slice(2)}</option>}
+                {groups.length > 0 && (
+                  <optgroup label="Latest event of a recent group">
+                    {groups.map((g) => <option key={g.id} value={`g:${g.id}`}>{g.source} · {g.title.length > 60 ? `${g.title.slice(0, 57)}…` : g.title}</option>)}
+                  </optgroup>
+                )}
               </select>
               <button className="sm" onClick={() => setBody(freshIds(body))} title="Give the payload's ids new values so it is not a known duplicate">New ids</button>
             </div>
+            {loading && <span className="small muted" role="status">Loading the stored payload…</span>}
+            {loadErr && <span className="field-error" role="alert">{loadErr}</span>}
+            {origin && !loading && (
+              <div className="origin" data-testid="payload-origin">
+                <div className="row" style={{ gap: 6 }}>
+                  <span className="badge">stored event</span>
+                  <span className="badge">{origin.source}</span>
+                  <span className="small muted">received <Rel at={origin.receivedAt} /></span>
+                </div>
+                <div className="small" style={{ overflowWrap: 'anywhere' }}>
+                  {origin.groupId ? <Link to={`/w/${encodeURIComponent(ws)}/groups/${origin.groupId}`}>{origin.title || origin.id}</Link> : (origin.title || origin.id)}
+                </div>
+                <div className="small muted">The delivery as received{origin.dropped.length ? `, without ${origin.dropped.join(', ')}` : ''}; ids made fresh so the dry run is not a known duplicate.</div>
+              </div>
+            )}
             <textarea aria-label="Payload" rows={16} value={body} onChange={(e) => setBody(e.target.value)} spellCheck={false} />
           </div>
           <div className="stack" style={{ gap: 8 }}>

@@ -18,8 +18,4 @@ export const SAMPLES: Sample[] = [
   { source: 'opsgenie', label: 'Opsgenie: alert created', body: opsgenie, headers: { 'Content-Type': 'application/json' } },
 ];
 
-/** The payload with every 32-hex-digit id replaced by a fresh one, so a dry run is not a known duplicate. */
-export function freshIds(body: string): string {
-  const hex = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
-  return body.replace(/\b[0-9a-f]{32}\b/g, () => hex());
-}
+export { freshIds } from '../../lib/payload';

@@ -1,4 +1,4 @@
-// Silences and maintenance windows: the inventory (why, since, expiry countdown, how many open
+// Silences and maintenance windows: the inventory (who, why, since, expiry countdown, how many open
 // groups each mutes now, stale ones flagged), create with a live preview, expire.
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
@@ -10,6 +10,7 @@ import { useCan } from '../../components/session';
 import { EmptyState, ErrorState, Field, Loading, Modal, Rel, SeverityBadge, useToast } from '../../components/ui';
 import { describe, matches } from '../../lib/conditions';
 import { absolute, duration } from '../../lib/time';
+import { who } from '../../lib/who';
 
 function useNow(ms = 1000) {
   const [now, setNow] = useState(Date.now());
@@ -51,7 +52,7 @@ export function Silences() {
           <EmptyState title="No silences" action={canEdit ? <button onClick={() => setCreating('silence')}>Silence something</button> : undefined}>Mute matching alerts for a while, during an incident or a deploy.</EmptyState>
         ) : (
           <div className="table-wrap"><table className="plain">
-            <thead><tr><th>Matches</th><th>Why</th><th>Since</th><th>Expires</th><th className="num">Muting now</th><th /></tr></thead>
+            <thead><tr><th>Matches</th><th>Why</th><th>Created by</th><th>Since</th><th>Expires</th><th className="num">Muting now</th><th /></tr></thead>
             <tbody>{list.map((s) => {
               const muting = groups.filter((g) => matches(s.when, g)).length;
               const left = (Date.parse(s.ends_at) - now) / 1000;
@@ -60,6 +61,7 @@ export function Silences() {
                 <tr key={s.id} style={{ opacity: s.active ? 1 : 0.6 }}>
                   <td><span className="mono">{describe(s.when)}</span></td>
                   <td>{s.comment ?? <span className="muted">—</span>}</td>
+                  <td data-testid="silence-creator"><Creator actor={s.created_by} /></td>
                   <td><Rel at={s.starts_at} /></td>
                   <td title={absolute(s.ends_at)}>{s.active ? <span style={{ fontVariantNumeric: 'tabular-nums' }}>in {duration(left)}</span> : <span className="muted">expired <Rel at={s.ends_at} /></span>}</td>
                   <td className="num">{s.active ? muting : '—'}{stale && <span className="badge st-snoozed" style={{ marginLeft: 6 }} title="Active but matches no open group">stale</span>}</td>
@@ -92,6 +94,18 @@ export function Silences() {
       <NewSilence ws={ws} open={creating === 'silence'} onClose={() => setCreating(null)} groups={groups} />
       <NewMaintenance ws={ws} open={creating === 'maintenance'} onClose={() => setCreating(null)} />
     </Layout>
+  );
+}
+
+function Creator({ actor }: { actor: string | null }) {
+  const w = who(actor);
+  if (w.kind === 'unknown') return <span className="muted small" title={w.title}>not recorded</span>;
+  return (
+    <span className="who" title={w.title}>
+      <span className={`avatar ${w.kind}`} aria-hidden="true">{w.kind === 'token' ? '⚿' : w.kind === 'cli' ? '>_' : w.name.slice(0, 1).toUpperCase()}</span>
+      <span>{w.name}</span>
+      {w.kind === 'token' && <span className="badge">token</span>}
+    </span>
   );
 }
 
