@@ -78,7 +78,8 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(try engine.groups(workspace: "acme", query: GroupQuery(status: [.open])).groups.count, 0)
         let detail = try JSON.parse(try engine.group(workspace: "acme", id: id))
         guard case let .array(timeline)? = detail["timeline"] else { return XCTFail("no timeline in \(detail)") }
-        XCTAssertEqual(timeline.compactMap { $0["command"]?.string }, ["open", "ack", "assign", "resolve"])
+        // newest first
+        XCTAssertEqual(timeline.compactMap { $0["command"]?.string }, ["resolve", "assign", "ack", "open"])
     }
 
     func testAMalformedBodyIsInvalidInputWithItsPathAndStoresNothing() throws {
