@@ -15,6 +15,19 @@ import { absolute } from '../../lib/time';
 type Source = 'sentry' | 'alertmanager' | 'grafana' | 'datadog' | 'pagerduty' | 'opsgenie' | 'generic';
 const NAMES: Record<string, string> = { sentry: 'Sentry', alertmanager: 'Alertmanager', grafana: 'Grafana', datadog: 'Datadog', pagerduty: 'PagerDuty', opsgenie: 'Opsgenie', generic: 'Generic webhook', slack: 'Slack' };
 
+// What a secret means for each source, as the engine enforces it (`sources::secret_use`): a
+// signature over the body, a bearer token, the routing key — or nothing, where the source has no
+// way to prove itself and the server refuses a secret (an ingest key authenticates it instead).
+const SECRETS: Record<Source, { label: string; help: string } | null> = {
+  sentry: { label: 'Signature secret', help: "Sentry's client secret: every webhook must carry its HMAC signature (Sentry-Hook-Signature)." },
+  grafana: { label: 'Signature secret', help: 'Every webhook must carry its HMAC signature (set the header in the contact point).' },
+  generic: { label: 'Signature secret', help: 'Every webhook must carry its HMAC signature, as the integration\'s signature options describe.' },
+  alertmanager: { label: 'Bearer token', help: "Alertmanager's http_config.authorization: every webhook must send Authorization: Bearer with this token." },
+  pagerduty: { label: 'Routing key', help: 'Every event must carry this routing_key (in the body or X-Routing-Key).' },
+  datadog: null,
+  opsgenie: null,
+};
+
 export function Integrations() {
   const { ws = '' } = useParams();
   const canEdit = useCan(ws, 'admin');
@@ -59,6 +72,7 @@ function SourceCard({ ws, i, canEdit }: { ws: string; i: Integration; canEdit: b
   const [newKey, setNewKey] = useState<string | null>(null);
   const [secretOpen, setSecretOpen] = useState(false);
   const source = i.source as Source;
+  const meaning = SECRETS[source] ?? null;
   const refresh = () => qc.invalidateQueries({ queryKey: ['integrations', ws] });
   const rotate = useMutation({
     mutationFn: async () => {
@@ -102,7 +116,11 @@ function SourceCard({ ws, i, canEdit }: { ws: string; i: Integration; canEdit: b
             {i.keys.length} live ({i.keys.map((k) => k.prefix).join(', ')}) · last used <Rel at={i.keys.map((k) => k.last_used_at).filter(Boolean).sort().at(-1) ?? null} />
           </span>
         ) : <span className="muted">none</span>}</div>
-        <div>Signature secret: {i.has_secret ? <strong className="tone-ok">set</strong> : <span className="muted">not set</span>}</div>
+        {meaning
+          ? <div>{meaning.label}: {i.has_secret ? <strong className="tone-ok">set</strong> : <span className="muted">not set</span>}</div>
+          : <div>{i.has_secret
+            ? <span className="tone-bad">A secret is stored, but {NAMES[source]} cannot sign its webhooks: every delivery is refused until it is removed. Use an ingest key.</span>
+            : <span className="muted">{NAMES[source]} cannot sign its webhooks: an ingest key in the URL authenticates them.</span>}</div>}
         <div>Last webhook: {h?.last_delivery_at ? <Rel at={h.last_delivery_at} /> : <span className="muted">never</span>} · accepted 24 h: <strong>{h?.accepted_24h ?? 0}</strong>
           {rejected.length > 0 && <> · rejected: {rejected.map(([k, n]) => <span key={k} className="tone-bad">{k} {n} </span>)}</>}
         </div>
@@ -111,7 +129,9 @@ function SourceCard({ ws, i, canEdit }: { ws: string; i: Integration; canEdit: b
       {canEdit && (
         <div className="row">
           <button className="sm" disabled={rotate.isPending} onClick={() => rotate.mutate()}>{i.keys?.length ? 'Rotate key' : 'Create key'}</button>
-          <button className="sm" onClick={() => setSecretOpen(true)}>{i.has_secret ? 'Change secret' : 'Set secret'}</button>
+          {(meaning || i.has_secret) && (
+            <button className="sm" onClick={() => setSecretOpen(true)}>{!meaning ? 'Remove secret' : i.has_secret ? `Change ${meaning.label.toLowerCase()}` : `Set ${meaning.label.toLowerCase()}`}</button>
+          )}
           <button className="sm" disabled={test.isPending} onClick={() => test.mutate()}>Send test alert</button>
         </div>
       )}
@@ -124,19 +144,22 @@ function SecretModal({ ws, source, open, hasSecret, onClose }: { ws: string; sou
   const qc = useQueryClient();
   const toast = useToast();
   const [secret, setSecret] = useState('');
+  const meaning = SECRETS[source] ?? null;
   const save = useMutation({
     mutationFn: (clear: boolean) => call(api.PUT('/api/workspaces/{ws}/integrations/{source}', { params: { path: { ws, source } }, body: clear ? { clear_secret: true } : { secret } })),
     onSuccess: () => { toast('Saved'); setSecret(''); void qc.invalidateQueries({ queryKey: ['integrations', ws] }); onClose(); },
     onError: (e) => toast(errorText(e), true),
   });
   return (
-    <Modal title={`${source}: signature secret`} open={open} onClose={onClose}>
-      <p className="small muted" style={{ margin: 0 }}>With a secret, webhooks must carry the source's signature; without one, an ingest key in the URL authenticates them.</p>
-      <Field label="Secret"><input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="off" /></Field>
+    <Modal title={`${NAMES[source]}: ${(meaning?.label ?? 'secret').toLowerCase()}`} open={open} onClose={onClose}>
+      <p className="small muted" style={{ margin: 0 }}>{meaning
+        ? `${meaning.help} Without one, an ingest key in the URL authenticates them.`
+        : `${NAMES[source]} cannot sign its webhooks, so the server refuses a secret for it: remove the stored one and use an ingest key.`}</p>
+      {meaning && <Field label={meaning.label}><input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="off" /></Field>}
       <div className="row" style={{ justifyContent: 'flex-end' }}>
         {hasSecret && <button className="danger" onClick={() => save.mutate(true)}>Remove secret</button>}
         <button onClick={onClose}>Cancel</button>
-        <button className="primary" disabled={!secret || save.isPending} onClick={() => save.mutate(false)}>Save</button>
+        {meaning && <button className="primary" disabled={!secret || save.isPending} onClick={() => save.mutate(false)}>Save</button>}
       </div>
     </Modal>
   );
