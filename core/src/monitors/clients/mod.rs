@@ -385,6 +385,25 @@ pub(crate) fn endpoint(
     Ok(url)
 }
 
+/// A usage API's base URL (`target.base_url`, or `default` when empty), checked, and its
+/// required key (`config.api_key`): what every `UsageSource` client starts from.
+pub(crate) fn usage_endpoint(
+    target: &UsageTarget,
+    default: &str,
+) -> Result<(String, String), ClientError> {
+    let base = if target.base_url.trim().is_empty() {
+        default.to_string()
+    } else {
+        target.base_url.clone()
+    };
+    base_url(&base, "config.base_url")?;
+    let key = target
+        .api_key
+        .clone()
+        .ok_or_else(|| ClientError::config("config.api_key", "missing"))?;
+    Ok((base, key))
+}
+
 /// Parses a configured base URL: http or https, no credentials in it.
 pub(crate) fn base_url(base: &str, field: &str) -> Result<reqwest::Url, ClientError> {
     let url = reqwest::Url::parse(base.trim())

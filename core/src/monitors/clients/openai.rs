@@ -25,16 +25,7 @@ pub struct OpenAi {
 impl OpenAi {
     /// A client for `target.base_url` (empty: [`DEFAULT_BASE_URL`]) with the admin key.
     pub fn new(target: &UsageTarget, options: &HttpOptions) -> Result<Self, ClientError> {
-        let base = if target.base_url.trim().is_empty() {
-            DEFAULT_BASE_URL.to_string()
-        } else {
-            target.base_url.clone()
-        };
-        super::base_url(&base, "config.base_url")?;
-        let key = target
-            .api_key
-            .clone()
-            .ok_or_else(|| ClientError::config("config.api_key", "missing"))?;
+        let (base, key) = super::usage_endpoint(target, DEFAULT_BASE_URL)?;
         Ok(OpenAi {
             api: Api::new(options)?,
             base,
