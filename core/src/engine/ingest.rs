@@ -230,10 +230,12 @@ impl Engine {
         if opened.is_some() {
             config.secret = opened;
         }
-        settings.dedup = sources::dedup_policy(source, &config, settings.dedup);
+        let options = sources::CompiledOptions::load(source, &config.options);
+        settings.dedup = sources::dedup_policy(source, &options, settings.dedup);
         Ok(Loaded {
             ws,
             config,
+            options,
             settings,
         })
     }
@@ -252,6 +254,7 @@ impl Engine {
             &SourceInput {
                 workspace: &loaded.ws.id,
                 config: &loaded.config,
+                options: &loaded.options,
                 headers,
                 body,
                 now,
@@ -306,7 +309,7 @@ impl Engine {
             notes,
             alert_notes,
             replay,
-            headers: redacted_headers(&loaded.config, headers)?,
+            headers: redacted_headers(&loaded.options, headers)?,
             body: sources::redact_body(source, body),
             broadcast: true,
         })))
@@ -402,11 +405,14 @@ pub(super) fn savepoint(tx: &Connection, sql: &str, what: &'static str) -> Resul
 }
 
 /// The headers as stored: credentials redacted (see [`sources::redact`]).
-pub(super) fn redacted_headers(config: &IntegrationConfig, headers: &Headers) -> Result<String> {
+pub(super) fn redacted_headers(
+    options: &sources::CompiledOptions,
+    headers: &Headers,
+) -> Result<String> {
     let pairs: Vec<(&str, std::borrow::Cow<'_, str>)> = headers
         .iter()
         .map(|(n, v)| {
-            if sources::redact::is_credential_header(config, n) {
+            if options.is_credential_header(n) {
                 (n, std::borrow::Cow::Borrowed(sources::redact::REDACTED))
             } else {
                 (n, sources::redact::redact_header_value(v))
@@ -448,9 +454,12 @@ pub struct Delivery<'a> {
 }
 
 /// What ingest read about a workspace and source before parsing.
+#[derive(Clone)]
 pub(super) struct Loaded {
     pub(super) ws: Workspace,
     pub(super) config: IntegrationConfig,
+    /// The integration's options, compiled.
+    pub(super) options: sources::CompiledOptions,
     pub(super) settings: WorkspaceSettings,
 }
 
