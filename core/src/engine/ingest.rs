@@ -231,10 +231,12 @@ impl Engine {
         if opened.is_some() {
             config.secret = opened;
         }
-        settings.dedup = sources::dedup_policy(source, &config, settings.dedup);
+        let options = sources::CompiledOptions::load(source, &config.options);
+        settings.dedup = sources::dedup_policy(source, &options, settings.dedup);
         Ok(Loaded {
             ws,
             config,
+            options,
             settings,
         })
     }
@@ -253,6 +255,7 @@ impl Engine {
             &SourceInput {
                 workspace: &loaded.ws.id,
                 config: &loaded.config,
+                options: &loaded.options,
                 headers,
                 body,
                 now,
@@ -307,7 +310,7 @@ impl Engine {
             notes,
             alert_notes,
             replay,
-            headers: redacted_headers(&loaded.config, headers)?,
+            headers: redacted_headers(&loaded.options, headers)?,
             body: sources::redact_body(source, body),
             broadcast: true,
         })))
@@ -403,11 +406,14 @@ pub(super) fn savepoint(tx: &Connection, sql: &str, what: &'static str) -> Resul
 }
 
 /// The headers as stored: credentials redacted (see [`sources::redact`]).
-pub(super) fn redacted_headers(config: &IntegrationConfig, headers: &Headers) -> Result<String> {
+pub(super) fn redacted_headers(
+    options: &sources::CompiledOptions,
+    headers: &Headers,
+) -> Result<String> {
     let pairs: Vec<(&str, std::borrow::Cow<'_, str>)> = headers
         .iter()
         .map(|(n, v)| {
-            if sources::redact::is_credential_header(config, n) {
+            if options.is_credential_header(n) {
                 (n, std::borrow::Cow::Borrowed(sources::redact::REDACTED))
             } else {
                 (n, sources::redact::redact_header_value(v))
@@ -449,9 +455,12 @@ pub struct Delivery<'a> {
 }
 
 /// What ingest read about a workspace and source before parsing.
+#[derive(Clone)]
 pub(super) struct Loaded {
     pub(super) ws: Workspace,
     pub(super) config: IntegrationConfig,
+    /// The integration's options, compiled.
+    pub(super) options: sources::CompiledOptions,
     pub(super) settings: WorkspaceSettings,
 }
 

@@ -591,7 +591,7 @@ impl Engine {
             notes: Vec::new(),
             alert_notes: BTreeMap::new(),
             replay: None,
-            headers: redacted_headers(&loaded.config, &Headers::new())?,
+            headers: redacted_headers(&loaded.options, &Headers::new())?,
             body: std::borrow::Cow::Borrowed(&body),
             // the engine's own checks are trusted like an embedder's direct ingest
             broadcast: true,
