@@ -556,11 +556,11 @@ mod tests {
             let mut st = tx
                 .prepare("SELECT v FROM t ORDER BY rowid")
                 .map_err(Error::storage("reading"))?;
-            let v = st
+            let v: Vec<String> = st
                 .query_map([], |r| r.get(0))
-                .and_then(|r| r.collect::<rusqlite::Result<Vec<String>>>())
-                .map_err(Error::storage("reading"));
-            v
+                .and_then(|r| r.collect())
+                .map_err(Error::storage("reading"))?;
+            Ok(v)
         })
         .unwrap()
     }
