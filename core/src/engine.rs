@@ -149,6 +149,7 @@ impl EngineBuilder {
             Location::InMemory => (Store::in_memory()?, None),
         };
         let private_targets = Arc::new(self.private_targets);
+        let metrics = crate::metrics::Metrics::new(store.counters());
         let engine = Engine {
             store,
             clock: self.clock,
@@ -160,7 +161,7 @@ impl EngineBuilder {
             delivery: deliver::DeliveryRuntime::default(),
             password_cost: self.password_cost,
             dummy_hash: std::sync::OnceLock::new(),
-            metrics: crate::metrics::Metrics::default(),
+            metrics,
             monitor_rt: monitors::MonitorRuntime::new(Arc::clone(&private_targets)),
             private_targets,
         };

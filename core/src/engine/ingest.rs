@@ -193,7 +193,8 @@ impl Engine {
         if dry {
             self.store.write_rollback(run)
         } else {
-            self.store.write(run)
+            // one delivery: group-committed with concurrent callers' (see `Store::write_grouped`)
+            self.store.write_grouped(run)
         }
     }
 

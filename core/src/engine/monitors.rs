@@ -486,7 +486,9 @@ impl Engine {
     fn apply(&self, p: &Planned, checked: &run::Checked) -> Result<()> {
         let reading = &checked.reading;
         let now = self.now();
-        self.store.write(|tx| {
+        // one reading and its alert: group-committed with concurrent writers' (see
+        // `Store::write_grouped`)
+        self.store.write_grouped(|tx| {
             let ws = store::workspaces::resolve(tx, p.ws.as_str())?;
             let Some(row) = store::monitors::row_of(tx, &ws.id, &p.monitor.id)? else {
                 return Ok(()); // removed while it ran

@@ -299,7 +299,8 @@ impl Engine {
         }
         let limit = loaded.settings.ingest_rate_limit;
         let ws = &loaded.ws.id;
-        let mut outcome = self.store.write(|tx| {
+        // one delivery: group-committed with concurrent callers' (see `Store::write_grouped`)
+        let mut outcome = self.store.write_grouped(|tx| {
             let bucket = webhook::take(store::webhooks::bucket(tx, ws)?, limit, now)?;
             store::webhooks::save_bucket(tx, ws, &bucket)?;
             let out = match &prepared {

@@ -20,6 +20,7 @@ mod faults;
 mod from_the_ui;
 mod generic;
 mod grafana;
+mod group_commit;
 mod hardening;
 mod http;
 mod ingest;
