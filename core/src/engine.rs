@@ -155,6 +155,7 @@ impl EngineBuilder {
             clock: self.clock,
             max_body_bytes: self.max_body_bytes,
             routing_cache: Mutex::new(HashMap::new()),
+            load_cache: ingest::LoadCache::default(),
             secrets: Mutex::new(self.secret_key.map(|k| SecretBox::new(&k))),
             db_path,
             delivery: deliver::DeliveryRuntime::default(),
@@ -224,6 +225,9 @@ pub struct Engine {
     max_body_bytes: usize,
     /// Compiled routing per workspace id, with the routing version it was loaded at.
     routing_cache: Mutex<HashMap<String, (i64, Arc<Routing>)>>,
+    /// What ingest loads per workspace and source, with the configuration version it was
+    /// loaded at.
+    load_cache: ingest::LoadCache,
     /// The key for secrets at rest, once known.
     secrets: Mutex<Option<SecretBox>>,
     /// The database file (where the key file goes).

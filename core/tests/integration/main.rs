@@ -26,6 +26,7 @@ mod http;
 mod ingest;
 mod inspect;
 mod lifecycle;
+mod load_cache;
 mod malformed;
 mod metrics;
 mod monitor_clients;
