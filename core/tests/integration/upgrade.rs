@@ -418,5 +418,17 @@ fn a_fresh_file_answers_like_the_previous_version() {
     let path = dir.path().join("fresh.db");
     let (engine, clock) = engine_at(&path);
     scenario(&engine, &clock);
-    assert_same(&answers(&engine), &recorded(), "$");
+    // Timeline cursors are opaque positions among stored entries, and a fresh file stores
+    // fewer (an `open` entry is read from its group's row): the pages must be the same, the
+    // cursors need only be there or not.
+    let opaque = |mut v: Value| {
+        for d in v["group_details"].as_object_mut().unwrap().values_mut() {
+            for page in d["timeline"].as_array_mut().unwrap() {
+                page["next"] = page["next"].is_string().into();
+            }
+            d["detail"]["timeline_next"] = d["detail"]["timeline_next"].is_string().into();
+        }
+        v
+    };
+    assert_same(&opaque(answers(&engine)), &opaque(recorded()), "$");
 }
