@@ -24,7 +24,7 @@
 //! (lists), `title_annotation` (`"summary"`), `title_label` (`"alertname"`), `severity_map`
 //! (`{"value": "severity"}`, put before the defaults), plus the common options.
 
-use super::{FingerprintFields, Notes, Parsed, SeverityMap, SourceInput};
+use super::{Notes, Parsed, SeverityMap, SourceInput};
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source};
 use crate::json::{Node, parse_body};
 use crate::{Error, Result};
@@ -45,7 +45,7 @@ pub(crate) const LABEL_OPTIONS: [&str; 6] = [
 
 /// Parses an Alertmanager webhook.
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
-    let opts = LabelOptions::parse(&input.config.options)?;
+    let opts = input.options.labels()?;
     verify_bearer(input)?;
     let doc = parse_body(input.body)?;
     let root = Node::root(&doc);
@@ -65,7 +65,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         }
     }
     let mut notes = Notes::new();
-    let mut alerts = parse_alerts(input, &root, &opts, Source::Alertmanager, &mut notes)?;
+    let mut alerts = parse_alerts(input, &root, opts, Source::Alertmanager, &mut notes)?;
     apply_fingerprint_fields(input, &doc, &mut alerts)?;
     let (notes, alert_notes) = notes.finish();
     Ok(Parsed::Alerts {
@@ -115,7 +115,7 @@ pub(crate) fn apply_fingerprint_fields(
     doc: &Value,
     alerts: &mut [NormalizedAlert],
 ) -> Result<()> {
-    let Some(ff) = FingerprintFields::from_options(&input.config.options)? else {
+    let Some(ff) = input.options.fingerprint_fields()? else {
         return Ok(());
     };
     let items = doc.get("alerts").and_then(Value::as_array);

@@ -21,7 +21,7 @@
 //! Options: `{"base_url": "https://sentry.io", "organization": "acme"}` build deep links for issue
 //! webhooks, whose payloads carry none.
 
-use super::{FingerprintFields, IntegrationConfig, Parsed, SourceInput};
+use super::{Parsed, SourceInput};
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source, SourceAction};
 use crate::json::{Node, parse_body};
 use crate::signature;
@@ -50,7 +50,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
     let mut parsed = parse_doc(input, &doc)?;
     if let Parsed::Alerts { alerts, signed, .. } = &mut parsed {
         *signed = verified;
-        if let Some(ff) = FingerprintFields::from_options(&input.config.options)? {
+        if let Some(ff) = input.options.fingerprint_fields()? {
             for a in alerts {
                 ff.apply(a, &doc, &doc);
             }
@@ -62,7 +62,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
 fn parse_doc(input: &SourceInput<'_>, doc: &Value) -> Result<Parsed> {
     let root = Node::root(doc);
     root.expect_object()?;
-    let options = Options::from(input.config)?;
+    let options = input.options.sentry()?;
     let delivery_id = input
         .headers
         .get(REQUEST_ID_HEADER)
@@ -115,7 +115,7 @@ fn parse_doc(input: &SourceInput<'_>, doc: &Value) -> Result<Parsed> {
             a
         }
         "error" => event(&data.req("error")?, input)?,
-        "issue" => issue(&data, action_name, input, &options)?,
+        "issue" => issue(&data, action_name, input, options)?,
         "metric_alert" => metric_alert(&data, action_name, input)?,
         other => {
             return Err(Error::invalid(
@@ -138,18 +138,15 @@ pub fn validate_options(options: &Value) -> Result<()> {
     Options::parse(options).map(|_| ())
 }
 
-#[derive(Debug, Default)]
-struct Options {
+/// Sentry's own options, compiled (see [`super::CompiledOptions`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Options {
     base_url: Option<String>,
     organization: Option<String>,
 }
 
 impl Options {
-    fn from(config: &IntegrationConfig) -> Result<Self> {
-        Self::parse(&config.options)
-    }
-
-    fn parse(options: &Value) -> Result<Self> {
+    pub(crate) fn parse(options: &Value) -> Result<Self> {
         if options.is_null() {
             return Ok(Self::default());
         }
