@@ -136,6 +136,8 @@ fn syntax_error(body: &[u8]) -> Error {
 pub enum At<'p> {
     /// The root of the body (`$`).
     Root,
+    /// A path written out already (a `Node`'s).
+    Named(&'p str),
     /// A member `key` of `parent`.
     Key(&'p At<'p>, &'p str),
     /// Item `index` of the array at `parent`.
@@ -163,6 +165,7 @@ impl fmt::Display for At<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             At::Root => f.write_str("$"),
+            At::Named(p) => f.write_str(p),
             At::Key(At::Root, k) => f.write_str(k),
             At::Key(parent, k) => write!(f, "{parent}.{k}"),
             At::Index(parent, i) => write!(f, "{parent}[{i}]"),
@@ -204,6 +207,19 @@ impl<'a> Val<'a> {
             Val::Str(_) => "a string",
             Val::Array => "an array",
             Val::Object => "an object",
+        }
+    }
+
+    /// A `Value`'s shallow form (strings borrowed).
+    pub fn of(value: &'a serde_json::Value) -> Self {
+        use serde_json::Value;
+        match value {
+            Value::Null => Val::Null,
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Number(n) => Val::Num(n.clone()),
+            Value::String(s) => Val::Str(Cow::Borrowed(s)),
+            Value::Array(_) => Val::Array,
+            Value::Object(_) => Val::Object,
         }
     }
 
