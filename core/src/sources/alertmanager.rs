@@ -24,7 +24,7 @@
 //! (lists), `title_annotation` (`"summary"`), `title_label` (`"alertname"`), `severity_map`
 //! (`{"value": "severity"}`, put before the defaults), plus the common options.
 
-use super::{FingerprintFields, Notes, Parsed, SeverityMap, SourceInput};
+use super::{Notes, Parsed, SeverityMap, SourceInput};
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source};
 use crate::json::borrowed::{self, Arr, At, Dict, Obj, Val};
 use crate::json::{Node, parse_body};
@@ -47,7 +47,7 @@ pub(crate) const LABEL_OPTIONS: [&str; 6] = [
 
 /// Parses an Alertmanager webhook.
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
-    let opts = LabelOptions::parse(&input.config.options)?;
+    let opts = input.options.labels()?;
     verify_bearer(input)?;
     let mut canon = String::new();
     let doc: Obj<'_, Body<'_>> = borrowed::parse(input.body, &mut canon)?;
@@ -68,7 +68,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         }
     }
     let mut notes = Notes::new();
-    let mut alerts = parse_alerts(input, root, &opts, Source::Alertmanager, &mut notes)?;
+    let mut alerts = parse_alerts(input, root, opts, Source::Alertmanager, &mut notes)?;
     apply_fingerprint_fields(input, &mut alerts)?;
     let (notes, alert_notes) = notes.finish();
     Ok(Parsed::Alerts {
@@ -190,7 +190,7 @@ pub(crate) fn apply_fingerprint_fields(
     input: &SourceInput<'_>,
     alerts: &mut [NormalizedAlert],
 ) -> Result<()> {
-    let Some(ff) = FingerprintFields::from_options(&input.config.options)? else {
+    let Some(ff) = input.options.fingerprint_fields()? else {
         return Ok(());
     };
     let doc = &parse_body(input.body)?;

@@ -21,7 +21,7 @@
 //! Datadog does not sign webhooks (authentication is a custom header or basic auth at the host).
 //! Form-encoded bodies ("Encode as form") are not supported: send JSON.
 
-use super::{FingerprintFields, Parsed, SourceInput};
+use super::{Parsed, SourceInput};
 use crate::Result;
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source};
 use crate::json::borrowed::{self, Arr, At, Obj, Val};
@@ -205,7 +205,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         scope: MatchScope::GroupKey,
         action: None,
     };
-    if let Some(ff) = FingerprintFields::from_options(&input.config.options)? {
+    if let Some(ff) = input.options.fingerprint_fields()? {
         let doc = parse_body(input.body)?;
         ff.apply(&mut alert, &doc, &doc);
     }

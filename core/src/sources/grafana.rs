@@ -31,11 +31,11 @@ use serde_json::Value;
 /// The default signature header.
 pub const SIGNATURE_HEADER: &str = "X-Grafana-Alerting-Signature";
 
-const OWN_OPTIONS: [&str; 2] = ["signature_header", "timestamp_header"];
+pub(crate) const OWN_OPTIONS: [&str; 2] = ["signature_header", "timestamp_header"];
 
 /// Parses a Grafana alerting webhook.
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
-    let opts = LabelOptions::parse(&input.config.options)?;
+    let opts = input.options.labels()?;
     let signed = verify(input)?;
     let mut canon = String::new();
     let doc: Obj<'_, Body<'_>> = borrowed::parse(input.body, &mut canon)?;
@@ -64,7 +64,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         .get()
         .map(|v| v.scalar_text(&at.key("orgId")))
         .transpose()?;
-    let mut alerts = parse_alerts(input, root, &opts, Source::Grafana, &mut notes)?;
+    let mut alerts = parse_alerts(input, root, opts, Source::Grafana, &mut notes)?;
     let alerts_at = at.key("alerts");
     let items = root.alerts.req(&alerts_at)?;
     for (i, (alert, item)) in alerts.iter_mut().zip(items.iter()).enumerate() {
@@ -113,6 +113,25 @@ pub fn validate_options(options: &Value) -> Result<()> {
     Ok(())
 }
 
+/// Grafana's signature options, compiled (see [`super::CompiledOptions`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    /// The signature header (default [`SIGNATURE_HEADER`]).
+    pub(crate) signature_header: String,
+    /// The timestamp header the contact point signs with, if any.
+    pub(crate) timestamp_header: Option<String>,
+}
+
+impl Options {
+    pub(crate) fn parse(options: &Value) -> Result<Self> {
+        Ok(Self {
+            signature_header: header_option(options, "signature_header")?
+                .unwrap_or_else(|| SIGNATURE_HEADER.to_string()),
+            timestamp_header: header_option(options, "timestamp_header")?,
+        })
+    }
+}
+
 fn header_option(options: &Value, key: &str) -> Result<Option<String>> {
     let Some(n) = Node::at(options, "options").get(key) else {
         return Ok(None);
@@ -129,17 +148,16 @@ fn verify(input: &SourceInput<'_>) -> Result<Option<[u8; 32]>> {
     let Some(secret) = input.config.secret.as_deref() else {
         return Ok(None);
     };
-    let options = &input.config.options;
-    let header =
-        header_option(options, "signature_header")?.unwrap_or_else(|| SIGNATURE_HEADER.to_string());
-    let given = input.headers.get(&header).ok_or_else(|| {
+    let own = input.options.grafana()?;
+    let header = &own.signature_header;
+    let given = input.headers.get(header).ok_or_else(|| {
         Error::Signature(format!(
             "{header}: missing, and the grafana integration has a secret"
         ))
     })?;
-    match header_option(options, "timestamp_header")? {
+    match &own.timestamp_header {
         Some(ts_header) => {
-            let ts = input.headers.get(&ts_header).ok_or_else(|| {
+            let ts = input.headers.get(ts_header).ok_or_else(|| {
                 Error::Signature(format!(
                     "{ts_header}: missing (the grafana integration signs with a timestamp)"
                 ))
@@ -148,14 +166,14 @@ fn verify(input: &SourceInput<'_>) -> Result<Option<[u8; 32]>> {
             message.extend_from_slice(ts.as_bytes());
             message.push(b':');
             message.extend_from_slice(input.body);
-            signature::verify_hex(secret.as_bytes(), &message, given, &header)?;
+            signature::verify_hex(secret.as_bytes(), &message, given, header)?;
             if let Some(max) = input.config.max_skew_secs {
-                signature::check_skew(&ts_header, Some(ts), max, input.now)?;
+                signature::check_skew(ts_header, Some(ts), max, input.now)?;
             }
             Ok(Some(signature::digest(&message)))
         }
         None => {
-            signature::verify_hex(secret.as_bytes(), input.body, given, &header)?;
+            signature::verify_hex(secret.as_bytes(), input.body, given, header)?;
             Ok(Some(signature::digest(input.body)))
         }
     }

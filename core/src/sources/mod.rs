@@ -18,6 +18,7 @@ pub mod datadog;
 pub mod generic;
 pub mod grafana;
 pub mod opsgenie;
+pub mod options;
 pub mod pagerduty;
 pub mod redact;
 pub mod samples;
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
+pub use options::CompiledOptions;
 pub use redact::redact_body;
 
 /// A workspace's settings for one source (`Debug` shows the secret redacted).
@@ -62,8 +64,12 @@ impl std::fmt::Debug for IntegrationConfig {
 pub struct SourceInput<'a> {
     /// The workspace the payload was sent to.
     pub workspace: &'a WorkspaceId,
-    /// The workspace's settings for this source.
+    /// The workspace's settings for this source (its secret and `max_skew_secs`; parsers read
+    /// options from [`SourceInput::options`], never from `config.options`).
     pub config: &'a IntegrationConfig,
+    /// The integration's options, compiled ([`CompiledOptions::compile`] or
+    /// [`CompiledOptions::load`] of `config.options`).
+    pub options: &'a CompiledOptions,
     /// The request headers.
     pub headers: &'a Headers,
     /// The raw request body, exactly as received.
@@ -156,23 +162,14 @@ pub(crate) fn unsupported_secret(source: Source) -> Error {
     ))
 }
 
-/// Checks a source's integration options (the common ones and the source's own).
+/// Checks a source's integration options (the common ones and the source's own): what
+/// [`CompiledOptions::compile`] checks.
 pub fn validate_options(source: Source, options: &serde_json::Value) -> Result<()> {
-    validate_common(options)?;
-    match source {
-        Source::Sentry => sentry::validate_options(options),
-        Source::Alertmanager => alertmanager::validate_options(options),
-        Source::Grafana => grafana::validate_options(options),
-        Source::Datadog => datadog::validate_options(options),
-        Source::Pagerduty => pagerduty::validate_options(options),
-        Source::Opsgenie => opsgenie::validate_options(options),
-        Source::Generic => generic::validate_options(options),
-        Source::Monitor => Err(not_a_webhook()),
-    }
+    CompiledOptions::compile(source, options).map(|_| ())
 }
 
 /// Why `monitor` is refused where a webhook source is expected.
-fn not_a_webhook() -> Error {
+pub(crate) fn not_a_webhook() -> Error {
     Error::invalid(
         "source",
         "monitor alerts come from the engine's own monitors, not from webhooks",
@@ -259,17 +256,6 @@ pub fn is_common_option(key: &str) -> bool {
     COMMON_OPTIONS.contains(&key)
 }
 
-fn validate_common(options: &Value) -> Result<()> {
-    if options.is_null() {
-        return Ok(());
-    }
-    let root = Node::at(options, "options");
-    root.expect_object()?;
-    FingerprintFields::from_options(options)?;
-    reopen_override(options)?;
-    Ok(())
-}
-
 /// Fails on any key of the options object that is neither common nor in `known`.
 pub(crate) fn check_keys(options: &Value, known: &[&str]) -> Result<()> {
     if options.is_null() {
@@ -289,7 +275,7 @@ pub(crate) fn check_keys(options: &Value, known: &[&str]) -> Result<()> {
     Ok(())
 }
 
-fn reopen_override(options: &Value) -> Result<Option<u64>> {
+pub(crate) fn reopen_override(options: &Value) -> Result<Option<u64>> {
     let Some(n) = Node::at(options, "options").get("reopen_window_secs") else {
         return Ok(None);
     };
@@ -304,14 +290,14 @@ fn reopen_override(options: &Value) -> Result<Option<u64>> {
 ///
 /// PagerDuty follows PagerDuty: an alert with a `dedup_key` joins the open incident however long
 /// it has been open, and after a resolve a new trigger opens a new incident (no reopen).
-pub fn dedup_policy(source: Source, config: &IntegrationConfig, base: DedupPolicy) -> DedupPolicy {
+pub fn dedup_policy(source: Source, options: &CompiledOptions, base: DedupPolicy) -> DedupPolicy {
     let mut p = base;
     if source == Source::Pagerduty {
         p.window = DedupWindow::UntilResolved;
         p.reopen_window_secs = 0;
     }
     // Options were validated when set; a bad stored value is ignored rather than failing ingest.
-    if let Ok(Some(secs)) = reopen_override(&config.options) {
+    if let Some(secs) = options.reopen_window_secs() {
         p.reopen_window_secs = secs;
     }
     p

@@ -22,7 +22,7 @@
 //! integers, never through floating point (two updates a few nanoseconds apart stay distinct).
 //! No signature scheme is documented for these webhooks.
 
-use super::{FingerprintFields, Parsed, SourceInput};
+use super::{Parsed, SourceInput};
 use crate::Result;
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source, SourceAction};
 use crate::json::borrowed::{self, Arr, At, Obj, Val};
@@ -187,7 +187,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
             alert.status = AlertStatus::Resolved;
         }
     }
-    if let Some(ff) = FingerprintFields::from_options(&input.config.options)? {
+    if let Some(ff) = input.options.fingerprint_fields()? {
         let doc = parse_body(input.body)?;
         ff.apply(&mut alert, &doc, &doc);
     }

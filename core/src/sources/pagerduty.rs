@@ -30,7 +30,7 @@
 //! workspace). With a secret set on the integration, the routing key must be given and equal it
 //! (compared in constant time), else a `signature` error.
 
-use super::{FingerprintFields, Parsed, SourceInput};
+use super::{Parsed, SourceInput};
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source, SourceAction};
 use crate::json::borrowed::{self, Arr, At, Dict, Obj, Val};
 use crate::json::parse_body;
@@ -215,7 +215,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
             )));
         }
     }
-    if let Some(ff) = FingerprintFields::from_options(&input.config.options)? {
+    if let Some(ff) = input.options.fingerprint_fields()? {
         let doc = parse_body(input.body)?;
         ff.apply(&mut alert, &doc, &doc);
     }

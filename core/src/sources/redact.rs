@@ -47,13 +47,17 @@ const CREDENTIAL_PARAMS: [&str; 8] = [
     "sig",
 ];
 
+/// Whether header `name` is on the fixed list of credential headers (whatever the options).
+pub fn is_fixed_credential_header(name: &str) -> bool {
+    CREDENTIAL_HEADERS
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h))
+}
+
 /// Whether header `name` is a credential of an integration with `config` (the fixed list, plus
 /// the signature header the integration's options name).
 pub fn is_credential_header(config: &IntegrationConfig, name: &str) -> bool {
-    if CREDENTIAL_HEADERS
-        .iter()
-        .any(|h| name.eq_ignore_ascii_case(h))
-    {
+    if is_fixed_credential_header(name) {
         return true;
     }
     let configured = [

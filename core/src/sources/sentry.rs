@@ -21,7 +21,7 @@
 //! Options: `{"base_url": "https://sentry.io", "organization": "acme"}` build deep links for issue
 //! webhooks, whose payloads carry none.
 
-use super::{FingerprintFields, IntegrationConfig, Parsed, SourceInput};
+use super::{Parsed, SourceInput};
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source, SourceAction};
 use crate::json::borrowed::{self, Arr, At, Obj, Val};
 use crate::json::{Node, parse_body};
@@ -54,7 +54,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
     let mut parsed = parse_doc(input, &doc)?;
     if let Parsed::Alerts { alerts, signed, .. } = &mut parsed {
         *signed = verified;
-        if let Some(ff) = FingerprintFields::from_options(&input.config.options)? {
+        if let Some(ff) = input.options.fingerprint_fields()? {
             let doc = parse_body(input.body)?;
             for a in alerts {
                 ff.apply(a, &doc, &doc);
@@ -330,7 +330,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tag<'a> {
 fn parse_doc(input: &SourceInput<'_>, doc: &Obj<'_, Body<'_>>) -> Result<Parsed> {
     let at = At::Root;
     let root = doc.expect(&at)?;
-    let options = Options::from(input.config)?;
+    let options = input.options.sentry()?;
     let delivery_id = input
         .headers
         .get(REQUEST_ID_HEADER)
@@ -388,7 +388,7 @@ fn parse_doc(input: &SourceInput<'_>, doc: &Obj<'_, Body<'_>>) -> Result<Parsed>
             a
         }
         "error" => event(&data.error, &data_at.key("error"), input)?,
-        "issue" => issue(data, &data_at, action_name, input, &options)?,
+        "issue" => issue(data, &data_at, action_name, input, options)?,
         "metric_alert" => metric_alert(data, &data_at, action_name, input)?,
         other => {
             return Err(Error::invalid(
@@ -411,18 +411,15 @@ pub fn validate_options(options: &Value) -> Result<()> {
     Options::parse(options).map(|_| ())
 }
 
-#[derive(Debug, Default)]
-struct Options {
+/// Sentry's own options, compiled (see [`super::CompiledOptions`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Options {
     base_url: Option<String>,
     organization: Option<String>,
 }
 
 impl Options {
-    fn from(config: &IntegrationConfig) -> Result<Self> {
-        Self::parse(&config.options)
-    }
-
-    fn parse(options: &Value) -> Result<Self> {
+    pub(crate) fn parse(options: &Value) -> Result<Self> {
         if options.is_null() {
             return Ok(Self::default());
         }

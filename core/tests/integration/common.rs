@@ -156,6 +156,7 @@ pub fn parse_as(
         &signalcraft_core::sources::SourceInput {
             workspace: &ws,
             config: &config,
+            options: &signalcraft_core::sources::CompiledOptions::load(source, &config.options),
             headers,
             body,
             now,
