@@ -21,6 +21,7 @@ fn fingerprint(c: &mut Criterion) {
         let input = SourceInput {
             workspace: &ws,
             config: &config,
+            options: &signalcraft_core::sources::CompiledOptions::load(source, &config.options),
             headers: &headers,
             body: &body,
             now,

@@ -111,6 +111,10 @@ fn pure(c: &mut Criterion) {
                 let input = SourceInput {
                     workspace: &ws,
                     config: &config,
+                    options: &signalcraft_core::sources::CompiledOptions::load(
+                        Source::Sentry,
+                        &config.options,
+                    ),
                     headers: &headers,
                     body,
                     now,

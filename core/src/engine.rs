@@ -149,17 +149,19 @@ impl EngineBuilder {
             Location::InMemory => (Store::in_memory()?, None),
         };
         let private_targets = Arc::new(self.private_targets);
+        let metrics = crate::metrics::Metrics::new(store.counters());
         let engine = Engine {
             store,
             clock: self.clock,
             max_body_bytes: self.max_body_bytes,
             routing_cache: Mutex::new(HashMap::new()),
+            load_cache: ingest::LoadCache::default(),
             secrets: Mutex::new(self.secret_key.map(|k| SecretBox::new(&k))),
             db_path,
             delivery: deliver::DeliveryRuntime::default(),
             password_cost: self.password_cost,
             dummy_hash: std::sync::OnceLock::new(),
-            metrics: crate::metrics::Metrics::default(),
+            metrics,
             monitor_rt: monitors::MonitorRuntime::new(Arc::clone(&private_targets)),
             private_targets,
         };
@@ -223,6 +225,9 @@ pub struct Engine {
     max_body_bytes: usize,
     /// Compiled routing per workspace id, with the routing version it was loaded at.
     routing_cache: Mutex<HashMap<String, (i64, Arc<Routing>)>>,
+    /// What ingest loads per workspace and source, with the configuration version it was
+    /// loaded at.
+    load_cache: ingest::LoadCache,
     /// The key for secrets at rest, once known.
     secrets: Mutex<Option<SecretBox>>,
     /// The database file (where the key file goes).

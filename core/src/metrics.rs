@@ -12,6 +12,9 @@
 //! | `signalcraft_notifications_total` | counter | `kind` (channel kind), `status` (`sent`, `failed`, `retry`, `skipped`) |
 //! | `signalcraft_delivery_duration_seconds` | histogram | `kind` (one observation per attempt that reached the network) |
 //! | `signalcraft_escalations_fired_total` | counter | – |
+//! | `signalcraft_store_commits_total` | counter | – (write transactions committed; a group commit counts once) |
+//! | `signalcraft_grouped_writes_total` | counter | – (single-delivery writes committed by a group commit; over `store_commits`, how many deliveries share a commit) |
+//! | `signalcraft_group_reruns_total` | counter | – (members of a group commit rolled back — another member failed, or the COMMIT did — run again alone) |
 //! | `signalcraft_outbox_pending` | gauge | – (read from the store at scrape time) |
 //! | `signalcraft_open_groups` | gauge | `severity` (unresolved groups, read from the store at scrape time) |
 //!
@@ -159,6 +162,27 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// The metrics, with the store's commit counters registered beside the engine's own.
+    pub(crate) fn new(store: &crate::store::StoreCounters) -> Self {
+        let mut m = Self::default();
+        m.registry.register(
+            "signalcraft_store_commits",
+            "Write transactions this engine committed (a group commit counts once)",
+            store.commits.clone(),
+        );
+        m.registry.register(
+            "signalcraft_grouped_writes",
+            "Single-delivery writes committed through a group commit (one per delivery)",
+            store.grouped.clone(),
+        );
+        m.registry.register(
+            "signalcraft_group_reruns",
+            "Members of a group commit rolled back (another member or the commit failed), run again alone",
+            store.reruns.clone(),
+        );
+        m
+    }
+
     /// One ingested delivery of `source` with `outcome` (`accepted`, `duplicate`, `ignored`).
     pub(crate) fn ingested(&self, source: &str, outcome: &str) {
         self.ingest

@@ -46,6 +46,7 @@ pub fn run_source(source: Source, headers: &Headers, options: serde_json::Value,
     let input = SourceInput {
         workspace: &ws,
         config: &config,
+        options: &signalcraft_core::sources::CompiledOptions::load(source, &config.options),
         headers,
         body,
         now: now(),

@@ -1,13 +1,20 @@
-//! Crash test: `stress crash --trials N [--db PATH] [--max-ms M]`.
+//! Crash test: `stress crash --trials N [--db PATH] [--max-ms M] [--threads T]`.
 //!
-//! Each trial starts a child process (`stress child DB START`) that ingests a stream of Sentry
-//! event alerts — single `ingest` calls, `ingest_batch` calls of 2 to 8 deliveries, and now and
-//! then an issue resolve — and prints `ack EVENT_ID` for each ingest acknowledged (returned
-//! `Ok`). The parent kills it with SIGKILL at a random moment, then reopens the database and
+//! Each trial starts a child process (`stress child DB START THREADS`) that ingests a stream of
+//! Sentry event alerts — single `ingest` calls, `ingest_batch` calls of 2 to 8 deliveries, and
+//! now and then an issue resolve — and prints `ack EVENT_ID` for each ingest acknowledged
+//! (returned `Ok`). With `--threads T` (T > 1) the child ingests from T threads at once, each
+//! with its own events: single `ingest` calls, which the engine group-commits (several callers'
+//! deliveries in one transaction, each answered after its commit), and issue resolves; the
+//! first thread also sends batches, so plain transactions interleave with the groups. The parent kills it with SIGKILL at a random moment, then reopens the database and
 //! checks: every acknowledged event is stored exactly once, no event is stored twice, no group
 //! key has two unresolved groups, every group's count equals the events that counted into it,
 //! `PRAGMA integrity_check` is ok, and the engine reopens and ingests. The last line is
-//! `crash: trials=N lost=0 duplicated=0 integrity=ok` (or the failures, and exit status 1).
+//! `crash: trials=N lost=0 duplicated=0 integrity=ok threads=T` (or the failures, and exit
+//! status 1).
+//!
+//! `stress group [--threads T] [--deliveries N]` counts the COMMITs that N single `ingest` calls
+//! from T threads took (group commit: fewer commits than deliveries).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use signalcraft_benches::SentryBodies;
@@ -30,14 +37,35 @@ fn resolve_body(issue: u64) -> Vec<u8> {
     doc.to_string().into_bytes()
 }
 
-/// The child: ingests until killed, printing each acknowledged event id.
-fn child(db: &str, start: u64) {
+/// The child: ingests from `threads` threads until killed, printing each acknowledged event id.
+fn child(db: &str, start: u64, threads: u64) {
     let engine = Engine::builder().path(db).build().unwrap();
+    let threads = threads.max(1);
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let engine = &engine;
+            // each thread numbers its own events inside the trial's range
+            let first = start + t * (SPAN / threads);
+            scope.spawn(move || ingest_loop(engine, first, t == 0));
+        }
+    });
+}
+
+/// One thread of the child: single ingests and now and then an issue resolve, and batches when
+/// `batches` (the single-thread child's stream).
+fn ingest_loop(engine: &Engine, start: u64, batches: bool) {
     let bodies = SentryBodies::new(ISSUES);
     let alert = Headers::new().with("Sentry-Hook-Resource", "event_alert");
     let issue = Headers::new().with("Sentry-Hook-Resource", "issue");
-    let out = std::io::stdout();
-    let mut out = out.lock();
+    let ack = |ids: &mut dyn Iterator<Item = u64>| {
+        // one locked write per acknowledgement, after `ingest` returned
+        let out = std::io::stdout();
+        let mut out = out.lock();
+        for i in ids {
+            writeln!(out, "ack {i:032x}").unwrap();
+        }
+        out.flush().unwrap();
+    };
     let mut n = start;
     let mut step = 0u64;
     loop {
@@ -49,7 +77,7 @@ fn child(db: &str, start: u64) {
                 .unwrap();
             continue;
         }
-        if step.is_multiple_of(3) {
+        if batches && step.is_multiple_of(3) {
             let k = 2 + step % 7;
             let batch: Vec<Vec<u8>> = (n..n + k).map(|i| bodies.body(i)).collect();
             let deliveries: Vec<Delivery<'_>> = batch
@@ -61,20 +89,19 @@ fn child(db: &str, start: u64) {
                 })
                 .collect();
             let slots = engine.ingest_batch("stress", &deliveries).unwrap();
-            for (i, slot) in (n..n + k).zip(slots) {
+            for slot in slots {
                 assert_eq!(slot.unwrap().outcome, Outcome::Accepted);
-                writeln!(out, "ack {i:032x}").unwrap();
             }
+            ack(&mut (n..n + k));
             n += k;
         } else {
             let o = engine
                 .ingest("stress", Source::Sentry, &alert, &bodies.body(n))
                 .unwrap();
             assert_eq!(o.outcome, Outcome::Accepted);
-            writeln!(out, "ack {n:032x}").unwrap();
+            ack(&mut std::iter::once(n));
             n += 1;
         }
-        out.flush().unwrap();
     }
 }
 
@@ -184,7 +211,7 @@ fn check(db: &str, acked: &[String], t: &mut Tally) {
     }
 }
 
-fn crash(trials: u64, db: Option<String>, max_ms: u64) -> bool {
+fn crash(trials: u64, db: Option<String>, max_ms: u64, threads: u64) -> bool {
     let dir = tempfile::tempdir().unwrap();
     let db = db.unwrap_or_else(|| dir.path().join("stress.db").display().to_string());
     {
@@ -212,7 +239,12 @@ fn crash(trials: u64, db: Option<String>, max_ms: u64) -> bool {
         // the first half of a trial's window also gives the child time to open the engine
         let after = Duration::from_millis(5 + rng.next() % max_ms.max(1));
         let mut child = Command::new(&exe)
-            .args(["child", &db, &((trial + 1) * SPAN).to_string()])
+            .args([
+                "child",
+                &db,
+                &((trial + 1) * SPAN).to_string(),
+                &threads.to_string(),
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -268,7 +300,7 @@ fn crash(trials: u64, db: Option<String>, max_ms: u64) -> bool {
         if reopened { "ok" } else { "FAILED" }
     );
     println!(
-        "crash: trials={trials} lost={} duplicated={} integrity={}",
+        "crash: trials={trials} lost={} duplicated={} integrity={} threads={threads}",
         tally.lost,
         tally.duplicated + tally.group_dups,
         if tally.integrity_bad == 0 && tally.count_mismatch == 0 && tally.outbox_bad == 0 {
@@ -280,6 +312,51 @@ fn crash(trials: u64, db: Option<String>, max_ms: u64) -> bool {
     ok
 }
 
+/// A counter of the engine's metrics text.
+fn counter(engine: &Engine, name: &str) -> f64 {
+    let text = engine.metrics_text().unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// `stress group --threads T --deliveries N`: N single `ingest` calls from T threads on a fresh
+/// database file, and how many COMMITs they took (the engine's `signalcraft_store_commits_total`):
+/// a count, meaningful on a loaded machine, unlike the rate printed beside it.
+fn group(threads: u64, deliveries: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::builder()
+        .path(dir.path().join("group.db"))
+        .build()
+        .unwrap();
+    engine.create_workspace("stress").unwrap();
+    let bodies = SentryBodies::new(ISSUES);
+    let alert = Headers::new().with("Sentry-Hook-Resource", "event_alert");
+    let threads = threads.max(1);
+    let commits = counter(&engine, "signalcraft_store_commits_total");
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let (engine, bodies, alert) = (&engine, &bodies, &alert);
+            scope.spawn(move || {
+                for i in (t..deliveries).step_by(threads as usize) {
+                    let o = engine
+                        .ingest("stress", Source::Sentry, alert, &bodies.body(i))
+                        .unwrap();
+                    assert_eq!(o.outcome, Outcome::Accepted);
+                }
+            });
+        }
+    });
+    let took = started.elapsed();
+    let commits = counter(&engine, "signalcraft_store_commits_total") - commits;
+    println!(
+        "group: threads={threads} deliveries={deliveries} commits={commits} deliveries_per_commit={:.2} ({:.0}/s wall clock)",
+        deliveries as f64 / commits.max(1.0),
+        deliveries as f64 / took.as_secs_f64()
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| {
@@ -288,16 +365,29 @@ fn main() {
             .and_then(|i| args.get(i + 1).cloned())
     };
     match args.first().map(String::as_str) {
-        Some("child") => child(&args[1], args[2].parse().unwrap()),
+        Some("child") => child(
+            &args[1],
+            args[2].parse().unwrap(),
+            args.get(3).and_then(|v| v.parse().ok()).unwrap_or(1),
+        ),
         Some("crash") => {
             let trials = flag("--trials").and_then(|v| v.parse().ok()).unwrap_or(50);
             let max_ms = flag("--max-ms").and_then(|v| v.parse().ok()).unwrap_or(300);
-            if !crash(trials, flag("--db"), max_ms) {
+            let threads = flag("--threads").and_then(|v| v.parse().ok()).unwrap_or(1);
+            if !crash(trials, flag("--db"), max_ms, threads) {
                 std::process::exit(1);
             }
         }
+        Some("group") => group(
+            flag("--threads").and_then(|v| v.parse().ok()).unwrap_or(8),
+            flag("--deliveries")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(20_000),
+        ),
         _ => {
-            eprintln!("usage: stress crash --trials N [--db PATH] [--max-ms M]");
+            eprintln!(
+                "usage: stress crash --trials N [--db PATH] [--max-ms M] [--threads T] | stress group [--threads T] [--deliveries N]"
+            );
             std::process::exit(2);
         }
     }

@@ -54,10 +54,16 @@ impl Engine {
         deliveries: &[Delivery<'_>],
     ) -> Result<Vec<Result<IngestOutcome>>> {
         // An unknown workspace fails each slot below, as before; its limits are the defaults.
-        let limits = match self.settings(workspace) {
-            Ok(s) => s.ingest_limits,
-            Err(e) if e.kind() == crate::ErrorKind::NotFound => Default::default(),
-            Err(e) => return Err(e),
+        let cached = deliveries
+            .first()
+            .and_then(|d| self.load(workspace, d.source).ok());
+        let limits = match cached {
+            Some(l) => l.settings.ingest_limits,
+            None => match self.settings(workspace) {
+                Ok(s) => s.ingest_limits,
+                Err(e) if e.kind() == crate::ErrorKind::NotFound => Default::default(),
+                Err(e) => return Err(e),
+            },
         };
         if deliveries.len() as u64 > u64::from(limits.batch_deliveries) {
             return Err(Error::invalid(
@@ -93,10 +99,8 @@ impl Engine {
                 .map(|(_, l)| l.clone());
             let l = match cached {
                 Some(l) => Ok(l),
-                None => self.load(workspace, d.source).map(|l| {
-                    let l = Arc::new(l);
+                None => self.load(workspace, d.source).inspect(|l| {
                     loaded.push((d.source, l.clone()));
-                    l
                 }),
             };
             prepared.push(l.and_then(|l| self.prepare(&l, d.source, d.headers, d.body, now)));
@@ -178,7 +182,7 @@ impl Engine {
         let now = self.now();
         let mut loaded = self.load(workspace, source)?;
         if dry {
-            loaded.config.secret = None;
+            Arc::make_mut(&mut loaded).config.secret = None;
         }
         let ready = match self.prepare(&loaded, source, headers, body, now)? {
             Prepared::Ignored(outcome) => return Ok(outcome),
@@ -189,7 +193,8 @@ impl Engine {
         if dry {
             self.store.write_rollback(run)
         } else {
-            self.store.write(run)
+            // one delivery: group-committed with concurrent callers' (see `Store::write_grouped`)
+            self.store.write_grouped(run)
         }
     }
 
@@ -205,13 +210,32 @@ impl Engine {
         Ok(())
     }
 
-    /// What ingest reads before parsing: the workspace, the source's settings, the dedup policy.
-    pub(super) fn load(&self, workspace: &str, source: Source) -> Result<Loaded> {
-        let (ws, config, settings) = self.read_in(workspace, |tx, ws| {
-            let (config, settings) = load_rows(tx, ws, source)?;
-            Ok((ws.clone(), config, settings))
-        })?;
-        self.loaded(ws, source, config, settings)
+    /// What ingest reads before parsing: the workspace, the source's settings, the dedup policy,
+    /// the opened secret and the compiled options. Kept per workspace configuration version
+    /// ([`LoadCache`]): a delivery whose workspace is unchanged costs one indexed lookup.
+    pub(super) fn load(&self, workspace: &str, source: Source) -> Result<Arc<Loaded>> {
+        self.store.read(|tx| {
+            let (ws, version) = store::workspaces::resolve_versioned(tx, workspace)?;
+            self.load_at(tx, ws, version, source)
+        })
+    }
+
+    /// [`Engine::load`] of a workspace already resolved at `version`, inside a READ transaction
+    /// (what it caches must be committed: a write transaction could still roll back).
+    pub(super) fn load_at(
+        &self,
+        tx: &Connection,
+        ws: Workspace,
+        version: i64,
+        source: Source,
+    ) -> Result<Arc<Loaded>> {
+        if let Some(l) = self.load_cache.get(&ws.id, version, source) {
+            return Ok(l);
+        }
+        let (config, settings) = load_rows(tx, &ws, source)?;
+        let loaded = Arc::new(self.loaded(ws, source, config, settings)?);
+        self.load_cache.put(version, source, &loaded);
+        Ok(loaded)
     }
 
     /// What [`Engine::load`] makes of the rows it read: the secret opened, the source's dedup
@@ -230,11 +254,13 @@ impl Engine {
         if opened.is_some() {
             config.secret = opened;
         }
-        settings.dedup = sources::dedup_policy(source, &config, settings.dedup);
+        let options = sources::CompiledOptions::load(source, &config.options);
+        settings.dedup = sources::dedup_policy(source, &options, settings.dedup);
         Ok(Loaded {
             ws,
             config,
-            settings,
+            options,
+            settings: Arc::new(settings),
         })
     }
 
@@ -252,6 +278,7 @@ impl Engine {
             &SourceInput {
                 workspace: &loaded.ws.id,
                 config: &loaded.config,
+                options: &loaded.options,
                 headers,
                 body,
                 now,
@@ -298,7 +325,7 @@ impl Engine {
         });
         Ok(Prepared::Ready(Box::new(Ready {
             ws: loaded.ws.id.clone(),
-            settings: loaded.settings.clone(),
+            settings: Arc::clone(&loaded.settings),
             source,
             now,
             delivery_id,
@@ -306,7 +333,7 @@ impl Engine {
             notes,
             alert_notes,
             replay,
-            headers: redacted_headers(&loaded.config, headers)?,
+            headers: redacted_headers(&loaded.options, headers)?,
             body: sources::redact_body(source, body),
             broadcast: true,
         })))
@@ -375,10 +402,8 @@ impl Engine {
         Ok(match sources::detect(headers, &doc) {
             Some(found) => found,
             None => {
-                let generic = self.read_in(workspace, |tx, ws| {
-                    store::workspaces::integration(tx, &ws.id, Source::Generic)
-                })?;
-                if generic.options.is_null() {
+                let generic = self.load(workspace, Source::Generic)?;
+                if generic.config.options.is_null() {
                     return Err(Error::invalid(
                         "$",
                         "auto: cannot tell the source from the headers or the body shape (known: sentry, alertmanager, grafana, datadog, pagerduty, opsgenie; set a generic mapping for anything else)",
@@ -402,11 +427,14 @@ pub(super) fn savepoint(tx: &Connection, sql: &str, what: &'static str) -> Resul
 }
 
 /// The headers as stored: credentials redacted (see [`sources::redact`]).
-pub(super) fn redacted_headers(config: &IntegrationConfig, headers: &Headers) -> Result<String> {
+pub(super) fn redacted_headers(
+    options: &sources::CompiledOptions,
+    headers: &Headers,
+) -> Result<String> {
     let pairs: Vec<(&str, std::borrow::Cow<'_, str>)> = headers
         .iter()
         .map(|(n, v)| {
-            if sources::redact::is_credential_header(config, n) {
+            if options.is_credential_header(n) {
                 (n, std::borrow::Cow::Borrowed(sources::redact::REDACTED))
             } else {
                 (n, sources::redact::redact_header_value(v))
@@ -448,10 +476,62 @@ pub struct Delivery<'a> {
 }
 
 /// What ingest read about a workspace and source before parsing.
+#[derive(Debug, Clone)]
 pub(super) struct Loaded {
     pub(super) ws: Workspace,
     pub(super) config: IntegrationConfig,
-    pub(super) settings: WorkspaceSettings,
+    /// The integration's options, compiled.
+    pub(super) options: sources::CompiledOptions,
+    pub(super) settings: Arc<WorkspaceSettings>,
+}
+
+/// What [`Engine::load`] read and compiled, per workspace and source, with the workspace's
+/// configuration version it was read at (`workspaces.config_version`, bumped by a trigger on
+/// every write to the workspace's settings or integrations). A delivery uses an entry only when
+/// the version it reads now is the same, so a change committed by this engine, another engine
+/// on the file or another process is seen at the next delivery; a rolled-back write never
+/// reaches the cache (only read transactions fill it, and they see committed data only).
+#[derive(Debug, Default)]
+pub(super) struct LoadCache {
+    workspaces: Mutex<HashMap<String, LoadEntry>>,
+}
+
+/// One workspace's loaded integrations, at one version.
+#[derive(Debug)]
+struct LoadEntry {
+    version: i64,
+    sources: Vec<(Source, Arc<Loaded>)>,
+}
+
+impl LoadCache {
+    fn get(&self, ws: &WorkspaceId, version: i64, source: Source) -> Option<Arc<Loaded>> {
+        let map = self.workspaces.lock().unwrap_or_else(|p| p.into_inner());
+        let e = map.get(ws.as_str()).filter(|e| e.version == version)?;
+        e.sources
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map(|(_, l)| Arc::clone(l))
+    }
+
+    fn put(&self, version: i64, source: Source, loaded: &Arc<Loaded>) {
+        let mut map = self.workspaces.lock().unwrap_or_else(|p| p.into_inner());
+        let e = map
+            .entry(loaded.ws.id.0.clone())
+            .or_insert_with(|| LoadEntry {
+                version,
+                sources: Vec::new(),
+            });
+        if e.version != version {
+            if e.version > version {
+                // a slower reader's older snapshot: keep the newer entry
+                return;
+            }
+            e.version = version;
+            e.sources.clear();
+        }
+        e.sources.retain(|(s, _)| *s != source);
+        e.sources.push((source, Arc::clone(loaded)));
+    }
 }
 
 /// A delivery parsed and ready to be written.
@@ -463,7 +543,7 @@ pub(super) enum Prepared<'b> {
 /// A parsed delivery: everything the write needs.
 pub(super) struct Ready<'b> {
     pub(super) ws: WorkspaceId,
-    pub(super) settings: WorkspaceSettings,
+    pub(super) settings: Arc<WorkspaceSettings>,
     pub(super) source: Source,
     pub(super) now: DateTime<Utc>,
     pub(super) delivery_id: Option<String>,
@@ -728,8 +808,11 @@ impl IngestCtx<'_> {
     ) -> Result<(RouteDecision, routing::RouteTrace, serde_json::Value)> {
         let event = route_event(a.decision.as_str());
         let mut channels = match &a.group {
-            Some(g) => store::routing::channel_state(self.tx, &g.id)?,
-            None => BTreeMap::new(),
+            // a group opened by this event has no notification state yet
+            Some(g) if a.decision != IngestDecision::NewGroup => {
+                store::routing::channel_state(self.tx, &g.id)?
+            }
+            _ => BTreeMap::new(),
         };
         let mut escalation = serde_json::Value::Null;
         if let (Some(g), RouteEvent::Resolved) = (&a.group, event) {
@@ -830,6 +913,9 @@ impl IngestCtx<'_> {
     fn timeline_entry(&self, alert: &NormalizedAlert, a: &Applied) -> Option<TimelineEntry> {
         let g = a.group.as_ref()?;
         let (command, from, detail) = match a.decision {
+            // The group's row says all its `open` entry would (when, by which source, the
+            // fingerprint): the timeline reads it from there (store::groups::timeline_page).
+            IngestDecision::NewGroup if alert.source == self.source => return None,
             IngestDecision::NewGroup => ("open", None, json!({"fingerprint": alert.fingerprint})),
             IngestDecision::Reopened => (
                 "reopen",
@@ -1010,11 +1096,12 @@ impl IngestCtx<'_> {
         let from = latest.as_ref().map(|r| r.group.status);
         let (decision, group) = match (d.decision, latest) {
             (DedupDecision::Joined, Some(mut rec)) => {
+                let severity = rec.group.severity;
                 take_latest(&mut rec.group, alert);
                 rec.group.count += 1;
                 rec.group.last_seen = now;
                 rec.group.last_activity = now;
-                store::groups::update(self.tx, &rec)?;
+                store::groups::update_joined(self.tx, &rec, rec.group.severity != severity)?;
                 (IngestDecision::Joined, rec.group)
             }
             (DedupDecision::Reopened, Some(mut rec)) => {
@@ -1055,28 +1142,8 @@ impl IngestCtx<'_> {
         // Time first (milliseconds, 11 hex digits), then 9 hex digits of a hash: ids of new
         // groups sort after older ones, so every index keyed by group id (groups, events,
         // timeline, outbox, channel state) grows at its end instead of at a random page.
-        let id = loop {
-            let hash = short_hash(
-                "signalcraft group id v1",
-                &[
-                    self.ws.as_str().as_bytes(),
-                    key.as_bytes(),
-                    &self.now.timestamp_millis().to_le_bytes(),
-                    &attempt.to_le_bytes(),
-                ],
-            );
-            let id = format!(
-                "grp_{:011x}{}",
-                self.now.timestamp_millis().max(0),
-                &hash[..9]
-            );
-            if !store::groups::id_exists(self.tx, &id)? {
-                break id;
-            }
-            attempt += 1;
-        };
-        let g = AlertGroup {
-            id: GroupId(id),
+        let mut g = AlertGroup {
+            id: GroupId(String::new()),
             group_key: key.to_string(),
             source: alert.source,
             project: alert.project.clone(),
@@ -1099,7 +1166,27 @@ impl IngestCtx<'_> {
             acknowledged_at: None,
             runbook: None,
         };
-        store::groups::insert(self.tx, self.ws, &g, self.now)?;
+        loop {
+            let hash = short_hash(
+                "signalcraft group id v1",
+                &[
+                    self.ws.as_str().as_bytes(),
+                    key.as_bytes(),
+                    &self.now.timestamp_millis().to_le_bytes(),
+                    &attempt.to_le_bytes(),
+                ],
+            );
+            g.id = GroupId(format!(
+                "grp_{:011x}{}",
+                self.now.timestamp_millis().max(0),
+                &hash[..9]
+            ));
+            // an id already taken (a hash collision within one millisecond) tries the next
+            if store::groups::insert(self.tx, self.ws, &g, self.now)?.is_some() {
+                break;
+            }
+            attempt += 1;
+        }
         Ok(g)
     }
 }

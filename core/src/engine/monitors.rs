@@ -486,7 +486,9 @@ impl Engine {
     fn apply(&self, p: &Planned, checked: &run::Checked) -> Result<()> {
         let reading = &checked.reading;
         let now = self.now();
-        self.store.write(|tx| {
+        // one reading and its alert: group-committed with concurrent writers' (see
+        // `Store::write_grouped`)
+        self.store.write_grouped(|tx| {
             let ws = store::workspaces::resolve(tx, p.ws.as_str())?;
             let Some(row) = store::monitors::row_of(tx, &ws.id, &p.monitor.id)? else {
                 return Ok(()); // removed while it ran
@@ -589,7 +591,7 @@ impl Engine {
             notes: Vec::new(),
             alert_notes: BTreeMap::new(),
             replay: None,
-            headers: redacted_headers(&loaded.config, &Headers::new())?,
+            headers: redacted_headers(&loaded.options, &Headers::new())?,
             body: std::borrow::Cow::Borrowed(&body),
             // the engine's own checks are trusted like an embedder's direct ingest
             broadcast: true,

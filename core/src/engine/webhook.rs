@@ -269,18 +269,18 @@ impl Engine {
             .or_else(|| bearer(headers));
         let auto = why.is_some();
         // One read for everything authentication needs.
-        let (ws, config, settings, facts) = self.read_in(workspace, |tx, ws| {
-            let (config, settings) = super::load_rows(tx, ws, source)?;
-            let facts = if config.secret.is_some() {
+        let (loaded, facts) = self.store.read(|tx| {
+            let (ws, version) = store::workspaces::resolve_versioned(tx, workspace)?;
+            *ws_id = Some(ws.id.clone());
+            let loaded = self.load_at(tx, ws, version, source)?;
+            let facts = if loaded.config.secret.is_some() {
                 // the signature decides; keys and the setting do not matter
                 KeyFacts::default()
             } else {
-                key_facts(tx, ws, source, presented, auto)?
+                key_facts(tx, &loaded.ws, source, presented, auto)?
             };
-            Ok((ws.clone(), config, settings, facts))
+            Ok((loaded, facts))
         })?;
-        *ws_id = Some(ws.id.clone());
-        let loaded = self.loaded(ws, source, config, settings)?;
         let auth = webhook::authenticate(&AuthFacts {
             has_secret: loaded.config.secret.is_some(),
             key_presented: presented.is_some(),
@@ -299,7 +299,8 @@ impl Engine {
         }
         let limit = loaded.settings.ingest_rate_limit;
         let ws = &loaded.ws.id;
-        let mut outcome = self.store.write(|tx| {
+        // one delivery: group-committed with concurrent callers' (see `Store::write_grouped`)
+        let mut outcome = self.store.write_grouped(|tx| {
             let bucket = webhook::take(store::webhooks::bucket(tx, ws)?, limit, now)?;
             store::webhooks::save_bucket(tx, ws, &bucket)?;
             let out = match &prepared {

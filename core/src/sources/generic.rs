@@ -35,7 +35,7 @@
 //!   be that close to now. With a secret and no `signature`, the default is
 //!   `X-Hub-Signature-256`, `sha256=`, hex, no timestamp.
 
-use super::{FingerprintFields, Notes, Parsed, SeverityMap, SourceInput, lookup, parse_path};
+use super::{Notes, Parsed, SeverityMap, SourceInput, lookup, parse_path};
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source, SourceAction};
 use crate::json::{Node, parse_body};
 use crate::signature;
@@ -68,8 +68,8 @@ const FIELDS: [&str; 11] = [
 
 /// Parses a generic JSON payload with the integration's mapping.
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
-    let mapping = Mapping::parse(&input.config.options)?;
-    let signed = verify(input, &mapping)?;
+    let mapping = input.options.generic()?;
+    let signed = verify(input, mapping)?;
     let doc = parse_body(input.body)?;
     let root = Node::root(&doc);
     let events: Vec<Node<'_>> = match &mapping.events {
@@ -87,11 +87,11 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
             _ => vec![root.clone()],
         },
     };
-    let ff = FingerprintFields::from_options(&input.config.options)?;
+    let ff = input.options.fingerprint_fields()?;
     let mut notes = Notes::new();
     let mut alerts = Vec::with_capacity(events.len());
     for (i, event) in events.iter().enumerate() {
-        let mut a = one(input, &mapping, event, &mut notes, i)?;
+        let mut a = one(input, mapping, event, &mut notes, i)?;
         if let Some(ff) = &ff {
             ff.apply(&mut a, &doc, event.value());
         }
@@ -136,8 +136,9 @@ fn header_name(n: &Node<'_>) -> Result<String> {
     Ok(header)
 }
 
+/// A generic mapping, compiled (see [`super::CompiledOptions`]).
 #[derive(Debug, Clone)]
-struct Mapping {
+pub(crate) struct Mapping {
     events: Option<Vec<String>>,
     fields: BTreeMap<&'static str, Vec<String>>,
     severity_map: SeverityMap,
@@ -146,7 +147,7 @@ struct Mapping {
 }
 
 impl Mapping {
-    fn parse(options: &Value) -> Result<Self> {
+    pub(crate) fn parse(options: &Value) -> Result<Self> {
         let root = Node::at(options, "options");
         if options.is_null() {
             return Err(root.error(

@@ -18,6 +18,7 @@ pub mod datadog;
 pub mod generic;
 pub mod grafana;
 pub mod opsgenie;
+pub mod options;
 pub mod pagerduty;
 pub mod redact;
 pub mod samples;
@@ -27,12 +28,14 @@ use crate::alert::{NormalizedAlert, Severity, Source, WorkspaceId};
 use crate::dedup::{DedupPolicy, DedupWindow};
 use crate::headers::Headers;
 use crate::json::Node;
+use crate::json::borrowed::{At, Val};
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
+pub use options::CompiledOptions;
 pub use redact::redact_body;
 
 /// A workspace's settings for one source (`Debug` shows the secret redacted).
@@ -61,8 +64,12 @@ impl std::fmt::Debug for IntegrationConfig {
 pub struct SourceInput<'a> {
     /// The workspace the payload was sent to.
     pub workspace: &'a WorkspaceId,
-    /// The workspace's settings for this source.
+    /// The workspace's settings for this source (its secret and `max_skew_secs`; parsers read
+    /// options from [`SourceInput::options`], never from `config.options`).
     pub config: &'a IntegrationConfig,
+    /// The integration's options, compiled ([`CompiledOptions::compile`] or
+    /// [`CompiledOptions::load`] of `config.options`).
+    pub options: &'a CompiledOptions,
     /// The request headers.
     pub headers: &'a Headers,
     /// The raw request body, exactly as received.
@@ -155,23 +162,14 @@ pub(crate) fn unsupported_secret(source: Source) -> Error {
     ))
 }
 
-/// Checks a source's integration options (the common ones and the source's own).
+/// Checks a source's integration options (the common ones and the source's own): what
+/// [`CompiledOptions::compile`] checks.
 pub fn validate_options(source: Source, options: &serde_json::Value) -> Result<()> {
-    validate_common(options)?;
-    match source {
-        Source::Sentry => sentry::validate_options(options),
-        Source::Alertmanager => alertmanager::validate_options(options),
-        Source::Grafana => grafana::validate_options(options),
-        Source::Datadog => datadog::validate_options(options),
-        Source::Pagerduty => pagerduty::validate_options(options),
-        Source::Opsgenie => opsgenie::validate_options(options),
-        Source::Generic => generic::validate_options(options),
-        Source::Monitor => Err(not_a_webhook()),
-    }
+    CompiledOptions::compile(source, options).map(|_| ())
 }
 
 /// Why `monitor` is refused where a webhook source is expected.
-fn not_a_webhook() -> Error {
+pub(crate) fn not_a_webhook() -> Error {
     Error::invalid(
         "source",
         "monitor alerts come from the engine's own monitors, not from webhooks",
@@ -258,17 +256,6 @@ pub fn is_common_option(key: &str) -> bool {
     COMMON_OPTIONS.contains(&key)
 }
 
-fn validate_common(options: &Value) -> Result<()> {
-    if options.is_null() {
-        return Ok(());
-    }
-    let root = Node::at(options, "options");
-    root.expect_object()?;
-    FingerprintFields::from_options(options)?;
-    reopen_override(options)?;
-    Ok(())
-}
-
 /// Fails on any key of the options object that is neither common nor in `known`.
 pub(crate) fn check_keys(options: &Value, known: &[&str]) -> Result<()> {
     if options.is_null() {
@@ -288,7 +275,7 @@ pub(crate) fn check_keys(options: &Value, known: &[&str]) -> Result<()> {
     Ok(())
 }
 
-fn reopen_override(options: &Value) -> Result<Option<u64>> {
+pub(crate) fn reopen_override(options: &Value) -> Result<Option<u64>> {
     let Some(n) = Node::at(options, "options").get("reopen_window_secs") else {
         return Ok(None);
     };
@@ -303,14 +290,14 @@ fn reopen_override(options: &Value) -> Result<Option<u64>> {
 ///
 /// PagerDuty follows PagerDuty: an alert with a `dedup_key` joins the open incident however long
 /// it has been open, and after a resolve a new trigger opens a new incident (no reopen).
-pub fn dedup_policy(source: Source, config: &IntegrationConfig, base: DedupPolicy) -> DedupPolicy {
+pub fn dedup_policy(source: Source, options: &CompiledOptions, base: DedupPolicy) -> DedupPolicy {
     let mut p = base;
     if source == Source::Pagerduty {
         p.window = DedupWindow::UntilResolved;
         p.reopen_window_secs = 0;
     }
     // Options were validated when set; a bad stored value is ignored rather than failing ingest.
-    if let Ok(Some(secs)) = reopen_override(&config.options) {
+    if let Some(secs) = options.reopen_window_secs() {
         p.reopen_window_secs = secs;
     }
     p
@@ -544,8 +531,8 @@ pub(crate) fn hash_hex(context: &str, parts: &[&str], bytes: usize) -> String {
 }
 
 /// A time given as RFC 3339, or ISO 8601 with a `+0000`-style offset (as PagerDuty documents).
-pub(crate) fn iso_time(node: &Node<'_>) -> Result<DateTime<Utc>> {
-    let s = node.str()?.trim();
+pub(crate) fn iso_time(v: &Val<'_>, at: &At<'_>) -> Result<DateTime<Utc>> {
+    let s = v.str(at)?.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -555,35 +542,35 @@ pub(crate) fn iso_time(node: &Node<'_>) -> Result<DateTime<Utc>> {
     if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
         return Ok(t.and_utc());
     }
-    Err(node.error(format!("not an ISO 8601 time: {s:?}")))
+    Err(at.error(format!("not an ISO 8601 time: {s:?}")))
 }
 
 /// An integer (a JSON integer, or a string of digits) read exactly, without going through floats.
-pub(crate) fn exact_int(node: &Node<'_>) -> Result<i64> {
-    match node.value() {
-        Value::Number(n) => n
+pub(crate) fn exact_int(v: &Val<'_>, at: &At<'_>) -> Result<i64> {
+    match v {
+        Val::Num(n) => n
             .as_i64()
-            .ok_or_else(|| node.error(format!("expected an integer, got {n}"))),
-        Value::String(s) => s
+            .ok_or_else(|| at.error(format!("expected an integer, got {n}"))),
+        Val::Str(s) => s
             .trim()
             .parse::<i64>()
-            .map_err(|_| node.error(format!("expected an integer, got {s:?}"))),
-        _ => Err(node.error("expected an integer (number or string of digits)")),
+            .map_err(|_| at.error(format!("expected an integer, got {s:?}"))),
+        _ => Err(at.error("expected an integer (number or string of digits)")),
     }
 }
 
 /// Unix milliseconds as a time, exactly.
-pub(crate) fn from_millis(node: &Node<'_>) -> Result<DateTime<Utc>> {
-    let ms = exact_int(node)?;
-    DateTime::from_timestamp_millis(ms).ok_or_else(|| node.error("unix time out of range"))
+pub(crate) fn from_millis(v: &Val<'_>, at: &At<'_>) -> Result<DateTime<Utc>> {
+    let ms = exact_int(v, at)?;
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| at.error("unix time out of range"))
 }
 
 /// Unix nanoseconds as a time, exactly (`i64` nanoseconds reach the year 2262).
-pub(crate) fn from_nanos(node: &Node<'_>) -> Result<DateTime<Utc>> {
-    let ns = exact_int(node)?;
+pub(crate) fn from_nanos(v: &Val<'_>, at: &At<'_>) -> Result<DateTime<Utc>> {
+    let ns = exact_int(v, at)?;
     let secs = ns.div_euclid(1_000_000_000);
     let sub = ns.rem_euclid(1_000_000_000) as u32;
-    DateTime::from_timestamp(secs, sub).ok_or_else(|| node.error("unix time out of range"))
+    DateTime::from_timestamp(secs, sub).ok_or_else(|| at.error("unix time out of range"))
 }
 
 // ---- auto-detection ---------------------------------------------------------------------------
@@ -683,6 +670,14 @@ mod tests {
         assert!(lookup(&Node::root(&doc), &["a".into(), "z".into()]).is_none());
         assert!(parse_path("a..b", "p").is_err());
         assert!(parse_path("", "p").is_err());
+    }
+
+    fn from_nanos(node: &Node<'_>) -> Result<DateTime<Utc>> {
+        super::from_nanos(&Val::of(node.value()), &At::Named(node.path()))
+    }
+
+    fn iso_time(node: &Node<'_>) -> Result<DateTime<Utc>> {
+        super::iso_time(&Val::of(node.value()), &At::Named(node.path()))
     }
 
     #[test]

@@ -505,6 +505,31 @@ CREATE INDEX monitor_readings_by_monitor ON monitor_readings(workspace_id, monit
 CREATE INDEX events_by_id ON alert_events(workspace_id, id);
 ALTER TABLE silences ADD COLUMN created_by TEXT;
 "#,
+    // The configuration version of a workspace: bumped, in the writing transaction, by every
+    // change to its settings or to any of its integrations (triggers, so no write path can
+    // forget). Ingest keeps what it loads (settings, integration, opened secret, compiled
+    // options) per version and checks it with the workspace lookup it runs anyway; engines on
+    // one file see each other's changes at their next delivery.
+    r#"
+ALTER TABLE workspaces ADD COLUMN config_version INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER workspaces_config_version_settings AFTER UPDATE OF settings ON workspaces
+BEGIN
+    UPDATE workspaces SET config_version = config_version + 1 WHERE id = NEW.id;
+END;
+CREATE TRIGGER integrations_config_version_insert AFTER INSERT ON integrations
+BEGIN
+    UPDATE workspaces SET config_version = config_version + 1 WHERE id = NEW.workspace_id;
+END;
+CREATE TRIGGER integrations_config_version_update AFTER UPDATE ON integrations
+BEGIN
+    UPDATE workspaces SET config_version = config_version + 1
+        WHERE id IN (OLD.workspace_id, NEW.workspace_id);
+END;
+CREATE TRIGGER integrations_config_version_delete AFTER DELETE ON integrations
+BEGIN
+    UPDATE workspaces SET config_version = config_version + 1 WHERE id = OLD.workspace_id;
+END;
+"#,
 ];
 
 /// The schema version this build writes.
@@ -709,5 +734,84 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    /// The configuration-version step keeps every workspace and integration (at version 0),
+    /// and from then on every write to a workspace's settings or integrations bumps it, in the
+    /// writing transaction: a rolled-back write leaves it as it was.
+    #[test]
+    fn the_config_version_step_keeps_every_row_and_counts_config_writes() {
+        let step = MIGRATIONS
+            .iter()
+            .position(|m| m.contains("ADD COLUMN config_version"))
+            .unwrap();
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..step] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", step as i64)
+            .unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO workspaces (id, name, created_at, settings)
+                   VALUES ('ws_1', 'acme', 1, '{"allow_unauthenticated_ingest":true}');
+               INSERT INTO workspaces (id, name, created_at) VALUES ('ws_2', 'other', 1);
+               INSERT INTO integrations (workspace_id, source, options, updated_at)
+                   VALUES ('ws_1', 'sentry', '{"organization":"acme"}', 1);"#,
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let version = |conn: &Connection, ws: &str| -> i64 {
+            conn.query_row(
+                "SELECT config_version FROM workspaces WHERE id = ?1",
+                [ws],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        let kept: (String, String) = conn
+            .query_row(
+                "SELECT w.settings, i.options FROM workspaces w JOIN integrations i
+                     ON i.workspace_id = w.id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            kept,
+            (
+                r#"{"allow_unauthenticated_ingest":true}"#.to_string(),
+                r#"{"organization":"acme"}"#.to_string()
+            )
+        );
+        assert_eq!((version(&conn, "ws_1"), version(&conn, "ws_2")), (0, 0));
+        conn.execute(
+            "UPDATE workspaces SET settings = '{}' WHERE id = 'ws_1'",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "UPDATE integrations SET options = 'null' WHERE workspace_id = 'ws_1'",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO integrations (workspace_id, source, updated_at) VALUES ('ws_2', 'grafana', 1)",
+            [],
+        )
+        .unwrap();
+        assert_eq!((version(&conn, "ws_1"), version(&conn, "ws_2")), (2, 1));
+        // other writes to the row (the routing version) do not count
+        conn.execute(
+            "UPDATE workspaces SET routing_version = routing_version + 1",
+            [],
+        )
+        .unwrap();
+        assert_eq!(version(&conn, "ws_1"), 2);
+        let tx = conn.transaction().unwrap();
+        tx.execute("DELETE FROM integrations WHERE workspace_id = 'ws_1'", [])
+            .unwrap();
+        assert_eq!(version(&tx, "ws_1"), 3);
+        tx.rollback().unwrap();
+        assert_eq!(version(&conn, "ws_1"), 2);
     }
 }

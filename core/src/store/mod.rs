@@ -18,10 +18,12 @@ pub(crate) mod workspaces;
 
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
+use prometheus_client::metrics::counter::Counter;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 pub use migrations::LATEST_VERSION;
 
@@ -40,10 +42,120 @@ const STATEMENT_CACHE: usize = 256;
 
 #[derive(Debug)]
 pub(crate) struct Store {
-    writer: Mutex<Connection>,
+    writer: Mutex<Writer>,
+    /// Threads waiting for `writer` (group commit: a member stays in the open group, without
+    /// committing, only while another writer is queued for the connection).
+    queued: AtomicUsize,
+    /// How long a group stays open after its BEGIN ([`GROUP_MAX_OPEN`]; longer in tests that
+    /// must see a group form on a loaded machine).
+    group_max_open: Duration,
     reader: Option<Mutex<Connection>>,
+    counters: StoreCounters,
     /// Copies the log back into the database file off the ingest path (files only).
     _checkpointer: Option<checkpoint::Checkpointer>,
+}
+
+/// The one writer connection and the group commit open on it, if any.
+#[derive(Debug)]
+struct Writer {
+    conn: Connection,
+    /// The group commit whose transaction is open on `conn` (see [`Store::write_grouped`]).
+    group: Option<Group>,
+}
+
+/// An open group commit: one IMMEDIATE transaction holding the writes of several
+/// [`Store::write_grouped`] callers (its members), none of them answered before its COMMIT.
+#[derive(Debug)]
+struct Group {
+    /// Where the members that left the lock wait for the group's fate.
+    slot: Arc<Slot>,
+    /// Callers whose `f` has run inside the transaction.
+    members: u64,
+    /// When the transaction began.
+    began: Instant,
+}
+
+/// What became of a group commit, for its members waiting on the [`Slot`].
+#[derive(Debug, Clone, Copy)]
+enum Fate {
+    /// COMMIT succeeded: every member's writes are durable.
+    Committed,
+    /// The whole transaction was rolled back (a member failed or panicked, or COMMIT failed):
+    /// nothing of the group is stored, and each member runs again alone, in its own ordinary
+    /// transaction, and answers what that gives.
+    Rerun,
+}
+
+/// A group commit's rendezvous: members wait on `ready` until `fate` is set.
+#[derive(Debug, Default)]
+struct Slot {
+    fate: Mutex<Option<Fate>>,
+    ready: Condvar,
+}
+
+impl Slot {
+    /// Sets the group's fate and wakes every member.
+    fn settle(&self, fate: Fate) {
+        *self.fate.lock().unwrap_or_else(|p| p.into_inner()) = Some(fate);
+        self.ready.notify_all();
+    }
+
+    /// Waits until the group's fate is set.
+    fn wait(&self) -> Fate {
+        let mut fate = self.fate.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(f) = *fate {
+                return f;
+            }
+            fate = self.ready.wait(fate).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// A group commit takes at most this many members...
+const GROUP_MAX_MEMBERS: u64 = 128;
+/// ...and stays open at most this long after its BEGIN (a member finding it older commits).
+const GROUP_MAX_OPEN: Duration = Duration::from_millis(4);
+
+/// The writer's counters, shared with the engine's metrics (`signalcraft_store_commits_total`,
+/// `signalcraft_grouped_writes_total`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StoreCounters {
+    /// Write transactions committed (a group commit counts once).
+    pub(crate) commits: Counter,
+    /// Writes committed through [`Store::write_grouped`] (one per member of a committed group).
+    pub(crate) grouped: Counter,
+    /// Members of a group rolled back (another member failed or panicked, or COMMIT failed) that
+    /// ran again alone.
+    pub(crate) reruns: Counter,
+}
+
+/// The writer locked; if the holder panics with a group open, the whole transaction is rolled
+/// back and every member told to run again alone (nobody waits forever on a dead group).
+struct WriterGuard<'a>(MutexGuard<'a, Writer>);
+
+impl Drop for WriterGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Some(g) = self.0.group.take()
+        {
+            end(&self.0.conn);
+            g.slot.settle(Fate::Rerun);
+        }
+    }
+}
+
+impl std::ops::Deref for WriterGuard<'_> {
+    type Target = Writer;
+    fn deref(&self) -> &Writer {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for WriterGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Writer {
+        &mut self.0
+    }
 }
 
 fn configure(conn: &Connection, writer: bool) -> Result<()> {
@@ -115,8 +227,14 @@ impl Store {
         let (checkpointer, waker) = checkpoint::Checkpointer::start(path)?;
         checkpoint::install_hook(&mut writer, waker)?;
         Ok(Self {
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Writer {
+                conn: writer,
+                group: None,
+            }),
+            queued: AtomicUsize::new(0),
+            group_max_open: GROUP_MAX_OPEN,
             reader: Some(Mutex::new(reader)),
+            counters: StoreCounters::default(),
             _checkpointer: Some(checkpointer),
         })
     }
@@ -127,34 +245,190 @@ impl Store {
         configure(&writer, false)?;
         migrations::migrate(&mut writer)?;
         Ok(Self {
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Writer {
+                conn: writer,
+                group: None,
+            }),
+            queued: AtomicUsize::new(0),
+            group_max_open: GROUP_MAX_OPEN,
             reader: None,
+            counters: StoreCounters::default(),
             _checkpointer: None,
         })
     }
 
+    /// The writer's counters (for the engine's metrics).
+    pub(crate) fn counters(&self) -> &StoreCounters {
+        &self.counters
+    }
+
     fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves no open transaction behind (Transaction rolls
-        // back on drop), so the connection is still usable.
+        // A panic while holding the lock leaves no open transaction behind (the next `begin`
+        // rolls back what it finds), so the connection is still usable.
         m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Locks the writer, counted in `queued` while waiting for it (what tells an open group's
+    /// members that someone else is coming). A lock poisoned by a panic is taken over: the
+    /// panicking holder's [`WriterGuard`] already rolled back any group, and `begin` rolls back
+    /// any other transaction left open.
+    fn lock_writer(&self) -> WriterGuard<'_> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let guard = self.writer.lock().unwrap_or_else(|p| {
+            self.writer.clear_poison();
+            p.into_inner()
+        });
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        WriterGuard(guard)
+    }
+
+    /// Locks the writer for a caller that is not a group member: an open group is committed
+    /// first (and its members woken with the result).
+    fn lock_alone(&self) -> WriterGuard<'_> {
+        let mut w = self.lock_writer();
+        // a failed group commit is its members' to answer (they run again), not this caller's
+        let _ = self.close_group(&mut w);
+        w
+    }
+
+    /// COMMITs the open group, if any, and wakes its members with the result. A failed COMMIT
+    /// (a deferred constraint, a full disk, an I/O error) rolls the whole group back and tells
+    /// its members to run again alone: then each answers its own commit's result, and one
+    /// delivery's failure is never another's. Answers the COMMIT's error.
+    fn close_group(&self, w: &mut Writer) -> rusqlite::Result<()> {
+        let Some(g) = w.group.take() else {
+            return Ok(());
+        };
+        match execute(&w.conn, "COMMIT", []) {
+            Ok(_) => {
+                self.counters.commits.inc();
+                self.counters.grouped.inc_by(g.members);
+                g.slot.settle(Fate::Committed);
+                Ok(())
+            }
+            Err(e) => {
+                end(&w.conn);
+                g.slot.settle(Fate::Rerun);
+                Err(e)
+            }
+        }
     }
 
     /// Runs `f` in one IMMEDIATE transaction; commits if it returns `Ok`, rolls back otherwise.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = Self::lock(&self.writer);
-        begin(&conn, "BEGIN IMMEDIATE", "starting a write transaction")?;
-        let out = f(&conn);
+        let w = self.lock_alone();
+        let conn = &w.conn;
+        begin(conn, "BEGIN IMMEDIATE", "starting a write transaction")?;
+        let out = f(conn);
         match out {
             Ok(v) => {
-                if let Err(e) = execute(&conn, "COMMIT", []) {
-                    end(&conn);
+                if let Err(e) = execute(conn, "COMMIT", []) {
+                    end(conn);
                     return Err(Error::storage("committing")(e));
                 }
+                self.counters.commits.inc();
                 Ok(v)
             }
             Err(e) => {
-                end(&conn);
+                end(conn);
                 Err(e)
+            }
+        }
+    }
+
+    /// Like [`Store::write`], for a caller committing one delivery: concurrent callers share one
+    /// transaction and one COMMIT — a **group commit** — and each gets its answer only after
+    /// that COMMIT.
+    ///
+    /// The first caller to find no group open BEGINs one (IMMEDIATE) on the writer connection;
+    /// each member in turn runs its `f` inside it, on the same connection, so the members'
+    /// writes apply exactly as one after another. A member whose `f` succeeded then looks for
+    /// another writer queued for the connection: if there is one and the group is under its
+    /// bounds ([`GROUP_MAX_MEMBERS`], [`GROUP_MAX_OPEN`] since BEGIN), it leaves the lock and
+    /// waits on the group's [`Slot`]; otherwise it COMMITs and wakes every member with the
+    /// result. Any other use of the writer ([`Store::write`], [`Store::write_rollback`],
+    /// [`Store::probe_write`], a read on the writer) commits an open group first.
+    ///
+    /// If a member's `f` fails (or panics), the whole open transaction is rolled back with a
+    /// real `ROLLBACK` and every member runs `f` again alone, in its own ordinary
+    /// [`Store::write`] (so a failing delivery stores nothing and the others are unaffected);
+    /// a member that was alone in its group answers its error at once, as `write` does. If the
+    /// COMMIT fails, nothing of the group is stored and every member likewise runs again alone
+    /// (a persistent storage failure then fails each in its own commit). In-memory stores do not
+    /// group (`write`).
+    pub(crate) fn write_grouped<T>(
+        &self,
+        mut f: impl FnMut(&Connection) -> Result<T>,
+    ) -> Result<T> {
+        if self.reader.is_none() {
+            return self.write(f);
+        }
+        let mut w = self.lock_writer();
+        if w.group.as_ref().is_some_and(|g| {
+            g.members >= GROUP_MAX_MEMBERS || g.began.elapsed() >= self.group_max_open
+        }) {
+            // full or old: its members are answered now, this caller starts the next group
+            let _ = self.close_group(&mut w);
+        }
+        let slot = match &mut w.group {
+            Some(g) => {
+                g.members += 1;
+                g.slot.clone()
+            }
+            None => {
+                begin(&w.conn, "BEGIN IMMEDIATE", "starting a write transaction")?;
+                let g = Group {
+                    slot: Arc::default(),
+                    members: 1,
+                    began: Instant::now(),
+                };
+                let slot = g.slot.clone();
+                w.group = Some(g);
+                slot
+            }
+        };
+        let out = f(&w.conn);
+        let v = match out {
+            // SQLite rolled the transaction back under a successful `f` (it cannot commit):
+            // treated like a failure, so that every member reruns alone
+            Ok(v) if !w.conn.is_autocommit() => v,
+            failed => {
+                let alone = w.group.as_ref().is_none_or(|g| g.members == 1);
+                if let Some(g) = w.group.take() {
+                    end(&w.conn);
+                    g.slot.settle(Fate::Rerun);
+                }
+                if alone && let Err(e) = failed {
+                    return Err(e);
+                }
+                drop(w);
+                self.counters.reruns.inc();
+                return self.write(f);
+            }
+        };
+        let open = w.group.as_ref().is_some_and(|g| {
+            g.members < GROUP_MAX_MEMBERS && g.began.elapsed() < self.group_max_open
+        });
+        if open && self.queued.load(Ordering::SeqCst) > 0 {
+            // someone is coming: leave the commit to the group's last member
+            drop(w);
+            return match slot.wait() {
+                Fate::Committed => Ok(v),
+                Fate::Rerun => {
+                    self.counters.reruns.inc();
+                    self.write(f)
+                }
+            };
+        }
+        let alone = w.group.as_ref().is_none_or(|g| g.members == 1);
+        match self.close_group(&mut w) {
+            Ok(()) => Ok(v),
+            // alone in its group: the COMMIT's error is this caller's own, as in `write`
+            Err(e) if alone => Err(Error::storage("committing")(e)),
+            Err(_) => {
+                drop(w);
+                self.counters.reruns.inc();
+                self.write(f)
             }
         }
     }
@@ -162,10 +436,11 @@ impl Store {
     /// Runs `f` in one IMMEDIATE transaction and always rolls it back: what `f` would have
     /// written is seen by `f` alone (dry runs).
     pub(crate) fn write_rollback<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = Self::lock(&self.writer);
-        begin(&conn, "BEGIN IMMEDIATE", "starting a dry-run transaction")?;
-        let out = f(&conn);
-        end(&conn);
+        let w = self.lock_alone();
+        let conn = &w.conn;
+        begin(conn, "BEGIN IMMEDIATE", "starting a dry-run transaction")?;
+        let out = f(conn);
+        end(conn);
         out
     }
 
@@ -185,15 +460,19 @@ impl Store {
     /// Runs `f` on the reader (or the writer, for an in-memory database), in one read transaction
     /// so that everything it reads comes from one snapshot.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = match &self.reader {
-            Some(r) => Self::lock(r),
-            None => Self::lock(&self.writer),
-        };
-        begin(&conn, "BEGIN DEFERRED", "starting a read transaction")?;
-        let out = f(&conn);
-        end(&conn);
-        out
+        match &self.reader {
+            Some(r) => read_on(&Self::lock(r), f),
+            None => read_on(&self.lock_alone().conn, f),
+        }
     }
+}
+
+/// Runs `f` in one read transaction on `conn`.
+fn read_on<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    begin(conn, "BEGIN DEFERRED", "starting a read transaction")?;
+    let out = f(conn);
+    end(conn);
+    out
 }
 
 /// Starts a transaction with a cached statement (rusqlite's `Transaction` parses `BEGIN` and
@@ -244,4 +523,176 @@ pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
 
 pub(crate) fn opt_from_ms(ms: Option<i64>) -> Option<DateTime<Utc>> {
     ms.map(from_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::ErrorKind;
+
+    /// A store on a fresh file, with a table of its own to write to.
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        // however slowly the second thread comes, the group waits for it
+        s.group_max_open = Duration::from_secs(60);
+        s.write(|tx| {
+            tx.execute_batch("CREATE TABLE t (v TEXT NOT NULL)")
+                .map_err(Error::storage("creating the test table"))
+        })
+        .unwrap();
+        (dir, s)
+    }
+
+    fn insert(tx: &Connection, v: &str) -> Result<()> {
+        execute(tx, "INSERT INTO t (v) VALUES (?1)", [v])
+            .map(|_| ())
+            .map_err(Error::storage("inserting"))
+    }
+
+    fn rows(s: &Store) -> Vec<String> {
+        s.read(|tx| {
+            let mut st = tx
+                .prepare("SELECT v FROM t ORDER BY rowid")
+                .map_err(Error::storage("reading"))?;
+            let v: Vec<String> = st
+                .query_map([], |r| r.get(0))
+                .and_then(|r| r.collect())
+                .map_err(Error::storage("reading"))?;
+            Ok(v)
+        })
+        .unwrap()
+    }
+
+    /// Waits until another thread is queued for the writer (what makes a member stay in its
+    /// group): the second caller is then certain to join the first one's group.
+    fn until_queued(s: &Store) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while s.queued.load(Ordering::SeqCst) == 0 {
+            assert!(Instant::now() < deadline, "nobody queued");
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn a_second_writer_joins_the_open_group_and_both_commit_once() {
+        let (_dir, s) = store();
+        let commits = s.counters.commits.get();
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let (s, barrier) = (&s, &barrier);
+            let a = scope.spawn(move || {
+                s.write_grouped(|tx| {
+                    insert(tx, "a")?;
+                    barrier.wait(); // let the second caller come
+                    until_queued(s);
+                    Ok("a")
+                })
+            });
+            barrier.wait();
+            let b = scope.spawn(move || s.write_grouped(|tx| insert(tx, "b").map(|_| "b")));
+            assert_eq!(a.join().unwrap().unwrap(), "a");
+            assert_eq!(b.join().unwrap().unwrap(), "b");
+        });
+        assert_eq!(s.counters.commits.get() - commits, 1, "one COMMIT for both");
+        assert_eq!(s.counters.grouped.get(), 2);
+        assert_eq!(rows(&s), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_failing_member_rolls_the_group_back_and_the_other_reruns_alone() {
+        let (_dir, s) = store();
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let (s, barrier, runs) = (&s, &barrier, &runs);
+            let a = scope.spawn(move || {
+                s.write_grouped(|tx| {
+                    insert(tx, "a")?;
+                    if runs.fetch_add(1, Ordering::SeqCst) == 0 {
+                        barrier.wait();
+                        until_queued(s);
+                    }
+                    Ok(())
+                })
+            });
+            barrier.wait();
+            let b = scope.spawn(move || {
+                s.write_grouped(|tx| {
+                    insert(tx, "b")?;
+                    Err::<(), _>(Error::invalid("b", "refused"))
+                })
+            });
+            a.join().unwrap().unwrap();
+            assert_eq!(
+                b.join().unwrap().unwrap_err().kind(),
+                ErrorKind::InvalidInput
+            );
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "a ran again alone");
+        assert_eq!(s.counters.reruns.get(), 2);
+        assert_eq!(rows(&s), ["a"]);
+    }
+
+    #[test]
+    fn a_panicking_member_rolls_the_group_back_and_the_other_reruns_alone() {
+        let (_dir, s) = store();
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let (s, barrier, runs) = (&s, &barrier, &runs);
+            let a = scope.spawn(move || {
+                s.write_grouped(|tx| {
+                    insert(tx, "a")?;
+                    if runs.fetch_add(1, Ordering::SeqCst) == 0 {
+                        barrier.wait();
+                        until_queued(s);
+                    }
+                    Ok(())
+                })
+            });
+            barrier.wait();
+            let b = scope.spawn(move || {
+                s.write_grouped(|tx| -> Result<()> {
+                    insert(tx, "b")?;
+                    panic!("a bug in a member");
+                })
+            });
+            a.join().unwrap().unwrap();
+            assert!(b.join().is_err(), "the panic reaches its own caller");
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "a ran again alone");
+        assert_eq!(rows(&s), ["a"]);
+        // the writer is usable after the panic
+        s.write(|tx| insert(tx, "c")).unwrap();
+        assert_eq!(rows(&s), ["a", "c"]);
+    }
+
+    #[test]
+    fn another_writer_commits_the_open_group_first() {
+        let (_dir, s) = store();
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let (s, barrier) = (&s, &barrier);
+            let a = scope.spawn(move || {
+                s.write_grouped(|tx| {
+                    insert(tx, "grouped")?;
+                    barrier.wait();
+                    until_queued(s);
+                    Ok(())
+                })
+            });
+            barrier.wait();
+            let b = scope.spawn(move || {
+                // the dry run sees the group's committed row, and its own write goes
+                s.write_rollback(|tx| insert(tx, "dry"))?;
+                s.write(|tx| insert(tx, "plain"))
+            });
+            a.join().unwrap().unwrap();
+            b.join().unwrap().unwrap();
+        });
+        assert_eq!(rows(&s), ["grouped", "plain"]);
+        assert_eq!(s.counters.grouped.get(), 1);
+    }
 }

@@ -66,6 +66,23 @@ pub(crate) fn resolve(tx: &Connection, reference: &str) -> Result<Workspace> {
     .ok_or_else(|| Error::not_found("workspace", reference))
 }
 
+/// Like [`resolve`], with the workspace's configuration version (bumped by every write to its
+/// settings or integrations, see the migration that added it): one indexed lookup.
+pub(crate) fn resolve_versioned(tx: &Connection, reference: &str) -> Result<(Workspace, i64)> {
+    query_row(
+        tx,
+        "SELECT id, name, created_at, config_version FROM workspaces WHERE id = ?1
+         UNION ALL
+         SELECT id, name, created_at, config_version FROM workspaces WHERE name = ?1
+         LIMIT 1",
+        [reference],
+        |r| Ok((row_to_workspace(r)?, r.get(3)?)),
+    )
+    .optional()
+    .map_err(Error::storage("looking up a workspace"))?
+    .ok_or_else(|| Error::not_found("workspace", reference))
+}
+
 pub(crate) fn list(tx: &Connection) -> Result<Vec<Workspace>> {
     let mut stmt = tx
         .prepare_cached("SELECT id, name, created_at FROM workspaces ORDER BY name")

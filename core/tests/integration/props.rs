@@ -3,7 +3,7 @@
 use crate::common::{fixture, t0};
 use proptest::prelude::*;
 use signalcraft_core::fingerprint::{GroupKeyInputs, alert_group_key, group_key};
-use signalcraft_core::sources::{self, IntegrationConfig, Parsed, SourceInput};
+use signalcraft_core::sources::{self, CompiledOptions, IntegrationConfig, Parsed, SourceInput};
 use signalcraft_core::{Headers, Source, WorkspaceId};
 
 fn parse_event(tags: &[(String, String)]) -> signalcraft_core::NormalizedAlert {
@@ -20,6 +20,7 @@ fn parse_event(tags: &[(String, String)]) -> signalcraft_core::NormalizedAlert {
     let input = SourceInput {
         workspace: &ws,
         config: &config,
+        options: &CompiledOptions::load(Source::Sentry, &config.options),
         headers: &headers,
         body: body.as_bytes(),
         now: t0(),
@@ -76,7 +77,7 @@ proptest! {
         let ws = WorkspaceId::from("ws_p");
         let config = IntegrationConfig::default();
         let headers = Headers::new().with("Sentry-Hook-Resource", resource);
-        let input = SourceInput { workspace: &ws, config: &config, headers: &headers, body: &body, now: t0() };
+        let input = SourceInput { workspace: &ws, config: &config, options: &CompiledOptions::load(Source::Sentry, &config.options), headers: &headers, body: &body, now: t0() };
         let _ = sources::parse(Source::Sentry, &input);
     }
 }
@@ -243,6 +244,7 @@ fn am_fingerprint(body: &str) -> String {
     let input = SourceInput {
         workspace: &ws,
         config: &config,
+        options: &CompiledOptions::load(Source::Alertmanager, &config.options),
         headers: &headers,
         body: body.as_bytes(),
         now: t0(),
@@ -281,7 +283,7 @@ proptest! {
         let config = IntegrationConfig { options: serde_json::json!({"fields": {"title": "a.0.b"}, "events": "x"}), ..IntegrationConfig::default() };
         let config = if source == Source::Generic { config } else { IntegrationConfig::default() };
         let headers = Headers::new();
-        let input = SourceInput { workspace: &ws, config: &config, headers: &headers, body: &body, now: t0() };
+        let input = SourceInput { workspace: &ws, config: &config, options: &CompiledOptions::load(source, &config.options), headers: &headers, body: &body, now: t0() };
         let _ = sources::parse(source, &input);
     }
 }

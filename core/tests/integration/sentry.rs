@@ -18,6 +18,10 @@ fn parse(resource: Option<&str>, body: &[u8]) -> signalcraft_core::Result<Parsed
         &SourceInput {
             workspace: &ws,
             config: &config,
+            options: &signalcraft_core::sources::CompiledOptions::load(
+                Source::Sentry,
+                &config.options,
+            ),
             headers: &headers,
             body,
             now: t0(),
@@ -176,6 +180,10 @@ fn issue_links_are_built_from_options_when_the_payload_has_none() {
         &SourceInput {
             workspace: &ws,
             config: &config,
+            options: &signalcraft_core::sources::CompiledOptions::load(
+                Source::Sentry,
+                &config.options,
+            ),
             headers: &headers,
             body: &body,
             now: t0(),
