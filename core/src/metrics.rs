@@ -14,7 +14,7 @@
 //! | `signalcraft_escalations_fired_total` | counter | – |
 //! | `signalcraft_store_commits_total` | counter | – (write transactions committed; a group commit counts once) |
 //! | `signalcraft_grouped_writes_total` | counter | – (single-delivery writes committed by a group commit; over `store_commits`, how many deliveries share a commit) |
-//! | `signalcraft_group_reruns_total` | counter | – (members of a group commit rolled back because another member failed, run again alone) |
+//! | `signalcraft_group_reruns_total` | counter | – (members of a group commit rolled back — another member failed, or the COMMIT did — run again alone) |
 //! | `signalcraft_outbox_pending` | gauge | – (read from the store at scrape time) |
 //! | `signalcraft_open_groups` | gauge | `severity` (unresolved groups, read from the store at scrape time) |
 //!
@@ -177,7 +177,7 @@ impl Metrics {
         );
         m.registry.register(
             "signalcraft_group_reruns",
-            "Members of a group commit rolled back because another member failed, run again alone",
+            "Members of a group commit rolled back (another member or the commit failed), run again alone",
             store.reruns.clone(),
         );
         m

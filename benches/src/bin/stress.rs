@@ -12,6 +12,9 @@
 //! `PRAGMA integrity_check` is ok, and the engine reopens and ingests. The last line is
 //! `crash: trials=N lost=0 duplicated=0 integrity=ok threads=T` (or the failures, and exit
 //! status 1).
+//!
+//! `stress group [--threads T] [--deliveries N]` counts the COMMITs that N single `ingest` calls
+//! from T threads took (group commit: fewer commits than deliveries).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use signalcraft_benches::SentryBodies;
@@ -309,6 +312,51 @@ fn crash(trials: u64, db: Option<String>, max_ms: u64, threads: u64) -> bool {
     ok
 }
 
+/// A counter of the engine's metrics text.
+fn counter(engine: &Engine, name: &str) -> f64 {
+    let text = engine.metrics_text().unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// `stress group --threads T --deliveries N`: N single `ingest` calls from T threads on a fresh
+/// database file, and how many COMMITs they took (the engine's `signalcraft_store_commits_total`):
+/// a count, meaningful on a loaded machine, unlike the rate printed beside it.
+fn group(threads: u64, deliveries: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::builder()
+        .path(dir.path().join("group.db"))
+        .build()
+        .unwrap();
+    engine.create_workspace("stress").unwrap();
+    let bodies = SentryBodies::new(ISSUES);
+    let alert = Headers::new().with("Sentry-Hook-Resource", "event_alert");
+    let threads = threads.max(1);
+    let commits = counter(&engine, "signalcraft_store_commits_total");
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let (engine, bodies, alert) = (&engine, &bodies, &alert);
+            scope.spawn(move || {
+                for i in (t..deliveries).step_by(threads as usize) {
+                    let o = engine
+                        .ingest("stress", Source::Sentry, alert, &bodies.body(i))
+                        .unwrap();
+                    assert_eq!(o.outcome, Outcome::Accepted);
+                }
+            });
+        }
+    });
+    let took = started.elapsed();
+    let commits = counter(&engine, "signalcraft_store_commits_total") - commits;
+    println!(
+        "group: threads={threads} deliveries={deliveries} commits={commits} deliveries_per_commit={:.2} ({:.0}/s wall clock)",
+        deliveries as f64 / commits.max(1.0),
+        deliveries as f64 / took.as_secs_f64()
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| {
@@ -330,8 +378,16 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        Some("group") => group(
+            flag("--threads").and_then(|v| v.parse().ok()).unwrap_or(8),
+            flag("--deliveries")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(20_000),
+        ),
         _ => {
-            eprintln!("usage: stress crash --trials N [--db PATH] [--max-ms M] [--threads T]");
+            eprintln!(
+                "usage: stress crash --trials N [--db PATH] [--max-ms M] [--threads T] | stress group [--threads T] [--deliveries N]"
+            );
             std::process::exit(2);
         }
     }

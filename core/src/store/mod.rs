@@ -46,6 +46,9 @@ pub(crate) struct Store {
     /// Threads waiting for `writer` (group commit: a member stays in the open group, without
     /// committing, only while another writer is queued for the connection).
     queued: AtomicUsize,
+    /// How long a group stays open after its BEGIN ([`GROUP_MAX_OPEN`]; longer in tests that
+    /// must see a group form on a loaded machine).
+    group_max_open: Duration,
     reader: Option<Mutex<Connection>>,
     counters: StoreCounters,
     /// Copies the log back into the database file off the ingest path (files only).
@@ -73,37 +76,36 @@ struct Group {
 }
 
 /// What became of a group commit, for its members waiting on the [`Slot`].
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 enum Fate {
     /// COMMIT succeeded: every member's writes are durable.
     Committed,
-    /// The whole transaction was rolled back (a member failed or panicked): each member runs
-    /// again alone, in its own ordinary transaction.
+    /// The whole transaction was rolled back (a member failed or panicked, or COMMIT failed):
+    /// nothing of the group is stored, and each member runs again alone, in its own ordinary
+    /// transaction, and answers what that gives.
     Rerun,
-    /// COMMIT failed: nothing of the group is stored; each member answers this error.
-    Failed(Arc<rusqlite::Error>),
 }
 
 /// A group commit's rendezvous: members wait on `ready` until `fate` is set.
 #[derive(Debug, Default)]
 struct Slot {
-    fate: Mutex<Option<Arc<Fate>>>,
+    fate: Mutex<Option<Fate>>,
     ready: Condvar,
 }
 
 impl Slot {
     /// Sets the group's fate and wakes every member.
     fn settle(&self, fate: Fate) {
-        *self.fate.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(fate));
+        *self.fate.lock().unwrap_or_else(|p| p.into_inner()) = Some(fate);
         self.ready.notify_all();
     }
 
     /// Waits until the group's fate is set.
-    fn wait(&self) -> Arc<Fate> {
+    fn wait(&self) -> Fate {
         let mut fate = self.fate.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(f) = fate.as_ref() {
-                return f.clone();
+            if let Some(f) = *fate {
+                return f;
             }
             fate = self.ready.wait(fate).unwrap_or_else(|p| p.into_inner());
         }
@@ -123,7 +125,8 @@ pub(crate) struct StoreCounters {
     pub(crate) commits: Counter,
     /// Writes committed through [`Store::write_grouped`] (one per member of a committed group).
     pub(crate) grouped: Counter,
-    /// Members of a group rolled back (another member failed or panicked) that ran again alone.
+    /// Members of a group rolled back (another member failed or panicked, or COMMIT failed) that
+    /// ran again alone.
     pub(crate) reruns: Counter,
 }
 
@@ -229,6 +232,7 @@ impl Store {
                 group: None,
             }),
             queued: AtomicUsize::new(0),
+            group_max_open: GROUP_MAX_OPEN,
             reader: Some(Mutex::new(reader)),
             counters: StoreCounters::default(),
             _checkpointer: Some(checkpointer),
@@ -246,6 +250,7 @@ impl Store {
                 group: None,
             }),
             queued: AtomicUsize::new(0),
+            group_max_open: GROUP_MAX_OPEN,
             reader: None,
             counters: StoreCounters::default(),
             _checkpointer: None,
@@ -278,16 +283,19 @@ impl Store {
     }
 
     /// Locks the writer for a caller that is not a group member: an open group is committed
-    /// first (and its members woken with the result; a failed group commit is theirs to answer,
-    /// not this caller's).
+    /// first (and its members woken with the result).
     fn lock_alone(&self) -> WriterGuard<'_> {
         let mut w = self.lock_writer();
+        // a failed group commit is its members' to answer (they run again), not this caller's
         let _ = self.close_group(&mut w);
         w
     }
 
-    /// COMMITs the open group, if any, and wakes its members with the result.
-    fn close_group(&self, w: &mut Writer) -> Result<()> {
+    /// COMMITs the open group, if any, and wakes its members with the result. A failed COMMIT
+    /// (a deferred constraint, a full disk, an I/O error) rolls the whole group back and tells
+    /// its members to run again alone: then each answers its own commit's result, and one
+    /// delivery's failure is never another's. Answers the COMMIT's error.
+    fn close_group(&self, w: &mut Writer) -> rusqlite::Result<()> {
         let Some(g) = w.group.take() else {
             return Ok(());
         };
@@ -300,9 +308,8 @@ impl Store {
             }
             Err(e) => {
                 end(&w.conn);
-                let e = Arc::new(e);
-                g.slot.settle(Fate::Failed(e.clone()));
-                Err(group_commit_failed(&e))
+                g.slot.settle(Fate::Rerun);
+                Err(e)
             }
         }
     }
@@ -346,8 +353,9 @@ impl Store {
     /// real `ROLLBACK` and every member runs `f` again alone, in its own ordinary
     /// [`Store::write`] (so a failing delivery stores nothing and the others are unaffected);
     /// a member that was alone in its group answers its error at once, as `write` does. If the
-    /// COMMIT fails, every member answers that storage error and nothing of the group is stored.
-    /// In-memory stores do not group (`write`).
+    /// COMMIT fails, nothing of the group is stored and every member likewise runs again alone
+    /// (a persistent storage failure then fails each in its own commit). In-memory stores do not
+    /// group (`write`).
     pub(crate) fn write_grouped<T>(
         &self,
         mut f: impl FnMut(&Connection) -> Result<T>,
@@ -356,10 +364,9 @@ impl Store {
             return self.write(f);
         }
         let mut w = self.lock_writer();
-        if w.group
-            .as_ref()
-            .is_some_and(|g| g.members >= GROUP_MAX_MEMBERS || g.began.elapsed() >= GROUP_MAX_OPEN)
-        {
+        if w.group.as_ref().is_some_and(|g| {
+            g.members >= GROUP_MAX_MEMBERS || g.began.elapsed() >= self.group_max_open
+        }) {
             // full or old: its members are answered now, this caller starts the next group
             let _ = self.close_group(&mut w);
         }
@@ -395,27 +402,35 @@ impl Store {
                     return Err(e);
                 }
                 drop(w);
+                self.counters.reruns.inc();
                 return self.write(f);
             }
         };
-        let open = w
-            .group
-            .as_ref()
-            .is_some_and(|g| g.members < GROUP_MAX_MEMBERS && g.began.elapsed() < GROUP_MAX_OPEN);
+        let open = w.group.as_ref().is_some_and(|g| {
+            g.members < GROUP_MAX_MEMBERS && g.began.elapsed() < self.group_max_open
+        });
         if open && self.queued.load(Ordering::SeqCst) > 0 {
             // someone is coming: leave the commit to the group's last member
             drop(w);
-            return match &*slot.wait() {
+            return match slot.wait() {
                 Fate::Committed => Ok(v),
                 Fate::Rerun => {
                     self.counters.reruns.inc();
                     self.write(f)
                 }
-                Fate::Failed(e) => Err(group_commit_failed(e)),
             };
         }
-        self.close_group(&mut w)?;
-        Ok(v)
+        let alone = w.group.as_ref().is_none_or(|g| g.members == 1);
+        match self.close_group(&mut w) {
+            Ok(()) => Ok(v),
+            // alone in its group: the COMMIT's error is this caller's own, as in `write`
+            Err(e) if alone => Err(Error::storage("committing")(e)),
+            Err(_) => {
+                drop(w);
+                self.counters.reruns.inc();
+                self.write(f)
+            }
+        }
     }
 
     /// Runs `f` in one IMMEDIATE transaction and always rolls it back: what `f` would have
@@ -458,21 +473,6 @@ fn read_on<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Re
     let out = f(conn);
     end(conn);
     out
-}
-
-/// The error each member of a group commit answers when its COMMIT failed (the SQLite error
-/// copied for each: `rusqlite::Error` is not `Clone`).
-fn group_commit_failed(e: &rusqlite::Error) -> Error {
-    let copy = match e {
-        rusqlite::Error::SqliteFailure(code, message) => {
-            rusqlite::Error::SqliteFailure(*code, message.clone())
-        }
-        other => rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
-            Some(other.to_string()),
-        ),
-    };
-    Error::storage("committing a group of writes")(copy)
 }
 
 /// Starts a transaction with a cached statement (rusqlite's `Transaction` parses `BEGIN` and
@@ -523,4 +523,176 @@ pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
 
 pub(crate) fn opt_from_ms(ms: Option<i64>) -> Option<DateTime<Utc>> {
     ms.map(from_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::ErrorKind;
+
+    /// A store on a fresh file, with a table of its own to write to.
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db")).unwrap();
+        // however slowly the second thread comes, the group waits for it
+        s.group_max_open = Duration::from_secs(60);
+        s.write(|tx| {
+            tx.execute_batch("CREATE TABLE t (v TEXT NOT NULL)")
+                .map_err(Error::storage("creating the test table"))
+        })
+        .unwrap();
+        (dir, s)
+    }
+
+    fn insert(tx: &Connection, v: &str) -> Result<()> {
+        execute(tx, "INSERT INTO t (v) VALUES (?1)", [v])
+            .map(|_| ())
+            .map_err(Error::storage("inserting"))
+    }
+
+    fn rows(s: &Store) -> Vec<String> {
+        s.read(|tx| {
+            let mut st = tx
+                .prepare("SELECT v FROM t ORDER BY rowid")
+                .map_err(Error::storage("reading"))?;
+            let v: Vec<String> = st
+                .query_map([], |r| r.get(0))
+                .and_then(|r| r.collect())
+                .map_err(Error::storage("reading"))?;
+            Ok(v)
+        })
+        .unwrap()
+    }
+
+    /// Waits until another thread is queued for the writer (what makes a member stay in its
+    /// group): the second caller is then certain to join the first one's group.
+    fn until_queued(s: &Store) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while s.queued.load(Ordering::SeqCst) == 0 {
+            assert!(Instant::now() < deadline, "nobody queued");
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn a_second_writer_joins_the_open_group_and_both_commit_once() {
+        let (_dir, s) = store();
+        let commits = s.counters.commits.get();
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let (s, barrier) = (&s, &barrier);
+            let a = scope.spawn(move || {
+                s.write_grouped(|tx| {
+                    insert(tx, "a")?;
+                    barrier.wait(); // let the second caller come
+                    until_queued(s);
+                    Ok("a")
+                })
+            });
+            barrier.wait();
+            let b = scope.spawn(move || s.write_grouped(|tx| insert(tx, "b").map(|_| "b")));
+            assert_eq!(a.join().unwrap().unwrap(), "a");
+            assert_eq!(b.join().unwrap().unwrap(), "b");
+        });
+        assert_eq!(s.counters.commits.get() - commits, 1, "one COMMIT for both");
+        assert_eq!(s.counters.grouped.get(), 2);
+        assert_eq!(rows(&s), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_failing_member_rolls_the_group_back_and_the_other_reruns_alone() {
+        let (_dir, s) = store();
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let (s, barrier, runs) = (&s, &barrier, &runs);
+            let a = scope.spawn(move || {
+                s.write_grouped(|tx| {
+                    insert(tx, "a")?;
+                    if runs.fetch_add(1, Ordering::SeqCst) == 0 {
+                        barrier.wait();
+                        until_queued(s);
+                    }
+                    Ok(())
+                })
+            });
+            barrier.wait();
+            let b = scope.spawn(move || {
+                s.write_grouped(|tx| {
+                    insert(tx, "b")?;
+                    Err::<(), _>(Error::invalid("b", "refused"))
+                })
+            });
+            a.join().unwrap().unwrap();
+            assert_eq!(
+                b.join().unwrap().unwrap_err().kind(),
+                ErrorKind::InvalidInput
+            );
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "a ran again alone");
+        assert_eq!(s.counters.reruns.get(), 2);
+        assert_eq!(rows(&s), ["a"]);
+    }
+
+    #[test]
+    fn a_panicking_member_rolls_the_group_back_and_the_other_reruns_alone() {
+        let (_dir, s) = store();
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let (s, barrier, runs) = (&s, &barrier, &runs);
+            let a = scope.spawn(move || {
+                s.write_grouped(|tx| {
+                    insert(tx, "a")?;
+                    if runs.fetch_add(1, Ordering::SeqCst) == 0 {
+                        barrier.wait();
+                        until_queued(s);
+                    }
+                    Ok(())
+                })
+            });
+            barrier.wait();
+            let b = scope.spawn(move || {
+                s.write_grouped(|tx| -> Result<()> {
+                    insert(tx, "b")?;
+                    panic!("a bug in a member");
+                })
+            });
+            a.join().unwrap().unwrap();
+            assert!(b.join().is_err(), "the panic reaches its own caller");
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "a ran again alone");
+        assert_eq!(rows(&s), ["a"]);
+        // the writer is usable after the panic
+        s.write(|tx| insert(tx, "c")).unwrap();
+        assert_eq!(rows(&s), ["a", "c"]);
+    }
+
+    #[test]
+    fn another_writer_commits_the_open_group_first() {
+        let (_dir, s) = store();
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let (s, barrier) = (&s, &barrier);
+            let a = scope.spawn(move || {
+                s.write_grouped(|tx| {
+                    insert(tx, "grouped")?;
+                    barrier.wait();
+                    until_queued(s);
+                    Ok(())
+                })
+            });
+            barrier.wait();
+            let b = scope.spawn(move || {
+                // the dry run sees the group's committed row, and its own write goes
+                s.write_rollback(|tx| insert(tx, "dry"))?;
+                s.write(|tx| insert(tx, "plain"))
+            });
+            a.join().unwrap().unwrap();
+            b.join().unwrap().unwrap();
+        });
+        assert_eq!(rows(&s), ["grouped", "plain"]);
+        assert_eq!(s.counters.grouped.get(), 1);
+    }
 }

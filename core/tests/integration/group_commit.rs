@@ -326,6 +326,27 @@ fn concurrent_ingest_equals_one_after_another_in_commit_order() {
 #[test]
 fn the_same_deliveries_from_eight_threads_are_stored_once() {
     let h = Harness::on_disk();
+    let db = h.db_path();
+    let ws = h.ws.id.to_string();
+    hammer_the_same(&[Arc::new(h.engine)], &ws, &db);
+}
+
+/// (b) The same with two engines on one database file, 4 threads each: each engine groups its
+/// own callers, and the other's transactions wait for the file's write lock (busy timeout).
+#[test]
+fn the_same_deliveries_from_two_engines_on_one_file_are_stored_once() {
+    let h = Harness::on_disk();
+    let db = h.db_path();
+    let ws = h.ws.id.to_string();
+    let other = crate::common::builder()
+        .path(&db)
+        .clock(h.clock.clone())
+        .build()
+        .unwrap();
+    hammer_the_same(&[Arc::new(h.engine), Arc::new(other)], &ws, &db);
+}
+
+fn hammer_the_same(engines: &[Arc<Engine>], ws: &str, db: &std::path::Path) {
     let items: Arc<Vec<Item>> = Arc::new(
         (0..30)
             .map(|i| {
@@ -338,13 +359,12 @@ fn the_same_deliveries_from_eight_threads_are_stored_once() {
             })
             .collect(),
     );
-    let db = h.db_path();
-    let engine = Arc::new(h.engine);
     let start = Arc::new(Barrier::new(THREADS));
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
-            let (engine, items, start) = (engine.clone(), items.clone(), start.clone());
-            let ws = h.ws.id.to_string();
+            let engine = engines[t % engines.len()].clone();
+            let (items, start) = (items.clone(), start.clone());
+            let ws = ws.to_string();
             std::thread::spawn(move || {
                 start.wait();
                 let mut accepted = Vec::new();
@@ -374,7 +394,7 @@ fn the_same_deliveries_from_eight_threads_are_stored_once() {
         (0..30).collect::<Vec<_>>(),
         "each accepted exactly once"
     );
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = rusqlite::Connection::open(db).unwrap();
     let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     assert_eq!(one("SELECT COUNT(*) FROM requests"), 30);
     assert_eq!(one("SELECT COUNT(*) FROM alert_events"), 30);
@@ -470,6 +490,66 @@ fn a_failing_member_stores_nothing_and_the_others_commit() {
     // a failing delivery shared a group with others, which were rolled back and ran again
     // alone (40 failing among 160 from 8 threads: some always meet others in a group)
     assert!(metric(&engine, "signalcraft_group_reruns_total") > 0.0);
+}
+
+/// (c) A delivery whose COMMIT fails (a trigger adds a row breaking a deferred foreign key,
+/// which SQLite checks at COMMIT) among others from 8 threads: its group is rolled back whole
+/// and every member runs again alone, so the failing one answers a storage error and stores
+/// nothing, and every other one is accepted and stored.
+#[test]
+fn a_failed_group_commit_fails_only_the_delivery_that_broke_it() {
+    let h = Harness::on_disk();
+    let db = h.db_path();
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE test_dangling (ref TEXT REFERENCES workspaces(id)
+               DEFERRABLE INITIALLY DEFERRED);
+             CREATE TRIGGER refuse_at_commit AFTER INSERT ON alert_events
+               WHEN NEW.title = 'refused at commit'
+               BEGIN INSERT INTO test_dangling VALUES ('no such workspace'); END;",
+        )
+        .unwrap();
+    }
+    let items: Arc<Vec<Item>> = Arc::new(
+        (0..160)
+            .map(|i| {
+                let title = if i % 8 == 5 {
+                    "refused at commit"
+                } else {
+                    "kept"
+                };
+                item(
+                    Source::Sentry,
+                    event_alert(None),
+                    sentry_body(&format!("c-{i}"), &format!("{}", i % 5), title),
+                )
+            })
+            .collect(),
+    );
+    let engine = Arc::new(h.engine);
+    let reruns = metric(&engine, "signalcraft_group_reruns_total");
+    let got = concurrently(&engine, h.ws.id.as_str(), &items);
+    for (i, r) in got.iter().enumerate() {
+        if i % 8 == 5 {
+            let e = r.as_ref().map(|o| o.outcome).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Storage, "delivery {i}: {e}");
+            assert!(e.to_string().contains("committing"), "delivery {i}: {e}");
+        } else {
+            assert_eq!(
+                r.as_ref().unwrap().outcome,
+                Outcome::Accepted,
+                "delivery {i}"
+            );
+        }
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(one("SELECT COUNT(*) FROM requests"), 140);
+    assert_eq!(one("SELECT COUNT(*) FROM alert_events"), 140);
+    assert_eq!(one("SELECT COUNT(*) FROM test_dangling"), 0);
+    assert_eq!(one("SELECT SUM(count) FROM alert_groups"), 140);
+    assert!(metric(&engine, "signalcraft_group_reruns_total") > reruns);
 }
 
 /// (d) Grouping happens: 8 threads × 40 single ingests are all committed through group commits
