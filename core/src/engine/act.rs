@@ -291,7 +291,7 @@ pub(crate) fn notify_status(
                 group: Some(&g.id),
                 channel,
                 kind,
-                payload: &payload,
+                payload: &payload.to_string(),
                 not_before: now,
             },
             now,

@@ -461,6 +461,19 @@ pub(super) fn redacted_headers(
     to_json(&pairs)
 }
 
+/// What a notification queued by ingest carries (the outbox row's payload): the group, the
+/// alert, the decision and the route's mentions; `"broadcast": false` when the delivery may not
+/// ping broadly.
+#[derive(serde::Serialize)]
+struct NotificationPayload<'a> {
+    alert: &'a NormalizedAlert,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    broadcast: Option<bool>,
+    decision: IngestDecision,
+    group: &'a AlertGroup,
+    mention: &'a [String],
+}
+
 /// One ingest's state inside its transaction.
 pub(super) struct IngestCtx<'a> {
     tx: &'a Connection,
@@ -894,13 +907,19 @@ impl IngestCtx<'_> {
             } else {
                 self.now
             };
+            // one payload for every channel, serialized straight from the structs
+            let payload = if route.notify.is_empty() {
+                String::new()
+            } else {
+                to_json(&NotificationPayload {
+                    alert,
+                    broadcast: (!self.broadcast).then_some(false),
+                    decision: a.decision,
+                    group: g,
+                    mention: &route.mention,
+                })?
+            };
             for c in &route.notify {
-                let mut payload = json!({
-                    "group": g, "alert": alert, "decision": a.decision, "mention": route.mention,
-                });
-                if !self.broadcast {
-                    payload["broadcast"] = false.into();
-                }
                 store::lifecycle::enqueue(
                     self.tx,
                     self.ws,
@@ -1111,7 +1130,8 @@ impl IngestCtx<'_> {
     }
 
     fn apply_firing(&self, alert: &NormalizedAlert, key: &str) -> Result<Applied> {
-        let latest = store::groups::latest_by_key(self.tx, self.ws, key)?;
+        // what the stored group says of the fields `take_latest` replaces is not read
+        let latest = store::groups::latest_by_key_for_firing(self.tx, self.ws, key)?;
         let snapshot = latest.as_ref().map(|r| GroupSnapshot {
             status: r.group.status,
             window_start: r.window_start,

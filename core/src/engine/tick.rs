@@ -217,7 +217,7 @@ fn fire(
                     group: Some(id),
                     channel,
                     kind: "escalation",
-                    payload: &payload,
+                    payload: &payload.to_string(),
                     not_before: now,
                 },
                 now,

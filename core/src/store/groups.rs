@@ -20,9 +20,16 @@ pub(crate) struct GroupRecord {
     pub window_start: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "seq, id, group_key, source, project, environment, severity, status, title, \
-     message, fingerprint, link, tags, assignee, count, reopen_count, first_seen, last_seen, \
-     last_activity, resolved_at, window_start, snoozed_until, acknowledged_at, runbook";
+/// The columns [`row_to_record`] reads, in its order (a macro, so that the hot queries are
+/// `concat!`ed constants rather than formatted on every call).
+macro_rules! columns {
+    () => {
+        "seq, id, group_key, source, project, environment, severity, status, title, \
+         message, fingerprint, link, tags, assignee, count, reopen_count, first_seen, last_seen, \
+         last_activity, resolved_at, window_start, snoozed_until, acknowledged_at, runbook"
+    };
+}
+const COLUMNS: &str = columns!();
 
 fn parse_err(col: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
@@ -78,19 +85,22 @@ fn records(
         .map_err(Error::storage(what))
 }
 
-/// The most recent group with `key`.
-pub(crate) fn latest_by_key(
+/// The most recent group with `key`, as a firing event needs it: the fields such an event
+/// replaces (`take_latest` in engine/ingest.rs: title, message, severity, tags) are not read —
+/// the title is empty, message none, tags empty, and severity what is stored — which spares
+/// decoding the stored tags' JSON on every repeat alert.
+pub(crate) fn latest_by_key_for_firing(
     tx: &Connection,
     ws: &WorkspaceId,
     key: &str,
 ) -> Result<Option<GroupRecord>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM alert_groups WHERE workspace_id = ?1 AND group_key = ?2
-         ORDER BY seq DESC LIMIT 1"
-    );
     Ok(records(
         tx,
-        &sql,
+        "SELECT seq, id, group_key, source, project, environment, severity, status, '', NULL,
+             fingerprint, link, '{}', assignee, count, reopen_count, first_seen, last_seen,
+             last_activity, resolved_at, window_start, snoozed_until, acknowledged_at, runbook
+         FROM alert_groups WHERE workspace_id = ?1 AND group_key = ?2
+         ORDER BY seq DESC LIMIT 1",
         params![ws.as_str(), key],
         "finding a group by key",
     )?
@@ -104,13 +114,14 @@ pub(crate) fn unresolved_by_key(
     ws: &WorkspaceId,
     key: &str,
 ) -> Result<Vec<GroupRecord>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM alert_groups
-         WHERE workspace_id = ?1 AND group_key = ?2 AND status <> 'resolved' ORDER BY seq"
-    );
     records(
         tx,
-        &sql,
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM alert_groups
+             WHERE workspace_id = ?1 AND group_key = ?2 AND status <> 'resolved' ORDER BY seq"
+        ),
         params![ws.as_str(), key],
         "finding open groups by key",
     )
@@ -123,14 +134,15 @@ pub(crate) fn unresolved_by_fingerprint(
     source: &str,
     fingerprint: &str,
 ) -> Result<Vec<GroupRecord>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM alert_groups
-         WHERE workspace_id = ?1 AND source = ?2 AND fingerprint = ?3 AND status <> 'resolved'
-         ORDER BY seq"
-    );
     records(
         tx,
-        &sql,
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM alert_groups
+             WHERE workspace_id = ?1 AND source = ?2 AND fingerprint = ?3 AND status <> 'resolved'
+             ORDER BY seq"
+        ),
         params![ws.as_str(), source, fingerprint],
         "finding open groups by fingerprint",
     )
@@ -283,8 +295,12 @@ pub(crate) fn update(tx: &Connection, rec: &GroupRecord) -> Result<()> {
 
 /// The group `id` in `ws`.
 pub(crate) fn get(tx: &Connection, ws: &WorkspaceId, id: &str) -> Result<GroupRecord> {
-    let sql = format!("SELECT {COLUMNS} FROM alert_groups WHERE workspace_id = ?1 AND id = ?2");
-    query_row(tx, &sql, params![ws.as_str(), id], row_to_record)
+    const SQL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM alert_groups WHERE workspace_id = ?1 AND id = ?2"
+    );
+    query_row(tx, SQL, params![ws.as_str(), id], row_to_record)
         .optional()
         .map_err(Error::storage("reading a group"))?
         .ok_or_else(|| Error::not_found("group", id))

@@ -163,7 +163,8 @@ pub(crate) struct NewNotification<'a> {
     pub group: Option<&'a GroupId>,
     pub channel: &'a str,
     pub kind: &'a str,
-    pub payload: &'a Value,
+    /// The payload's JSON text.
+    pub payload: &'a str,
     pub not_before: DateTime<Utc>,
 }
 
@@ -183,7 +184,7 @@ pub(crate) fn enqueue(
             n.group.map(GroupId::as_str),
             n.channel,
             n.kind,
-            n.payload.to_string(),
+            n.payload,
             to_ms(n.not_before),
             to_ms(now)
         ])
