@@ -1,5 +1,10 @@
 //! SQLite storage: one writer connection, one reader, WAL, migrations by `PRAGMA user_version`.
 //! All SQL lives under this module; functions that write take a `&Transaction`.
+//!
+//! Writes that commit one delivery (`ingest`, `webhook`, a monitor's reading) go through
+//! [`Store::write_grouped`]: a **group commit**, where concurrent callers' writes share one
+//! transaction and one COMMIT on the writer connection, each caller answered after it. Every
+//! other write is its own transaction ([`Store::write`]), committing an open group first.
 
 pub(crate) mod accounts;
 pub(crate) mod changes;
