@@ -1,5 +1,7 @@
 //! Reading untrusted JSON with errors that name the JSON path of the bad field.
 
+pub mod borrowed;
+
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use serde_json::Value;

@@ -808,8 +808,11 @@ impl IngestCtx<'_> {
     ) -> Result<(RouteDecision, routing::RouteTrace, serde_json::Value)> {
         let event = route_event(a.decision.as_str());
         let mut channels = match &a.group {
-            Some(g) => store::routing::channel_state(self.tx, &g.id)?,
-            None => BTreeMap::new(),
+            // a group opened by this event has no notification state yet
+            Some(g) if a.decision != IngestDecision::NewGroup => {
+                store::routing::channel_state(self.tx, &g.id)?
+            }
+            _ => BTreeMap::new(),
         };
         let mut escalation = serde_json::Value::Null;
         if let (Some(g), RouteEvent::Resolved) = (&a.group, event) {
@@ -910,6 +913,9 @@ impl IngestCtx<'_> {
     fn timeline_entry(&self, alert: &NormalizedAlert, a: &Applied) -> Option<TimelineEntry> {
         let g = a.group.as_ref()?;
         let (command, from, detail) = match a.decision {
+            // The group's row says all its `open` entry would (when, by which source, the
+            // fingerprint): the timeline reads it from there (store::groups::timeline_page).
+            IngestDecision::NewGroup if alert.source == self.source => return None,
             IngestDecision::NewGroup => ("open", None, json!({"fingerprint": alert.fingerprint})),
             IngestDecision::Reopened => (
                 "reopen",
@@ -1090,11 +1096,12 @@ impl IngestCtx<'_> {
         let from = latest.as_ref().map(|r| r.group.status);
         let (decision, group) = match (d.decision, latest) {
             (DedupDecision::Joined, Some(mut rec)) => {
+                let severity = rec.group.severity;
                 take_latest(&mut rec.group, alert);
                 rec.group.count += 1;
                 rec.group.last_seen = now;
                 rec.group.last_activity = now;
-                store::groups::update(self.tx, &rec)?;
+                store::groups::update_joined(self.tx, &rec, rec.group.severity != severity)?;
                 (IngestDecision::Joined, rec.group)
             }
             (DedupDecision::Reopened, Some(mut rec)) => {
@@ -1135,28 +1142,8 @@ impl IngestCtx<'_> {
         // Time first (milliseconds, 11 hex digits), then 9 hex digits of a hash: ids of new
         // groups sort after older ones, so every index keyed by group id (groups, events,
         // timeline, outbox, channel state) grows at its end instead of at a random page.
-        let id = loop {
-            let hash = short_hash(
-                "signalcraft group id v1",
-                &[
-                    self.ws.as_str().as_bytes(),
-                    key.as_bytes(),
-                    &self.now.timestamp_millis().to_le_bytes(),
-                    &attempt.to_le_bytes(),
-                ],
-            );
-            let id = format!(
-                "grp_{:011x}{}",
-                self.now.timestamp_millis().max(0),
-                &hash[..9]
-            );
-            if !store::groups::id_exists(self.tx, &id)? {
-                break id;
-            }
-            attempt += 1;
-        };
-        let g = AlertGroup {
-            id: GroupId(id),
+        let mut g = AlertGroup {
+            id: GroupId(String::new()),
             group_key: key.to_string(),
             source: alert.source,
             project: alert.project.clone(),
@@ -1179,7 +1166,27 @@ impl IngestCtx<'_> {
             acknowledged_at: None,
             runbook: None,
         };
-        store::groups::insert(self.tx, self.ws, &g, self.now)?;
+        loop {
+            let hash = short_hash(
+                "signalcraft group id v1",
+                &[
+                    self.ws.as_str().as_bytes(),
+                    key.as_bytes(),
+                    &self.now.timestamp_millis().to_le_bytes(),
+                    &attempt.to_le_bytes(),
+                ],
+            );
+            g.id = GroupId(format!(
+                "grp_{:011x}{}",
+                self.now.timestamp_millis().max(0),
+                &hash[..9]
+            ));
+            // an id already taken (a hash collision within one millisecond) tries the next
+            if store::groups::insert(self.tx, self.ws, &g, self.now)?.is_some() {
+                break;
+            }
+            attempt += 1;
+        }
         Ok(g)
     }
 }

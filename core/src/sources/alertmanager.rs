@@ -26,9 +26,11 @@
 
 use super::{Notes, Parsed, SeverityMap, SourceInput};
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source};
+use crate::json::borrowed::{self, Arr, At, Dict, Obj, Val};
 use crate::json::{Node, parse_body};
 use crate::{Error, Result};
 use chrono::{DateTime, Datelike, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use subtle::ConstantTimeEq;
@@ -47,26 +49,27 @@ pub(crate) const LABEL_OPTIONS: [&str; 6] = [
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
     let opts = input.options.labels()?;
     verify_bearer(input)?;
-    let doc = parse_body(input.body)?;
-    let root = Node::root(&doc);
-    root.expect_object()?;
-    let version = root.req("version")?;
-    match version.str()? {
+    let mut canon = String::new();
+    let doc: Obj<'_, Body<'_>> = borrowed::parse(input.body, &mut canon)?;
+    let at = At::Root;
+    let root = doc.expect(&at)?;
+    let version_at = at.key("version");
+    match root.version.req(&version_at)?.str(&version_at)? {
         "4" => {}
-        "1" if root.get("orgId").is_some() => {
-            return Err(version.error(
+        "1" if root.org_id.is_some() => {
+            return Err(version_at.error(
                 "expected \"4\" (Alertmanager); version \"1\" with orgId is a Grafana-managed alerting payload: use the grafana source",
             ));
         }
         other => {
-            return Err(version.error(format!(
+            return Err(version_at.error(format!(
                 "expected \"4\" (Alertmanager webhook), got {other:?}"
             )));
         }
     }
     let mut notes = Notes::new();
-    let mut alerts = parse_alerts(input, &root, opts, Source::Alertmanager, &mut notes)?;
-    apply_fingerprint_fields(input, &doc, &mut alerts)?;
+    let mut alerts = parse_alerts(input, root, opts, Source::Alertmanager, &mut notes)?;
+    apply_fingerprint_fields(input, &mut alerts)?;
     let (notes, alert_notes) = notes.finish();
     Ok(Parsed::Alerts {
         delivery_id: None,
@@ -75,6 +78,78 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         alert_notes,
         signed: None,
     })
+}
+
+/// An Alertmanager-shaped body (Alertmanager's webhook, Grafana's), as far as it is read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Body<'a> {
+    #[serde(borrow)]
+    pub(crate) version: Val<'a>,
+    #[serde(borrow, rename = "orgId")]
+    pub(crate) org_id: Val<'a>,
+    #[serde(borrow)]
+    pub(crate) alerts: Arr<'a, Obj<'a, Item<'a>>>,
+    #[serde(borrow, rename = "truncatedAlerts")]
+    truncated_alerts: Val<'a>,
+}
+
+/// One entry of `alerts[]` (with Grafana's members too).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Item<'a> {
+    #[serde(borrow)]
+    labels: Dict<'a, Val<'a>>,
+    #[serde(borrow)]
+    annotations: Dict<'a, Val<'a>>,
+    #[serde(borrow)]
+    status: Val<'a>,
+    #[serde(borrow, rename = "startsAt")]
+    starts_at: Val<'a>,
+    #[serde(borrow, rename = "endsAt")]
+    ends_at: Val<'a>,
+    #[serde(borrow)]
+    fingerprint: Val<'a>,
+    #[serde(borrow, rename = "generatorURL")]
+    generator_url: Val<'a>,
+    /// Grafana: the query values by refId.
+    #[serde(borrow)]
+    pub(crate) values: Dict<'a, Val<'a>>,
+    /// Grafana's `valueString`, `panelURL`, `dashboardURL`, `silenceURL`, `imageURL`, in this
+    /// order (see [`GRAFANA_TEXT`]).
+    #[serde(borrow, rename = "valueString")]
+    value_string: Val<'a>,
+    #[serde(borrow, rename = "panelURL")]
+    panel_url: Val<'a>,
+    #[serde(borrow, rename = "dashboardURL")]
+    dashboard_url: Val<'a>,
+    #[serde(borrow, rename = "silenceURL")]
+    silence_url: Val<'a>,
+    #[serde(borrow, rename = "imageURL")]
+    image_url: Val<'a>,
+}
+
+/// The text members of a Grafana alert kept as `grafana.<name>` tags.
+pub(crate) const GRAFANA_TEXT: [&str; 5] = [
+    "valueString",
+    "panelURL",
+    "dashboardURL",
+    "silenceURL",
+    "imageURL",
+];
+
+impl<'a> Item<'a> {
+    /// Grafana's text members, named as in [`GRAFANA_TEXT`].
+    pub(crate) fn grafana_text(&self) -> [(&'static str, &Val<'a>); 5] {
+        let [a, b, c, d, e] = GRAFANA_TEXT;
+        [
+            (a, &self.value_string),
+            (b, &self.panel_url),
+            (c, &self.dashboard_url),
+            (d, &self.silence_url),
+            (e, &self.image_url),
+        ]
+    }
 }
 
 /// With a secret: `Authorization: Bearer <secret>` (Alertmanager's `http_config.authorization`
@@ -109,15 +184,16 @@ pub fn validate_options(options: &Value) -> Result<()> {
     LabelOptions::parse(options).map(|_| ())
 }
 
-/// Applies the integration's `fingerprint_fields` to alerts parsed from `doc.alerts[i]`.
+/// Applies the integration's `fingerprint_fields` to alerts parsed from `alerts[i]` of the body
+/// (which is then read as a `Value`, for the paths the fields name).
 pub(crate) fn apply_fingerprint_fields(
     input: &SourceInput<'_>,
-    doc: &Value,
     alerts: &mut [NormalizedAlert],
 ) -> Result<()> {
     let Some(ff) = input.options.fingerprint_fields()? else {
         return Ok(());
     };
+    let doc = &parse_body(input.body)?;
     let items = doc.get("alerts").and_then(Value::as_array);
     for (i, a) in alerts.iter_mut().enumerate() {
         let item = items.and_then(|l| l.get(i)).unwrap_or(&Value::Null);
@@ -210,20 +286,17 @@ pub fn labels_fingerprint(labels: &BTreeMap<String, String>) -> String {
     format!("{h:016x}")
 }
 
-fn string_map(node: Option<Node<'_>>) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    let Some(node) = node else { return Ok(out) };
-    let map = node.expect_object()?;
-    for (k, v) in map {
-        if v.is_null() {
-            continue;
-        }
-        out.insert(
-            k.clone(),
-            Node::at(v, format!("{}.{k}", node.path())).scalar_text()?,
-        );
+/// A label or annotation object as tags: members in key order, nulls skipped, scalars written
+/// out.
+fn string_map(dict: &Dict<'_, Val<'_>>, at: &At<'_>) -> Result<BTreeMap<String, String>> {
+    if !dict.is_some() {
+        return Ok(BTreeMap::new());
     }
-    Ok(out)
+    dict.expect(at)?
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, v)| Ok((k.to_string(), v.scalar_text(&at.key(k))?)))
+        .collect()
 }
 
 /// Alertmanager's "unset" time is Go's zero time, `0001-01-01T00:00:00Z`.
@@ -234,14 +307,15 @@ fn set_time(t: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
 /// Parses `alerts[]` of an Alertmanager-shaped body (Alertmanager and Grafana share it).
 pub(crate) fn parse_alerts(
     input: &SourceInput<'_>,
-    root: &Node<'_>,
+    root: &Body<'_>,
     opts: &LabelOptions,
     source: Source,
     notes: &mut Notes,
 ) -> Result<Vec<NormalizedAlert>> {
-    let items = root.req("alerts")?.array()?;
-    if let Some(n) = root.get("truncatedAlerts")
-        && let Some(k) = n.value().as_u64()
+    let at = At::Root;
+    let alerts_at = at.key("alerts");
+    let items = root.alerts.req(&alerts_at)?;
+    if let Some(k) = root.truncated_alerts.as_u64()
         && k > 0
     {
         notes.delivery(format!(
@@ -255,6 +329,7 @@ pub(crate) fn parse_alerts(
             one(
                 input,
                 item,
+                &alerts_at.index(i),
                 opts,
                 source,
                 &mut AlertNotes { notes, index: i },
@@ -277,36 +352,40 @@ impl AlertNotes<'_> {
 
 fn one(
     input: &SourceInput<'_>,
-    item: &Node<'_>,
+    item: &Obj<'_, Item<'_>>,
+    item_at: &At<'_>,
     opts: &LabelOptions,
     source: Source,
     notes: &mut AlertNotes<'_>,
 ) -> Result<NormalizedAlert> {
-    item.expect_object()?;
-    let labels = string_map(Some(item.req("labels")?))?;
-    let mut annotations = string_map(item.get("annotations"))?;
-    let status_node = item.get("status");
-    let said_resolved = match status_node.as_ref().map(|n| n.str()).transpose()? {
+    let item = item.expect(item_at)?;
+    let labels_at = item_at.key("labels");
+    if !item.labels.is_some() {
+        return Err(labels_at.error("missing"));
+    }
+    let labels = string_map(&item.labels, &labels_at)?;
+    let mut annotations = string_map(&item.annotations, &item_at.key("annotations"))?;
+    let status_at = item_at.key("status");
+    let said_resolved = match item.status.opt_str(&status_at)? {
         None | Some("firing") => false,
         Some("resolved") => true,
         Some(other) => {
             // fail open: a word the sender added must not drop an alert
-            let at = status_node.as_ref().unwrap_or(item).path();
             let what =
                 format!("unknown status {other:?} (expected firing or resolved), read as firing");
-            notes.add(what.clone(), format!("{at}: {what}"));
+            notes.add(what.clone(), format!("{status_at}: {what}"));
             false
         }
     };
-    let starts_at = set_time(item.opt_time("startsAt")?);
-    let ends_at = set_time(item.opt_time("endsAt")?);
+    let starts_at = set_time(item.starts_at.opt_time(&item_at.key("startsAt"))?);
+    let ends_at = set_time(item.ends_at.opt_time(&item_at.key("endsAt"))?);
     let expired = ends_at.is_some_and(|t| t <= input.now);
     if expired && !said_resolved {
         let what = "status is firing but endsAt is at or before receipt: treated as resolved";
-        notes.add(what.into(), format!("{}: {what}", item.path()));
+        notes.add(what.into(), format!("{item_at}: {what}"));
     }
     let resolved = said_resolved || expired;
-    let fingerprint = match item.opt_text("fingerprint")? {
+    let fingerprint = match item.fingerprint.opt_text(&item_at.key("fingerprint"))? {
         Some(f) => f,
         None => labels_fingerprint(&labels),
     };
@@ -370,7 +449,7 @@ fn one(
         title,
         message,
         tags,
-        link: item.opt_text("generatorURL")?,
+        link: item.generator_url.opt_text(&item_at.key("generatorURL"))?,
         occurred_at: if resolved {
             ends_at.or(starts_at)
         } else {

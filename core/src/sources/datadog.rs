@@ -24,7 +24,9 @@
 use super::{Parsed, SourceInput};
 use crate::Result;
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source};
-use crate::json::{Node, parse_body};
+use crate::json::borrowed::{self, Arr, At, Obj, Val};
+use crate::json::parse_body;
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -34,15 +36,25 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         // no signature scheme: a secret stored by an older build fails closed
         return Err(super::unsupported_secret(Source::Datadog));
     }
-    let doc = parse_body(input.body)?;
-    let root = Node::root(&doc);
-    root.expect_object()?;
-    let raw_title = root.req("title")?.str()?.trim().to_string();
+    let mut canon = String::new();
+    let doc: Obj<'_, Body<'_>> = borrowed::parse(input.body, &mut canon)?;
+    let at = At::Root;
+    let root = doc.expect(&at)?;
+    let title_at = at.key("title");
+    let raw_title = root
+        .title
+        .req(&title_at)?
+        .str(&title_at)?
+        .trim()
+        .to_string();
     let (prefixes, title) = split_prefixes(&raw_title);
     let mut notes = Vec::new();
     let mut tags = BTreeMap::new();
 
-    let transition = match root.opt_text("alert_transition")? {
+    let transition = match root
+        .alert_transition
+        .opt_text(&at.key("alert_transition"))?
+    {
         Some(t) => Some(t),
         None => prefixes
             .iter()
@@ -54,7 +66,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         .as_deref()
         .is_some_and(|t| t.eq_ignore_ascii_case("recovered"));
 
-    let priority = match root.opt_text("alert_priority")? {
+    let priority = match root.alert_priority.opt_text(&at.key("alert_priority"))? {
         Some(p) => Some(p),
         None => prefixes
             .iter()
@@ -74,7 +86,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
             Some("triggered" | "re-triggered" | "renotify") => Severity::Error,
             Some("warn" | "re-warn" | "no data" | "re-no data") => Severity::Warning,
             Some("recovered") => Severity::Info,
-            _ => match root.opt_text("alert_type")?.as_deref() {
+            _ => match root.alert_type.opt_text(&at.key("alert_type"))?.as_deref() {
                 Some("warning") => Severity::Warning,
                 Some("info") | Some("success") => Severity::Info,
                 _ => Severity::Error,
@@ -82,10 +94,10 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         },
     };
 
-    let body_text = root.opt_str("body")?.unwrap_or("");
+    let body_text = root.body.opt_str(&at.key("body"))?.unwrap_or("");
     let monitor_link = find_monitor_link(body_text);
-    let alert_id = root.get("alert_id").map(|n| n.id()).transpose()?;
-    let aggreg = root.opt_text("aggreg_key")?;
+    let alert_id = root.alert_id.opt_id(&at.key("alert_id"))?;
+    let aggreg = root.aggreg_key.opt_text(&at.key("aggreg_key"))?;
     let fingerprint = match (&alert_id, &aggreg) {
         (Some(id), Some(agg)) => format!("monitor:{id}:{agg}"),
         (Some(id), None) => format!("monitor:{id}"),
@@ -106,13 +118,16 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         },
     };
 
-    if let Some(t) = root.get("tags") {
-        let entries: Vec<String> = match t.value() {
-            Value::String(s) => s.split(',').map(|e| e.trim().to_string()).collect(),
-            _ => t
-                .array()?
+    if root.tags.is_some() {
+        let tags_at = at.key("tags");
+        let entries: Vec<String> = match root.tags.val() {
+            Val::Str(s) => s.split(',').map(|e| e.trim().to_string()).collect(),
+            _ => root
+                .tags
+                .array(&tags_at)?
                 .iter()
-                .map(|e| e.scalar_text())
+                .enumerate()
+                .map(|(i, e)| e.scalar_text(&tags_at.index(i)))
                 .collect::<Result<Vec<_>>>()?,
         };
         for e in entries.into_iter().filter(|e| !e.is_empty()) {
@@ -124,13 +139,17 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
     }
     let environment = tags.get("env").or(tags.get("environment")).cloned();
     let project = tags.get("service").cloned();
-    if let Some(v) = root.opt_text("event_type")? {
+    if let Some(v) = root.event_type.opt_text(&at.key("event_type"))? {
         tags.insert("datadog.event_type".into(), v);
     }
-    if let Some(org) = root.get("org") {
-        for (tag, key) in [("datadog.org_id", "id"), ("datadog.org_name", "name")] {
-            if let Some(n) = org.get(key) {
-                tags.insert(tag.into(), n.scalar_text()?);
+    if let Some(org) = root.org.fields() {
+        let org_at = at.key("org");
+        for (tag, key, v) in [
+            ("datadog.org_id", "id", &org.id),
+            ("datadog.org_name", "name", &org.name),
+        ] {
+            if let Some(n) = v.get() {
+                tags.insert(tag.into(), n.scalar_text(&org_at.key(key))?);
             }
         }
     }
@@ -140,7 +159,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
     if test {
         tags.insert("datadog.test".into(), "true".into());
     }
-    if let Some(h) = root.opt_text("hostname")? {
+    if let Some(h) = root.hostname.opt_text(&at.key("hostname"))? {
         tags.insert("hostname".into(), h);
     }
     let message = body_text
@@ -149,17 +168,18 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         .trim_end_matches("%%%")
         .trim()
         .to_string();
-    let occurred_at = match root.get("date") {
-        Some(d) => Some(super::from_millis(&d)?),
+    let occurred_at = match root.date.get() {
+        Some(d) => Some(super::from_millis(d, &at.key("date"))?),
         None => root
-            .get("last_updated")
-            .map(|d| super::from_millis(&d))
+            .last_updated
+            .get()
+            .map(|d| super::from_millis(d, &at.key("last_updated")))
             .transpose()?,
     };
     let mut alert = NormalizedAlert {
         workspace: input.workspace.clone(),
         source: Source::Datadog,
-        source_event_id: root.get("id").map(|n| n.id()).transpose()?,
+        source_event_id: root.id.opt_id(&at.key("id"))?,
         project,
         environment,
         severity,
@@ -176,7 +196,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         },
         message: (!message.is_empty()).then_some(message),
         tags,
-        link: match root.opt_text("link")? {
+        link: match root.link.opt_text(&at.key("link"))? {
             Some(l) => Some(l),
             None => monitor_link.map(|(l, _)| l),
         },
@@ -186,6 +206,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         action: None,
     };
     if let Some(ff) = input.options.fingerprint_fields()? {
+        let doc = parse_body(input.body)?;
         ff.apply(&mut alert, &doc, &doc);
     }
     Ok(Parsed::Alerts {
@@ -195,6 +216,52 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         alert_notes: Default::default(),
         signed: None,
     })
+}
+
+/// A Datadog webhook body (default and custom payload variables), as far as it is read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Body<'a> {
+    #[serde(borrow)]
+    title: Val<'a>,
+    #[serde(borrow)]
+    alert_transition: Val<'a>,
+    #[serde(borrow)]
+    alert_priority: Val<'a>,
+    #[serde(borrow)]
+    alert_type: Val<'a>,
+    #[serde(borrow)]
+    body: Val<'a>,
+    #[serde(borrow)]
+    alert_id: Val<'a>,
+    #[serde(borrow)]
+    aggreg_key: Val<'a>,
+    /// `$TAGS` (a comma-separated string) or a list.
+    #[serde(borrow)]
+    tags: Arr<'a, Val<'a>>,
+    #[serde(borrow)]
+    event_type: Val<'a>,
+    #[serde(borrow)]
+    org: Obj<'a, Org<'a>>,
+    #[serde(borrow)]
+    hostname: Val<'a>,
+    #[serde(borrow)]
+    date: Val<'a>,
+    #[serde(borrow)]
+    last_updated: Val<'a>,
+    #[serde(borrow)]
+    id: Val<'a>,
+    #[serde(borrow)]
+    link: Val<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Org<'a> {
+    #[serde(borrow)]
+    id: Val<'a>,
+    #[serde(borrow)]
+    name: Val<'a>,
 }
 
 /// Checks Datadog options (only the common ones).

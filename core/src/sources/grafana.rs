@@ -17,10 +17,13 @@
 //!
 //! Options: those of Alertmanager, plus `signature_header` and `timestamp_header`.
 
-use super::alertmanager::{LABEL_OPTIONS, LabelOptions, apply_fingerprint_fields, parse_alerts};
+use super::alertmanager::{
+    Body, LABEL_OPTIONS, LabelOptions, apply_fingerprint_fields, parse_alerts,
+};
 use super::{Notes, Parsed, SourceInput};
 use crate::alert::Source;
-use crate::json::{Node, parse_body};
+use crate::json::Node;
+use crate::json::borrowed::{self, At, Obj};
 use crate::signature;
 use crate::{Error, Result};
 use serde_json::Value;
@@ -34,49 +37,53 @@ pub(crate) const OWN_OPTIONS: [&str; 2] = ["signature_header", "timestamp_header
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
     let opts = input.options.labels()?;
     let signed = verify(input)?;
-    let doc = parse_body(input.body)?;
-    let root = Node::root(&doc);
-    root.expect_object()?;
-    let version = root.req("version")?;
-    match version.str()? {
+    let mut canon = String::new();
+    let doc: Obj<'_, Body<'_>> = borrowed::parse(input.body, &mut canon)?;
+    let at = At::Root;
+    let root = doc.expect(&at)?;
+    let version_at = at.key("version");
+    match root.version.req(&version_at)?.str(&version_at)? {
         "1" => {}
         "4" => {
-            return Err(version.error(
+            return Err(version_at.error(
                 "expected \"1\" (Grafana-managed alerting); version \"4\" is a Prometheus Alertmanager payload: use the alertmanager source",
             ));
         }
         other => {
-            return Err(version.error(format!(
+            return Err(version_at.error(format!(
                 "expected \"1\" (Grafana-managed alerting webhook), got {other:?}"
             )));
         }
     }
     let mut notes = Notes::new();
-    if root.get("orgId").is_none() {
+    if !root.org_id.is_some() {
         notes.delivery("no orgId: an older Grafana, or not Grafana");
     }
-    let org = root.get("orgId").map(|n| n.scalar_text()).transpose()?;
-    let mut alerts = parse_alerts(input, &root, opts, Source::Grafana, &mut notes)?;
-    let items = root.req("alerts")?.array()?;
-    for (alert, item) in alerts.iter_mut().zip(items.iter()) {
-        if let Some(values) = item.get("values") {
-            for (k, v) in values.expect_object()? {
-                let n = Node::at(v, format!("{}.{k}", values.path()));
-                if !v.is_null() {
-                    alert
-                        .tags
-                        .insert(format!("grafana.value.{k}"), n.scalar_text()?);
+    let org = root
+        .org_id
+        .get()
+        .map(|v| v.scalar_text(&at.key("orgId")))
+        .transpose()?;
+    let mut alerts = parse_alerts(input, root, opts, Source::Grafana, &mut notes)?;
+    let alerts_at = at.key("alerts");
+    let items = root.alerts.req(&alerts_at)?;
+    for (i, (alert, item)) in alerts.iter_mut().zip(items.iter()).enumerate() {
+        // every item is an object: parse_alerts checked
+        let Some(item) = item.fields() else { continue };
+        let item_at = alerts_at.index(i);
+        if item.values.is_some() {
+            let values_at = item_at.key("values");
+            for (k, v) in item.values.expect(&values_at)? {
+                if v.is_some() {
+                    alert.tags.insert(
+                        format!("grafana.value.{k}"),
+                        v.scalar_text(&values_at.key(k))?,
+                    );
                 }
             }
         }
-        for key in [
-            "valueString",
-            "panelURL",
-            "dashboardURL",
-            "silenceURL",
-            "imageURL",
-        ] {
-            if let Some(v) = item.opt_text(key)? {
+        for (key, v) in item.grafana_text() {
+            if let Some(v) = v.opt_text(&item_at.key(key))? {
                 alert.tags.insert(format!("grafana.{key}"), v);
             }
         }
@@ -84,7 +91,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
             alert.tags.insert("grafana.orgId".into(), o.clone());
         }
     }
-    apply_fingerprint_fields(input, &doc, &mut alerts)?;
+    apply_fingerprint_fields(input, &mut alerts)?;
     let (notes, alert_notes) = notes.finish();
     Ok(Parsed::Alerts {
         delivery_id: None,

@@ -28,6 +28,7 @@ use crate::alert::{NormalizedAlert, Severity, Source, WorkspaceId};
 use crate::dedup::{DedupPolicy, DedupWindow};
 use crate::headers::Headers;
 use crate::json::Node;
+use crate::json::borrowed::{At, Val};
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -530,8 +531,8 @@ pub(crate) fn hash_hex(context: &str, parts: &[&str], bytes: usize) -> String {
 }
 
 /// A time given as RFC 3339, or ISO 8601 with a `+0000`-style offset (as PagerDuty documents).
-pub(crate) fn iso_time(node: &Node<'_>) -> Result<DateTime<Utc>> {
-    let s = node.str()?.trim();
+pub(crate) fn iso_time(v: &Val<'_>, at: &At<'_>) -> Result<DateTime<Utc>> {
+    let s = v.str(at)?.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -541,35 +542,35 @@ pub(crate) fn iso_time(node: &Node<'_>) -> Result<DateTime<Utc>> {
     if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
         return Ok(t.and_utc());
     }
-    Err(node.error(format!("not an ISO 8601 time: {s:?}")))
+    Err(at.error(format!("not an ISO 8601 time: {s:?}")))
 }
 
 /// An integer (a JSON integer, or a string of digits) read exactly, without going through floats.
-pub(crate) fn exact_int(node: &Node<'_>) -> Result<i64> {
-    match node.value() {
-        Value::Number(n) => n
+pub(crate) fn exact_int(v: &Val<'_>, at: &At<'_>) -> Result<i64> {
+    match v {
+        Val::Num(n) => n
             .as_i64()
-            .ok_or_else(|| node.error(format!("expected an integer, got {n}"))),
-        Value::String(s) => s
+            .ok_or_else(|| at.error(format!("expected an integer, got {n}"))),
+        Val::Str(s) => s
             .trim()
             .parse::<i64>()
-            .map_err(|_| node.error(format!("expected an integer, got {s:?}"))),
-        _ => Err(node.error("expected an integer (number or string of digits)")),
+            .map_err(|_| at.error(format!("expected an integer, got {s:?}"))),
+        _ => Err(at.error("expected an integer (number or string of digits)")),
     }
 }
 
 /// Unix milliseconds as a time, exactly.
-pub(crate) fn from_millis(node: &Node<'_>) -> Result<DateTime<Utc>> {
-    let ms = exact_int(node)?;
-    DateTime::from_timestamp_millis(ms).ok_or_else(|| node.error("unix time out of range"))
+pub(crate) fn from_millis(v: &Val<'_>, at: &At<'_>) -> Result<DateTime<Utc>> {
+    let ms = exact_int(v, at)?;
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| at.error("unix time out of range"))
 }
 
 /// Unix nanoseconds as a time, exactly (`i64` nanoseconds reach the year 2262).
-pub(crate) fn from_nanos(node: &Node<'_>) -> Result<DateTime<Utc>> {
-    let ns = exact_int(node)?;
+pub(crate) fn from_nanos(v: &Val<'_>, at: &At<'_>) -> Result<DateTime<Utc>> {
+    let ns = exact_int(v, at)?;
     let secs = ns.div_euclid(1_000_000_000);
     let sub = ns.rem_euclid(1_000_000_000) as u32;
-    DateTime::from_timestamp(secs, sub).ok_or_else(|| node.error("unix time out of range"))
+    DateTime::from_timestamp(secs, sub).ok_or_else(|| at.error("unix time out of range"))
 }
 
 // ---- auto-detection ---------------------------------------------------------------------------
@@ -669,6 +670,14 @@ mod tests {
         assert!(lookup(&Node::root(&doc), &["a".into(), "z".into()]).is_none());
         assert!(parse_path("a..b", "p").is_err());
         assert!(parse_path("", "p").is_err());
+    }
+
+    fn from_nanos(node: &Node<'_>) -> Result<DateTime<Utc>> {
+        super::from_nanos(&Val::of(node.value()), &At::Named(node.path()))
+    }
+
+    fn iso_time(node: &Node<'_>) -> Result<DateTime<Utc>> {
+        super::iso_time(&Val::of(node.value()), &At::Named(node.path()))
     }
 
     #[test]

@@ -25,7 +25,9 @@
 use super::{Parsed, SourceInput};
 use crate::Result;
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source, SourceAction};
-use crate::json::{Node, parse_body};
+use crate::json::borrowed::{self, Arr, At, Obj, Val};
+use crate::json::parse_body;
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -35,11 +37,12 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         // no signature scheme: a secret stored by an older build fails closed
         return Err(super::unsupported_secret(Source::Opsgenie));
     }
-    let doc = parse_body(input.body)?;
-    let root = Node::root(&doc);
-    root.expect_object()?;
-    let action_node = root.req("action")?;
-    let action = action_node.str()?;
+    let mut canon = String::new();
+    let doc: Obj<'_, Body<'_>> = borrowed::parse(input.body, &mut canon)?;
+    let root_at = At::Root;
+    let root = doc.expect(&root_at)?;
+    let action_at = root_at.key("action");
+    let action = root.action.req(&action_at)?.str(&action_at)?;
     let kind = match action.to_ascii_lowercase().as_str() {
         "create" => Kind::Create,
         "acknowledge" => Kind::Ack,
@@ -52,34 +55,45 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
             });
         }
     };
-    let alert_node = root.req("alert")?;
-    alert_node.expect_object()?;
-    let alert_id = alert_node.req("alertId")?.id()?;
+    let at = root_at.key("alert");
+    let alert_node = root.alert.req(&at)?;
+    let id_at = at.key("alertId");
+    let alert_id = alert_node.alert_id.req(&id_at)?.id(&id_at)?;
     let mut notes = Vec::new();
-    let fingerprint = match alert_node.opt_text("alias")? {
+    let fingerprint = match alert_node.alias.opt_text(&at.key("alias"))? {
         Some(a) => a,
         None => {
             notes.push("alert.alias: missing, the alertId is the fingerprint".into());
             alert_id.clone()
         }
     };
-    let title = alert_node.req("message")?.str()?.trim().to_string();
+    let message_at = at.key("message");
+    let title = alert_node
+        .message
+        .req(&message_at)?
+        .str(&message_at)?
+        .trim()
+        .to_string();
+    let updated_at_path = at.key("updatedAt");
     let updated = alert_node
-        .get("updatedAt")
-        .map(|n| super::exact_int(&n).map(|v| (v, n)))
+        .updated_at
+        .get()
+        .map(|n| super::exact_int(n, &updated_at_path).map(|v| (v, n)))
         .transpose()?;
     let updated_at = updated
         .as_ref()
-        .map(|(_, n)| super::from_nanos(n))
+        .map(|(_, n)| super::from_nanos(n, &updated_at_path))
         .transpose()?;
     let created_at = alert_node
-        .get("createdAt")
-        .map(|n| super::from_millis(&n))
+        .created_at
+        .get()
+        .map(|n| super::from_millis(n, &at.key("createdAt")))
         .transpose()?;
-    let severity = match alert_node.get("priority") {
+    let priority_at = at.key("priority");
+    let severity = match alert_node.priority.get() {
         None => Severity::Warning,
         Some(p) => {
-            let text = p.scalar_text()?;
+            let text = p.scalar_text(&priority_at)?;
             match text.trim().trim_start_matches(['P', 'p']) {
                 "1" => Severity::Critical,
                 "2" => Severity::Error,
@@ -87,16 +101,19 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
                 "4" => Severity::Info,
                 "5" => Severity::Debug,
                 _ => {
-                    return Err(p.error(format!("unknown priority {text:?} (expected P1 to P5)")));
+                    return Err(
+                        priority_at.error(format!("unknown priority {text:?} (expected P1 to P5)"))
+                    );
                 }
             }
         }
     };
     let mut tags = BTreeMap::new();
     let mut environment = None;
-    if let Some(list) = alert_node.get("tags") {
-        for t in list.array()? {
-            let t = t.str()?.trim();
+    if alert_node.tags.is_some() {
+        let tags_at = at.key("tags");
+        for (i, t) in alert_node.tags.array(&tags_at)?.iter().enumerate() {
+            let t = t.str(&tags_at.index(i))?.trim();
             if t.is_empty() {
                 continue;
             }
@@ -114,19 +131,22 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         }
     }
     tags.insert("opsgenie.alertId".into(), alert_id.clone());
-    for (tag, key) in [
-        ("opsgenie.tinyId", "tinyId"),
-        ("opsgenie.source", "source"),
-        ("opsgenie.username", "username"),
+    for (tag, key, v) in [
+        ("opsgenie.tinyId", "tinyId", &alert_node.tiny_id),
+        ("opsgenie.source", "source", &alert_node.source),
+        ("opsgenie.username", "username", &alert_node.username),
     ] {
-        if let Some(n) = alert_node.get(key) {
-            let v = n.scalar_text()?;
+        if let Some(n) = v.get() {
+            let v = n.scalar_text(&at.key(key))?;
             if !v.trim().is_empty() {
                 tags.insert(tag.into(), v);
             }
         }
     }
-    if let Some(i) = root.opt_text("integrationName")? {
+    if let Some(i) = root
+        .integration_name
+        .opt_text(&root_at.key("integrationName"))?
+    {
         tags.insert("opsgenie.integration".into(), i);
     }
     let mut alert = NormalizedAlert {
@@ -135,7 +155,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         source_event_id: updated
             .as_ref()
             .map(|(ns, _)| format!("{alert_id}:{action}:{ns}")),
-        project: alert_node.opt_text("entity")?,
+        project: alert_node.entity.opt_text(&at.key("entity"))?,
         environment,
         severity,
         status: AlertStatus::Firing,
@@ -145,7 +165,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         } else {
             title
         },
-        message: alert_node.opt_text("description")?,
+        message: alert_node.description.opt_text(&at.key("description"))?,
         tags,
         link: None,
         occurred_at: match kind {
@@ -168,6 +188,7 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         }
     }
     if let Some(ff) = input.options.fingerprint_fields()? {
+        let doc = parse_body(input.body)?;
         ff.apply(&mut alert, &doc, &doc);
     }
     Ok(Parsed::Alerts {
@@ -177,6 +198,47 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         alert_notes: Default::default(),
         signed: None,
     })
+}
+
+/// An Opsgenie webhook body, as far as it is read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Body<'a> {
+    #[serde(borrow)]
+    action: Val<'a>,
+    #[serde(borrow)]
+    alert: Obj<'a, Alert<'a>>,
+    #[serde(borrow, rename = "integrationName")]
+    integration_name: Val<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Alert<'a> {
+    #[serde(borrow, rename = "alertId")]
+    alert_id: Val<'a>,
+    #[serde(borrow)]
+    alias: Val<'a>,
+    #[serde(borrow)]
+    message: Val<'a>,
+    #[serde(borrow, rename = "updatedAt")]
+    updated_at: Val<'a>,
+    #[serde(borrow, rename = "createdAt")]
+    created_at: Val<'a>,
+    #[serde(borrow)]
+    priority: Val<'a>,
+    #[serde(borrow)]
+    tags: Arr<'a, Val<'a>>,
+    #[serde(borrow, rename = "tinyId")]
+    tiny_id: Val<'a>,
+    #[serde(borrow)]
+    source: Val<'a>,
+    #[serde(borrow)]
+    username: Val<'a>,
+    #[serde(borrow)]
+    entity: Val<'a>,
+    #[serde(borrow)]
+    description: Val<'a>,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -32,9 +32,12 @@
 
 use super::{Parsed, SourceInput};
 use crate::alert::{AlertStatus, MatchScope, NormalizedAlert, Severity, Source, SourceAction};
-use crate::json::{Node, parse_body};
+use crate::json::borrowed::{self, Arr, At, Dict, Obj, Val};
+use crate::json::parse_body;
 use crate::{Error, Result};
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use subtle::ConstantTimeEq;
 
@@ -43,18 +46,19 @@ pub const ROUTING_KEY_HEADER: &str = "X-Routing-Key";
 
 /// Parses a PagerDuty Events API v2 event.
 pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
-    let doc = parse_body(input.body)?;
-    let root = Node::root(&doc);
-    root.expect_object()?;
-    if root.get("event_action").is_none() && root.get("status").is_some() {
-        return Err(root.error(
+    let mut canon = String::new();
+    let doc: Obj<'_, Body<'_>> = borrowed::parse(input.body, &mut canon)?;
+    let at = At::Root;
+    let root = doc.expect(&at)?;
+    if !root.event_action.is_some() && root.status.is_some() {
+        return Err(at.error(
             "this is a PagerDuty Events API response (status/message), not an event: expected event_action",
         ));
     }
     // The routing key: the body's, else the `X-Routing-Key` header (Kibana's connector and
     // others), else none — the webhook URL already names the workspace.
-    let key: Option<String> = match root.get("routing_key") {
-        Some(n) if !n.value().is_null() => Some(n.str()?.to_string()),
+    let key: Option<String> = match root.routing_key.get() {
+        Some(n) => Some(n.str(&at.key("routing_key"))?.to_string()),
         _ => input
             .headers
             .get(ROUTING_KEY_HEADER)
@@ -77,16 +81,17 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
             }
         }
     }
-    let action = root.req("event_action")?;
-    let dedup = root.get("dedup_key");
-    let dedup_key = match &dedup {
+    let action_at = at.key("event_action");
+    let action = root.event_action.req(&action_at)?;
+    let dedup_at = at.key("dedup_key");
+    let dedup_key = match root.dedup_key.get() {
         Some(n) => {
-            let k = n.str()?;
+            let k = n.str(&dedup_at)?;
             if k.is_empty() {
-                return Err(n.error("must not be empty"));
+                return Err(dedup_at.error("must not be empty"));
             }
             if k.chars().count() > 255 {
-                return Err(n.error("longer than PagerDuty's 255 characters"));
+                return Err(dedup_at.error("longer than PagerDuty's 255 characters"));
             }
             Some(k.to_string())
         }
@@ -111,29 +116,29 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         scope: MatchScope::Fingerprint,
         action: None,
     };
-    match action.str()? {
+    match action.str(&action_at)? {
         "trigger" => {
-            let payload = root.req("payload")?;
-            payload.expect_object()?;
-            let summary_node = payload.req("summary")?;
-            let summary = summary_node.str()?;
+            let payload_at = at.key("payload");
+            let payload = root.payload.req(&payload_at)?;
+            let summary_at = payload_at.key("summary");
+            let summary = payload.summary.req(&summary_at)?.str(&summary_at)?;
             if summary.trim().is_empty() {
-                return Err(summary_node.error("must not be empty"));
+                return Err(summary_at.error("must not be empty"));
             }
             if summary.chars().count() > 1024 {
-                return Err(summary_node.error("longer than PagerDuty's 1024 characters"));
+                return Err(summary_at.error("longer than PagerDuty's 1024 characters"));
             }
-            let source = payload.req("source")?.scalar_text()?;
-            let sev = payload.req("severity")?;
-            alert.severity = match sev.str()? {
+            let source_at = payload_at.key("source");
+            let source = payload.source.req(&source_at)?.scalar_text(&source_at)?;
+            let sev_at = payload_at.key("severity");
+            alert.severity = match payload.severity.req(&sev_at)?.str(&sev_at)? {
                 "critical" => Severity::Critical,
                 "error" => Severity::Error,
                 "warning" => Severity::Warning,
                 "info" => Severity::Info,
                 other => {
                     notes.push(format!(
-                        "{}: unknown severity {other:?} (PagerDuty's are critical, error, warning, info), treated as warning",
-                        sev.path()
+                        "{sev_at}: unknown severity {other:?} (PagerDuty's are critical, error, warning, info), treated as warning"
                     ));
                     Severity::Warning
                 }
@@ -156,48 +161,40 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
             };
             alert.title = summary.trim().to_string();
             alert.scope = MatchScope::GroupKey;
-            alert.project = payload.opt_text("component")?;
+            alert.project = payload.component.opt_text(&payload_at.key("component"))?;
             alert.occurred_at = payload
-                .get("timestamp")
-                .map(|t| super::iso_time(&t))
+                .timestamp
+                .get()
+                .map(|t| super::iso_time(t, &payload_at.key("timestamp")))
                 .transpose()?;
             alert.tags.insert("pagerduty.source".into(), source);
-            for k in ["component", "group", "class"] {
-                if let Some(v) = payload.opt_text(k)? {
+            for (k, v) in [
+                ("component", &payload.component),
+                ("group", &payload.group),
+                ("class", &payload.class),
+            ] {
+                if let Some(v) = v.opt_text(&payload_at.key(k))? {
                     alert.tags.insert(format!("pagerduty.{k}"), v);
                 }
             }
-            if let Some(details) = payload.get("custom_details") {
-                match details.value() {
-                    Value::Object(map) => {
-                        for (k, v) in map {
-                            if matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
-                                let n = Node::at(v, format!("{}.{k}", details.path()));
-                                alert.tags.insert(format!("details.{k}"), n.scalar_text()?);
-                            }
-                        }
-                    }
-                    _ => {
-                        alert.message = Some(match details.value() {
-                            Value::String(s) => s.clone(),
-                            other => other.to_string(),
-                        });
-                    }
-                }
+            if let Some(details) = payload.custom_details {
+                custom_details(details, &payload_at.key("custom_details"), &mut alert)?;
             }
-            if let Some(c) = root.opt_text("client")? {
+            if let Some(c) = root.client.opt_text(&at.key("client"))? {
                 alert.tags.insert("client".into(), c);
             }
-            let first_link = match root.get("links") {
-                Some(links) => match links.array()?.first() {
-                    Some(l) => l.opt_text("href")?,
-                    None => None,
-                },
-                None => None,
+            let first_link = if root.links.is_some() {
+                let links_at = at.key("links");
+                match root.links.array(&links_at)?.first() {
+                    Some(Obj::Obj(l)) => l.href.opt_text(&links_at.index(0).key("href"))?,
+                    Some(_) | None => None,
+                }
+            } else {
+                None
             };
             alert.link = match first_link {
                 Some(l) => Some(l),
-                None => root.opt_text("client_url")?,
+                None => root.client_url.opt_text(&at.key("client_url"))?,
             };
         }
         name @ ("acknowledge" | "resolve") => {
@@ -213,12 +210,13 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
             }
         }
         other => {
-            return Err(action.error(format!(
+            return Err(action_at.error(format!(
                 "unknown event_action {other:?} (expected trigger, acknowledge or resolve)"
             )));
         }
     }
     if let Some(ff) = input.options.fingerprint_fields()? {
+        let doc = parse_body(input.body)?;
         ff.apply(&mut alert, &doc, &doc);
     }
     Ok(Parsed::Alerts {
@@ -228,6 +226,84 @@ pub fn parse(input: &SourceInput<'_>) -> Result<Parsed> {
         alert_notes: Default::default(),
         signed: None,
     })
+}
+
+/// An Events API v2 body, as far as it is read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Body<'a> {
+    #[serde(borrow)]
+    event_action: Val<'a>,
+    #[serde(borrow)]
+    status: Val<'a>,
+    #[serde(borrow)]
+    routing_key: Val<'a>,
+    #[serde(borrow)]
+    dedup_key: Val<'a>,
+    #[serde(borrow)]
+    payload: Obj<'a, Payload<'a>>,
+    #[serde(borrow)]
+    client: Val<'a>,
+    #[serde(borrow)]
+    client_url: Val<'a>,
+    #[serde(borrow)]
+    links: Arr<'a, Obj<'a, Link<'a>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Payload<'a> {
+    #[serde(borrow)]
+    summary: Val<'a>,
+    #[serde(borrow)]
+    source: Val<'a>,
+    #[serde(borrow)]
+    severity: Val<'a>,
+    #[serde(borrow)]
+    component: Val<'a>,
+    #[serde(borrow)]
+    group: Val<'a>,
+    #[serde(borrow)]
+    class: Val<'a>,
+    #[serde(borrow)]
+    timestamp: Val<'a>,
+    /// Free-form: kept as written, read below by its kind.
+    #[serde(borrow)]
+    custom_details: Option<&'a RawValue>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Link<'a> {
+    #[serde(borrow)]
+    href: Val<'a>,
+}
+
+/// `payload.custom_details`: an object's scalars become `details.<name>` tags; anything else is
+/// the message (a string as it is, other JSON written out compactly).
+fn custom_details(raw: &RawValue, at: &At<'_>, alert: &mut NormalizedAlert) -> Result<()> {
+    let text = raw.get();
+    let bad = |e: serde_json::Error| at.error(format!("not valid JSON: {e}"));
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            let map: Dict<'_, Val<'_>> = serde_json::from_str(text).map_err(bad)?;
+            for (k, v) in map.into_map(at)? {
+                if v.is_scalar() {
+                    let v = v.into_scalar_text(&at.key(&k))?;
+                    alert.tags.insert(format!("details.{k}"), v);
+                }
+            }
+        }
+        Some(b'"') => {
+            let s: String = serde_json::from_str(text).map_err(bad)?;
+            alert.message = Some(s);
+        }
+        _ => {
+            let v: Value = serde_json::from_str(text).map_err(bad)?;
+            alert.message = Some(v.to_string());
+        }
+    }
+    Ok(())
 }
 
 /// Checks PagerDuty options (only the common ones).

@@ -10,7 +10,11 @@
 
 use super::IntegrationConfig;
 use crate::alert::Source;
+use crate::json::borrowed::Key;
+use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 /// What replaces a redacted value.
@@ -109,27 +113,70 @@ pub fn redact_header_value(value: &str) -> Cow<'_, str> {
     }
 }
 
-/// The body to store for a delivery from `source`: the body itself, or, when it holds a known
-/// credential, a copy with the credential redacted (re-serialized JSON).
+/// The body to store for a delivery from `source`: the body itself, as received, or, when it
+/// holds a known credential, a copy with each credential's value replaced by `"[redacted]"` in
+/// place (the rest byte for byte as received).
 pub fn redact_body(source: Source, body: &[u8]) -> Cow<'_, [u8]> {
     if source != Source::Pagerduty {
         return Cow::Borrowed(body);
     }
     // the body parsed already when this runs; a body that does not is stored as it is
-    let Ok(mut doc) = serde_json::from_slice::<Value>(body) else {
+    let Ok(text) = std::str::from_utf8(body) else {
         return Cow::Borrowed(body);
     };
-    let Some(obj) = doc.as_object_mut() else {
+    let Ok(RoutingKeys(spans)) = serde_json::from_str::<RoutingKeys<'_>>(text) else {
         return Cow::Borrowed(body);
     };
-    match obj.get_mut("routing_key") {
-        Some(v) if !v.is_null() => *v = Value::String(REDACTED.into()),
-        _ => return Cow::Borrowed(body),
+    if spans.is_empty() {
+        return Cow::Borrowed(body);
     }
-    match serde_json::to_vec(&doc) {
-        Ok(v) => Cow::Owned(v),
-        // serializing a parsed value does not fail; if it did, store nothing of the key
-        Err(_) => Cow::Owned(b"{}".to_vec()),
+    let quoted = format!("\"{REDACTED}\"");
+    let mut out = Vec::with_capacity(body.len() + spans.len() * quoted.len());
+    let mut from = 0;
+    for raw in spans {
+        // where the value's text sits in the body (it is borrowed from it)
+        let start = (raw.get().as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+        let end = start.wrapping_add(raw.get().len());
+        match body.get(from..start) {
+            Some(head) if end <= body.len() => out.extend_from_slice(head),
+            // cannot happen (the value is a slice of the body); if it did, store nothing of it
+            _ => return Cow::Owned(b"{}".to_vec()),
+        }
+        out.extend_from_slice(quoted.as_bytes());
+        from = end;
+    }
+    out.extend_from_slice(body.get(from..).unwrap_or_default());
+    Cow::Owned(out)
+}
+
+/// The values of every top-level `routing_key` member that is not null, in body order (all of
+/// them: a repeated member is redacted each time).
+struct RoutingKeys<'a>(Vec<&'a RawValue>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RoutingKeys<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RoutingKeys<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+                    if k == "routing_key" {
+                        let raw: &'de RawValue = map.next_value()?;
+                        if raw.get() != "null" {
+                            out.push(raw);
+                        }
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(RoutingKeys(out))
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -165,5 +212,26 @@ mod tests {
             redact_body(Source::Sentry, body),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn redaction_keeps_the_rest_of_the_body_as_received() {
+        let body = b"{ \"routing_key\" : \"R\\u0030123\",\n \"z\": 1.50, \"a\": {\"routing_key\": \"inner\"},\n \"routing_key\":\"R2\" }";
+        let out = redact_body(Source::Pagerduty, body);
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap_or_default(),
+            "{ \"routing_key\" : \"[redacted]\",\n \"z\": 1.50, \"a\": {\"routing_key\": \"inner\"},\n \"routing_key\":\"[redacted]\" }"
+        );
+        for unchanged in [
+            &br#"{"routing_key": null, "event_action": "trigger"}"#[..],
+            br#"{"event_action": "trigger"}"#,
+            br#"[1, 2]"#,
+            b"{\"routing_key\": \"\xff\"}",
+        ] {
+            assert!(matches!(
+                redact_body(Source::Pagerduty, unchanged),
+                Cow::Borrowed(_)
+            ));
+        }
     }
 }

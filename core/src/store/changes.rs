@@ -1,6 +1,13 @@
 //! The change feed: one row per change to a group, numbered per workspace inside the write
 //! transaction that makes the change (so that engines in several processes on one file number
 //! them in commit order, without gaps or repeats).
+//!
+//! A change's number is one more than the workspace's latest: the highest `seq` in `changes`
+//! (one seek at the end of the workspace's primary-key range), or the workspace's row in
+//! `change_seqs` when that is higher. `change_seqs` is a floor written by [`purge`] only, before
+//! it deletes a workspace's newest changes, so that numbers are never handed out twice; ingest
+//! writes no counter row per change. (Before this, `change_seqs` was bumped by every change: the
+//! value such a file holds is the latest number issued, a valid floor.)
 
 use super::{execute, from_ms, query_row, to_ms};
 use crate::alert::{GroupId, WorkspaceId};
@@ -8,7 +15,7 @@ use crate::changes::Change;
 use crate::lifecycle::GroupStatus;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 /// Appends a change of `group` and answers its sequence number.
 pub(crate) fn append(
@@ -19,15 +26,7 @@ pub(crate) fn append(
     status: GroupStatus,
     at: DateTime<Utc>,
 ) -> Result<i64> {
-    let seq: i64 = query_row(
-        tx,
-        "INSERT INTO change_seqs (workspace_id, seq) VALUES (?1, 1)
-         ON CONFLICT (workspace_id) DO UPDATE SET seq = seq + 1
-         RETURNING seq",
-        [ws.as_str()],
-        |r| r.get(0),
-    )
-    .map_err(Error::storage("numbering a change"))?;
+    let seq = last_seq(tx, ws)? + 1;
     execute(
         tx,
         "INSERT INTO changes (workspace_id, seq, group_id, kind, status, at)
@@ -49,12 +48,12 @@ pub(crate) fn append(
 pub(crate) fn last_seq(tx: &Connection, ws: &WorkspaceId) -> Result<i64> {
     query_row(
         tx,
-        "SELECT seq FROM change_seqs WHERE workspace_id = ?1",
+        "SELECT max(
+             COALESCE((SELECT max(seq) FROM changes WHERE workspace_id = ?1), 0),
+             COALESCE((SELECT seq FROM change_seqs WHERE workspace_id = ?1), 0))",
         [ws.as_str()],
         |r| r.get(0),
     )
-    .optional()
-    .map(|s| s.unwrap_or(0))
     .map_err(Error::storage("reading the change sequence"))
 }
 
@@ -94,19 +93,50 @@ pub(crate) fn after(
 }
 
 /// Deletes at most `limit` changes older than `before` (of one workspace, or of all), found
-/// by their time index; answers how many.
+/// by their time index; answers how many. Each workspace whose changes go first has its latest
+/// number kept in `change_seqs` (see the module's note), so numbering goes on after it.
 pub(crate) fn purge(
     tx: &Connection,
     ws: Option<&WorkspaceId>,
     before: DateTime<Utc>,
     limit: u32,
 ) -> Result<usize> {
-    execute(
-        tx,
-        "DELETE FROM changes WHERE (workspace_id, seq) IN (
-             SELECT workspace_id, seq FROM changes
-             WHERE at < ?1 AND (?2 IS NULL OR workspace_id = ?2) LIMIT ?3)",
-        params![to_ms(before), ws.map(WorkspaceId::as_str), limit],
-    )
-    .map_err(Error::storage("purging old changes"))
+    let doomed: Vec<(String, i64)> = {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT workspace_id, seq FROM changes
+                 WHERE at < ?1 AND (?2 IS NULL OR workspace_id = ?2) LIMIT ?3",
+            )
+            .map_err(Error::storage("purging old changes"))?;
+        let rows = stmt
+            .query_map(
+                params![to_ms(before), ws.map(WorkspaceId::as_str), limit],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(Error::storage("purging old changes"))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(Error::storage("purging old changes"))?
+    };
+    let mut floors: Vec<&str> = doomed.iter().map(|(w, _)| w.as_str()).collect();
+    floors.sort_unstable();
+    floors.dedup();
+    for w in floors {
+        execute(
+            tx,
+            "INSERT INTO change_seqs (workspace_id, seq)
+             SELECT ?1, max(seq) FROM changes WHERE workspace_id = ?1
+             ON CONFLICT (workspace_id) DO UPDATE SET seq = max(seq, excluded.seq)",
+            [w],
+        )
+        .map_err(Error::storage("keeping the change sequence"))?;
+    }
+    for (w, seq) in &doomed {
+        execute(
+            tx,
+            "DELETE FROM changes WHERE workspace_id = ?1 AND seq = ?2",
+            params![w, seq],
+        )
+        .map_err(Error::storage("purging old changes"))?;
+    }
+    Ok(doomed.len())
 }

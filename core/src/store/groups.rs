@@ -136,59 +136,105 @@ pub(crate) fn unresolved_by_fingerprint(
     )
 }
 
-pub(crate) fn id_exists(tx: &Connection, id: &str) -> Result<bool> {
-    query_row(
-        tx,
-        "SELECT EXISTS(SELECT 1 FROM alert_groups WHERE id = ?1)",
-        [id],
-        |r| r.get(0),
-    )
-    .map_err(Error::storage("checking a group id"))
-}
-
-/// Writes a new group; returns its seq.
+/// Writes a new group unless a group already has its id (then `Ok(None)`: the caller picks
+/// another id); returns its seq. The id's UNIQUE index answers the conflict, so no lookup runs
+/// before the insert.
 pub(crate) fn insert(
     tx: &Connection,
     ws: &WorkspaceId,
     g: &AlertGroup,
     window_start: DateTime<Utc>,
-) -> Result<i64> {
+) -> Result<Option<i64>> {
     let tags = serde_json::to_string(&g.tags)
         .map_err(|e| Error::Internal(format!("serializing tags: {e}")))?;
-    tx.prepare_cached(
-        "INSERT INTO alert_groups (id, workspace_id, group_key, source, project, environment,
+    let written = tx
+        .prepare_cached(
+            "INSERT INTO alert_groups (id, workspace_id, group_key, source, project, environment,
             fingerprint, severity, status, title, message, link, tags, assignee, count,
             reopen_count, first_seen, last_seen, window_start, last_activity, resolved_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-            ?18, ?19, ?20, ?21)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            g.id.as_str(),
-            ws.as_str(),
-            g.group_key,
-            g.source.as_str(),
-            g.project,
-            g.environment,
-            g.fingerprint,
-            g.severity.rank(),
-            g.status.as_str(),
-            g.title,
-            g.message,
-            g.link,
-            tags,
-            g.assignee,
-            g.count as i64,
-            g.reopen_count as i64,
-            to_ms(g.first_seen),
-            to_ms(g.last_seen),
-            to_ms(window_start),
-            to_ms(g.last_activity),
-            g.resolved_at.map(to_ms),
-        ])
-    })
-    .map_err(Error::storage("writing a new group"))?;
-    Ok(tx.last_insert_rowid())
+            ?18, ?19, ?20, ?21)
+         ON CONFLICT (id) DO NOTHING",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                g.id.as_str(),
+                ws.as_str(),
+                g.group_key,
+                g.source.as_str(),
+                g.project,
+                g.environment,
+                g.fingerprint,
+                g.severity.rank(),
+                g.status.as_str(),
+                g.title,
+                g.message,
+                g.link,
+                tags,
+                g.assignee,
+                g.count as i64,
+                g.reopen_count as i64,
+                to_ms(g.first_seen),
+                to_ms(g.last_seen),
+                to_ms(window_start),
+                to_ms(g.last_activity),
+                g.resolved_at.map(to_ms),
+            ])
+        })
+        .map_err(Error::storage("writing a new group"))?;
+    Ok((written == 1).then(|| tx.last_insert_rowid()))
+}
+
+/// Writes back what an event joining an open group changes: its descriptive fields, count and
+/// times (and its severity when `severity_changed`). Only the columns named are written, so
+/// SQLite leaves alone every index on the others (status, severity, fingerprint, …).
+pub(crate) fn update_joined(
+    tx: &Connection,
+    rec: &GroupRecord,
+    severity_changed: bool,
+) -> Result<()> {
+    let g = &rec.group;
+    let tags = serde_json::to_string(&g.tags)
+        .map_err(|e| Error::Internal(format!("serializing tags: {e}")))?;
+    let (t0, t1) = (to_ms(g.last_seen), to_ms(g.last_activity));
+    let count = g.count as i64;
+    let changed = if severity_changed {
+        tx.prepare_cached(
+            "UPDATE alert_groups SET title = ?2, message = ?3, link = ?4, tags = ?5, count = ?6,
+                last_seen = ?7, last_activity = ?8, severity = ?9 WHERE seq = ?1",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                rec.seq,
+                g.title,
+                g.message,
+                g.link,
+                tags,
+                count,
+                t0,
+                t1,
+                g.severity.rank()
+            ])
+        })
+    } else {
+        tx.prepare_cached(
+            "UPDATE alert_groups SET title = ?2, message = ?3, link = ?4, tags = ?5, count = ?6,
+                last_seen = ?7, last_activity = ?8 WHERE seq = ?1",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                rec.seq, g.title, g.message, g.link, tags, count, t0, t1
+            ])
+        })
+    }
+    .map_err(Error::storage("updating a group"))?;
+    if changed != 1 {
+        return Err(Error::Internal(format!(
+            "group {} vanished while updating",
+            g.id
+        )));
+    }
+    Ok(())
 }
 
 /// Writes back the mutable state of an existing group.
@@ -452,6 +498,12 @@ pub(crate) fn add_timeline(
 
 /// A page of a group's timeline, newest first: at most `limit` entries older than `before` (a
 /// seq; all when `None`), each with its seq, plus whether older ones remain.
+///
+/// A group opened by ingest has no stored `open` entry: its row holds everything that entry
+/// says (`first_seen`, the source, the fingerprint), so the entry is made from the row, as the
+/// group's oldest, with seq 0 (stored entries start at 1). Groups whose oldest stored entry is
+/// an `open` (written before, or by a source other than the alert's) and purged groups (their
+/// timeline is gone) get none.
 pub(crate) fn timeline_page(
     tx: &Connection,
     group: &GroupId,
@@ -501,7 +553,43 @@ pub(crate) fn timeline_page(
     let mut items = rows
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(Error::storage("reading the timeline"))?;
-    let more = items.len() > limit as usize;
+    let mut more = items.len() > limit as usize;
     items.truncate(limit as usize);
+    if !more
+        && before.is_none_or(|b| b > OPENED_SEQ)
+        && let Some(opened) = opened_entry(tx, group)?
+    {
+        if items.len() < limit as usize {
+            items.push((OPENED_SEQ, opened));
+        } else {
+            more = true;
+        }
+    }
     Ok((items, more))
+}
+
+/// The seq of the `open` entry made from a group's row: before every stored entry.
+const OPENED_SEQ: i64 = 0;
+
+/// The `open` entry of a group that has none stored (see [`timeline_page`]).
+fn opened_entry(tx: &Connection, group: &GroupId) -> Result<Option<TimelineEntry>> {
+    let row: Option<(i64, String, String)> = query_row(
+        tx,
+        "SELECT g.first_seen, g.source, g.fingerprint FROM alert_groups g
+         WHERE g.id = ?1 AND g.purged_at IS NULL
+           AND (SELECT t.command FROM group_timeline t WHERE t.group_id = g.id
+                ORDER BY t.seq LIMIT 1) IS NOT 'open'",
+        [group.as_str()],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()
+    .map_err(Error::storage("reading the timeline"))?;
+    Ok(row.map(|(at, source, fingerprint)| TimelineEntry {
+        at: from_ms(at),
+        actor: format!("source:{source}"),
+        command: "open".into(),
+        from: None,
+        to: Some(GroupStatus::Open),
+        detail: serde_json::json!({ "fingerprint": fingerprint }),
+    }))
 }

@@ -100,15 +100,21 @@ impl Harness {
     /// Row counts of every data table (opened beside the engine), to prove what was written.
     pub fn row_counts(&self) -> Vec<(&'static str, i64)> {
         let conn = rusqlite::Connection::open(self.db_path()).unwrap();
-        ["requests", "alert_groups", "alert_events", "group_timeline"]
-            .into_iter()
-            .map(|t| {
-                let n: i64 = conn
-                    .query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))
-                    .unwrap();
-                (t, n)
-            })
-            .collect()
+        [
+            "requests",
+            "alert_groups",
+            "alert_events",
+            "group_timeline",
+            "changes",
+        ]
+        .into_iter()
+        .map(|t| {
+            let n: i64 = conn
+                .query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))
+                .unwrap();
+            (t, n)
+        })
+        .collect()
     }
 }
 

@@ -6,11 +6,11 @@ use signalcraft_core::{ErrorKind, Outcome};
 #[test]
 fn forced_failure_after_the_event_row_leaves_no_rows() {
     let h = Harness::on_disk();
-    // A trigger makes the write that follows the event row (the timeline entry) fail, from a
+    // A trigger makes the write that follows the event row (the change feed's) fail, from a
     // second connection, exactly as a crash or full disk would in the middle of the transaction.
     let conn = rusqlite::Connection::open(h.db_path()).unwrap();
     conn.execute_batch(
-        "CREATE TRIGGER fail_timeline BEFORE INSERT ON group_timeline
+        "CREATE TRIGGER fail_change BEFORE INSERT ON changes
          BEGIN SELECT RAISE(ABORT, 'forced failure'); END;",
     )
     .unwrap();
@@ -25,7 +25,7 @@ fn forced_failure_after_the_event_row_leaves_no_rows() {
     );
 
     // the engine stays usable once the cause is gone, and the same delivery is not a duplicate
-    conn.execute_batch("DROP TRIGGER fail_timeline").unwrap();
+    conn.execute_batch("DROP TRIGGER fail_change").unwrap();
     let out = h.sentry("event_alert", &body).unwrap();
     assert_eq!(out.outcome, Outcome::Accepted);
     let counts = h.row_counts();
@@ -35,7 +35,8 @@ fn forced_failure_after_the_event_row_leaves_no_rows() {
             ("requests", 1),
             ("alert_groups", 1),
             ("alert_events", 1),
-            ("group_timeline", 1)
+            ("group_timeline", 0),
+            ("changes", 1)
         ]
     );
 }

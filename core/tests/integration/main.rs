@@ -44,4 +44,5 @@ mod slack;
 mod slack_delivery;
 mod slack_oauth;
 mod store;
+mod upgrade;
 mod webhooks;
