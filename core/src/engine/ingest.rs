@@ -216,9 +216,26 @@ impl Engine {
     /// ([`LoadCache`]): a delivery whose workspace is unchanged costs one indexed lookup.
     pub(super) fn load(&self, workspace: &str, source: Source) -> Result<Arc<Loaded>> {
         self.store.read(|tx| {
-            let (ws, version) = store::workspaces::resolve_versioned(tx, workspace)?;
-            self.load_at(tx, ws, version, source)
+            let (ws, version) = self.resolve_config(tx, workspace)?;
+            self.load_at(tx, &ws, version, source)
         })
+    }
+
+    /// The workspace `reference` (an id or a name) names, with its configuration version, in a
+    /// READ transaction: once the reference is known (ids and names never change), one
+    /// primary-key lookup of the version.
+    pub(super) fn resolve_config(
+        &self,
+        tx: &Connection,
+        reference: &str,
+    ) -> Result<(Arc<Workspace>, i64)> {
+        if let Some(ws) = self.load_cache.workspace(reference)
+            && let Some(version) = store::workspaces::config_version(tx, &ws.id)?
+        {
+            return Ok((ws, version));
+        }
+        let (ws, version) = store::workspaces::resolve_versioned(tx, reference)?;
+        Ok((self.load_cache.remember(reference, ws), version))
     }
 
     /// [`Engine::load`] of a workspace already resolved at `version`, inside a READ transaction
@@ -226,15 +243,15 @@ impl Engine {
     pub(super) fn load_at(
         &self,
         tx: &Connection,
-        ws: Workspace,
+        ws: &Workspace,
         version: i64,
         source: Source,
     ) -> Result<Arc<Loaded>> {
         if let Some(l) = self.load_cache.get(&ws.id, version, source) {
             return Ok(l);
         }
-        let (config, settings) = load_rows(tx, &ws, source)?;
-        let loaded = Arc::new(self.loaded(ws, source, config, settings)?);
+        let (config, settings) = load_rows(tx, ws, source)?;
+        let loaded = Arc::new(self.loaded(ws.clone(), source, config, settings)?);
         self.load_cache.put(version, source, &loaded);
         Ok(loaded)
     }
@@ -495,6 +512,9 @@ pub(super) struct Loaded {
 #[derive(Debug, Default)]
 pub(super) struct LoadCache {
     workspaces: Mutex<HashMap<String, LoadEntry>>,
+    /// The workspace each reference (id or name) a caller used names; only references that
+    /// resolved are kept (at most two per workspace).
+    refs: Mutex<HashMap<String, Arc<Workspace>>>,
 }
 
 /// One workspace's loaded integrations, at one version.
@@ -505,6 +525,18 @@ struct LoadEntry {
 }
 
 impl LoadCache {
+    fn workspace(&self, reference: &str) -> Option<Arc<Workspace>> {
+        let refs = self.refs.lock().unwrap_or_else(|p| p.into_inner());
+        refs.get(reference).cloned()
+    }
+
+    fn remember(&self, reference: &str, ws: Workspace) -> Arc<Workspace> {
+        let ws = Arc::new(ws);
+        let mut refs = self.refs.lock().unwrap_or_else(|p| p.into_inner());
+        refs.insert(reference.to_string(), Arc::clone(&ws));
+        ws
+    }
+
     fn get(&self, ws: &WorkspaceId, version: i64, source: Source) -> Option<Arc<Loaded>> {
         let map = self.workspaces.lock().unwrap_or_else(|p| p.into_inner());
         let e = map.get(ws.as_str()).filter(|e| e.version == version)?;

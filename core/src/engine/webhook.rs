@@ -272,9 +272,9 @@ impl Engine {
         let auto = why.is_some();
         // One read for everything authentication needs.
         let (loaded, facts) = self.store.read(|tx| {
-            let (ws, version) = store::workspaces::resolve_versioned(tx, workspace)?;
+            let (ws, version) = self.resolve_config(tx, workspace)?;
             *ws_id = Some(ws.id.clone());
-            let loaded = self.load_at(tx, ws, version, source)?;
+            let loaded = self.load_at(tx, &ws, version, source)?;
             let facts = if loaded.config.secret.is_some() {
                 // the signature decides; keys and the setting do not matter
                 KeyFacts::default()

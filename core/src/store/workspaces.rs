@@ -83,6 +83,20 @@ pub(crate) fn resolve_versioned(tx: &Connection, reference: &str) -> Result<(Wor
     .ok_or_else(|| Error::not_found("workspace", reference))
 }
 
+/// A workspace's configuration version, by id (`None`: no such workspace).
+pub(crate) fn config_version(tx: &Connection, ws: &WorkspaceId) -> Result<Option<i64>> {
+    query_row(
+        tx,
+        "SELECT config_version FROM workspaces WHERE id = ?1",
+        [ws.as_str()],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(Error::storage(
+        "reading a workspace's configuration version",
+    ))
+}
+
 pub(crate) fn list(tx: &Connection) -> Result<Vec<Workspace>> {
     let mut stmt = tx
         .prepare_cached("SELECT id, name, created_at FROM workspaces ORDER BY name")

@@ -193,6 +193,27 @@ fn a_rolled_back_write_leaves_what_ingest_loaded_right() {
     .unwrap();
     assert_eq!(version(&conn), before + 1);
     assert_eq!(first(&h.engine, &none).unwrap().title, "andromeda");
+
+    // A workspace named by its id (what the hosts send) follows the same version.
+    let by_id = |engine: &Engine| {
+        engine
+            .ingest(h.ws(), Source::Alertmanager, &none, &fixture(AM))
+            .unwrap()
+            .alerts[0]
+            .title
+            .clone()
+    };
+    assert_eq!(by_id(&h.engine), "andromeda");
+    conn.execute(
+        "UPDATE integrations SET options = 'null' WHERE source = 'alertmanager'",
+        [],
+    )
+    .unwrap();
+    assert_eq!(by_id(&h.engine), "High CPU core temperature");
+    assert_eq!(
+        first(&h.engine, &none).unwrap().title,
+        "High CPU core temperature"
+    );
 }
 
 #[test]
