@@ -309,6 +309,8 @@ export class Engine {
   integration(workspace: string, source: Source | string): Record<string, Json>;
   setIntegration(workspace: string, source: Source | string, update: Record<string, Json>): Record<string, Json>;
   ingest(workspace: string, source: Source | string, headers: Headers, body: Body): IngestOutcome;
+  /** `ingest` off the event loop (libuv's thread pool): concurrent calls commit together. Rejects with the same `Error`. */
+  ingestAsync(workspace: string, source: Source | string, headers: Headers, body: Body): Promise<IngestOutcome>;
   ingestAuto(workspace: string, headers: Headers, body: Body): IngestOutcome;
   ingestBatch(workspace: string, deliveries: BatchDelivery[]): BatchSlot[];
   dryRun(workspace: string, source: Source | string, headers: Headers, body: Body, rules?: Json[] | null): IngestOutcome;

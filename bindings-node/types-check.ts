@@ -61,6 +61,7 @@ for (const slot of engine.actMany('acme', ['grp_1'], { command: 'ack' }, 'alice'
 const metrics: string = engine.metricsText();
 void metrics;
 engine.addMaintenance('acme', { weekdays: 'mon-fri', from: '22:00', to: '06:00', tz: 'UTC' });
+engine.ingestAsync('acme', 'sentry', { 'Sentry-Hook-Resource': 'event_alert' }, Buffer.from('{}')).then((o: IngestOutcome) => console.log(o.alerts.length)).catch((e: SignalCraftError) => console.log(e.path));
 engine.webhookAsync('acme', 'sentry', { 'Sentry-Hook-Resource': 'event_alert' }, '{}', 'sck_x').then((o: IngestOutcome) => console.log(o.outcome)).catch((e: SignalCraftError) => console.log(e.code));
 const fleet = engine.putMonitors('acme', [{ id: 'api-health', app: 'api', kind: 'http_probe', config: { url: 'http://127.0.0.1:8080/healthz' }, breach_after: 2 }]);
 console.log(fleet.apps[0]?.name, fleet.monitors[0]?.config['has_token']);

@@ -44,15 +44,16 @@ impl PyEngine {
             .ok_or_else(|| raise(py, host::closed_engine()))
     }
 
-    /// Runs `f` on the engine with the GIL released and turns its answer into Python values.
+    /// Runs `f` on the engine with the GIL released and turns its answer into Python values,
+    /// straight from the engine's types (see [`json_out`]).
     fn call<'py, T, F>(&self, py: Python<'py>, f: F) -> PyResult<Bound<'py, PyAny>>
     where
         F: FnOnce(&CoreEngine) -> signalcraft_core::Result<T> + Send,
-        T: serde::Serialize,
+        T: serde::Serialize + Send,
     {
         let engine = self.inner(py)?;
         let out = py
-            .detach(|| host::guard(|| f(&engine).and_then(|v| host::to_json(&v))))
+            .detach(|| host::guard(|| f(&engine)))
             .map_err(|e| raise(py, e))?;
         json_out(py, &out)
     }

@@ -29,8 +29,13 @@ pub fn typed_in<T: serde::de::DeserializeOwned>(
     host::from_json(what, json_in(py, what, value)?).map_err(|e| raise(py, e))
 }
 
-/// JSON as a Python value.
-pub fn json_out<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+/// An answer as Python values (dicts, lists, str, int, float, bool, None), shaped as its JSON:
+/// pythonize serializes the engine's type straight into Python objects, with no `Value` tree
+/// in between (benches/README.md, "Binding answers", compares this with `json.loads`).
+pub fn json_out<'py, T: serde::Serialize + ?Sized>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
     pythonize::pythonize(py, value)
         .map_err(|e| raise(py, Error::Internal(format!("converting output: {e}"))))
 }

@@ -5,6 +5,7 @@ pub mod borrowed;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use std::fmt::Write as _;
 
 /// Parses a request body as JSON; a syntax error says where (line and column).
 pub fn parse_body(body: &[u8]) -> Result<Value> {
@@ -173,6 +174,42 @@ impl<'a> Node<'a> {
         self.get(key).map(|n| n.time()).transpose()
     }
 
+    /// Follows a dotted path (already split) from here: object members by name, array items by
+    /// index. `None` when some step is missing or null. The path of the node found is written
+    /// once, at the end (a missing field costs no allocation).
+    pub fn descend(&self, path: &[String]) -> Option<Node<'a>> {
+        let found = value_at(self.value, path)?;
+        let mut at = String::with_capacity(
+            self.path.len() + path.iter().map(|s| s.len() + 2).sum::<usize>(),
+        );
+        at.push_str(&self.path);
+        let mut cur = self.value;
+        for seg in path {
+            cur = match cur {
+                Value::Object(map) => {
+                    if !at.is_empty() {
+                        at.push('.');
+                    }
+                    at.push_str(seg);
+                    map.get(seg.as_str())?
+                }
+                Value::Array(items) => {
+                    let i: usize = seg.parse().ok()?;
+                    if at.is_empty() {
+                        at.push('$');
+                    }
+                    let _ = write!(at, "[{i}]");
+                    items.get(i)?
+                }
+                _ => return None,
+            };
+        }
+        Some(Node {
+            value: found,
+            path: at,
+        })
+    }
+
     /// This value as a tag value: strings as they are, numbers and booleans written out.
     pub fn scalar_text(&self) -> Result<String> {
         match self.value {
@@ -184,6 +221,32 @@ impl<'a> Node<'a> {
                 type_name(other)
             ))),
         }
+    }
+}
+
+/// The value at a dotted path (already split) from `value`: object members by name, array items
+/// by index; `None` when some step is missing or null.
+pub fn value_at<'a>(value: &'a Value, path: &[String]) -> Option<&'a Value> {
+    let mut cur = value;
+    for seg in path {
+        cur = match cur {
+            Value::Object(map) => map.get(seg.as_str()),
+            Value::Array(items) => items.get(seg.parse::<usize>().ok()?),
+            _ => None,
+        }
+        .filter(|v| !v.is_null())?;
+    }
+    Some(cur)
+}
+
+/// A scalar's text as a tag value (strings as they are, numbers and booleans written out);
+/// `None` for null, arrays and objects.
+pub fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
     }
 }
 

@@ -31,17 +31,20 @@ function resolve(value, saved) {
 const at = (answer, path) => path.split('.').reduce((v, part) => v[part], answer);
 
 for (const c of suite.cases) {
-  test(c.name, () => {
+  test(c.name, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'signalcraft-cases-'));
     const engine = new Engine(join(dir, 'cases.db'), { now: suite.now });
     const saved = {};
     try {
-      c.steps.forEach((step, i) => {
-        const where = `step ${i} (${step.call})`;
+      for (const [i, step] of c.steps.entries()) {
+        const where = `step ${i} (${step.call}${step.async ? ', async' : ''})`;
         const args = resolve(step.args, saved);
-        const method = engine[camel(step.call)].bind(engine);
+        // an `async` step: the method's Promise face (methods.json's async.node)
+        const name = camel(step.call) + (step.async ? 'Async' : '');
+        assert.equal(typeof engine[name], 'function', `${where}: no ${name}`);
+        const method = engine[name].bind(engine);
         if (step.error) {
-          assert.throws(() => method(...args), (err) => {
+          const check = (err) => {
             assert.ok(err instanceof Error, where);
             assert.equal(err.code, step.error.kind.toUpperCase(), `${where}: ${err.message}`);
             if (step.error.path) {
@@ -52,15 +55,26 @@ for (const c of suite.cases) {
               assert.equal(err.retryAfterSecs, step.error.retry_after_secs, where);
             }
             return true;
-          });
-          return;
+          };
+          if (step.async) {
+            const pending = method(...args);
+            assert.ok(pending instanceof Promise, `${where}: not a Promise`);
+            await assert.rejects(pending, check);
+          } else {
+            assert.throws(() => method(...args), check);
+          }
+          continue;
         }
-        const answer = method(...args);
+        let answer = method(...args);
+        if (step.async) {
+          assert.ok(answer instanceof Promise, `${where}: not a Promise`);
+          answer = await answer;
+        }
         for (const [path, want] of Object.entries(step.expect ?? {})) {
           assert.deepEqual(at(answer, path), resolve(want, saved), `${where}: ${path} in ${JSON.stringify(answer)}`);
         }
         for (const [name, path] of Object.entries(step.save ?? {})) saved[name] = at(answer, path);
-      });
+      }
     } finally {
       engine.close();
       rmSync(dir, { recursive: true, force: true });

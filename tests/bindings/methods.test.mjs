@@ -18,3 +18,10 @@ for (const m of methods) {
     assert.equal(typeof Engine.prototype[m.node], 'function', `${m.node} (core ${m.core})`);
   });
 }
+
+// The awaitable faces: Promise-returning methods (their resolving is tested with the cases).
+for (const m of methods.filter((x) => x.async)) {
+  test(`the binding has ${m.async.node}, the awaitable ${m.node}`, () => {
+    assert.equal(typeof Engine.prototype[m.async.node], 'function', `${m.async.node} (core ${m.core})`);
+  });
+}

@@ -5,13 +5,15 @@ Run by ./scripts/test after `maturin develop`; the same list runs in Rust and No
 
 from __future__ import annotations
 
+import asyncio
 import json
 import pathlib
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
 import signalcraft
+from signalcraft import aio
 
 HERE = pathlib.Path(__file__).resolve().parent
 FIXTURES = HERE.parent.parent / "core" / "tests" / "fixtures"
@@ -51,7 +53,14 @@ def test_case(case: dict[str, Any], tmp_path: pathlib.Path) -> None:
         for i, step in enumerate(case["steps"]):
             where = f"step {i} ({step['call']})"
             args = resolve(step["args"], saved)
-            method = getattr(engine, step["call"])
+            method: Callable[..., Any] = getattr(engine, step["call"])
+            if step.get("async"):
+                # the awaitable face (methods.json's async.python): signalcraft.aio, awaited
+                awaitable = getattr(aio.Engine.wrap(engine), step["call"])
+
+                def method(*a: Any, _f: Any = awaitable) -> Any:
+                    return asyncio.run(_f(*a))
+
             if "error" in step:
                 with pytest.raises(signalcraft.SignalCraftError) as caught:
                     method(*args)

@@ -1,6 +1,7 @@
 //! The same ingest loop from Rust, Python, Node and (with `--swift`) Swift, as a ratio to Rust.
 //!
 //!   bindings-ratio [N] [--python PATH] [--node PATH] [--swift benches/swift-ratio/run]
+//!   bindings-ratio [N] --write DIR      # only writes the loops' input (bodies.jsonl, rules.json)
 //!
 //! Writes N Sentry event alerts (the criterion `ingest` bench's, routed by 100 rules) to a
 //! directory, then ingests them into a fresh database on disk from each language, one commit
@@ -76,6 +77,25 @@ fn host_loop(program: &str, script: &str, dir: &Path, mode: &str) -> f64 {
         .unwrap_or_else(|| panic!("{program} {script} printed no rate:\n{text}"))
 }
 
+/// The loops' input in `dir`: `bodies.jsonl` (N Sentry event alerts, one a line) and
+/// `rules.json` (100 rules); answers the bodies.
+fn write_input(dir: &Path, n: u64) -> Vec<Vec<u8>> {
+    let sentry = SentryBodies::routed(1000);
+    let bodies: Vec<Vec<u8>> = (0..n).map(|i| sentry.body(i)).collect();
+    let mut f = std::fs::File::create(dir.join("bodies.jsonl")).unwrap();
+    for b in &bodies {
+        assert!(!b.contains(&b'\n'), "bodies are compact JSON, one a line");
+        f.write_all(b).unwrap();
+        f.write_all(b"\n").unwrap();
+    }
+    std::fs::write(
+        dir.join("rules.json"),
+        serde_json::to_vec(&routing_rules(100)).unwrap(),
+    )
+    .unwrap();
+    bodies
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -86,18 +106,26 @@ fn main() {
     let mut python = "target/py-venv/bin/python".to_string();
     let mut node = "node".to_string();
     let mut swift: Option<String> = None;
+    let mut write: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--python" => python = args.next().unwrap(),
             "--node" => node = args.next().unwrap(),
             "--swift" => swift = Some(args.next().unwrap()),
+            "--write" => write = Some(args.next().unwrap()),
             v => {
                 n = v
                     .parse()
                     .expect("N, --python PATH, --node PATH or --swift PATH")
             }
         }
+    }
+    if let Some(out) = write {
+        std::fs::create_dir_all(&out).unwrap();
+        write_input(Path::new(&out), n);
+        println!("wrote {n} bodies and 100 rules to {out}");
+        return;
     }
     let dir = match swift {
         // the Swift loop runs in a chroot that sees only the repository
@@ -107,19 +135,7 @@ fn main() {
         }
         None => tempfile::tempdir().unwrap(),
     };
-    let sentry = SentryBodies::routed(1000);
-    let bodies: Vec<Vec<u8>> = (0..n).map(|i| sentry.body(i)).collect();
-    let mut f = std::fs::File::create(dir.path().join("bodies.jsonl")).unwrap();
-    for b in &bodies {
-        assert!(!b.contains(&b'\n'), "bodies are compact JSON, one a line");
-        f.write_all(b).unwrap();
-        f.write_all(b"\n").unwrap();
-    }
-    std::fs::write(
-        dir.path().join("rules.json"),
-        serde_json::to_vec(&routing_rules(100)).unwrap(),
-    )
-    .unwrap();
+    let bodies = write_input(dir.path(), n);
     println!(
         "{n} Sentry event alerts, 100 rules, a fresh database on disk per run, median of {ROUNDS} rounds"
     );

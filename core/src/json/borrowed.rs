@@ -78,7 +78,7 @@ fn needs_full_parse(body: &[u8]) -> bool {
                 i += 1;
                 loop {
                     let rest = body.get(i..).unwrap_or_default();
-                    match rest.iter().position(|&c| c == b'"' || c == b'\\') {
+                    match quote_or_backslash(rest) {
                         Some(p) if rest.get(p) == Some(&b'\\') => i += p + 2,
                         Some(p) => {
                             i += p;
@@ -119,6 +119,32 @@ fn needs_full_parse(body: &[u8]) -> bool {
         i += 1;
     }
     false
+}
+
+/// Where the first `"` or `\\` of `bytes` is: eight bytes at a time (a string's content is most
+/// of a body).
+fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const QUOTE: u64 = LO * b'"' as u64;
+    const BACKSLASH: u64 = LO * b'\\' as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+        let (q, b) = (w ^ QUOTE, w ^ BACKSLASH);
+        // a zero byte of q or b is a match; the lowest flagged byte is always a true one
+        let hit = ((q.wrapping_sub(LO) & !q) | (b.wrapping_sub(LO) & !b)) & HI;
+        if hit != 0 {
+            return Some(at + (hit.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|p| at + p)
 }
 
 fn syntax_error(body: &[u8]) -> Error {
@@ -892,6 +918,35 @@ mod tests {
             (r#"{"s": "\"e1", "n": [1]}"#, false),
         ] {
             assert_eq!(needs_full_parse(text.as_bytes()), deep, "{text}");
+        }
+        for (text, want) in [
+            ("", None),
+            ("abc", None),
+            ("abcdefghij\"", Some(10)),
+            ("abcdefgh\\ij\"", Some(8)),
+            ("\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\"", Some(14)),
+            ("a\"bcdefgh\"", Some(1)),
+        ] {
+            assert_eq!(quote_or_backslash(text.as_bytes()), want, "{text}");
+        }
+        // every position, next to bytes one off from the two (borrows in the word trick)
+        for fill in [
+            0x00u8, 0x01, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+        ] {
+            for len in 0..20 {
+                let mut buf = vec![fill; len];
+                assert_eq!(quote_or_backslash(&buf), None);
+                for pos in 0..len {
+                    for c in [b'"', b'\\'] {
+                        buf.fill(fill);
+                        buf[pos] = c;
+                        if pos + 1 < len {
+                            buf[pos + 1] = b'"';
+                        }
+                        assert_eq!(quote_or_backslash(&buf), Some(pos), "{buf:?}");
+                    }
+                }
+            }
         }
         let deep = format!("{{\"x\": {}{}}}", "[".repeat(101), "]".repeat(101));
         assert!(needs_full_parse(deep.as_bytes()));

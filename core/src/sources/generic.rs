@@ -444,16 +444,16 @@ fn one(
     let mut tags = BTreeMap::new();
     if let Some(map) = event.value().as_object() {
         for (k, v) in map {
-            if matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
-                tags.insert(k.clone(), Node::at(v, k.as_str()).scalar_text()?);
+            // a scalar's text cannot fail: no path is built for it
+            if let Some(text) = crate::json::scalar_text(v) {
+                tags.insert(k.clone(), text);
             }
         }
     }
     if let Some(t) = m.node(event, "tags") {
         for (k, v) in t.expect_object()? {
-            if matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
-                let n = Node::at(v, format!("{}.{k}", t.path()));
-                tags.insert(k.clone(), n.scalar_text()?);
+            if let Some(text) = crate::json::scalar_text(v) {
+                tags.insert(k.clone(), text);
             }
         }
     }

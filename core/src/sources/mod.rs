@@ -320,19 +320,7 @@ pub fn parse_path(text: &str, at: &str) -> Result<Vec<String>> {
 /// Follows a dotted path from `node`: object members by name, array items by index.
 /// `None` when some step is missing or null.
 pub fn lookup<'a>(node: &Node<'a>, path: &[String]) -> Option<Node<'a>> {
-    let mut cur = node.clone();
-    for seg in path {
-        cur = match cur.value() {
-            Value::Object(_) => cur.get(seg)?,
-            Value::Array(items) => {
-                let i: usize = seg.parse().ok()?;
-                let v = items.get(i).filter(|v| !v.is_null())?;
-                Node::at(v, format!("{}[{i}]", cur.path()))
-            }
-            _ => return None,
-        };
-    }
-    Some(cur)
+    node.descend(path)
 }
 
 // ---- fingerprint_fields -----------------------------------------------------------------------
@@ -433,8 +421,8 @@ impl FingerprintFields {
                     _ => alert.source_event_id.clone(),
                 },
                 FieldRef::Tag(t) => alert.tags.get(t).cloned(),
-                FieldRef::Event(p) => lookup(&Node::root(event), p).map(|n| canonical(n.value())),
-                FieldRef::Body(p) => lookup(&Node::root(body), p).map(|n| canonical(n.value())),
+                FieldRef::Event(p) => crate::json::value_at(event, p).map(canonical),
+                FieldRef::Body(p) => crate::json::value_at(body, p).map(canonical),
             };
             put(&mut h, Some(name));
             put(&mut h, value.as_deref());

@@ -153,6 +153,32 @@ fn every_public_engine_method_is_listed_and_bound() {
             camel(name)
         );
     }
+    // the awaitable faces (`async`): Node's Promise method, Python's signalcraft.aio method
+    let aio =
+        std::fs::read_to_string(root().join("bindings-python/python/signalcraft/aio.py")).unwrap();
+    for m in doc["methods"].as_array().unwrap() {
+        let Some(a) = m.get("async") else { continue };
+        let name = m["core"].as_str().unwrap();
+        let node = a["node"].as_str().unwrap();
+        assert_eq!(
+            node,
+            camel(&format!("{name}_async")),
+            "{name}: the Node awaitable is {name}Async"
+        );
+        assert!(
+            node_src.contains(&format!("    pub fn {name}_async(")),
+            "bindings-node/src/engine.rs has no method {name}_async"
+        );
+        assert!(
+            node_dts.contains(&format!("  {node}(")) && node_dts.contains("): Promise<"),
+            "bindings-node/index.d.ts does not declare {node}"
+        );
+        let python = a["python"].as_str().unwrap();
+        assert!(
+            aio.contains(&format!("    {python} = _InThread(_native.Engine.{name})")),
+            "signalcraft/aio.py does not run {name} in a worker thread as {python}"
+        );
+    }
     for e in doc["excluded"].as_array().unwrap() {
         let name = e["core"].as_str().unwrap();
         assert!(
