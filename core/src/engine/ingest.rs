@@ -179,6 +179,8 @@ impl Engine {
         dry: bool,
     ) -> Result<IngestOutcome> {
         self.check_size(body)?;
+        // announced to the group commit while it parses: an open group waits for it
+        let arrival = (!dry).then(|| self.store.arriving());
         let now = self.now();
         let mut loaded = self.load(workspace, source)?;
         if dry {
@@ -190,11 +192,10 @@ impl Engine {
         };
         // A dry run answers "why" at once: its trace is worded in full.
         let run = |tx: &Connection| self.commit_ready(tx, &ready, rules, dry);
-        if dry {
-            self.store.write_rollback(run)
-        } else {
+        match arrival {
             // one delivery: group-committed with concurrent callers' (see `Store::write_grouped`)
-            self.store.write_grouped(run)
+            Some(arrival) => arrival.write_grouped(run),
+            None => self.store.write_rollback(run),
         }
     }
 

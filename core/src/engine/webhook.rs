@@ -255,6 +255,8 @@ impl Engine {
         ws_id: &mut Option<WorkspaceId>,
     ) -> std::result::Result<IngestOutcome, Refused> {
         self.check_size(body)?;
+        // announced to the group commit while it authenticates and parses
+        let arrival = self.store.arriving();
         let (source, why) = match source {
             Some(s) => (s, None),
             None => {
@@ -300,7 +302,7 @@ impl Engine {
         let limit = loaded.settings.ingest_rate_limit;
         let ws = &loaded.ws.id;
         // one delivery: group-committed with concurrent callers' (see `Store::write_grouped`)
-        let mut outcome = self.store.write_grouped(|tx| {
+        let mut outcome = arrival.write_grouped(|tx| {
             let bucket = webhook::take(store::webhooks::bucket(tx, ws)?, limit, now)?;
             store::webhooks::save_bucket(tx, ws, &bucket)?;
             let out = match &prepared {

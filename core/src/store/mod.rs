@@ -1,5 +1,10 @@
 //! SQLite storage: one writer connection, one reader, WAL, migrations by `PRAGMA user_version`.
 //! All SQL lives under this module; functions that write take a `&Transaction`.
+//!
+//! Writes that commit one delivery (`ingest`, `webhook`, a monitor's reading) go through
+//! [`Store::write_grouped`]: a **group commit**, where concurrent callers' writes share one
+//! transaction and one COMMIT on the writer connection, each caller answered after it. Every
+//! other write is its own transaction ([`Store::write`]), committing an open group first.
 
 pub(crate) mod accounts;
 pub(crate) mod changes;
@@ -46,6 +51,9 @@ pub(crate) struct Store {
     /// Threads waiting for `writer` (group commit: a member stays in the open group, without
     /// committing, only while another writer is queued for the connection).
     queued: AtomicUsize,
+    /// Callers announced by [`Store::arriving`] that have not reached the writer yet (a delivery
+    /// being parsed): an open group's members also wait for them.
+    coming: AtomicUsize,
     /// How long a group stays open after its BEGIN ([`GROUP_MAX_OPEN`]; longer in tests that
     /// must see a group form on a loaded machine).
     group_max_open: Duration,
@@ -100,14 +108,19 @@ impl Slot {
         self.ready.notify_all();
     }
 
-    /// Waits until the group's fate is set.
-    fn wait(&self) -> Fate {
+    /// Waits until the group's fate is set, or until `deadline` (`None`).
+    fn wait_until(&self, deadline: Instant) -> Option<Fate> {
         let mut fate = self.fate.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(f) = *fate {
-                return f;
+                return Some(f);
             }
-            fate = self.ready.wait(fate).unwrap_or_else(|p| p.into_inner());
+            let left = deadline.checked_duration_since(Instant::now())?;
+            fate = self
+                .ready
+                .wait_timeout(fate, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
         }
     }
 }
@@ -128,6 +141,26 @@ pub(crate) struct StoreCounters {
     /// Members of a group rolled back (another member failed or panicked, or COMMIT failed) that
     /// ran again alone.
     pub(crate) reruns: Counter,
+}
+
+/// A caller announced by [`Store::arriving`], not yet at the writer.
+pub(crate) struct Arrival<'a> {
+    store: &'a Store,
+}
+
+impl Arrival<'_> {
+    /// [`Store::write_grouped`] for the announced caller (no longer counted as coming).
+    pub(crate) fn write_grouped<T>(self, f: impl FnMut(&Connection) -> Result<T>) -> Result<T> {
+        let store = self.store;
+        drop(self);
+        store.write_grouped(f)
+    }
+}
+
+impl Drop for Arrival<'_> {
+    fn drop(&mut self) {
+        self.store.coming.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The writer locked; if the holder panics with a group open, the whole transaction is rolled
@@ -232,6 +265,7 @@ impl Store {
                 group: None,
             }),
             queued: AtomicUsize::new(0),
+            coming: AtomicUsize::new(0),
             group_max_open: GROUP_MAX_OPEN,
             reader: Some(Mutex::new(reader)),
             counters: StoreCounters::default(),
@@ -250,6 +284,7 @@ impl Store {
                 group: None,
             }),
             queued: AtomicUsize::new(0),
+            coming: AtomicUsize::new(0),
             group_max_open: GROUP_MAX_OPEN,
             reader: None,
             counters: StoreCounters::default(),
@@ -343,10 +378,11 @@ impl Store {
     /// The first caller to find no group open BEGINs one (IMMEDIATE) on the writer connection;
     /// each member in turn runs its `f` inside it, on the same connection, so the members'
     /// writes apply exactly as one after another. A member whose `f` succeeded then looks for
-    /// another writer queued for the connection: if there is one and the group is under its
-    /// bounds ([`GROUP_MAX_MEMBERS`], [`GROUP_MAX_OPEN`] since BEGIN), it leaves the lock and
-    /// waits on the group's [`Slot`]; otherwise it COMMITs and wakes every member with the
-    /// result. Any other use of the writer ([`Store::write`], [`Store::write_rollback`],
+    /// another writer queued for the connection (or a caller announced by [`Store::arriving`]):
+    /// if there is one and the group is under its bounds ([`GROUP_MAX_MEMBERS`],
+    /// [`GROUP_MAX_OPEN`] since BEGIN), it leaves the lock and waits on the group's [`Slot`]
+    /// (at most until the bound, when it commits the group itself); otherwise it COMMITs and
+    /// wakes every member with the result. Any other use of the writer ([`Store::write`], [`Store::write_rollback`],
     /// [`Store::probe_write`], a read on the writer) commits an open group first.
     ///
     /// If a member's `f` fails (or panics), the whole open transaction is rolled back with a
@@ -409,10 +445,13 @@ impl Store {
         let open = w.group.as_ref().is_some_and(|g| {
             g.members < GROUP_MAX_MEMBERS && g.began.elapsed() < self.group_max_open
         });
-        if open && self.queued.load(Ordering::SeqCst) > 0 {
+        let coming =
+            self.queued.load(Ordering::SeqCst) > 0 || self.coming.load(Ordering::SeqCst) > 0;
+        if let (true, true, Some(g)) = (open, coming, w.group.as_ref()) {
             // someone is coming: leave the commit to the group's last member
+            let deadline = g.began + self.group_max_open;
             drop(w);
-            return match slot.wait() {
+            return match self.await_group(&slot, deadline) {
                 Fate::Committed => Ok(v),
                 Fate::Rerun => {
                     self.counters.reruns.inc();
@@ -431,6 +470,31 @@ impl Store {
                 self.write(f)
             }
         }
+    }
+
+    /// Waits for the fate of the group whose slot is `slot`. At the group's `deadline` (a caller
+    /// announced as coming never wrote, or is slow) the member commits the group itself, if it
+    /// is still the open one: no member waits past the bound for someone else.
+    fn await_group(&self, slot: &Arc<Slot>, deadline: Instant) -> Fate {
+        if let Some(fate) = slot.wait_until(deadline) {
+            return fate;
+        }
+        let mut w = self.lock_writer();
+        if w.group.as_ref().is_some_and(|g| Arc::ptr_eq(&g.slot, slot)) {
+            let _ = self.close_group(&mut w);
+        }
+        drop(w);
+        // settled now: by this member's commit, or by whoever closed the group before
+        slot.wait_until(deadline + Duration::from_secs(3600))
+            .unwrap_or(Fate::Rerun)
+    }
+
+    /// Announces a caller that will soon call [`Arrival::write_grouped`] (it is verifying and
+    /// parsing its delivery): until it arrives or gives up (the [`Arrival`] dropped), an open
+    /// group's members wait for it rather than commit, up to the group's bounds.
+    pub(crate) fn arriving(&self) -> Arrival<'_> {
+        self.coming.fetch_add(1, Ordering::SeqCst);
+        Arrival { store: self }
     }
 
     /// Runs `f` in one IMMEDIATE transaction and always rolls it back: what `f` would have
