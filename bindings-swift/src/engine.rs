@@ -872,6 +872,27 @@ impl Engine {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Engine {
+    /// `ingest` on tokio's blocking pool: concurrent calls are committed together by the
+    /// engine's one writer (group commit), each answered after its own commit; fails with the
+    /// same `SignalCraftError` as `ingest`.
+    pub async fn ingest_async(
+        &self,
+        workspace: String,
+        source: String,
+        headers: Option<HashMap<String, String>>,
+        body: Vec<u8>,
+    ) -> Answer<IngestOutcome> {
+        let engine = self.inner()?;
+        let source: Source = source.parse()?;
+        let headers = headers_in(headers)?;
+        let out = tokio::task::spawn_blocking(move || {
+            host::guard(|| engine.ingest(&workspace, source, &headers, &body))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("ingest task: {e}")))??;
+        Ok(out.into())
+    }
+
     /// Sends what is due in the outbox, waiting up to `wait_ms` for retries due by then. Runs
     /// on tokio's blocking pool; fails with the same `SignalCraftError` as the other methods.
     #[uniffi::method(default(workspace = None, wait_ms = None))]

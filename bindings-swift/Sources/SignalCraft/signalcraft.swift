@@ -782,6 +782,13 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func ingest(workspace: String, source: String, headers: [String: String]?, body: Data) throws  -> IngestOutcome
     
     /**
+     * `ingest` on tokio's blocking pool: concurrent calls are committed together by the
+     * engine's one writer (group commit), each answered after its own commit; fails with the
+     * same `SignalCraftError` as `ingest`.
+     */
+    func ingestAsync(workspace: String, source: String, headers: [String: String]?, body: Data) async throws  -> IngestOutcome
+    
+    /**
      * Like `ingest`, with the source told from the headers and body.
      */
     func ingestAuto(workspace: String, headers: [String: String]?, body: Data) throws  -> IngestOutcome
@@ -1581,6 +1588,27 @@ open func ingest(workspace: String, source: String, headers: [String: String]?, 
         FfiConverterData.lower(body),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `ingest` on tokio's blocking pool: concurrent calls are committed together by the
+     * engine's one writer (group commit), each answered after its own commit; fails with the
+     * same `SignalCraftError` as `ingest`.
+     */
+open func ingestAsync(workspace: String, source: String, headers: [String: String]?, body: Data)async throws  -> IngestOutcome  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_signalcraft_swift_fn_method_engine_ingest_async(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(workspace),FfiConverterString.lower(source),FfiConverterOptionDictionaryStringString.lower(headers),FfiConverterData.lower(body)
+                )
+            },
+            pollFunc: ffi_signalcraft_swift_rust_future_poll_rust_buffer,
+            completeFunc: ffi_signalcraft_swift_rust_future_complete_rust_buffer,
+            freeFunc: ffi_signalcraft_swift_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeIngestOutcome_lift,
+            errorHandler: FfiConverterTypeSignalCraftError_lift
+        )
 }
     
     /**
@@ -5923,6 +5951,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_ingest() != 19288) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_signalcraft_swift_checksum_method_engine_ingest_async() != 11064) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_signalcraft_swift_checksum_method_engine_ingest_auto() != 64014) {

@@ -413,6 +413,11 @@ RustBuffer uniffi_signalcraft_swift_fn_method_engine_handle_slack_team_action(ui
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_ingest(uint64_t ptr, RustBuffer workspace, RustBuffer source, RustBuffer headers, RustBuffer body, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_INGEST_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_INGEST_ASYNC
+uint64_t uniffi_signalcraft_swift_fn_method_engine_ingest_async(uint64_t ptr, RustBuffer workspace, RustBuffer source, RustBuffer headers, RustBuffer body
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_INGEST_AUTO
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_FN_METHOD_ENGINE_INGEST_AUTO
 RustBuffer uniffi_signalcraft_swift_fn_method_engine_ingest_auto(uint64_t ptr, RustBuffer workspace, RustBuffer headers, RustBuffer body, RustCallStatus *_Nonnull out_status
@@ -1163,6 +1168,12 @@ uint16_t uniffi_signalcraft_swift_checksum_method_engine_handle_slack_team_actio
 #ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_INGEST
 #define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_INGEST
 uint16_t uniffi_signalcraft_swift_checksum_method_engine_ingest(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_INGEST_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_SIGNALCRAFT_SWIFT_CHECKSUM_METHOD_ENGINE_INGEST_ASYNC
+uint16_t uniffi_signalcraft_swift_checksum_method_engine_ingest_async(void
     
 );
 #endif

@@ -28,6 +28,16 @@ struct Step: Decodable, @unchecked Sendable {
     let expect: [String: JSON]?
     let error: [String: JSON]?
     let save: [String: String]?
+    /// `"async": true`: the method's awaitable face (Swift has `ingestAsync`; others plain).
+    let isAsync: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case call, args, expect, error, save
+        case isAsync = "async"
+    }
+
+    /// The name `call` dispatches on.
+    var method: String { (isAsync ?? false) && call == "ingest" ? "ingest_async" : call }
 }
 
 /// Why a step failed.
@@ -52,7 +62,7 @@ func runCase(_ c: Case, now: String, in dir: URL) async throws {
         let args = step.args.map { resolveVars($0, saved) }
         if let want = step.error {
             do {
-                let got = try await call(engine, step.call, args)
+                let got = try await call(engine, step.method, args)
                 throw CaseFailure(description: "\(where_): expected \(want), got \(got)")
             } catch let e as SignalCraftError {
                 if want["kind"]?.string != e.kind {
@@ -69,7 +79,7 @@ func runCase(_ c: Case, now: String, in dir: URL) async throws {
         }
         let answer: JSON
         do {
-            answer = try await call(engine, step.call, args)
+            answer = try await call(engine, step.method, args)
         } catch let e as SignalCraftError {
             throw CaseFailure(description: "\(where_): \(e.kind) at \(e.path ?? "-"): \(e.message)")
         }
@@ -195,6 +205,8 @@ func call(_ e: Engine, _ name: String, _ a: [JSON]) async throws -> JSON {
         return try js(try e.setIntegration(workspace: try str(a, 0), source: try str(a, 1), update: text(a, 2)))
     case "ingest":
         return js(try e.ingest(workspace: try str(a, 0), source: try str(a, 1), headers: try headers(arg(a, 2)), body: try body(arg(a, 3))))
+    case "ingest_async":
+        return js(try await e.ingestAsync(workspace: try str(a, 0), source: try str(a, 1), headers: try headers(arg(a, 2)), body: try body(arg(a, 3))))
     case "ingest_auto":
         return js(try e.ingestAuto(workspace: try str(a, 0), headers: try headers(arg(a, 1)), body: try body(arg(a, 2))))
     case "ingest_batch":

@@ -173,6 +173,20 @@ fn every_public_engine_method_is_listed_and_bound() {
             node_dts.contains(&format!("  {node}(")) && node_dts.contains("): Promise<"),
             "bindings-node/index.d.ts does not declare {node}"
         );
+        if let Some(swift) = a.get("swift").and_then(|v| v.as_str()) {
+            assert_eq!(
+                swift, node,
+                "{name}: the Swift awaitable is named as Node's"
+            );
+            assert!(
+                swift_src.contains(&format!("    pub async fn {name}_async(")),
+                "bindings-swift/src/engine.rs has no async method {name}_async"
+            );
+            assert!(
+                swift_api.contains(&format!("open func {swift}(")),
+                "the generated Swift has no method {swift} (run bindings-swift/generate)"
+            );
+        }
         let python = a["python"].as_str().unwrap();
         assert!(
             aio.contains(&format!("    {python} = _InThread(_native.Engine.{name})")),
