@@ -571,6 +571,22 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// A database at schema version `step`: the migrations before it applied, none after.
+    fn at_step(step: usize) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..step] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", step as i64)
+            .unwrap();
+        conn
+    }
+
+    /// The index of the migration whose SQL contains `marker`.
+    fn step_containing(marker: &str) -> usize {
+        MIGRATIONS.iter().position(|m| m.contains(marker)).unwrap()
+    }
+
     /// Version 5 rebuilds `alert_events`: rows written under version 4 come through unchanged.
     #[test]
     fn version_5_keeps_every_event() {
@@ -639,12 +655,7 @@ mod tests {
     #[test]
     fn the_accounts_step_keeps_every_row() {
         let before = MIGRATIONS.len() - 1;
-        let mut conn = Connection::open_in_memory().unwrap();
-        for sql in &MIGRATIONS[..before] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", before as i64)
-            .unwrap();
+        let mut conn = at_step(before);
         conn.execute_batch(
             "INSERT INTO workspaces (id, name, created_at, settings) VALUES ('ws_1', 'acme', 1, '{}');
              INSERT INTO integrations (workspace_id, source, secret, options, updated_at)
@@ -705,16 +716,8 @@ mod tests {
     /// creator (null: it was never recorded), and takes new ones with theirs.
     #[test]
     fn silences_made_before_the_creator_step_keep_a_null_creator() {
-        let step = MIGRATIONS
-            .iter()
-            .position(|m| m.contains("ADD COLUMN created_by"))
-            .unwrap();
-        let mut conn = Connection::open_in_memory().unwrap();
-        for sql in &MIGRATIONS[..step] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", step as i64)
-            .unwrap();
+        let step = step_containing("ADD COLUMN created_by");
+        let mut conn = at_step(step);
         conn.execute_batch(
             "INSERT INTO workspaces (id, name, created_at) VALUES ('ws_1', 'acme', 1);
              INSERT INTO silences (id, workspace_id, condition, starts_at, ends_at, comment,
@@ -741,16 +744,8 @@ mod tests {
     /// writing transaction: a rolled-back write leaves it as it was.
     #[test]
     fn the_config_version_step_keeps_every_row_and_counts_config_writes() {
-        let step = MIGRATIONS
-            .iter()
-            .position(|m| m.contains("ADD COLUMN config_version"))
-            .unwrap();
-        let mut conn = Connection::open_in_memory().unwrap();
-        for sql in &MIGRATIONS[..step] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", step as i64)
-            .unwrap();
+        let step = step_containing("ADD COLUMN config_version");
+        let mut conn = at_step(step);
         conn.execute_batch(
             r#"INSERT INTO workspaces (id, name, created_at, settings)
                    VALUES ('ws_1', 'acme', 1, '{"allow_unauthenticated_ingest":true}');
