@@ -1091,7 +1091,9 @@ open class Engine: EngineProtocol, @unchecked Sendable {
         return try! rustCall { uniffi_signalcraft_swift_fn_clone_engine(self.handle, $0) }
     }
     /**
-     * Opens (creating and migrating) the database at `path`; in memory when `path` is nil.
+     * Opens (creating and migrating) the database `path` names: a file path, `sqlite:PATH`, or a
+     * `postgres://` URL (PostgreSQL needs a secret key: `secretKey` or `SIGNALCRAFT_SECRET_KEY`);
+     * in memory when `path` is nil.
      */
 public convenience init(path: String? = nil, options: EngineOptions? = nil)throws  {
     let handle =
