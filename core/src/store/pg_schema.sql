@@ -552,3 +552,19 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
                 ELSE '{}'::jsonb END) AS o
     ) e
 $$;
+
+-- SQLite's scalar max(a, b), max(a, b, c) and min(a, b) on integers (NULL when any argument is
+-- NULL, as in SQLite). They share their names with the aggregates, which take one argument:
+-- `max(seq, excluded.seq)` and `MIN(MAX(not_before, ...))` mean the same on both stores.
+CREATE FUNCTION max(a bigint, b bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN a >= b THEN a ELSE b END
+$$;
+CREATE FUNCTION max(a bigint, b bigint, c bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN a >= b AND a >= c THEN a WHEN b >= c THEN b ELSE c END
+$$;
+CREATE FUNCTION min(a bigint, b bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN a <= b THEN a ELSE b END
+$$;
