@@ -26,9 +26,10 @@ use std::sync::Arc;
     about = "SignalCraft: normalize, deduplicate and route alert webhooks"
 )]
 struct Cli {
-    /// The SQLite database file.
+    /// The database: a SQLite file's path (or `sqlite:PATH`), or a PostgreSQL URL
+    /// (`postgres://user@host:port/db`, which needs SIGNALCRAFT_SECRET_KEY).
     #[arg(long, global = true, default_value = "signalcraft.db")]
-    db: PathBuf,
+    db: String,
     /// Fix the engine's clock at this RFC 3339 time (for scripts, tests and replays).
     #[arg(long, global = true, value_name = "RFC3339")]
     now: Option<String>,
@@ -806,7 +807,7 @@ fn parse_now(now: &str) -> Result<DateTime<Utc>, Error> {
 
 fn open(cli: &Cli) -> Result<Engine, Error> {
     let mut b = Engine::builder()
-        .path(&cli.db)
+        .database(&cli.db)
         .allow_private_targets(PrivateTargets::from_env()?);
     if let Some(now) = &cli.now {
         b = b.clock(Arc::new(ManualClock::new(parse_now(now)?)));

@@ -41,11 +41,11 @@ mod stats;
 mod tick;
 mod webhook;
 
+use crate::store::db::Conn;
 pub use act::{Actor, MAX_ACT_MANY};
 use chrono::{DateTime, Utc};
 pub use deliver::{DispatchReport, Readiness};
 pub use monitors::{AppView, HistoryPoint, MAX_CONCURRENT_CHECKS, MonitorState};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 pub use slack::{SLACK_INTEGRATION, SlackActionOutcome};
@@ -63,6 +63,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 #[derive(Debug)]
 enum Location {
     Path(PathBuf),
+    /// A `postgres://` URL.
+    Postgres(String),
     InMemory,
 }
 
@@ -80,7 +82,14 @@ impl std::fmt::Debug for EngineBuilder {
     /// Everything but the key, which shows as set or not.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EngineBuilder")
-            .field("location", &self.location)
+            .field(
+                "location",
+                &match &self.location {
+                    Location::Postgres(url) => Location::Postgres(store::pg::redact_url(url)),
+                    Location::Path(p) => Location::Path(p.clone()),
+                    Location::InMemory => Location::InMemory,
+                },
+            )
             .field("clock", &self.clock)
             .field("max_body_bytes", &self.max_body_bytes)
             .field(
@@ -105,6 +114,28 @@ impl EngineBuilder {
     /// Stores in the SQLite file at `path` (created if missing).
     pub fn path(mut self, path: impl Into<PathBuf>) -> Self {
         self.location = Location::Path(path.into());
+        self
+    }
+
+    /// Stores in the database `target` names: a `postgres://` or `postgresql://` URL is a
+    /// PostgreSQL database (shared by every engine that opens it: see the README's operator
+    /// guide), `sqlite:PATH` or any other text the SQLite file at that path. The CLI's `--db` and
+    /// the hosts' `start --db` take the same text.
+    ///
+    /// A PostgreSQL URL without `sslmode` (or with `sslmode=disable`) connects without TLS;
+    /// `sslmode=require` (or `prefer`) encrypts without verifying the server's certificate, as
+    /// libpq does; `sslmode=verify-full&sslrootcert=PATH` verifies it against that CA file.
+    /// A PostgreSQL store has no key file beside it: the key for secrets at rest must come from
+    /// [`EngineBuilder::secret_key`] or `SIGNALCRAFT_SECRET_KEY`, and `build` refuses without.
+    pub fn database(mut self, target: impl AsRef<str>) -> Self {
+        let target = target.as_ref();
+        self.location = if store::pg::is_url(target) {
+            Location::Postgres(target.to_owned())
+        } else {
+            Location::Path(PathBuf::from(
+                target.strip_prefix("sqlite:").unwrap_or(target),
+            ))
+        };
         self
     }
 
@@ -144,8 +175,25 @@ impl EngineBuilder {
 
     /// Opens the store (migrating it to the latest schema) and returns the engine.
     pub fn build(self) -> Result<Engine> {
+        let mut secret_key = self.secret_key;
         let (store, db_path) = match &self.location {
             Location::Path(p) => (Store::open(p)?, Some(p.clone())),
+            Location::Postgres(url) => {
+                if secret_key.is_none() {
+                    secret_key = Some(match std::env::var(crate::secrets::KEY_ENV) {
+                        Ok(k) => crate::secrets::parse_key(&k)?,
+                        Err(_) => {
+                            return Err(Error::invalid(
+                                crate::secrets::KEY_ENV,
+                                "a PostgreSQL store needs the key for secrets at rest: set \
+                                 SIGNALCRAFT_SECRET_KEY (the same on every instance) or give \
+                                 the builder a secret_key",
+                            ));
+                        }
+                    });
+                }
+                (Store::open_postgres(url)?, None)
+            }
             Location::InMemory => (Store::in_memory()?, None),
         };
         let private_targets = Arc::new(self.private_targets);
@@ -156,7 +204,7 @@ impl EngineBuilder {
             max_body_bytes: self.max_body_bytes,
             routing_cache: Mutex::new(HashMap::new()),
             load_cache: ingest::LoadCache::default(),
-            secrets: Mutex::new(self.secret_key.map(|k| SecretBox::new(&k))),
+            secrets: Mutex::new(secret_key.map(|k| SecretBox::new(&k))),
             db_path,
             delivery: deliver::DeliveryRuntime::default(),
             password_cost: self.password_cost,
@@ -370,7 +418,7 @@ impl Engine {
     fn read_in<T>(
         &self,
         workspace: &str,
-        f: impl FnOnce(&Connection, &Workspace) -> Result<T>,
+        f: impl FnOnce(&Conn, &Workspace) -> Result<T>,
     ) -> Result<T> {
         self.store
             .read(|tx| f(tx, &store::workspaces::resolve(tx, workspace)?))
@@ -380,7 +428,7 @@ impl Engine {
     fn write_in<T>(
         &self,
         workspace: &str,
-        f: impl FnOnce(&Connection, &Workspace) -> Result<T>,
+        f: impl FnOnce(&Conn, &Workspace) -> Result<T>,
     ) -> Result<T> {
         self.store
             .write(|tx| f(tx, &store::workspaces::resolve(tx, workspace)?))
@@ -400,12 +448,7 @@ impl Engine {
     }
 
     /// Writes a new workspace named `name` inside `tx`.
-    fn insert_workspace(
-        &self,
-        tx: &Connection,
-        name: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Workspace> {
+    fn insert_workspace(&self, tx: &Conn, name: &str, now: DateTime<Utc>) -> Result<Workspace> {
         workspace::validate_name(name)?;
         let mut attempt: u32 = 0;
         let id = loop {
@@ -646,7 +689,7 @@ impl Engine {
 
     fn routing_for(
         &self,
-        tx: &Connection,
+        tx: &Conn,
         ws: &WorkspaceId,
         settings: &WorkspaceSettings,
     ) -> Result<Arc<Routing>> {
@@ -869,7 +912,7 @@ impl Engine {
 
 /// A page of a group's events, newest first, their traces worded.
 pub(crate) fn events_page(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     group: &GroupId,
     cursor: Option<&str>,
@@ -893,7 +936,7 @@ pub(crate) fn events_page(
 
 /// A page of a group's timeline, newest first.
 pub(crate) fn timeline_page(
-    tx: &Connection,
+    tx: &Conn,
     group: &GroupId,
     cursor: Option<&str>,
     limit: Option<u32>,
@@ -917,7 +960,7 @@ pub(crate) fn timeline_page(
 
 /// The rows ingest reads before parsing: the source's integration and the workspace's settings.
 fn load_rows(
-    tx: &Connection,
+    tx: &Conn,
     ws: &Workspace,
     source: Source,
 ) -> Result<(IntegrationConfig, WorkspaceSettings)> {
@@ -930,7 +973,7 @@ fn load_rows(
 /// Words the routing part of stored traces (ingest keeps them compact, see
 /// [`routing::StoredRouteTrace`]) against the rule sets that routed each event. Traces stored
 /// before that (already worded) are left as they are.
-fn word_traces(tx: &Connection, ws: &WorkspaceId, events: &mut [StoredEvent]) -> Result<()> {
+fn word_traces(tx: &Conn, ws: &WorkspaceId, events: &mut [StoredEvent]) -> Result<()> {
     let mut sets: BTreeMap<Option<i64>, RuleSet> = BTreeMap::new();
     for e in events.iter_mut() {
         let Some(routing) = e.trace.get("routing") else {
@@ -963,7 +1006,7 @@ fn word_traces(tx: &Connection, ws: &WorkspaceId, events: &mut [StoredEvent]) ->
 }
 
 /// Every channel the rules name exists, once the workspace has channels.
-fn check_rule_channels(tx: &Connection, ws: &WorkspaceId, rules: &RuleSet) -> Result<()> {
+fn check_rule_channels(tx: &Conn, ws: &WorkspaceId, rules: &RuleSet) -> Result<()> {
     let channels = store::outbox::channel_names(tx, ws)?;
     if channels.is_empty() {
         return Ok(());

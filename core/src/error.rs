@@ -84,7 +84,7 @@ pub enum Error {
         context: &'static str,
         /// The database error.
         #[source]
-        source: rusqlite::Error,
+        source: crate::store::db::StoreError,
     },
     /// The command does not apply to the current state.
     #[error("{0}")]
@@ -171,8 +171,13 @@ impl Error {
         }
     }
 
-    pub(crate) fn storage(context: &'static str) -> impl FnOnce(rusqlite::Error) -> Self {
-        move |source| Error::Storage { context, source }
+    pub(crate) fn storage<E: Into<crate::store::db::StoreError>>(
+        context: &'static str,
+    ) -> impl FnOnce(E) -> Self {
+        move |source| Error::Storage {
+            context,
+            source: source.into(),
+        }
     }
 }
 

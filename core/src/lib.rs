@@ -71,6 +71,7 @@ pub use lifecycle::GroupStatus;
 pub use net::PrivateTargets;
 pub use routing::{RouteDecision, RoutingRule, RuleSet};
 pub use store::LATEST_VERSION as SCHEMA_VERSION;
+pub use store::db::StoreError;
 pub use workspace::{Workspace, WorkspaceSettings};
 
 /// The README's Rust example, compiled and run as a doctest.

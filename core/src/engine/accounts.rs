@@ -8,10 +8,10 @@ use crate::accounts::{
 };
 use crate::lifecycle::Role;
 use crate::store;
+use crate::store::db::Conn;
 use crate::workspace::Workspace;
 use crate::{Error, Result};
 use chrono::TimeDelta;
-use rusqlite::Connection;
 
 /// How stale `last_used_at` of a token or key may get before a use rewrites it.
 pub(super) const LAST_USED_PRECISION: TimeDelta = TimeDelta::minutes(1);
@@ -385,7 +385,7 @@ impl Engine {
 
 /// The workspace `reference` names, if the principal has a role there; `not_found` (the same
 /// error as a workspace that does not exist) otherwise.
-fn visible_workspace(tx: &Connection, reference: &str, p: &Principal) -> Result<Workspace> {
+fn visible_workspace(tx: &Conn, reference: &str, p: &Principal) -> Result<Workspace> {
     match store::workspaces::resolve(tx, reference) {
         Ok(ws) if p.role_in(&ws.id).is_some() => Ok(ws),
         Ok(_) => Err(Error::not_found("workspace", reference)),

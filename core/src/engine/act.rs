@@ -6,10 +6,10 @@ use crate::alert::{GroupId, WorkspaceId};
 use crate::escalation::{Escalation, EscalationPolicy};
 use crate::group::{AlertGroup, TimelineEntry};
 use crate::lifecycle::{self, Command, GroupStatus, LifecycleState, Permission, Role};
+use crate::store::db::Conn;
 use crate::store::{self, groups::GroupRecord, lifecycle::NewNotification};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use serde_json::{Value, json};
 
 /// Who runs a command, and with which role.
@@ -159,7 +159,7 @@ fn detail_of(cmd: &Command, extra: Value) -> Value {
 /// Applies `cmd` to the group in `rec` and writes everything it causes. Returns whether
 /// anything changed (a no-op writes nothing).
 pub(crate) fn transition(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     rec: &mut GroupRecord,
     cmd: &Command,
@@ -217,7 +217,7 @@ pub(crate) fn transition(
 
 /// What a status change does to the group's escalation timer.
 pub(crate) fn escalation_follows(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     group: &GroupId,
     from: GroupStatus,
@@ -252,7 +252,7 @@ pub(crate) fn escalation_follows(
 /// else as a status update.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn notify_status(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     g: &AlertGroup,
     cmd: &Command,

@@ -191,7 +191,7 @@ impl Engine {
             Prepared::Ready(r) => r,
         };
         // A dry run answers "why" at once: its trace is worded in full.
-        let run = |tx: &Connection| self.commit_ready(tx, &ready, rules, dry);
+        let run = |tx: &Conn| self.commit_ready(tx, &ready, rules, dry);
         match arrival {
             // one delivery: group-committed with concurrent callers' (see `Store::write_grouped`)
             Some(arrival) => arrival.write_grouped(run),
@@ -226,7 +226,7 @@ impl Engine {
     /// primary-key lookup of the version.
     pub(super) fn resolve_config(
         &self,
-        tx: &Connection,
+        tx: &Conn,
         reference: &str,
     ) -> Result<(Arc<Workspace>, i64)> {
         if let Some(ws) = self.load_cache.workspace(reference)
@@ -242,7 +242,7 @@ impl Engine {
     /// (what it caches must be committed: a write transaction could still roll back).
     pub(super) fn load_at(
         &self,
-        tx: &Connection,
+        tx: &Conn,
         ws: &Workspace,
         version: i64,
         source: Source,
@@ -360,7 +360,7 @@ impl Engine {
     /// Writes one parsed delivery inside `tx`.
     pub(super) fn commit_ready(
         &self,
-        tx: &Connection,
+        tx: &Conn,
         r: &Ready<'_>,
         rules: Option<&RuleSet>,
         word: bool,
@@ -437,9 +437,9 @@ impl Engine {
 }
 
 /// Runs a savepoint statement (cached: a batch runs two per delivery).
-pub(super) fn savepoint(tx: &Connection, sql: &str, what: &'static str) -> Result<()> {
+pub(super) fn savepoint(tx: &Conn, sql: &str, what: &'static str) -> Result<()> {
     tx.prepare_cached(sql)
-        .and_then(|mut s| s.execute([]))
+        .and_then(|mut s| s.execute(crate::store::db::params![]))
         .map(|_| ())
         .map_err(Error::storage(what))
 }
@@ -477,7 +477,7 @@ struct NotificationPayload<'a> {
 
 /// One ingest's state inside its transaction.
 pub(super) struct IngestCtx<'a> {
-    tx: &'a Connection,
+    tx: &'a Conn,
     ws: &'a WorkspaceId,
     settings: &'a WorkspaceSettings,
     routing: RoutingContext<'a>,

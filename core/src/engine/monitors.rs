@@ -14,10 +14,10 @@ use crate::monitors::check::{self, BreachState, Reading, Transition};
 use crate::monitors::clients::RealConnector;
 use crate::monitors::model::{Monitor, MonitorKind, MonitorSet, SECRET_FIELDS};
 use crate::monitors::{ClientError, Connector, ServiceProbe, run};
+use crate::store::db::Conn;
 use crate::store::{self, monitors::MonitorRow};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
@@ -413,7 +413,7 @@ impl Engine {
     /// A monitor ready to check: secrets opened, its app's defaults filled in, its history.
     fn plan(
         &self,
-        tx: &Connection,
+        tx: &Conn,
         ws: &WorkspaceId,
         mut monitor: Monitor,
         now: DateTime<Utc>,
@@ -540,7 +540,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     fn monitor_alert(
         &self,
-        tx: &Connection,
+        tx: &Conn,
         ws: &crate::workspace::Workspace,
         m: &Monitor,
         subject: &str,

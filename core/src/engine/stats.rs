@@ -244,7 +244,7 @@ impl Engine {
 
 /// The buckets of `[since, end)`.
 fn series(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::db::Conn,
     ws: &crate::alert::WorkspaceId,
     since: DateTime<Utc>,
     end: DateTime<Utc>,

@@ -173,7 +173,7 @@ impl Engine {
 
 /// Fires what is due of one group's escalation.
 fn fire(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::db::Conn,
     ws: &WorkspaceId,
     id: &GroupId,
     now: DateTime<Utc>,

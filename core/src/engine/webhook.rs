@@ -10,11 +10,11 @@ use crate::alert::WorkspaceId;
 use crate::headers::Headers;
 use crate::ingest::IngestOutcome;
 use crate::store;
+use crate::store::db::Conn;
 use crate::webhook::{self, AuthFacts, DeliveryAuth};
 use crate::workspace::Workspace;
 use crate::{Error, ErrorKind, Result};
 use chrono::{DateTime, TimeDelta, Utc};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -335,7 +335,7 @@ struct KeyFacts {
 }
 
 fn key_facts(
-    tx: &Connection,
+    tx: &Conn,
     ws: &Workspace,
     source: Source,
     presented: Option<&str>,

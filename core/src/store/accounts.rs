@@ -1,24 +1,22 @@
 //! Users, memberships, sessions, API tokens, ingest keys and login failures. Secrets are stored
 //! as their hashes only (`accounts::secret_hash`).
 
+use super::db::{Conn, DbResult, OptionalExtension, Row, StoreError, params};
 use super::{execute, from_ms, opt_from_ms, query_row, to_ms};
 use crate::accounts::{ApiToken, IngestKeyView, Member, Membership, User};
 use crate::alert::{Source, WorkspaceId};
 use crate::lifecycle::Role;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// Sessions, failures and revoked rows deleted per purge at most (work per call stays bounded).
 const PURGE_BATCH: i64 = 500;
 
-fn role(text: String) -> rusqlite::Result<Role> {
-    text.parse().map_err(|e: Error| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
+fn role(text: String) -> DbResult<Role> {
+    text.parse().map_err(|e: Error| StoreError::column(0, e))
 }
 
-fn row_to_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+fn row_to_user(r: &Row<'_>) -> DbResult<User> {
     Ok(User {
         id: r.get(0)?,
         email: r.get(1)?,
@@ -29,7 +27,7 @@ fn row_to_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
 
 // ---- users ------------------------------------------------------------------------------------
 
-pub(crate) fn insert_user(tx: &Connection, user: &User, password_hash: &str) -> Result<()> {
+pub(crate) fn insert_user(tx: &Conn, user: &User, password_hash: &str) -> Result<()> {
     if user_by_email(tx, &user.email)?.is_some() {
         return Err(Error::Conflict(format!(
             "a user with email {:?} already exists",
@@ -46,7 +44,7 @@ pub(crate) fn insert_user(tx: &Connection, user: &User, password_hash: &str) -> 
 }
 
 /// The user with this (normalized) email and their password hash.
-pub(crate) fn user_by_email(tx: &Connection, email: &str) -> Result<Option<(User, String)>> {
+pub(crate) fn user_by_email(tx: &Conn, email: &str) -> Result<Option<(User, String)>> {
     query_row(
         tx,
         "SELECT id, email, name, created_at, password_hash FROM users WHERE email = ?1",
@@ -57,7 +55,7 @@ pub(crate) fn user_by_email(tx: &Connection, email: &str) -> Result<Option<(User
     .map_err(Error::storage("looking up a user"))
 }
 
-pub(crate) fn user_by_id(tx: &Connection, id: &str) -> Result<Option<User>> {
+pub(crate) fn user_by_id(tx: &Conn, id: &str) -> Result<Option<User>> {
     query_row(
         tx,
         "SELECT id, email, name, created_at FROM users WHERE id = ?1",
@@ -68,21 +66,21 @@ pub(crate) fn user_by_id(tx: &Connection, id: &str) -> Result<Option<User>> {
     .map_err(Error::storage("looking up a user"))
 }
 
-pub(crate) fn users(tx: &Connection) -> Result<Vec<User>> {
+pub(crate) fn users(tx: &Conn) -> Result<Vec<User>> {
     let mut stmt = tx
         .prepare_cached("SELECT id, email, name, created_at FROM users ORDER BY email")
         .map_err(Error::storage("listing users"))?;
     let rows = stmt
-        .query_map([], row_to_user)
+        .query_map(params![], row_to_user)
         .map_err(Error::storage("listing users"))?;
-    rows.collect::<rusqlite::Result<_>>()
+    rows.collect::<DbResult<_>>()
         .map_err(Error::storage("listing users"))
 }
 
 // ---- memberships ------------------------------------------------------------------------------
 
 pub(crate) fn set_member(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     user_id: &str,
     role: Role,
@@ -98,7 +96,7 @@ pub(crate) fn set_member(
     Ok(())
 }
 
-pub(crate) fn remove_member(tx: &Connection, ws: &WorkspaceId, user_id: &str) -> Result<bool> {
+pub(crate) fn remove_member(tx: &Conn, ws: &WorkspaceId, user_id: &str) -> Result<bool> {
     execute(
         tx,
         "DELETE FROM memberships WHERE workspace_id = ?1 AND user_id = ?2",
@@ -108,7 +106,7 @@ pub(crate) fn remove_member(tx: &Connection, ws: &WorkspaceId, user_id: &str) ->
     .map_err(Error::storage("removing a member"))
 }
 
-pub(crate) fn owners(tx: &Connection, ws: &WorkspaceId) -> Result<i64> {
+pub(crate) fn owners(tx: &Conn, ws: &WorkspaceId) -> Result<i64> {
     query_row(
         tx,
         "SELECT COUNT(*) FROM memberships WHERE workspace_id = ?1 AND role = 'owner'",
@@ -118,11 +116,7 @@ pub(crate) fn owners(tx: &Connection, ws: &WorkspaceId) -> Result<i64> {
     .map_err(Error::storage("counting owners"))
 }
 
-pub(crate) fn member_role(
-    tx: &Connection,
-    ws: &WorkspaceId,
-    user_id: &str,
-) -> Result<Option<Role>> {
+pub(crate) fn member_role(tx: &Conn, ws: &WorkspaceId, user_id: &str) -> Result<Option<Role>> {
     query_row(
         tx,
         "SELECT role FROM memberships WHERE workspace_id = ?1 AND user_id = ?2",
@@ -133,7 +127,7 @@ pub(crate) fn member_role(
     .map_err(Error::storage("looking up a member"))
 }
 
-pub(crate) fn members(tx: &Connection, ws: &WorkspaceId) -> Result<Vec<Member>> {
+pub(crate) fn members(tx: &Conn, ws: &WorkspaceId) -> Result<Vec<Member>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT m.workspace_id, u.id, u.email, u.name, m.role
@@ -152,11 +146,11 @@ pub(crate) fn members(tx: &Connection, ws: &WorkspaceId) -> Result<Vec<Member>> 
             })
         })
         .map_err(Error::storage("listing members"))?;
-    rows.collect::<rusqlite::Result<_>>()
+    rows.collect::<DbResult<_>>()
         .map_err(Error::storage("listing members"))
 }
 
-pub(crate) fn memberships_of(tx: &Connection, user_id: &str) -> Result<Vec<Membership>> {
+pub(crate) fn memberships_of(tx: &Conn, user_id: &str) -> Result<Vec<Membership>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT w.id, w.name, m.role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
@@ -172,7 +166,7 @@ pub(crate) fn memberships_of(tx: &Connection, user_id: &str) -> Result<Vec<Membe
             })
         })
         .map_err(Error::storage("listing memberships"))?;
-    rows.collect::<rusqlite::Result<_>>()
+    rows.collect::<DbResult<_>>()
         .map_err(Error::storage("listing memberships"))
 }
 
@@ -188,7 +182,7 @@ pub(crate) struct SessionRow {
 }
 
 pub(crate) fn insert_session(
-    tx: &Connection,
+    tx: &Conn,
     hash: &str,
     user_id: &str,
     csrf_token: &str,
@@ -205,7 +199,7 @@ pub(crate) fn insert_session(
     Ok(())
 }
 
-pub(crate) fn session(tx: &Connection, hash: &str) -> Result<Option<SessionRow>> {
+pub(crate) fn session(tx: &Conn, hash: &str) -> Result<Option<SessionRow>> {
     query_row(
         tx,
         "SELECT hash, user_id, csrf_token, expires_at, revoked_at FROM sessions WHERE hash = ?1",
@@ -224,7 +218,7 @@ pub(crate) fn session(tx: &Connection, hash: &str) -> Result<Option<SessionRow>>
     .map_err(Error::storage("looking up a session"))
 }
 
-pub(crate) fn revoke_session(tx: &Connection, hash: &str, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn revoke_session(tx: &Conn, hash: &str, now: DateTime<Utc>) -> Result<()> {
     execute(
         tx,
         "UPDATE sessions SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
@@ -236,11 +230,7 @@ pub(crate) fn revoke_session(tx: &Connection, hash: &str, now: DateTime<Utc>) ->
 
 /// Deletes (a bounded number of) sessions that ended before `now`, and login failures older
 /// than `failures_before`.
-pub(crate) fn purge(
-    tx: &Connection,
-    now: DateTime<Utc>,
-    failures_before: DateTime<Utc>,
-) -> Result<()> {
+pub(crate) fn purge(tx: &Conn, now: DateTime<Utc>, failures_before: DateTime<Utc>) -> Result<()> {
     execute(
         tx,
         "DELETE FROM sessions WHERE rowid IN (
@@ -262,7 +252,7 @@ pub(crate) fn purge(
 
 /// The times of failed logins against (`scope`, `key`) after `since`, at most `limit`.
 pub(crate) fn failures(
-    tx: &Connection,
+    tx: &Conn,
     scope: &str,
     key: &str,
     since: DateTime<Utc>,
@@ -279,16 +269,11 @@ pub(crate) fn failures(
             Ok(from_ms(r.get(0)?))
         })
         .map_err(Error::storage("reading login failures"))?;
-    rows.collect::<rusqlite::Result<_>>()
+    rows.collect::<DbResult<_>>()
         .map_err(Error::storage("reading login failures"))
 }
 
-pub(crate) fn add_failure(
-    tx: &Connection,
-    scope: &str,
-    key: &str,
-    at: DateTime<Utc>,
-) -> Result<()> {
+pub(crate) fn add_failure(tx: &Conn, scope: &str, key: &str, at: DateTime<Utc>) -> Result<()> {
     execute(
         tx,
         "INSERT INTO login_failures (scope, key, at) VALUES (?1, ?2, ?3)",
@@ -298,7 +283,7 @@ pub(crate) fn add_failure(
     Ok(())
 }
 
-pub(crate) fn clear_failures(tx: &Connection, scope: &str, key: &str) -> Result<()> {
+pub(crate) fn clear_failures(tx: &Conn, scope: &str, key: &str) -> Result<()> {
     execute(
         tx,
         "DELETE FROM login_failures WHERE scope = ?1 AND key = ?2",
@@ -310,7 +295,7 @@ pub(crate) fn clear_failures(tx: &Connection, scope: &str, key: &str) -> Result<
 
 // ---- API tokens -------------------------------------------------------------------------------
 
-fn row_to_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
+fn row_to_token(r: &Row<'_>) -> DbResult<ApiToken> {
     Ok(ApiToken {
         id: r.get(0)?,
         workspace: WorkspaceId(r.get(1)?),
@@ -321,7 +306,7 @@ fn row_to_token(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
     })
 }
 
-pub(crate) fn insert_token(tx: &Connection, t: &ApiToken, hash: &str) -> Result<()> {
+pub(crate) fn insert_token(tx: &Conn, t: &ApiToken, hash: &str) -> Result<()> {
     execute(
         tx,
         "INSERT INTO api_tokens (id, workspace_id, name, role, hash, created_at)
@@ -340,7 +325,7 @@ pub(crate) fn insert_token(tx: &Connection, t: &ApiToken, hash: &str) -> Result<
 }
 
 /// A workspace's live tokens, oldest first.
-pub(crate) fn tokens(tx: &Connection, ws: &WorkspaceId) -> Result<Vec<ApiToken>> {
+pub(crate) fn tokens(tx: &Conn, ws: &WorkspaceId) -> Result<Vec<ApiToken>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT id, workspace_id, name, role, created_at, last_used_at FROM api_tokens
@@ -350,12 +335,12 @@ pub(crate) fn tokens(tx: &Connection, ws: &WorkspaceId) -> Result<Vec<ApiToken>>
     let rows = stmt
         .query_map([ws.as_str()], row_to_token)
         .map_err(Error::storage("listing tokens"))?;
-    rows.collect::<rusqlite::Result<_>>()
+    rows.collect::<DbResult<_>>()
         .map_err(Error::storage("listing tokens"))
 }
 
 /// The live token with this hash, and the hash stored.
-pub(crate) fn token_by_hash(tx: &Connection, hash: &str) -> Result<Option<(ApiToken, String)>> {
+pub(crate) fn token_by_hash(tx: &Conn, hash: &str) -> Result<Option<(ApiToken, String)>> {
     query_row(
         tx,
         "SELECT id, workspace_id, name, role, created_at, last_used_at, hash FROM api_tokens
@@ -368,7 +353,7 @@ pub(crate) fn token_by_hash(tx: &Connection, hash: &str) -> Result<Option<(ApiTo
 }
 
 pub(crate) fn revoke_token(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     id: &str,
     now: DateTime<Utc>,
@@ -386,7 +371,7 @@ pub(crate) fn revoke_token(
 /// Sets a token's `last_used_at` when it is older than `stale_before` (at most one write a
 /// minute per token).
 pub(crate) fn touch_token(
-    tx: &Connection,
+    tx: &Conn,
     id: &str,
     now: DateTime<Utc>,
     stale_before: DateTime<Utc>,
@@ -404,7 +389,7 @@ pub(crate) fn touch_token(
 // ---- ingest keys ------------------------------------------------------------------------------
 
 pub(crate) fn insert_key(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     source: Source,
     key: &IngestKeyView,
@@ -428,11 +413,7 @@ pub(crate) fn insert_key(
 }
 
 /// The live keys of a workspace's source, oldest first.
-pub(crate) fn keys(
-    tx: &Connection,
-    ws: &WorkspaceId,
-    source: Source,
-) -> Result<Vec<IngestKeyView>> {
+pub(crate) fn keys(tx: &Conn, ws: &WorkspaceId, source: Source) -> Result<Vec<IngestKeyView>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT id, prefix, created_at, last_used_at FROM ingest_keys
@@ -450,12 +431,12 @@ pub(crate) fn keys(
             })
         })
         .map_err(Error::storage("listing ingest keys"))?;
-    rows.collect::<rusqlite::Result<_>>()
+    rows.collect::<DbResult<_>>()
         .map_err(Error::storage("listing ingest keys"))
 }
 
 /// Whether a workspace's source has a live key.
-pub(crate) fn has_keys(tx: &Connection, ws: &WorkspaceId, source: Source) -> Result<bool> {
+pub(crate) fn has_keys(tx: &Conn, ws: &WorkspaceId, source: Source) -> Result<bool> {
     query_row(
         tx,
         "SELECT EXISTS(SELECT 1 FROM ingest_keys
@@ -467,7 +448,7 @@ pub(crate) fn has_keys(tx: &Connection, ws: &WorkspaceId, source: Source) -> Res
 }
 
 /// Whether any integration of the workspace has a secret or a live ingest key.
-pub(crate) fn workspace_protected(tx: &Connection, ws: &WorkspaceId) -> Result<bool> {
+pub(crate) fn workspace_protected(tx: &Conn, ws: &WorkspaceId) -> Result<bool> {
     query_row(
         tx,
         "SELECT EXISTS(SELECT 1 FROM ingest_keys WHERE workspace_id = ?1 AND revoked_at IS NULL)
@@ -480,7 +461,7 @@ pub(crate) fn workspace_protected(tx: &Connection, ws: &WorkspaceId) -> Result<b
 
 /// The live key of a workspace's source with this hash: its id and the stored hash.
 pub(crate) fn key_by_hash(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     source: Source,
     hash: &str,
@@ -497,7 +478,7 @@ pub(crate) fn key_by_hash(
 }
 
 pub(crate) fn revoke_key(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     source: Source,
     id: &str,
@@ -515,7 +496,7 @@ pub(crate) fn revoke_key(
 
 /// Sets a key's `last_used_at` when older than `stale_before`.
 pub(crate) fn touch_key(
-    tx: &Connection,
+    tx: &Conn,
     id: &str,
     now: DateTime<Utc>,
     stale_before: DateTime<Utc>,

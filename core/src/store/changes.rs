@@ -9,17 +9,17 @@
 //! writes no counter row per change. (Before this, `change_seqs` was bumped by every change: the
 //! value such a file holds is the latest number issued, a valid floor.)
 
+use super::db::{Conn, DbResult, StoreError, params};
 use super::{execute, from_ms, query_row, to_ms};
 use crate::alert::{GroupId, WorkspaceId};
 use crate::changes::Change;
 use crate::lifecycle::GroupStatus;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params};
 
 /// Appends a change of `group` and answers its sequence number.
 pub(crate) fn append(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     group: &GroupId,
     kind: &str,
@@ -45,7 +45,7 @@ pub(crate) fn append(
 }
 
 /// The workspace's latest sequence number (0 before any change).
-pub(crate) fn last_seq(tx: &Connection, ws: &WorkspaceId) -> Result<i64> {
+pub(crate) fn last_seq(tx: &Conn, ws: &WorkspaceId) -> Result<i64> {
     query_row(
         tx,
         "SELECT max(
@@ -58,12 +58,7 @@ pub(crate) fn last_seq(tx: &Connection, ws: &WorkspaceId) -> Result<i64> {
 }
 
 /// Changes after `since`, in order, at most `limit`.
-pub(crate) fn after(
-    tx: &Connection,
-    ws: &WorkspaceId,
-    since: i64,
-    limit: u32,
-) -> Result<Vec<Change>> {
+pub(crate) fn after(tx: &Conn, ws: &WorkspaceId, since: i64, limit: u32) -> Result<Vec<Change>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT seq, group_id, kind, status, at FROM changes
@@ -77,18 +72,14 @@ pub(crate) fn after(
                 seq: r.get(0)?,
                 group_id: GroupId(r.get(1)?),
                 kind: r.get(2)?,
-                status: status.parse().map_err(|e: Error| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        3,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    )
-                })?,
+                status: status
+                    .parse()
+                    .map_err(|e: Error| StoreError::column(3, e))?,
                 at: from_ms(r.get(4)?),
             })
         })
         .map_err(Error::storage("reading changes"))?;
-    rows.collect::<rusqlite::Result<_>>()
+    rows.collect::<DbResult<_>>()
         .map_err(Error::storage("reading changes"))
 }
 
@@ -96,7 +87,7 @@ pub(crate) fn after(
 /// by their time index; answers how many. Each workspace whose changes go first has its latest
 /// number kept in `change_seqs` (see the module's note), so numbering goes on after it.
 pub(crate) fn purge(
-    tx: &Connection,
+    tx: &Conn,
     ws: Option<&WorkspaceId>,
     before: DateTime<Utc>,
     limit: u32,
@@ -114,7 +105,7 @@ pub(crate) fn purge(
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(Error::storage("purging old changes"))?;
-        rows.collect::<rusqlite::Result<_>>()
+        rows.collect::<DbResult<_>>()
             .map_err(Error::storage("purging old changes"))?
     };
     let mut floors: Vec<&str> = doomed.iter().map(|(w, _)| w.as_str()).collect();

@@ -1,15 +1,15 @@
 //! Received requests (raw payloads) and the alert events made from them.
 
+use super::db::{Conn, DbResult, OptionalExtension, StoreError, params};
 use super::{from_ms, opt_from_ms, to_ms};
 use crate::alert::{GroupId, Severity, Source, WorkspaceId};
 use crate::group::StoredEvent;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// When a delivery with this id was already received, if it was.
 pub(crate) fn delivery_seen(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     source: Source,
     delivery_id: &str,
@@ -30,7 +30,7 @@ pub(crate) fn delivery_seen(
 
 /// Whether an event with this source event id was already stored.
 pub(crate) fn source_event_seen(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     source: Source,
     source_event_id: &str,
@@ -58,23 +58,25 @@ pub(crate) struct NewRequest<'a> {
 }
 
 /// Stores a received request; returns its seq.
-pub(crate) fn insert_request(tx: &Connection, ws: &WorkspaceId, r: &NewRequest<'_>) -> Result<i64> {
+pub(crate) fn insert_request(tx: &Conn, ws: &WorkspaceId, r: &NewRequest<'_>) -> Result<i64> {
     tx.prepare_cached(
         "INSERT INTO requests (workspace_id, source, delivery_id, received_at, headers, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
     )
     .and_then(|mut s| {
-        s.execute(params![
-            ws.as_str(),
-            r.source.as_str(),
-            r.delivery_id,
-            to_ms(r.received_at),
-            r.headers,
-            r.body
-        ])
+        s.query_row(
+            params![
+                ws.as_str(),
+                r.source.as_str(),
+                r.delivery_id,
+                to_ms(r.received_at),
+                r.headers,
+                r.body
+            ],
+            |row| row.get(0),
+        )
     })
-    .map_err(Error::storage("storing the request"))?;
-    Ok(tx.last_insert_rowid())
+    .map_err(Error::storage("storing the request"))
 }
 
 /// An alert event to store.
@@ -95,7 +97,7 @@ pub(crate) struct NewEvent<'a> {
     pub route: Option<&'a str>,
 }
 
-pub(crate) fn insert_event(tx: &Connection, ws: &WorkspaceId, e: &NewEvent<'_>) -> Result<()> {
+pub(crate) fn insert_event(tx: &Conn, ws: &WorkspaceId, e: &NewEvent<'_>) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO alert_events (id, workspace_id, request_seq, group_id, source,
             source_event_id, decision, status, severity, title, received_at, occurred_at, alert,
@@ -128,7 +130,7 @@ pub(crate) fn insert_event(tx: &Connection, ws: &WorkspaceId, e: &NewEvent<'_>) 
 /// A page of a group's events, newest first: at most `limit` events older than `before` (a
 /// seq; all when `None`), each with its seq, plus whether older ones remain.
 pub(crate) fn group_page(
-    tx: &Connection,
+    tx: &Conn,
     group: &GroupId,
     before: Option<i64>,
     limit: u32,
@@ -175,15 +177,15 @@ pub(crate) fn group_page(
         )
         .map_err(Error::storage("reading events"))?;
     let mut items = rows
-        .collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading events"))?;
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
     Ok((items, more))
 }
 
-fn bad_json(col: usize, e: serde_json::Error) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+fn bad_json(col: usize, e: serde_json::Error) -> StoreError {
+    StoreError::column(col, e)
 }
 
 /// An event looked up by id, with the request it came from (`purged` once retention has emptied
@@ -201,7 +203,7 @@ pub(crate) struct EventWithRequest {
 
 /// One event of a workspace by id, with its request's headers and body.
 pub(crate) fn with_request(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     id: &str,
 ) -> Result<Option<EventWithRequest>> {
@@ -232,7 +234,7 @@ pub(crate) fn with_request(
 
 /// When a signed message with this digest was received, if its digest is still kept at `now`.
 pub(crate) fn signed_seen(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     source: Source,
     digest: &[u8; 32],
@@ -255,7 +257,7 @@ pub(crate) fn signed_seen(
 
 /// Remembers a signed message's digest until `expires_at` (replacing an expired one).
 pub(crate) fn remember_signed(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     source: Source,
     digest: &[u8; 32],
@@ -282,7 +284,7 @@ pub(crate) fn remember_signed(
 }
 
 /// Forgets at most `limit` digests expired at `now`; how many.
-pub(crate) fn purge_signed(tx: &Connection, now: DateTime<Utc>, limit: usize) -> Result<usize> {
+pub(crate) fn purge_signed(tx: &Conn, now: DateTime<Utc>, limit: usize) -> Result<usize> {
     tx.prepare_cached(
         "DELETE FROM signed_digests WHERE rowid IN
          (SELECT rowid FROM signed_digests WHERE expires_at <= ?1 LIMIT ?2)",
@@ -295,7 +297,7 @@ pub(crate) fn purge_signed(tx: &Connection, now: DateTime<Utc>, limit: usize) ->
 /// group (unmatched resolves and acknowledgements), and the raw requests left without events;
 /// how many events.
 pub(crate) fn purge_unmatched(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     before: DateTime<Utc>,
     limit: usize,
@@ -313,7 +315,7 @@ pub(crate) fn purge_unmatched(
                 Ok((r.get(0)?, r.get(1)?))
             })
             .map_err(Error::storage("finding unmatched events"))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<DbResult<Vec<_>>>()
             .map_err(Error::storage("finding unmatched events"))?
     };
     for (seq, _) in &seqs {
@@ -336,7 +338,7 @@ pub(crate) fn purge_unmatched(
 /// `before` (their events stay: open groups keep their history, the raw payload goes) and marks
 /// them purged; how many.
 pub(crate) fn purge_raw(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     before: DateTime<Utc>,
     now: DateTime<Utc>,

@@ -1,5 +1,6 @@
 //! Alert groups and their timelines.
 
+use super::db::{Conn, DbResult, OptionalExtension, Row, StoreError, params, params_from_iter};
 use super::query_row;
 use super::{from_ms, opt_from_ms, to_ms};
 use crate::alert::{GroupId, Severity, WorkspaceId};
@@ -10,7 +11,6 @@ use crate::lifecycle::GroupStatus;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 /// A group as stored: the public view plus what only the engine needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,11 +31,11 @@ macro_rules! columns {
 }
 const COLUMNS: &str = columns!();
 
-fn parse_err(col: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+fn parse_err(col: usize, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::column(col, e)
 }
 
-fn row_to_record(r: &Row<'_>) -> rusqlite::Result<GroupRecord> {
+fn row_to_record(r: &Row<'_>) -> DbResult<GroupRecord> {
     let source: String = r.get(3)?;
     let severity: i64 = r.get(6)?;
     let status: String = r.get(7)?;
@@ -72,16 +72,16 @@ fn row_to_record(r: &Row<'_>) -> rusqlite::Result<GroupRecord> {
 }
 
 fn records(
-    tx: &Connection,
+    tx: &Conn,
     sql: &str,
-    params: impl rusqlite::Params,
+    params: impl super::db::Params,
     what: &'static str,
 ) -> Result<Vec<GroupRecord>> {
     let mut stmt = tx.prepare_cached(sql).map_err(Error::storage(what))?;
     let rows = stmt
         .query_map(params, row_to_record)
         .map_err(Error::storage(what))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage(what))
 }
 
@@ -90,7 +90,7 @@ fn records(
 /// the title is empty, message none, tags empty, and severity what is stored — which spares
 /// decoding the stored tags' JSON on every repeat alert.
 pub(crate) fn latest_by_key_for_firing(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     key: &str,
 ) -> Result<Option<GroupRecord>> {
@@ -110,7 +110,7 @@ pub(crate) fn latest_by_key_for_firing(
 
 /// Every unresolved group with `key`, oldest first.
 pub(crate) fn unresolved_by_key(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     key: &str,
 ) -> Result<Vec<GroupRecord>> {
@@ -129,7 +129,7 @@ pub(crate) fn unresolved_by_key(
 
 /// Every unresolved group of `source` with `fingerprint`, oldest first.
 pub(crate) fn unresolved_by_fingerprint(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     source: &str,
     fingerprint: &str,
@@ -152,24 +152,24 @@ pub(crate) fn unresolved_by_fingerprint(
 /// another id); returns its seq. The id's UNIQUE index answers the conflict, so no lookup runs
 /// before the insert.
 pub(crate) fn insert(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     g: &AlertGroup,
     window_start: DateTime<Utc>,
 ) -> Result<Option<i64>> {
     let tags = serde_json::to_string(&g.tags)
         .map_err(|e| Error::Internal(format!("serializing tags: {e}")))?;
-    let written = tx
-        .prepare_cached(
-            "INSERT INTO alert_groups (id, workspace_id, group_key, source, project, environment,
+    tx.prepare_cached(
+        "INSERT INTO alert_groups (id, workspace_id, group_key, source, project, environment,
             fingerprint, severity, status, title, message, link, tags, assignee, count,
             reopen_count, first_seen, last_seen, window_start, last_activity, resolved_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
             ?18, ?19, ?20, ?21)
-         ON CONFLICT (id) DO NOTHING",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
+         ON CONFLICT (id) DO NOTHING RETURNING seq",
+    )
+    .and_then(|mut s| {
+        s.query_row(
+            params![
                 g.id.as_str(),
                 ws.as_str(),
                 g.group_key,
@@ -191,20 +191,18 @@ pub(crate) fn insert(
                 to_ms(window_start),
                 to_ms(g.last_activity),
                 g.resolved_at.map(to_ms),
-            ])
-        })
-        .map_err(Error::storage("writing a new group"))?;
-    Ok((written == 1).then(|| tx.last_insert_rowid()))
+            ],
+            |r| r.get(0),
+        )
+    })
+    .optional()
+    .map_err(Error::storage("writing a new group"))
 }
 
 /// Writes back what an event joining an open group changes: its descriptive fields, count and
 /// times (and its severity when `severity_changed`). Only the columns named are written, so
 /// SQLite leaves alone every index on the others (status, severity, fingerprint, …).
-pub(crate) fn update_joined(
-    tx: &Connection,
-    rec: &GroupRecord,
-    severity_changed: bool,
-) -> Result<()> {
+pub(crate) fn update_joined(tx: &Conn, rec: &GroupRecord, severity_changed: bool) -> Result<()> {
     let g = &rec.group;
     let tags = serde_json::to_string(&g.tags)
         .map_err(|e| Error::Internal(format!("serializing tags: {e}")))?;
@@ -250,7 +248,7 @@ pub(crate) fn update_joined(
 }
 
 /// Writes back the mutable state of an existing group.
-pub(crate) fn update(tx: &Connection, rec: &GroupRecord) -> Result<()> {
+pub(crate) fn update(tx: &Conn, rec: &GroupRecord) -> Result<()> {
     let g = &rec.group;
     let tags = serde_json::to_string(&g.tags)
         .map_err(|e| Error::Internal(format!("serializing tags: {e}")))?;
@@ -294,7 +292,7 @@ pub(crate) fn update(tx: &Connection, rec: &GroupRecord) -> Result<()> {
 }
 
 /// The group `id` in `ws`.
-pub(crate) fn get(tx: &Connection, ws: &WorkspaceId, id: &str) -> Result<GroupRecord> {
+pub(crate) fn get(tx: &Conn, ws: &WorkspaceId, id: &str) -> Result<GroupRecord> {
     const SQL: &str = concat!(
         "SELECT ",
         columns!(),
@@ -372,7 +370,7 @@ fn sort_expr(sort: GroupSort) -> &'static str {
 /// A page of groups in the query's order. Pagination is keyset on (sort key, seq), so it is
 /// exact for every sort: ties on the key are ordered by seq, and no row is skipped or repeated
 /// while the groups do not change.
-pub(crate) fn page(tx: &Connection, ws: &WorkspaceId, q: &GroupQuery) -> Result<GroupPage> {
+pub(crate) fn page(tx: &Conn, ws: &WorkspaceId, q: &GroupQuery) -> Result<GroupPage> {
     let limit = q.page_size()?;
     let mut sql = format!("SELECT {COLUMNS} FROM alert_groups WHERE workspace_id = ?");
     let mut args: Vec<SqlValue> = vec![SqlValue::Text(ws.0.clone())];
@@ -482,7 +480,7 @@ pub(crate) fn page(tx: &Connection, ws: &WorkspaceId, q: &GroupQuery) -> Result<
 
 /// Appends a timeline entry.
 pub(crate) fn add_timeline(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     group: &GroupId,
     e: &TimelineEntry,
@@ -521,7 +519,7 @@ pub(crate) fn add_timeline(
 /// an `open` (written before, or by a source other than the alert's) and purged groups (their
 /// timeline is gone) get none.
 pub(crate) fn timeline_page(
-    tx: &Connection,
+    tx: &Conn,
     group: &GroupId,
     before: Option<i64>,
     limit: u32,
@@ -567,7 +565,7 @@ pub(crate) fn timeline_page(
         )
         .map_err(Error::storage("reading the timeline"))?;
     let mut items = rows
-        .collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading the timeline"))?;
     let mut more = items.len() > limit as usize;
     items.truncate(limit as usize);
@@ -588,7 +586,7 @@ pub(crate) fn timeline_page(
 const OPENED_SEQ: i64 = 0;
 
 /// The `open` entry of a group that has none stored (see [`timeline_page`]).
-fn opened_entry(tx: &Connection, group: &GroupId) -> Result<Option<TimelineEntry>> {
+fn opened_entry(tx: &Conn, group: &GroupId) -> Result<Option<TimelineEntry>> {
     let row: Option<(i64, String, String)> = query_row(
         tx,
         "SELECT g.first_seen, g.source, g.fingerprint FROM alert_groups g

@@ -1,16 +1,16 @@
 //! Escalation policies and timers, the outbox, and the hygiene sweeps.
 
+use super::db::{Conn, DbResult, OptionalExtension, Row, params};
 use super::execute;
 use super::{from_ms, opt_from_ms, to_ms};
 use crate::alert::{GroupId, WorkspaceId};
 use crate::escalation::{Escalation, EscalationPolicy, TimerState};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 pub(crate) fn put_policy(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     name: &str,
     policy: &EscalationPolicy,
@@ -26,11 +26,7 @@ pub(crate) fn put_policy(
     Ok(())
 }
 
-pub(crate) fn policy(
-    tx: &Connection,
-    ws: &WorkspaceId,
-    name: &str,
-) -> Result<Option<EscalationPolicy>> {
+pub(crate) fn policy(tx: &Conn, ws: &WorkspaceId, name: &str) -> Result<Option<EscalationPolicy>> {
     let text: Option<String> = tx
         .prepare_cached(
             "SELECT policy FROM escalation_policies WHERE workspace_id = ?1 AND name = ?2",
@@ -48,10 +44,7 @@ pub(crate) fn policy(
     .transpose()
 }
 
-pub(crate) fn policies(
-    tx: &Connection,
-    ws: &WorkspaceId,
-) -> Result<Vec<(String, EscalationPolicy)>> {
+pub(crate) fn policies(tx: &Conn, ws: &WorkspaceId) -> Result<Vec<(String, EscalationPolicy)>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT name, policy FROM escalation_policies WHERE workspace_id = ?1 ORDER BY name",
@@ -62,7 +55,7 @@ pub(crate) fn policies(
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })
         .map_err(Error::storage("listing escalation policies"))?
-        .collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("listing escalation policies"))?;
     rows.into_iter()
         .map(|(n, t)| {
@@ -82,7 +75,7 @@ fn parse_state(s: &str) -> TimerState {
     }
 }
 
-fn row_to_escalation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
+fn row_to_escalation(r: &Row<'_>) -> DbResult<Escalation> {
     let state: String = r.get(1)?;
     Ok(Escalation {
         policy: r.get(0)?,
@@ -95,7 +88,7 @@ fn row_to_escalation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
     })
 }
 
-pub(crate) fn escalation(tx: &Connection, group: &GroupId) -> Result<Option<Escalation>> {
+pub(crate) fn escalation(tx: &Conn, group: &GroupId) -> Result<Option<Escalation>> {
     tx.prepare_cached(
         "SELECT policy, state, next_step, cycle, base_at, due_at, last_fired_at
          FROM group_escalations WHERE group_id = ?1",
@@ -105,7 +98,7 @@ pub(crate) fn escalation(tx: &Connection, group: &GroupId) -> Result<Option<Esca
 }
 
 pub(crate) fn save_escalation(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     group: &GroupId,
     e: &Escalation,
@@ -136,7 +129,7 @@ pub(crate) fn save_escalation(
 
 /// Groups (with their workspace) whose escalation is due at `now`, at most `limit`.
 pub(crate) fn due_escalations(
-    tx: &Connection,
+    tx: &Conn,
     ws: Option<&WorkspaceId>,
     now: DateTime<Utc>,
     limit: usize,
@@ -154,7 +147,7 @@ pub(crate) fn due_escalations(
             |r| Ok((WorkspaceId(r.get(0)?), GroupId(r.get(1)?))),
         )
         .map_err(Error::storage("finding due escalations"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("finding due escalations"))
 }
 
@@ -169,7 +162,7 @@ pub(crate) struct NewNotification<'a> {
 }
 
 pub(crate) fn enqueue(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     n: &NewNotification<'_>,
     now: DateTime<Utc>,
@@ -195,7 +188,7 @@ pub(crate) fn enqueue(
 
 /// Pending firing notifications of a group still held (by group_wait) after `now`, by channel.
 pub(crate) fn cancel_held_firing(
-    tx: &Connection,
+    tx: &Conn,
     group: &GroupId,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>> {
@@ -211,27 +204,27 @@ pub(crate) fn cancel_held_firing(
             r.get::<_, String>(0)
         })
         .map_err(Error::storage("cancelling held notifications"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("cancelling held notifications"))
 }
 
 fn ids(
-    tx: &Connection,
+    tx: &Conn,
     sql: &str,
-    args: impl rusqlite::Params,
+    args: impl super::db::Params,
     what: &'static str,
 ) -> Result<Vec<(WorkspaceId, GroupId)>> {
     let mut stmt = tx.prepare_cached(sql).map_err(Error::storage(what))?;
     let rows = stmt
         .query_map(args, |r| Ok((WorkspaceId(r.get(0)?), GroupId(r.get(1)?))))
         .map_err(Error::storage(what))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage(what))
 }
 
 /// Snoozed groups whose snooze ended by `now`.
 pub(crate) fn snooze_expired(
-    tx: &Connection,
+    tx: &Conn,
     ws: Option<&WorkspaceId>,
     now: DateTime<Utc>,
     limit: usize,
@@ -248,7 +241,7 @@ pub(crate) fn snooze_expired(
 
 /// Unresolved groups with no event since `before`.
 pub(crate) fn inactive(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     before: DateTime<Utc>,
     limit: usize,
@@ -265,7 +258,7 @@ pub(crate) fn inactive(
 
 /// Resolved, not yet purged groups resolved at or before `before`.
 pub(crate) fn purgeable(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     before: DateTime<Utc>,
     limit: usize,
@@ -282,7 +275,7 @@ pub(crate) fn purgeable(
 
 /// Deletes a group's events, timeline and notification state (keeping the group's summary row)
 /// and the raw requests no event refers to any more.
-pub(crate) fn purge(tx: &Connection, group: &GroupId, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn purge(tx: &Conn, group: &GroupId, now: DateTime<Utc>) -> Result<()> {
     let g = group.as_str();
     let requests: Vec<i64> = {
         let mut stmt = tx
@@ -291,7 +284,7 @@ pub(crate) fn purge(tx: &Connection, group: &GroupId, now: DateTime<Utc>) -> Res
         let rows = stmt
             .query_map([g], |r| r.get(0))
             .map_err(Error::storage("purging events"))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        rows.collect::<DbResult<Vec<_>>>()
             .map_err(Error::storage("purging events"))?
     };
     let steps: [(&str, &'static str); 7] = [
@@ -350,7 +343,7 @@ pub(crate) fn purge(tx: &Connection, group: &GroupId, now: DateTime<Utc>) -> Res
 
 /// Deletes an escalation policy and cancels the escalations running under it. Returns whether
 /// it existed.
-pub(crate) fn delete_policy(tx: &Connection, ws: &WorkspaceId, name: &str) -> Result<bool> {
+pub(crate) fn delete_policy(tx: &Conn, ws: &WorkspaceId, name: &str) -> Result<bool> {
     let n = execute(
         tx,
         "DELETE FROM escalation_policies WHERE workspace_id = ?1 AND name = ?2",

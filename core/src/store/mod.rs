@@ -1,5 +1,7 @@
-//! SQLite storage: one writer connection, one reader, WAL, migrations by `PRAGMA user_version`.
-//! All SQL lives under this module; functions that write take a `&Transaction`.
+//! Storage, on SQLite (a file: one writer connection, one reader, WAL, migrations by
+//! `PRAGMA user_version`) or PostgreSQL (a `postgres://` URL: one writer connection, a pool of
+//! readers, several instances on one database; store/pg.rs). All SQL lives under this module;
+//! its functions take a [`Conn`] (store/db.rs), inside a transaction.
 //!
 //! Writes that commit one delivery (`ingest`, `webhook`, a monitor's reading) go through
 //! [`Store::write_grouped`]: a **group commit**, where concurrent callers' writes share one
@@ -9,12 +11,14 @@
 pub(crate) mod accounts;
 pub(crate) mod changes;
 mod checkpoint;
+pub(crate) mod db;
 pub(crate) mod events;
 pub(crate) mod groups;
 pub(crate) mod lifecycle;
 pub(crate) mod migrations;
 pub(crate) mod monitors;
 pub(crate) mod outbox;
+pub(crate) mod pg;
 pub(crate) mod routing;
 pub(crate) mod slack;
 pub(crate) mod stats;
@@ -23,6 +27,8 @@ pub(crate) mod workspaces;
 
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
+use db::{Conn, DbResult, Params, Row};
+use pg::Begin;
 use prometheus_client::metrics::counter::Counter;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
@@ -57,16 +63,31 @@ pub(crate) struct Store {
     /// How long a group stays open after its BEGIN ([`GROUP_MAX_OPEN`]; longer in tests that
     /// must see a group form on a loaded machine).
     group_max_open: Duration,
-    reader: Option<Mutex<Connection>>,
+    /// Whether concurrent single-delivery writes share a transaction (not in memory).
+    groups: bool,
+    readers: Readers,
     counters: StoreCounters,
     /// Copies the log back into the database file off the ingest path (files only).
     _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
+/// Where reads run.
+#[derive(Debug)]
+enum Readers {
+    /// On the writer (an in-memory database).
+    Writer,
+    /// SQLite's reader connection (WAL: reads do not wait for the writer).
+    Sqlite(Mutex<Conn>),
+    /// PostgreSQL's pool.
+    Postgres(pg::Pool),
+}
+
 /// The one writer connection and the group commit open on it, if any.
 #[derive(Debug)]
 struct Writer {
-    conn: Connection,
+    conn: Conn,
+    /// How to open the writer again when PostgreSQL closed it (a server restart).
+    reconnect: Option<pg::Connector>,
     /// The group commit whose transaction is open on `conn` (see [`Store::write_grouped`]).
     group: Option<Group>,
 }
@@ -150,7 +171,7 @@ pub(crate) struct Arrival<'a> {
 
 impl Arrival<'_> {
     /// [`Store::write_grouped`] for the announced caller (no longer counted as coming).
-    pub(crate) fn write_grouped<T>(self, f: impl FnMut(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn write_grouped<T>(self, f: impl FnMut(&Conn) -> Result<T>) -> Result<T> {
         let store = self.store;
         drop(self);
         store.write_grouped(f)
@@ -259,18 +280,56 @@ impl Store {
         // (store/checkpoint.rs). This replaces SQLite's automatic checkpoint.
         let (checkpointer, waker) = checkpoint::Checkpointer::start(path)?;
         checkpoint::install_hook(&mut writer, waker)?;
-        Ok(Self {
+        Ok(Self::with(
+            Conn::Sqlite(writer),
+            None,
+            true,
+            Readers::Sqlite(Mutex::new(Conn::Sqlite(reader))),
+            Some(checkpointer),
+        ))
+    }
+
+    /// Opens the PostgreSQL database at `url` (creating the schema in a new database).
+    pub(crate) fn open_postgres(url: &str) -> Result<Self> {
+        let connector = pg::Connector::new(url)?;
+        let what = "connecting to PostgreSQL";
+        let writer = connector.connect().map_err(Error::storage(what))?;
+        pg::migrate(&writer)?;
+        Ok(Self::with(
+            Conn::Postgres(writer),
+            Some(connector.clone()),
+            true,
+            Readers::Postgres(pg::Pool::new(connector)),
+            None,
+        ))
+    }
+
+    fn with(
+        writer: Conn,
+        reconnect: Option<pg::Connector>,
+        groups: bool,
+        readers: Readers,
+        checkpointer: Option<checkpoint::Checkpointer>,
+    ) -> Self {
+        Self {
             writer: Mutex::new(Writer {
                 conn: writer,
+                reconnect,
                 group: None,
             }),
             queued: AtomicUsize::new(0),
             coming: AtomicUsize::new(0),
             group_max_open: GROUP_MAX_OPEN,
-            reader: Some(Mutex::new(reader)),
+            groups,
+            readers,
             counters: StoreCounters::default(),
-            _checkpointer: Some(checkpointer),
-        })
+            _checkpointer: checkpointer,
+        }
+    }
+
+    /// Which database this store is on.
+    pub(crate) fn dialect(&self) -> db::Dialect {
+        self.lock_writer().conn.dialect()
     }
 
     pub(crate) fn in_memory() -> Result<Self> {
@@ -278,18 +337,13 @@ impl Store {
             .map_err(Error::storage("opening an in-memory database"))?;
         configure(&writer, false)?;
         migrations::migrate(&mut writer)?;
-        Ok(Self {
-            writer: Mutex::new(Writer {
-                conn: writer,
-                group: None,
-            }),
-            queued: AtomicUsize::new(0),
-            coming: AtomicUsize::new(0),
-            group_max_open: GROUP_MAX_OPEN,
-            reader: None,
-            counters: StoreCounters::default(),
-            _checkpointer: None,
-        })
+        Ok(Self::with(
+            Conn::Sqlite(writer),
+            None,
+            false,
+            Readers::Writer,
+            None,
+        ))
     }
 
     /// The writer's counters (for the engine's metrics).
@@ -297,7 +351,7 @@ impl Store {
         &self.counters
     }
 
-    fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    fn lock(m: &Mutex<Conn>) -> MutexGuard<'_, Conn> {
         // A panic while holding the lock leaves no open transaction behind (the next `begin`
         // rolls back what it finds), so the connection is still usable.
         m.lock().unwrap_or_else(|p| p.into_inner())
@@ -323,6 +377,7 @@ impl Store {
         let mut w = self.lock_writer();
         // a failed group commit is its members' to answer (they run again), not this caller's
         let _ = self.close_group(&mut w);
+        revive(&mut w);
         w
     }
 
@@ -330,11 +385,11 @@ impl Store {
     /// (a deferred constraint, a full disk, an I/O error) rolls the whole group back and tells
     /// its members to run again alone: then each answers its own commit's result, and one
     /// delivery's failure is never another's. Answers the COMMIT's error.
-    fn close_group(&self, w: &mut Writer) -> rusqlite::Result<()> {
+    fn close_group(&self, w: &mut Writer) -> DbResult<()> {
         let Some(g) = w.group.take() else {
             return Ok(());
         };
-        match execute(&w.conn, "COMMIT", []) {
+        match commit(&w.conn) {
             Ok(_) => {
                 self.counters.commits.inc();
                 self.counters.grouped.inc_by(g.members);
@@ -350,14 +405,14 @@ impl Store {
     }
 
     /// Runs `f` in one IMMEDIATE transaction; commits if it returns `Ok`, rolls back otherwise.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
         let w = self.lock_alone();
         let conn = &w.conn;
-        begin(conn, "BEGIN IMMEDIATE", "starting a write transaction")?;
+        begin(conn, Begin::Write, "starting a write transaction")?;
         let out = f(conn);
         match out {
             Ok(v) => {
-                if let Err(e) = execute(conn, "COMMIT", []) {
+                if let Err(e) = commit(conn) {
                     end(conn);
                     return Err(Error::storage("committing")(e));
                 }
@@ -392,11 +447,8 @@ impl Store {
     /// COMMIT fails, nothing of the group is stored and every member likewise runs again alone
     /// (a persistent storage failure then fails each in its own commit). In-memory stores do not
     /// group (`write`).
-    pub(crate) fn write_grouped<T>(
-        &self,
-        mut f: impl FnMut(&Connection) -> Result<T>,
-    ) -> Result<T> {
-        if self.reader.is_none() {
+    pub(crate) fn write_grouped<T>(&self, mut f: impl FnMut(&Conn) -> Result<T>) -> Result<T> {
+        if !self.groups {
             return self.write(f);
         }
         let mut w = self.lock_writer();
@@ -412,7 +464,8 @@ impl Store {
                 g.slot.clone()
             }
             None => {
-                begin(&w.conn, "BEGIN IMMEDIATE", "starting a write transaction")?;
+                revive(&mut w);
+                begin(&w.conn, Begin::Write, "starting a write transaction")?;
                 let g = Group {
                     slot: Arc::default(),
                     members: 1,
@@ -499,10 +552,10 @@ impl Store {
 
     /// Runs `f` in one IMMEDIATE transaction and always rolls it back: what `f` would have
     /// written is seen by `f` alone (dry runs).
-    pub(crate) fn write_rollback<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn write_rollback<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
         let w = self.lock_alone();
         let conn = &w.conn;
-        begin(conn, "BEGIN IMMEDIATE", "starting a dry-run transaction")?;
+        begin(conn, Begin::Write, "starting a dry-run transaction")?;
         let out = f(conn);
         end(conn);
         out
@@ -512,28 +565,49 @@ impl Store {
     /// version with its own value and rolls back (a read-only file, a full disk or a held lock
     /// answers the error).
     pub(crate) fn probe_write(&self) -> Result<()> {
-        self.write_rollback(|tx| {
-            let v: i64 = tx
-                .query_row("PRAGMA user_version", [], |r| r.get(0))
-                .map_err(Error::storage("reading the schema version"))?;
-            tx.pragma_update(None, "user_version", v)
-                .map_err(Error::storage("probing a write"))
+        self.write_rollback(|tx| match tx {
+            Conn::Sqlite(c) => {
+                let v: i64 = c
+                    .query_row("PRAGMA user_version", [], |r| r.get(0))
+                    .map_err(Error::storage("reading the schema version"))?;
+                c.pragma_update(None, "user_version", v)
+                    .map_err(Error::storage("probing a write"))
+            }
+            Conn::Postgres(_) => tx
+                .execute(
+                    "UPDATE signalcraft_schema SET version = version",
+                    db::params![],
+                )
+                .map(|_| ())
+                .map_err(Error::storage("probing a write")),
         })
     }
 
     /// Runs `f` on the reader (or the writer, for an in-memory database), in one read transaction
     /// so that everything it reads comes from one snapshot.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        match &self.reader {
-            Some(r) => read_on(&Self::lock(r), f),
-            None => read_on(&self.lock_alone().conn, f),
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
+        match &self.readers {
+            Readers::Sqlite(r) => read_on(&Self::lock(r), f),
+            Readers::Postgres(pool) => pool.with(|c| read_on(c, f)),
+            Readers::Writer => read_on(&self.lock_alone().conn, f),
         }
     }
 }
 
+/// Opens the PostgreSQL writer again if the server closed it (a restart, a dropped
+/// connection); a failure leaves it closed, for the next `begin` to report.
+fn revive(w: &mut Writer) {
+    if let (Conn::Postgres(c), Some(connector)) = (&w.conn, &w.reconnect)
+        && c.is_closed()
+        && let Ok(fresh) = connector.connect()
+    {
+        w.conn = Conn::Postgres(fresh);
+    }
+}
+
 /// Runs `f` in one read transaction on `conn`.
-fn read_on<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    begin(conn, "BEGIN DEFERRED", "starting a read transaction")?;
+fn read_on<T>(conn: &Conn, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
+    begin(conn, Begin::Read, "starting a read transaction")?;
     let out = f(conn);
     end(conn);
     out
@@ -542,38 +616,56 @@ fn read_on<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Re
 /// Starts a transaction with a cached statement (rusqlite's `Transaction` parses `BEGIN` and
 /// `COMMIT` anew every time: a tenth of a one-alert ingest). A connection left inside a
 /// transaction by a panic in an earlier caller is rolled back first.
-fn begin(conn: &Connection, sql: &str, what: &'static str) -> Result<()> {
-    if !conn.is_autocommit() {
-        end(conn);
+fn begin(conn: &Conn, how: Begin, what: &'static str) -> Result<()> {
+    match conn {
+        Conn::Sqlite(c) => {
+            if !c.is_autocommit() {
+                end(conn);
+            }
+            let sql = match how {
+                Begin::Write => "BEGIN IMMEDIATE",
+                Begin::Read => "BEGIN DEFERRED",
+            };
+            execute(conn, sql, db::params![])
+                .map(|_| ())
+                .map_err(Error::storage(what))
+        }
+        Conn::Postgres(c) => c.begin(how).map_err(Error::storage(what)),
     }
-    execute(conn, sql, [])
-        .map(|_| ())
-        .map_err(Error::storage(what))
+}
+
+/// Commits the open transaction.
+fn commit(conn: &Conn) -> DbResult<()> {
+    match conn {
+        Conn::Sqlite(_) => execute(conn, "COMMIT", db::params![]).map(|_| ()),
+        Conn::Postgres(c) => c.commit(),
+    }
 }
 
 /// Ends the open transaction, if any, without keeping its writes (after an error SQLite may
 /// already have rolled it back; a failed ROLLBACK leaves nothing to undo).
-fn end(conn: &Connection) {
-    if !conn.is_autocommit() {
-        let _ = execute(conn, "ROLLBACK", []);
+fn end(conn: &Conn) {
+    match conn {
+        Conn::Sqlite(c) => {
+            if !c.is_autocommit() {
+                let _ = execute(conn, "ROLLBACK", db::params![]);
+            }
+        }
+        Conn::Postgres(c) => c.rollback(),
     }
 }
 
 /// `query_row` through the connection's statement cache (rusqlite's own re-parses every time).
-pub(crate) fn query_row<T, P, F>(tx: &Connection, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+pub(crate) fn query_row<T, P, F>(tx: &Conn, sql: &str, params: P, f: F) -> DbResult<T>
 where
-    P: rusqlite::Params,
-    F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    P: Params,
+    F: FnOnce(&Row<'_>) -> DbResult<T>,
 {
     tx.prepare_cached(sql)?.query_row(params, f)
 }
 
 /// `execute` through the connection's statement cache.
-pub(crate) fn execute<P: rusqlite::Params>(
-    tx: &Connection,
-    sql: &str,
-    params: P,
-) -> rusqlite::Result<usize> {
+pub(crate) fn execute<P: Params>(tx: &Conn, sql: &str, params: P) -> DbResult<usize> {
     tx.prepare_cached(sql)?.execute(params)
 }
 

@@ -1,13 +1,13 @@
 //! Fleet monitors: the apps and monitors of a workspace (secrets sealed in the stored doc), each
 //! monitor's breach state and latest reading, and its short history of readings.
 
+use super::db::{Conn, DbResult, OptionalExtension, Row, params};
 use super::{execute, from_ms, query_row, to_ms};
 use crate::alert::WorkspaceId;
 use crate::monitors::check::{BreachState, Reading};
 use crate::monitors::model::{App, Monitor};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 
 /// Readings kept per monitor.
@@ -34,7 +34,7 @@ fn to_text<T: serde::Serialize>(v: &T) -> Result<String> {
 /// history (reset when their kind changes); new ones are due at `now`; removed ones lose their
 /// state and history.
 pub(crate) fn put(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     apps: &[App],
     monitors: &[Monitor],
@@ -111,7 +111,7 @@ pub(crate) fn put(
 }
 
 /// The workspace's apps, in order.
-pub(crate) fn apps(tx: &Connection, ws: &WorkspaceId) -> Result<Vec<App>> {
+pub(crate) fn apps(tx: &Conn, ws: &WorkspaceId) -> Result<Vec<App>> {
     let ctx = "reading apps";
     let mut stmt = tx
         .prepare_cached("SELECT doc FROM monitor_apps WHERE workspace_id = ?1 ORDER BY position")
@@ -141,7 +141,7 @@ type Raw = (
     i64,
 );
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
+fn row(r: &Row<'_>) -> DbResult<Raw> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -174,7 +174,7 @@ fn parse_row(raw: Raw) -> Result<MonitorRow> {
 }
 
 /// The workspace's monitors with their state, in order.
-pub(crate) fn rows(tx: &Connection, ws: &WorkspaceId) -> Result<Vec<MonitorRow>> {
+pub(crate) fn rows(tx: &Conn, ws: &WorkspaceId) -> Result<Vec<MonitorRow>> {
     let ctx = "reading monitors";
     let mut stmt = tx
         .prepare_cached(&format!("{ROW} WHERE workspace_id = ?1 ORDER BY position"))
@@ -182,13 +182,13 @@ pub(crate) fn rows(tx: &Connection, ws: &WorkspaceId) -> Result<Vec<MonitorRow>>
     let raws = stmt
         .query_map([ws.as_str()], row)
         .map_err(Error::storage(ctx))?
-        .collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage(ctx))?;
     raws.into_iter().map(parse_row).collect()
 }
 
 /// One monitor with its state.
-pub(crate) fn row_of(tx: &Connection, ws: &WorkspaceId, id: &str) -> Result<Option<MonitorRow>> {
+pub(crate) fn row_of(tx: &Conn, ws: &WorkspaceId, id: &str) -> Result<Option<MonitorRow>> {
     query_row(
         tx,
         &format!("{ROW} WHERE workspace_id = ?1 AND id = ?2"),
@@ -203,7 +203,7 @@ pub(crate) fn row_of(tx: &Connection, ws: &WorkspaceId, id: &str) -> Result<Opti
 
 /// Monitors of any workspace due at `now`, soonest first, at most `limit`.
 pub(crate) fn due(
-    tx: &Connection,
+    tx: &Conn,
     now: DateTime<Utc>,
     limit: usize,
 ) -> Result<Vec<(WorkspaceId, String)>> {
@@ -219,12 +219,12 @@ pub(crate) fn due(
             Ok((WorkspaceId(r.get(0)?), r.get(1)?))
         })
         .map_err(Error::storage(ctx))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage(ctx))
 }
 
 /// A monitor's history, oldest first (at most [`HISTORY`]).
-pub(crate) fn history(tx: &Connection, ws: &WorkspaceId, id: &str) -> Result<Vec<Reading>> {
+pub(crate) fn history(tx: &Conn, ws: &WorkspaceId, id: &str) -> Result<Vec<Reading>> {
     let ctx = "reading a monitor's history";
     let mut stmt = tx
         .prepare_cached(
@@ -237,7 +237,7 @@ pub(crate) fn history(tx: &Connection, ws: &WorkspaceId, id: &str) -> Result<Vec
             r.get::<_, String>(0)
         })
         .map_err(Error::storage(ctx))?
-        .collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage(ctx))?;
     let mut out = texts
         .iter()
@@ -256,7 +256,7 @@ pub(crate) struct Point {
 }
 
 /// Every monitor's history points in the workspace, oldest first.
-pub(crate) fn points(tx: &Connection, ws: &WorkspaceId) -> Result<HashMap<String, Vec<Point>>> {
+pub(crate) fn points(tx: &Conn, ws: &WorkspaceId) -> Result<HashMap<String, Vec<Point>>> {
     let ctx = "reading monitor histories";
     let mut stmt = tx
         .prepare_cached(
@@ -287,7 +287,7 @@ pub(crate) fn points(tx: &Connection, ws: &WorkspaceId) -> Result<HashMap<String
 /// Records a reading and the state it left, and when the monitor is next due; prunes the
 /// history to [`HISTORY`]. `false` when the monitor no longer exists (removed meanwhile).
 pub(crate) fn record(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     id: &str,
     reading: &Reading,
@@ -344,10 +344,7 @@ pub(crate) fn record(
 }
 
 /// Open alert counts per project (app) among the workspace's unresolved groups.
-pub(crate) fn open_alerts_by_project(
-    tx: &Connection,
-    ws: &WorkspaceId,
-) -> Result<HashMap<String, u64>> {
+pub(crate) fn open_alerts_by_project(tx: &Conn, ws: &WorkspaceId) -> Result<HashMap<String, u64>> {
     let ctx = "counting open alerts per app";
     let mut stmt = tx
         .prepare_cached(

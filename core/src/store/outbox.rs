@@ -1,13 +1,13 @@
 //! Channels, the outbox's delivery state, the attempt log, circuit breakers, Slack message ids.
 
-use super::execute;
+use super::db::{Conn, DbResult, OptionalExtension, params};
+use super::{execute, query_row};
 use super::{from_ms, opt_from_ms, to_ms};
 use crate::alert::{GroupId, WorkspaceId};
 use crate::notify::{ChannelConfig, ChannelKind};
 use crate::secrets::SecretBox;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -42,7 +42,7 @@ fn open_config(
 }
 
 pub(crate) fn put_channel(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     c: &ChannelConfig,
     secrets: &SecretBox,
@@ -67,7 +67,7 @@ pub(crate) fn put_channel(
 }
 
 pub(crate) fn channel(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     name: &str,
     secrets: &SecretBox,
@@ -84,7 +84,7 @@ pub(crate) fn channel(
 }
 
 pub(crate) fn channels(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     secrets: &SecretBox,
 ) -> Result<Vec<ChannelConfig>> {
@@ -102,7 +102,7 @@ pub(crate) fn channels(
             ))
         })
         .map_err(Error::storage("listing channels"))?
-        .collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("listing channels"))?;
     rows.into_iter()
         .map(|(n, k, c)| open_config(ws.as_str(), &n, &k, &c, secrets))
@@ -110,14 +110,14 @@ pub(crate) fn channels(
 }
 
 /// Names of a workspace's channels (no secrets needed).
-pub(crate) fn channel_names(tx: &Connection, ws: &WorkspaceId) -> Result<Vec<String>> {
+pub(crate) fn channel_names(tx: &Conn, ws: &WorkspaceId) -> Result<Vec<String>> {
     let mut stmt = tx
         .prepare_cached("SELECT name FROM channels WHERE workspace_id = ?1 ORDER BY name")
         .map_err(Error::storage("listing channels"))?;
     let rows = stmt
         .query_map([ws.as_str()], |r| r.get(0))
         .map_err(Error::storage("listing channels"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("listing channels"))
 }
 
@@ -152,7 +152,7 @@ pub(crate) struct DueRow {
 /// oldest first, then every channel's second, and so on — so that one workspace's or one
 /// channel's backlog never starves the rest.
 pub(crate) fn due(
-    tx: &Connection,
+    tx: &Conn,
     ws: Option<&WorkspaceId>,
     now: DateTime<Utc>,
     limit: usize,
@@ -188,13 +188,13 @@ pub(crate) fn due(
             },
         )
         .map_err(Error::storage("reading due notifications"))?
-        .collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading due notifications"))?;
     Ok(rows)
 }
 
 /// Leases claimed notifications to this dispatcher until `until`.
-pub(crate) fn lease(tx: &Connection, seq: i64, until: DateTime<Utc>) -> Result<()> {
+pub(crate) fn lease(tx: &Conn, seq: i64, until: DateTime<Utc>) -> Result<()> {
     tx.prepare_cached("UPDATE outbox SET lease_until = ?2 WHERE seq = ?1")
         .and_then(|mut s| s.execute(params![seq, to_ms(until)]))
         .map_err(Error::storage("leasing a notification"))?;
@@ -203,13 +203,7 @@ pub(crate) fn lease(tx: &Connection, seq: i64, until: DateTime<Utc>) -> Result<(
 
 /// Folds a notification into the digest `digest`: it is finished (`cancelled`, with the
 /// digest's id and why) and the digest carries it.
-pub(crate) fn fold(
-    tx: &Connection,
-    seq: i64,
-    digest: i64,
-    cap: u32,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub(crate) fn fold(tx: &Conn, seq: i64, digest: i64, cap: u32, now: DateTime<Utc>) -> Result<()> {
     let why = format!(
         "folded into digest {digest}: over the channel's cap of {cap} notifications a minute"
     );
@@ -223,7 +217,7 @@ pub(crate) fn fold(
 }
 
 /// Puts a notification off until `at` without an attempt (a digest waiting for a free slot).
-pub(crate) fn defer(tx: &Connection, seq: i64, at: DateTime<Utc>) -> Result<()> {
+pub(crate) fn defer(tx: &Conn, seq: i64, at: DateTime<Utc>) -> Result<()> {
     tx.prepare_cached("UPDATE outbox SET next_attempt_at = ?2, lease_until = NULL WHERE seq = ?1")
         .and_then(|mut s| s.execute(params![seq, to_ms(at)]))
         .map_err(Error::storage("deferring a notification"))?;
@@ -232,12 +226,7 @@ pub(crate) fn defer(tx: &Connection, seq: i64, at: DateTime<Utc>) -> Result<()> 
 
 /// Fails a notification that cannot even be attempted (its row or channel does not load),
 /// logging why as its attempt.
-pub(crate) fn fail_unloadable(
-    tx: &Connection,
-    seq: i64,
-    error: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub(crate) fn fail_unloadable(tx: &Conn, seq: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
     let a = Attempt {
         at: now,
         outcome: "failed",
@@ -251,7 +240,7 @@ pub(crate) fn fail_unloadable(
 /// A channel's kind and stored config (secrets still sealed), for decisions that need no
 /// secret (its cap, its kind).
 pub(crate) fn channel_meta(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     name: &str,
 ) -> Result<Option<(String, Value)>> {
@@ -274,11 +263,7 @@ pub(crate) struct ChannelRate {
     pub last_digest_at: Option<DateTime<Utc>>,
 }
 
-pub(crate) fn channel_rate(
-    tx: &Connection,
-    ws: &WorkspaceId,
-    channel: &str,
-) -> Result<ChannelRate> {
+pub(crate) fn channel_rate(tx: &Conn, ws: &WorkspaceId, channel: &str) -> Result<ChannelRate> {
     let row: Option<(String, Option<i64>, Option<i64>)> = tx
         .prepare_cached(
             "SELECT sent, digest_seq, last_digest_at FROM channel_rates WHERE workspace_id = ?1 AND channel = ?2",
@@ -306,7 +291,7 @@ pub(crate) fn channel_rate(
 }
 
 pub(crate) fn save_channel_rate(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     channel: &str,
     rate: &ChannelRate,
@@ -332,25 +317,25 @@ pub(crate) fn save_channel_rate(
 
 /// Queues a digest on a channel; returns its id.
 pub(crate) fn insert_digest(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     channel: &str,
     payload: &Value,
     not_before: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    execute(
+    query_row(
         tx,
         "INSERT INTO outbox (workspace_id, group_id, channel, kind, payload, status, not_before, created_at)
-         VALUES (?1, NULL, ?2, 'digest', ?3, 'pending', ?4, ?5)",
+         VALUES (?1, NULL, ?2, 'digest', ?3, 'pending', ?4, ?5) RETURNING seq",
         params![ws.as_str(), channel, payload.to_string(), to_ms(not_before), to_ms(now)],
+        |r| r.get(0),
     )
-    .map_err(Error::storage("queueing a digest"))?;
-    Ok(tx.last_insert_rowid())
+    .map_err(Error::storage("queueing a digest"))
 }
 
 /// A pending digest's payload (`None` once it is claimed, sent or gone).
-pub(crate) fn open_digest(tx: &Connection, seq: i64) -> Result<Option<Value>> {
+pub(crate) fn open_digest(tx: &Conn, seq: i64) -> Result<Option<Value>> {
     let text: Option<String> = tx
         .prepare_cached(
             "SELECT payload FROM outbox WHERE seq = ?1 AND kind = 'digest' AND status = 'pending'
@@ -361,7 +346,7 @@ pub(crate) fn open_digest(tx: &Connection, seq: i64) -> Result<Option<Value>> {
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
-pub(crate) fn set_payload(tx: &Connection, seq: i64, payload: &Value) -> Result<()> {
+pub(crate) fn set_payload(tx: &Conn, seq: i64, payload: &Value) -> Result<()> {
     tx.prepare_cached("UPDATE outbox SET payload = ?2 WHERE seq = ?1")
         .and_then(|mut s| s.execute(params![seq, payload.to_string()]))
         .map_err(Error::storage("updating a digest"))?;
@@ -370,7 +355,7 @@ pub(crate) fn set_payload(tx: &Connection, seq: i64, payload: &Value) -> Result<
 
 /// Whether a group's latest firing came from an unauthenticated delivery (its payload says
 /// `"broadcast": false`).
-pub(crate) fn unauthenticated_firing(tx: &Connection, group: &GroupId) -> Result<bool> {
+pub(crate) fn unauthenticated_firing(tx: &Conn, group: &GroupId) -> Result<bool> {
     tx.prepare_cached(
         "SELECT COALESCE((SELECT json_extract(payload, '$.broadcast') = 0 FROM outbox
             WHERE group_id = ?1 AND kind = 'firing' ORDER BY seq DESC LIMIT 1), 0)",
@@ -381,7 +366,7 @@ pub(crate) fn unauthenticated_firing(tx: &Connection, group: &GroupId) -> Result
 
 /// Whether a group's firing on a channel was folded into a digest and never went out on its
 /// own (its later notifications then fold too: there is no message of its own to follow).
-pub(crate) fn only_folded(tx: &Connection, group: &GroupId, channel: &str) -> Result<bool> {
+pub(crate) fn only_folded(tx: &Conn, group: &GroupId, channel: &str) -> Result<bool> {
     tx.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM outbox WHERE group_id = ?1 AND channel = ?2 AND kind = 'firing'
                 AND folded_into IS NOT NULL)
@@ -416,7 +401,7 @@ pub(crate) struct Attempt<'a> {
 pub const ATTEMPT_LOG: usize = 20;
 
 pub(crate) fn record(
-    tx: &Connection,
+    tx: &Conn,
     seq: i64,
     attempt: Option<&Attempt<'_>>,
     after: &After,
@@ -456,7 +441,7 @@ pub(crate) fn record(
 
 /// A breaker's state: consecutive failures and until when it is open.
 pub(crate) fn breaker(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     channel: &str,
 ) -> Result<(u32, Option<DateTime<Utc>>)> {
@@ -471,7 +456,7 @@ pub(crate) fn breaker(
 
 /// A breaker's row, if the channel has one (it has, once an attempt was made).
 pub(crate) fn breaker_row(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     channel: &str,
 ) -> Result<Option<(u32, Option<DateTime<Utc>>)>> {
@@ -483,7 +468,7 @@ pub(crate) fn breaker_row(
 }
 
 pub(crate) fn set_breaker(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     channel: &str,
     failures: u32,
@@ -500,7 +485,7 @@ pub(crate) fn set_breaker(
 
 /// The Slack message posted for a group on a channel: (Slack channel id, ts).
 pub(crate) fn slack_message(
-    tx: &Connection,
+    tx: &Conn,
     group: &GroupId,
     channel: &str,
 ) -> Result<Option<(String, String)>> {
@@ -517,7 +502,7 @@ pub(crate) fn slack_message(
 }
 
 pub(crate) fn set_slack_message(
-    tx: &Connection,
+    tx: &Conn,
     group: &GroupId,
     channel: &str,
     slack_channel: &str,
@@ -533,10 +518,7 @@ pub(crate) fn set_slack_message(
 }
 
 /// Pending notifications, and when the next one falls due.
-pub(crate) fn pending(
-    tx: &Connection,
-    ws: Option<&WorkspaceId>,
-) -> Result<(u64, Option<DateTime<Utc>>)> {
+pub(crate) fn pending(tx: &Conn, ws: Option<&WorkspaceId>) -> Result<(u64, Option<DateTime<Utc>>)> {
     tx.prepare_cached(
         "SELECT COUNT(*), MIN(MAX(not_before, COALESCE(next_attempt_at, 0), COALESCE(lease_until, 0)))
          FROM outbox WHERE status = 'pending' AND (?1 IS NULL OR workspace_id = ?1)",
@@ -600,7 +582,7 @@ pub struct Delivery {
 
 /// The delivery log of a workspace, of one group or (with `id`) one delivery, oldest first.
 pub(crate) fn deliveries(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     group: Option<&str>,
     id: Option<i64>,
@@ -636,7 +618,7 @@ pub(crate) fn deliveries(
             })
         })
         .map_err(Error::storage("listing deliveries"))?
-        .collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("listing deliveries"))?;
     let mut log = tx
         .prepare_cached("SELECT at, outcome, http_status, error, latency_ms FROM delivery_attempts WHERE outbox_seq = ?1 ORDER BY seq")
@@ -653,7 +635,7 @@ pub(crate) fn deliveries(
                 })
             })
             .map_err(Error::storage("reading the delivery log"))?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<DbResult<Vec<_>>>()
             .map_err(Error::storage("reading the delivery log"))?;
         d.attempts_omitted = d.attempts.saturating_sub(d.attempt_log.len() as u32);
     }
@@ -662,21 +644,19 @@ pub(crate) fn deliveries(
 }
 
 /// Plaintext integration secrets stored before encryption: (workspace, source, secret).
-pub(crate) fn plaintext_integration_secrets(
-    tx: &Connection,
-) -> Result<Vec<(String, String, String)>> {
+pub(crate) fn plaintext_integration_secrets(tx: &Conn) -> Result<Vec<(String, String, String)>> {
     let mut stmt = tx
         .prepare("SELECT workspace_id, source, secret FROM integrations WHERE secret IS NOT NULL AND secret NOT LIKE 'enc:v1:%'")
         .map_err(Error::storage("reading integration secrets"))?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .map_err(Error::storage("reading integration secrets"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading integration secrets"))
 }
 
 pub(crate) fn set_integration_secret(
-    tx: &Connection,
+    tx: &Conn,
     ws: &str,
     source: &str,
     sealed: &str,
@@ -693,7 +673,7 @@ pub(crate) fn set_integration_secret(
 /// Deletes a channel, its breaker, and cancels its pending notifications. Returns whether it
 /// existed.
 pub(crate) fn delete_channel(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     name: &str,
     now: DateTime<Utc>,
@@ -734,18 +714,18 @@ pub(crate) fn delete_channel(
 
 /// Queues a test notification on a channel; returns its id.
 pub(crate) fn enqueue_test(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     channel: &str,
     payload: &Value,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    execute(
+    query_row(
         tx,
         "INSERT INTO outbox (workspace_id, group_id, channel, kind, payload, status, not_before,
-            created_at, test) VALUES (?1, NULL, ?2, 'test', ?3, 'pending', ?4, ?4, 1)",
+            created_at, test) VALUES (?1, NULL, ?2, 'test', ?3, 'pending', ?4, ?4, 1) RETURNING seq",
         params![ws.as_str(), channel, payload.to_string(), to_ms(now)],
+        |r| r.get(0),
     )
-    .map_err(Error::storage("queueing a test notification"))?;
-    Ok(tx.last_insert_rowid())
+    .map_err(Error::storage("queueing a test notification"))
 }

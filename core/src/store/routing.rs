@@ -1,5 +1,6 @@
 //! Rules, silences, maintenance windows and per-group channel state.
 
+use super::db::{Conn, DbResult, OptionalExtension, params};
 use super::{execute, query_row};
 use super::{from_ms, opt_from_ms, to_ms};
 use crate::alert::{GroupId, WorkspaceId};
@@ -7,7 +8,6 @@ use crate::routing::silence::{parse_time_of_day, parse_tz, parse_weekdays};
 use crate::routing::{ChannelState, Condition, MaintenanceWindow, RoutingRule, RuleSet, Silence};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -16,13 +16,13 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
 }
 
 /// The workspace's routing version: bumped by every change to rules, silences or windows.
-pub(crate) fn version(tx: &Connection, ws: &WorkspaceId) -> Result<i64> {
+pub(crate) fn version(tx: &Conn, ws: &WorkspaceId) -> Result<i64> {
     tx.prepare_cached("SELECT routing_version FROM workspaces WHERE id = ?1")
         .and_then(|mut s| s.query_row([ws.as_str()], |r| r.get(0)))
         .map_err(Error::storage("reading the routing version"))
 }
 
-pub(crate) fn bump(tx: &Connection, ws: &WorkspaceId) -> Result<()> {
+pub(crate) fn bump(tx: &Conn, ws: &WorkspaceId) -> Result<()> {
     execute(
         tx,
         "UPDATE workspaces SET routing_version = routing_version + 1 WHERE id = ?1",
@@ -32,7 +32,7 @@ pub(crate) fn bump(tx: &Connection, ws: &WorkspaceId) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn put_rules(tx: &Connection, ws: &WorkspaceId, rules: &RuleSet) -> Result<()> {
+pub(crate) fn put_rules(tx: &Conn, ws: &WorkspaceId, rules: &RuleSet) -> Result<()> {
     execute(
         tx,
         "DELETE FROM rules WHERE workspace_id = ?1",
@@ -64,7 +64,7 @@ pub(crate) fn put_rules(tx: &Connection, ws: &WorkspaceId, rules: &RuleSet) -> R
 }
 
 /// The workspace's current rule set in the history (none before its first `put_rules`).
-pub(crate) fn current_rule_set(tx: &Connection, ws: &WorkspaceId) -> Result<Option<i64>> {
+pub(crate) fn current_rule_set(tx: &Conn, ws: &WorkspaceId) -> Result<Option<i64>> {
     query_row(
         tx,
         "SELECT MAX(seq) FROM rule_sets WHERE workspace_id = ?1",
@@ -75,7 +75,7 @@ pub(crate) fn current_rule_set(tx: &Connection, ws: &WorkspaceId) -> Result<Opti
 }
 
 /// A rule set from the history.
-pub(crate) fn rule_set(tx: &Connection, ws: &WorkspaceId, seq: i64) -> Result<RuleSet> {
+pub(crate) fn rule_set(tx: &Conn, ws: &WorkspaceId, seq: i64) -> Result<RuleSet> {
     let text: String = query_row(
         tx,
         "SELECT rules FROM rule_sets WHERE workspace_id = ?1 AND seq = ?2",
@@ -89,14 +89,14 @@ pub(crate) fn rule_set(tx: &Connection, ws: &WorkspaceId, seq: i64) -> Result<Ru
     RuleSet::from_json(&v).map_err(|e| corrupt("rule set", e))
 }
 
-pub(crate) fn rules(tx: &Connection, ws: &WorkspaceId) -> Result<RuleSet> {
+pub(crate) fn rules(tx: &Conn, ws: &WorkspaceId) -> Result<RuleSet> {
     let mut stmt = tx
         .prepare_cached("SELECT rule FROM rules WHERE workspace_id = ?1 ORDER BY position")
         .map_err(Error::storage("reading rules"))?;
     let texts = stmt
         .query_map([ws.as_str()], |r| r.get::<_, String>(0))
         .map_err(Error::storage("reading rules"))?
-        .collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading rules"))?;
     let mut out = Vec::with_capacity(texts.len());
     for t in texts {
@@ -106,7 +106,7 @@ pub(crate) fn rules(tx: &Connection, ws: &WorkspaceId) -> Result<RuleSet> {
     Ok(RuleSet::new(out))
 }
 
-pub(crate) fn add_silence(tx: &Connection, ws: &WorkspaceId, s: &Silence) -> Result<()> {
+pub(crate) fn add_silence(tx: &Conn, ws: &WorkspaceId, s: &Silence) -> Result<()> {
     execute(
         tx,
         "INSERT INTO silences (id, workspace_id, condition, starts_at, ends_at, comment, created_at,
@@ -128,7 +128,7 @@ pub(crate) fn add_silence(tx: &Connection, ws: &WorkspaceId, s: &Silence) -> Res
 }
 
 pub(crate) fn expire_silence(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     id: &str,
     now: DateTime<Utc>,
@@ -147,7 +147,7 @@ pub(crate) fn expire_silence(
 
 /// Silences ending after `ends_after` (all of them with `None`).
 pub(crate) fn silences(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     ends_after: Option<DateTime<Utc>>,
 ) -> Result<Vec<Silence>> {
@@ -173,7 +173,7 @@ pub(crate) fn silences(
             },
         )
         .map_err(Error::storage("reading silences"))?
-        .collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading silences"))?;
     rows.into_iter()
         .map(|(id, cond, starts, ends, comment, created, created_by)| {
@@ -191,7 +191,7 @@ pub(crate) fn silences(
         .collect()
 }
 
-pub(crate) fn add_window(tx: &Connection, ws: &WorkspaceId, w: &MaintenanceWindow) -> Result<()> {
+pub(crate) fn add_window(tx: &Conn, ws: &WorkspaceId, w: &MaintenanceWindow) -> Result<()> {
     execute(
         tx,
         "INSERT INTO maintenance_windows (id, workspace_id, spec, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -202,7 +202,7 @@ pub(crate) fn add_window(tx: &Connection, ws: &WorkspaceId, w: &MaintenanceWindo
 }
 
 pub(crate) fn delete_window(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     id: &str,
     now: DateTime<Utc>,
@@ -222,7 +222,7 @@ pub(crate) fn delete_window(
 
 /// Maintenance windows (deleted ones too when `include_deleted`).
 pub(crate) fn windows(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     include_deleted: bool,
 ) -> Result<Vec<MaintenanceWindow>> {
@@ -242,7 +242,7 @@ pub(crate) fn windows(
             ))
         })
         .map_err(Error::storage("reading maintenance windows"))?
-        .collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading maintenance windows"))?;
     rows.into_iter()
         .map(|(id, spec, created, deleted)| {
@@ -297,10 +297,7 @@ pub(crate) fn windows(
         .collect()
 }
 
-pub(crate) fn channel_state(
-    tx: &Connection,
-    group: &GroupId,
-) -> Result<BTreeMap<String, ChannelState>> {
+pub(crate) fn channel_state(tx: &Conn, group: &GroupId) -> Result<BTreeMap<String, ChannelState>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT channel, last_firing_at, firing_sent FROM group_channels WHERE group_id = ?1",
@@ -317,12 +314,12 @@ pub(crate) fn channel_state(
             ))
         })
         .map_err(Error::storage("reading channel state"))?;
-    rows.collect::<rusqlite::Result<BTreeMap<_, _>>>()
+    rows.collect::<DbResult<BTreeMap<_, _>>>()
         .map_err(Error::storage("reading channel state"))
 }
 
 pub(crate) fn save_channel_state(
-    tx: &Connection,
+    tx: &Conn,
     group: &GroupId,
     channels: &BTreeMap<String, ChannelState>,
 ) -> Result<()> {
@@ -345,7 +342,7 @@ pub(crate) fn save_channel_state(
     Ok(())
 }
 
-pub(crate) fn set_group_severity(tx: &Connection, group: &GroupId, rank: i64) -> Result<()> {
+pub(crate) fn set_group_severity(tx: &Conn, group: &GroupId, rank: i64) -> Result<()> {
     tx.prepare_cached("UPDATE alert_groups SET severity = ?2 WHERE id = ?1")
         .and_then(|mut s| s.execute(params![group.as_str(), rank]))
         .map_err(Error::storage("setting a group's severity"))?;
@@ -364,7 +361,7 @@ pub(crate) struct HistoryEvent {
 
 /// Events received in `[since, until)`, in the order they were ingested.
 pub(crate) fn history(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -387,12 +384,12 @@ pub(crate) fn history(
             })
         })
         .map_err(Error::storage("reading history"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading history"))
 }
 
 /// The earliest event time in the workspace.
-pub(crate) fn first_event_at(tx: &Connection, ws: &WorkspaceId) -> Result<Option<DateTime<Utc>>> {
+pub(crate) fn first_event_at(tx: &Conn, ws: &WorkspaceId) -> Result<Option<DateTime<Utc>>> {
     query_row(
         tx,
         "SELECT MIN(received_at) FROM alert_events WHERE workspace_id = ?1",
@@ -412,7 +409,7 @@ pub(crate) struct PastRoute {
 
 /// Stored routes of a group's events before `before`, oldest first (for replay's starting state).
 pub(crate) fn routes_before(
-    tx: &Connection,
+    tx: &Conn,
     group: &GroupId,
     before: DateTime<Utc>,
 ) -> Result<Vec<PastRoute>> {
@@ -431,6 +428,6 @@ pub(crate) fn routes_before(
             })
         })
         .map_err(Error::storage("reading history"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading history"))
 }

@@ -1,16 +1,16 @@
 //! Slack installs: the OAuth states already used (single use) and the Slack team of each
 //! workspace.
 
+use super::db::{Conn, DbResult, OptionalExtension, params};
 use super::{execute, query_row, to_ms};
 use crate::alert::WorkspaceId;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 
 /// Records a state's nonce as used; `false` when it already was. Used states past their expiry
 /// are forgotten (an expired state is refused on its own).
 pub(crate) fn use_state(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     nonce: &str,
     expires_ms: i64,
@@ -33,7 +33,7 @@ pub(crate) fn use_state(
 }
 
 /// The workspace a Slack team was installed into, if any.
-pub(crate) fn team_workspace(tx: &Connection, team: &str) -> Result<Option<WorkspaceId>> {
+pub(crate) fn team_workspace(tx: &Conn, team: &str) -> Result<Option<WorkspaceId>> {
     query_row(
         tx,
         "SELECT workspace_id FROM slack_teams WHERE team_id = ?1",
@@ -46,7 +46,7 @@ pub(crate) fn team_workspace(tx: &Connection, team: &str) -> Result<Option<Works
 }
 
 /// The workspaces whose slack integration names the team in its `team_id` option.
-pub(crate) fn team_by_option(tx: &Connection, team: &str) -> Result<Vec<WorkspaceId>> {
+pub(crate) fn team_by_option(tx: &Conn, team: &str) -> Result<Vec<WorkspaceId>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT workspace_id FROM integrations
@@ -58,13 +58,13 @@ pub(crate) fn team_by_option(tx: &Connection, team: &str) -> Result<Vec<Workspac
     let rows = stmt
         .query_map([team], |r| r.get::<_, String>(0).map(WorkspaceId))
         .map_err(Error::storage("finding a Slack team"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("finding a Slack team"))
 }
 
 /// Records that `team` is installed into `ws` (a reinstall into the same workspace updates it).
 pub(crate) fn record_team(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     team: &str,
     team_name: Option<&str>,

@@ -1,12 +1,12 @@
 //! The queries behind the dashboard figures.
 
+use super::db::{Conn, DbResult, params};
 use super::{from_ms, to_ms};
 use crate::alert::WorkspaceId;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params};
 
-fn count(tx: &Connection, sql: &str, p: impl rusqlite::Params, what: &'static str) -> Result<u64> {
+fn count(tx: &Conn, sql: &str, p: impl super::db::Params, what: &'static str) -> Result<u64> {
     tx.prepare_cached(sql)
         .and_then(|mut s| s.query_row(p, |r| r.get::<_, i64>(0)))
         .map(|n| n.max(0) as u64)
@@ -15,7 +15,7 @@ fn count(tx: &Connection, sql: &str, p: impl rusqlite::Params, what: &'static st
 
 /// Events received in `[since, until)`.
 pub(crate) fn events(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -30,7 +30,7 @@ pub(crate) fn events(
 
 /// Distinct groups the events in `[since, until)` went to.
 pub(crate) fn event_groups(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -46,7 +46,7 @@ pub(crate) fn event_groups(
 
 /// Groups first seen in `[since, until)`.
 pub(crate) fn new_groups(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -68,7 +68,7 @@ pub(crate) struct GroupTimes {
 
 /// The times of the groups first seen in `[since, until)`.
 pub(crate) fn group_times(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -91,14 +91,14 @@ pub(crate) fn group_times(
             })
         })
         .map_err(Error::storage("reading group times"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading group times"))
 }
 
 /// Events in `[since, until)` by a column (`source`, or the group's `project` / `fingerprint`),
 /// most first, ties by name, at most `limit`.
 pub(crate) fn noisy(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     by: &str,
     since: DateTime<Utc>,
@@ -125,13 +125,13 @@ pub(crate) fn noisy(
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)),
         )
         .map_err(Error::storage("finding noisy sources"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("finding noisy sources"))
 }
 
 /// The last event time per source (all time): a source gone quiet shows here.
 pub(crate) fn last_event_by_source(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
 ) -> Result<Vec<(String, DateTime<Utc>)>> {
     let mut stmt = tx
@@ -144,14 +144,14 @@ pub(crate) fn last_event_by_source(
             Ok((r.get::<_, String>(0)?, from_ms(r.get(1)?)))
         })
         .map_err(Error::storage("reading last events"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading last events"))
 }
 
 /// Group counts by `status` or `severity` rank, over groups still unresolved or active since
 /// `since`.
 pub(crate) fn group_counts(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     by: &str,
     since: DateTime<Utc>,
@@ -174,12 +174,12 @@ pub(crate) fn group_counts(
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
         })
         .map_err(Error::storage("counting groups"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("counting groups"))
 }
 
 /// Unresolved groups by severity rank, every workspace (what the metrics' gauge shows).
-pub(crate) fn open_groups_by_severity(tx: &Connection) -> Result<Vec<(i64, u64)>> {
+pub(crate) fn open_groups_by_severity(tx: &Conn) -> Result<Vec<(i64, u64)>> {
     let mut stmt = tx
         .prepare_cached(
             "SELECT severity, COUNT(*) FROM alert_groups WHERE status <> 'resolved'
@@ -187,18 +187,18 @@ pub(crate) fn open_groups_by_severity(tx: &Connection) -> Result<Vec<(i64, u64)>
         )
         .map_err(Error::storage("counting open groups"))?;
     let rows = stmt
-        .query_map([], |r| {
+        .query_map(params![], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
         })
         .map_err(Error::storage("counting open groups"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("counting open groups"))
 }
 
 /// Events in `[since, until)` per bucket of `step_ms` counted from `origin_ms`, by severity
 /// rank: `(bucket, rank, events)`.
 pub(crate) fn event_series(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -218,13 +218,13 @@ pub(crate) fn event_series(
             |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64)),
         )
         .map_err(Error::storage("reading the event series"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading the event series"))
 }
 
 /// Groups first seen in `[since, until)` per bucket: `(bucket, groups)`.
 pub(crate) fn new_group_series(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -244,6 +244,6 @@ pub(crate) fn new_group_series(
             |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64)),
         )
         .map_err(Error::storage("reading the group series"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("reading the group series"))
 }

@@ -1,12 +1,12 @@
 //! The authenticated webhook's state: each workspace's rate-limit bucket, and the per-hour
 //! delivery counters and last error behind integration health.
 
+use super::db::{Conn, OptionalExtension, params};
 use super::{execute, from_ms, opt_from_ms, query_row, to_ms};
 use crate::alert::WorkspaceId;
 use crate::webhook::Bucket;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeMap;
 
 /// Hourly counters kept per (workspace, source) before they are purged.
@@ -14,7 +14,7 @@ const KEEP_HOURS: i64 = 48;
 
 const HOUR_MS: i64 = 3_600_000;
 
-pub(crate) fn bucket(tx: &Connection, ws: &WorkspaceId) -> Result<Option<Bucket>> {
+pub(crate) fn bucket(tx: &Conn, ws: &WorkspaceId) -> Result<Option<Bucket>> {
     query_row(
         tx,
         "SELECT tokens, at FROM ingest_buckets WHERE workspace_id = ?1",
@@ -30,7 +30,7 @@ pub(crate) fn bucket(tx: &Connection, ws: &WorkspaceId) -> Result<Option<Bucket>
     .map_err(Error::storage("reading the ingest rate bucket"))
 }
 
-pub(crate) fn save_bucket(tx: &Connection, ws: &WorkspaceId, b: &Bucket) -> Result<()> {
+pub(crate) fn save_bucket(tx: &Conn, ws: &WorkspaceId, b: &Bucket) -> Result<()> {
     execute(
         tx,
         "INSERT INTO ingest_buckets (workspace_id, tokens, at) VALUES (?1, ?2, ?3)
@@ -44,7 +44,7 @@ pub(crate) fn save_bucket(tx: &Connection, ws: &WorkspaceId, b: &Bucket) -> Resu
 /// Counts one delivery to (workspace, source) under `reason` (`accepted`, or why it was refused)
 /// in the hour of `now`, and notes its time. Counters older than two days are dropped.
 pub(crate) fn count_delivery(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     source: &str,
     reason: &str,
@@ -87,7 +87,7 @@ pub(crate) fn count_delivery(
 
 /// Records a refused delivery: its count and the last error.
 pub(crate) fn record_refusal(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     source: &str,
     reason: &str,
@@ -136,7 +136,7 @@ pub(crate) struct HealthRow {
 /// Health of every source of a workspace that has had a delivery, by source name; counters
 /// from the hour containing `since` on.
 pub(crate) fn health(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     since: DateTime<Utc>,
 ) -> Result<BTreeMap<String, HealthRow>> {

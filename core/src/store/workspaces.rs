@@ -1,5 +1,6 @@
 //! Workspaces and their integrations.
 
+use super::db::{Conn, DbResult, OptionalExtension, Row, params};
 use super::{execute, query_row};
 use super::{from_ms, to_ms};
 use crate::alert::{Source, WorkspaceId};
@@ -7,9 +8,8 @@ use crate::sources::IntegrationConfig;
 use crate::workspace::{Workspace, WorkspaceSettings};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 
-fn row_to_workspace(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workspace> {
+fn row_to_workspace(r: &Row<'_>) -> DbResult<Workspace> {
     Ok(Workspace {
         id: WorkspaceId(r.get(0)?),
         name: r.get(1)?,
@@ -17,7 +17,7 @@ fn row_to_workspace(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workspace> {
     })
 }
 
-pub(crate) fn insert(tx: &Connection, ws: &Workspace) -> Result<()> {
+pub(crate) fn insert(tx: &Conn, ws: &Workspace) -> Result<()> {
     let taken: bool = query_row(
         tx,
         "SELECT EXISTS(SELECT 1 FROM workspaces WHERE name = ?1)",
@@ -40,7 +40,7 @@ pub(crate) fn insert(tx: &Connection, ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn id_exists(tx: &Connection, id: &str) -> Result<bool> {
+pub(crate) fn id_exists(tx: &Conn, id: &str) -> Result<bool> {
     query_row(
         tx,
         "SELECT EXISTS(SELECT 1 FROM workspaces WHERE id = ?1)",
@@ -51,7 +51,7 @@ pub(crate) fn id_exists(tx: &Connection, id: &str) -> Result<bool> {
 }
 
 /// The workspace whose id, or else whose name, is `reference`.
-pub(crate) fn resolve(tx: &Connection, reference: &str) -> Result<Workspace> {
+pub(crate) fn resolve(tx: &Conn, reference: &str) -> Result<Workspace> {
     query_row(
         tx,
         "SELECT id, name, created_at FROM workspaces WHERE id = ?1
@@ -68,7 +68,7 @@ pub(crate) fn resolve(tx: &Connection, reference: &str) -> Result<Workspace> {
 
 /// Like [`resolve`], with the workspace's configuration version (bumped by every write to its
 /// settings or integrations, see the migration that added it): one indexed lookup.
-pub(crate) fn resolve_versioned(tx: &Connection, reference: &str) -> Result<(Workspace, i64)> {
+pub(crate) fn resolve_versioned(tx: &Conn, reference: &str) -> Result<(Workspace, i64)> {
     query_row(
         tx,
         "SELECT id, name, created_at, config_version FROM workspaces WHERE id = ?1
@@ -84,7 +84,7 @@ pub(crate) fn resolve_versioned(tx: &Connection, reference: &str) -> Result<(Wor
 }
 
 /// A workspace's configuration version, by id (`None`: no such workspace).
-pub(crate) fn config_version(tx: &Connection, ws: &WorkspaceId) -> Result<Option<i64>> {
+pub(crate) fn config_version(tx: &Conn, ws: &WorkspaceId) -> Result<Option<i64>> {
     query_row(
         tx,
         "SELECT config_version FROM workspaces WHERE id = ?1",
@@ -97,18 +97,18 @@ pub(crate) fn config_version(tx: &Connection, ws: &WorkspaceId) -> Result<Option
     ))
 }
 
-pub(crate) fn list(tx: &Connection) -> Result<Vec<Workspace>> {
+pub(crate) fn list(tx: &Conn) -> Result<Vec<Workspace>> {
     let mut stmt = tx
         .prepare_cached("SELECT id, name, created_at FROM workspaces ORDER BY name")
         .map_err(Error::storage("listing workspaces"))?;
     let rows = stmt
-        .query_map([], row_to_workspace)
+        .query_map(params![], row_to_workspace)
         .map_err(Error::storage("listing workspaces"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+    rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage("listing workspaces"))
 }
 
-pub(crate) fn settings(tx: &Connection, ws: &WorkspaceId) -> Result<WorkspaceSettings> {
+pub(crate) fn settings(tx: &Conn, ws: &WorkspaceId) -> Result<WorkspaceSettings> {
     let text: String = query_row(
         tx,
         "SELECT settings FROM workspaces WHERE id = ?1",
@@ -122,7 +122,7 @@ pub(crate) fn settings(tx: &Connection, ws: &WorkspaceId) -> Result<WorkspaceSet
 }
 
 pub(crate) fn set_settings(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     settings: &WorkspaceSettings,
 ) -> Result<()> {
@@ -138,7 +138,7 @@ pub(crate) fn set_settings(
 }
 
 pub(crate) fn integration(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     source: Source,
 ) -> Result<IntegrationConfig> {
@@ -147,7 +147,7 @@ pub(crate) fn integration(
 
 /// An integration by name: a source's, or `slack` (the signing secret of interactive actions).
 pub(crate) fn integration_named(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     name: &str,
 ) -> Result<IntegrationConfig> {
@@ -179,19 +179,19 @@ pub(crate) fn integration_named(
 }
 
 /// The names of the integrations a workspace has a row for.
-pub(crate) fn integration_names(tx: &Connection, ws: &WorkspaceId) -> Result<Vec<String>> {
+pub(crate) fn integration_names(tx: &Conn, ws: &WorkspaceId) -> Result<Vec<String>> {
     let mut stmt = tx
         .prepare_cached("SELECT source FROM integrations WHERE workspace_id = ?1")
         .map_err(Error::storage("listing integrations"))?;
     let rows = stmt
         .query_map([ws.as_str()], |r| r.get(0))
         .map_err(Error::storage("listing integrations"))?;
-    rows.collect::<rusqlite::Result<_>>()
+    rows.collect::<DbResult<_>>()
         .map_err(Error::storage("listing integrations"))
 }
 
 pub(crate) fn set_integration(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     source: Source,
     config: &IntegrationConfig,
@@ -202,7 +202,7 @@ pub(crate) fn set_integration(
 
 /// Writes an integration by name.
 pub(crate) fn set_integration_named(
-    tx: &Connection,
+    tx: &Conn,
     ws: &WorkspaceId,
     name: &str,
     config: &IntegrationConfig,

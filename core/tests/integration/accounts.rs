@@ -2,6 +2,7 @@
 //! CSRF), API tokens (roles, revocation, last use), memberships, and `authorize` answering
 //! another workspace exactly like a missing one.
 
+use crate::common::StoreUnderTest;
 use crate::common::t0;
 use chrono::TimeDelta;
 use signalcraft_core::accounts::{AccessPermission, PasswordCost, PrincipalKind};
@@ -18,7 +19,7 @@ struct Accounts {
 
 fn engine_at(path: &std::path::Path, clock: Arc<ManualClock>) -> Engine {
     crate::common::builder()
-        .path(path)
+        .store(path)
         .clock(clock)
         .password_cost(PasswordCost::for_tests())
         .build()
@@ -112,7 +113,7 @@ fn unknown_email_and_wrong_password_take_comparable_time() {
     // production cost: this is also the login time a host sees
     let dir = tempfile::tempdir().unwrap();
     let engine = crate::common::builder()
-        .path(dir.path().join("signalcraft.db"))
+        .store(dir.path().join("signalcraft.db"))
         .build()
         .unwrap();
     engine

@@ -8,6 +8,7 @@
 use signalcraft_core::{
     AlertStatus, Engine, GroupQuery, GroupStatus, Headers, IngestDecision, IngestOutcome, Source,
 };
+use crate::common::StoreUnderTest;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -222,7 +223,7 @@ fn real_alertmanager_fires_and_resolves_through_the_engine() {
              or set SIGNALCRAFT_ALERTMANAGER_BIN; SIGNALCRAFT_SKIP_PEER_TESTS=1 skips this test)"
         );
     };
-    let engine = Arc::new(crate::common::builder().in_memory().build().unwrap());
+    let engine = Arc::new(crate::common::builder().memory().build().unwrap());
     let ws = engine.create_workspace("peer").unwrap().id.to_string();
 
     let receiver = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -3,6 +3,7 @@
 //! 10 MB bodies made here. Every payload must be a typed error, through the source's parser and
 //! through `auto`, and nothing may be stored.
 
+use crate::common::StoreUnderTest;
 use crate::common::{Harness, fixture_path};
 use signalcraft_core::{ErrorKind, Headers, Source};
 
@@ -145,7 +146,7 @@ fn ten_megabyte_bodies() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
     let engine = crate::common::builder()
-        .path(&db)
+        .store(&db)
         .max_body_bytes(16 * 1024 * 1024)
         .build()
         .unwrap();

@@ -1,6 +1,7 @@
 //! `Engine::ingest_batch`: many deliveries, one transaction, one slot per delivery, each
 //! delivery all or nothing.
 
+use crate::common::StoreUnderTest;
 use crate::common::{Harness, compact, t0};
 use signalcraft_core::{
     Delivery, ErrorKind, Headers, IngestDecision, ManualClock, Outcome, Source,
@@ -127,7 +128,7 @@ fn batched_and_one_by_one_decide_the_same() {
     let engine = |dir: &std::path::Path| {
         let clock = Arc::new(ManualClock::new(t0()));
         let e = crate::common::builder()
-            .path(dir.join("s.db"))
+            .store(dir.join("s.db"))
             .clock(clock)
             .build()
             .unwrap();
@@ -187,7 +188,7 @@ fn an_unknown_workspace_fails_every_slot_and_stores_nothing() {
 fn an_oversized_body_fails_its_slot_before_anything_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let engine = crate::common::builder()
-        .path(dir.path().join("s.db"))
+        .store(dir.path().join("s.db"))
         .max_body_bytes(8 * 1024)
         .build()
         .unwrap();

@@ -5,6 +5,7 @@
 //! the bindings do, through `signalcraft_core::host`, so a binding that answers differently from
 //! Rust fails its own run of the same case.
 
+use crate::common::StoreUnderTest;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -297,7 +298,7 @@ fn the_shared_binding_cases_hold_in_rust() {
         let dir = tempfile::tempdir().unwrap();
         let mut engine = Some(
             crate::common::builder()
-                .path(dir.path().join("cases.db"))
+                .store(dir.path().join("cases.db"))
                 .clock(Arc::new(ManualClock::new(now)))
                 .build()
                 .unwrap(),

@@ -1,6 +1,7 @@
 //! The change feed: one row per change to a group, in the change's own transaction, numbered
 //! per workspace without gaps, in order across engines (and threads) sharing one file.
 
+use crate::common::StoreUnderTest;
 use crate::common::Harness;
 use crate::lifecycle::{event, resolve, with_policy};
 use chrono::TimeDelta;
@@ -191,7 +192,7 @@ fn two_engines_on_one_file_number_changes_in_commit_order() {
     let h = Harness::on_disk();
     let other = Arc::new(
         crate::common::builder()
-            .path(h.db_path())
+            .store(h.db_path())
             .clock(h.clock.clone())
             .build()
             .unwrap(),
@@ -220,7 +221,7 @@ fn two_engines_on_one_file_number_changes_in_commit_order() {
     for (t, engine) in [
         Arc::new(
             crate::common::builder()
-                .path(h.db_path())
+                .store(h.db_path())
                 .clock(h.clock.clone())
                 .build()
                 .unwrap(),

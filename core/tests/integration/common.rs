@@ -33,6 +33,243 @@ pub fn builder() -> signalcraft_core::EngineBuilder {
     Engine::builder().allow_private_targets(loopback())
 }
 
+// ---- the store under test ---------------------------------------------------------------------
+//
+// The suite runs twice (scripts/test): on SQLite files, and with SIGNALCRAFT_TEST_STORE=postgres
+// on PostgreSQL, where every database a test names by a file path is a fresh PostgreSQL database
+// of the cluster at SIGNALCRAFT_TEST_POSTGRES_URL (the same database for the same path, so that a
+// test reopening a path reopens its database). A test of the SQLite file itself (its mode, its
+// journal, a corrupted page) says so with [`sqlite_only`].
+
+/// Whether this run puts the engines on PostgreSQL (`SIGNALCRAFT_TEST_STORE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("SIGNALCRAFT_TEST_STORE").is_ok_and(|v| v == "postgres")
+}
+
+/// For a test of SQLite's file itself: true (and a line saying so) on the PostgreSQL run, where
+/// the test then returns at once. It runs in full on the SQLite run.
+pub fn sqlite_only(what: &str) -> bool {
+    if on_postgres() {
+        eprintln!("sqlite only ({what}): not run on the PostgreSQL store");
+        return true;
+    }
+    false
+}
+
+/// The admin URL of the test cluster.
+fn admin_url() -> String {
+    std::env::var("SIGNALCRAFT_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "SIGNALCRAFT_TEST_STORE=postgres needs SIGNALCRAFT_TEST_POSTGRES_URL \
+             (scripts/postgres start DIR prints one)"
+        )
+    })
+}
+
+/// A PostgreSQL client, made and used on a thread of its own (the `postgres` crate's blocking
+/// client cannot run inside a tokio runtime, where some tests are).
+pub fn pg<T: Send + 'static>(
+    url: &str,
+    f: impl FnOnce(&mut postgres::Client) -> T + Send + 'static,
+) -> T {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+        f(&mut c)
+    })
+    .join()
+    .unwrap()
+}
+
+/// A new, empty PostgreSQL database; its URL.
+pub fn fresh_postgres() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let name = format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let admin = admin_url();
+    let sql = format!("CREATE DATABASE {name}");
+    pg(&admin, move |c| c.batch_execute(&sql).unwrap());
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
+    format!("{base}/{name}")
+}
+
+/// The database the test's engines open for the SQLite file `path`: the path itself, or on the
+/// PostgreSQL run the database made for it.
+pub fn database_for(path: &Path) -> String {
+    if !on_postgres() {
+        return path.to_string_lossy().into_owned();
+    }
+    static MADE: std::sync::Mutex<Option<std::collections::HashMap<PathBuf, String>>> =
+        std::sync::Mutex::new(None);
+    let mut made = MADE.lock().unwrap_or_else(|p| p.into_inner());
+    made.get_or_insert_with(Default::default)
+        .entry(path.to_path_buf())
+        .or_insert_with(fresh_postgres)
+        .clone()
+}
+
+/// The test key for secrets at rest on PostgreSQL (which has no key file beside the database).
+pub const PG_TEST_KEY: [u8; 32] = [7; 32];
+
+/// Puts an engine builder on the store under test.
+pub trait StoreUnderTest {
+    /// The SQLite file `path`, or the PostgreSQL database made for it.
+    fn store(self, path: impl AsRef<Path>) -> Self;
+    /// A private store: SQLite in memory, or a fresh PostgreSQL database.
+    fn memory(self) -> Self;
+}
+
+impl StoreUnderTest for signalcraft_core::EngineBuilder {
+    fn store(self, path: impl AsRef<Path>) -> Self {
+        if on_postgres() {
+            self.database(database_for(path.as_ref()))
+                .secret_key(PG_TEST_KEY)
+        } else {
+            self.path(path.as_ref())
+        }
+    }
+
+    fn memory(self) -> Self {
+        if on_postgres() {
+            self.database(fresh_postgres()).secret_key(PG_TEST_KEY)
+        } else {
+            self.in_memory()
+        }
+    }
+}
+
+/// A value read from the database under test.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl Cell {
+    pub fn int(&self) -> i64 {
+        match self {
+            Cell::Int(i) => *i,
+            other => panic!("not an integer: {other:?}"),
+        }
+    }
+    pub fn opt_int(&self) -> Option<i64> {
+        match self {
+            Cell::Null => None,
+            other => Some(other.int()),
+        }
+    }
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            other => panic!("not text: {other:?}"),
+        }
+    }
+    pub fn opt_text(&self) -> Option<String> {
+        match self {
+            Cell::Null => None,
+            other => Some(other.text()),
+        }
+    }
+}
+
+/// Direct access to the database under test beside the engine (to prove what was written, or to
+/// break something on purpose): the SQLite file at `path`, or the PostgreSQL database made for
+/// it. SQL without parameters, in the dialect both share.
+pub struct Db(String);
+
+impl Db {
+    pub fn open(path: impl AsRef<Path>) -> Self {
+        Db(database_for(path.as_ref()))
+    }
+
+    /// Every row `sql` answers.
+    pub fn rows(&self, sql: &str) -> Vec<Vec<Cell>> {
+        if on_postgres() {
+            let sql = sql.to_owned();
+            return pg(&self.0, move |c| {
+                c.query(sql.as_str(), &[])
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .iter()
+                    .map(|r| (0..r.len()).map(|i| pg_cell(r, i)).collect())
+                    .collect()
+            });
+        }
+        let conn = rusqlite::Connection::open(&self.0).unwrap();
+        let mut st = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let n = st.column_count();
+        st.query_map([], |r| {
+            Ok((0..n)
+                .map(|i| match r.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Null => Cell::Null,
+                    rusqlite::types::ValueRef::Integer(v) => Cell::Int(v),
+                    rusqlite::types::ValueRef::Real(v) => Cell::Real(v),
+                    rusqlite::types::ValueRef::Text(v) => {
+                        Cell::Text(String::from_utf8_lossy(v).into_owned())
+                    }
+                    rusqlite::types::ValueRef::Blob(v) => Cell::Blob(v.to_vec()),
+                })
+                .collect())
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    }
+
+    /// The one integer `sql` answers (`SELECT COUNT(*) ...`).
+    pub fn int(&self, sql: &str) -> i64 {
+        self.rows(sql)[0][0].int()
+    }
+
+    /// The first column of every row, as text.
+    pub fn texts(&self, sql: &str) -> Vec<String> {
+        self.rows(sql).into_iter().map(|r| r[0].text()).collect()
+    }
+
+    /// Runs statements; answers the rows the last one changed (SQLite) or 0.
+    pub fn execute(&self, sql: &str) {
+        if on_postgres() {
+            let sql = sql.to_owned();
+            return pg(&self.0, move |c| {
+                c.batch_execute(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+            });
+        }
+        let conn = rusqlite::Connection::open(&self.0).unwrap();
+        conn.execute_batch(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+fn pg_cell(r: &postgres::Row, i: usize) -> Cell {
+    use postgres::types::Type;
+    let ty = r.columns()[i].type_().clone();
+    match ty {
+        Type::INT8 => r.get::<_, Option<i64>>(i).map_or(Cell::Null, Cell::Int),
+        Type::INT4 => r
+            .get::<_, Option<i32>>(i)
+            .map_or(Cell::Null, |v| Cell::Int(v.into())),
+        Type::INT2 => r
+            .get::<_, Option<i16>>(i)
+            .map_or(Cell::Null, |v| Cell::Int(v.into())),
+        Type::BOOL => r
+            .get::<_, Option<bool>>(i)
+            .map_or(Cell::Null, |v| Cell::Int(v.into())),
+        Type::FLOAT8 => r.get::<_, Option<f64>>(i).map_or(Cell::Null, Cell::Real),
+        Type::BYTEA => r.get::<_, Option<Vec<u8>>>(i).map_or(Cell::Null, Cell::Blob),
+        _ => r.get::<_, Option<String>>(i).map_or(Cell::Null, Cell::Text),
+    }
+}
+
 pub struct Harness {
     pub engine: Engine,
     pub clock: Arc<ManualClock>,
@@ -46,7 +283,7 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("signalcraft.db");
         let clock = Arc::new(ManualClock::new(t0()));
-        let engine = builder().path(&path).clock(clock.clone()).build().unwrap();
+        let engine = builder().store(&path).clock(clock.clone()).build().unwrap();
         let ws = engine.create_workspace("acme").unwrap();
         Self {
             engine,
@@ -62,7 +299,7 @@ impl Harness {
         let path = dir.path().join("signalcraft.db");
         let clock = Arc::new(ManualClock::new(t0()));
         let engine = builder()
-            .path(&path)
+            .store(&path)
             .clock(clock.clone())
             .max_body_bytes(bytes)
             .build()
@@ -99,7 +336,7 @@ impl Harness {
 
     /// Row counts of every data table (opened beside the engine), to prove what was written.
     pub fn row_counts(&self) -> Vec<(&'static str, i64)> {
-        let conn = rusqlite::Connection::open(self.db_path()).unwrap();
+        let db = Db::open(self.db_path());
         [
             "requests",
             "alert_groups",
@@ -108,12 +345,7 @@ impl Harness {
             "changes",
         ]
         .into_iter()
-        .map(|t| {
-            let n: i64 = conn
-                .query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))
-                .unwrap();
-            (t, n)
-        })
+        .map(|t| (t, db.int(&format!("SELECT COUNT(*) FROM {t}"))))
         .collect()
     }
 }

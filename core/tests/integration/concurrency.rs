@@ -1,6 +1,7 @@
 //! Concurrency: threads sharing one engine, and two engines on one database file. No event is
 //! lost or duplicated, and `database is locked` never reaches the caller.
 
+use crate::common::StoreUnderTest;
 use crate::batch::sentry_body;
 use signalcraft_core::{Delivery, Engine, Headers, Outcome, Source};
 use std::sync::Arc;
@@ -89,7 +90,7 @@ fn check(db: &std::path::Path, accepted: usize, duplicate: usize) {
 fn threads_sharing_one_engine() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let engine = Arc::new(crate::common::builder().path(&db).build().unwrap());
+    let engine = Arc::new(crate::common::builder().store(&db).build().unwrap());
     engine.create_workspace("acme").unwrap();
     let (a, d) = hammer(&[engine]);
     check(&db, a, d);
@@ -99,9 +100,9 @@ fn threads_sharing_one_engine() {
 fn two_engines_on_one_database_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let first = Arc::new(crate::common::builder().path(&db).build().unwrap());
+    let first = Arc::new(crate::common::builder().store(&db).build().unwrap());
     first.create_workspace("acme").unwrap();
-    let second = Arc::new(crate::common::builder().path(&db).build().unwrap());
+    let second = Arc::new(crate::common::builder().store(&db).build().unwrap());
     let (a, d) = hammer(&[first, second]);
     check(&db, a, d);
 }

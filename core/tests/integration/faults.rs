@@ -1,6 +1,7 @@
 //! Fault tests: a full disk and a read-only file system, on a real tmpfs of a few MiB. Mounting
 //! needs root (CI runs as root); without it these tests print a loud SKIPPED line and pass.
 
+use crate::common::StoreUnderTest;
 use crate::batch::sentry_body;
 use signalcraft_core::{Delivery, ErrorKind, Headers, Outcome, Source};
 use std::path::{Path, PathBuf};
@@ -85,7 +86,7 @@ fn disk_full_is_a_storage_error_nothing_partial_and_the_engine_recovers() {
         return;
     };
     let db: PathBuf = fs.path().join("s.db");
-    let engine = crate::common::builder().path(&db).build().unwrap();
+    let engine = crate::common::builder().store(&db).build().unwrap();
     engine.create_workspace("acme").unwrap();
     let hd = Headers::new().with("Sentry-Hook-Resource", "event_alert");
     let mut accepted = 0;
@@ -151,7 +152,7 @@ fn read_only_file_system_is_a_storage_error_and_rw_again_works() {
     };
     let db = fs.path().join("s.db");
     {
-        let engine = crate::common::builder().path(&db).build().unwrap();
+        let engine = crate::common::builder().store(&db).build().unwrap();
         engine.create_workspace("acme").unwrap();
         let hd = Headers::new().with("Sentry-Hook-Resource", "event_alert");
         engine
@@ -164,7 +165,7 @@ fn read_only_file_system_is_a_storage_error_and_rw_again_works() {
     // `storage` error that stores nothing.
     assert!(fs.remount("ro"), "remounting read-only failed");
     let hd = Headers::new().with("Sentry-Hook-Resource", "event_alert");
-    match crate::common::builder().path(&db).build() {
+    match crate::common::builder().store(&db).build() {
         Err(e) => assert_eq!(e.kind(), ErrorKind::Storage, "{e}"),
         Ok(engine) => {
             assert_eq!(
@@ -196,7 +197,7 @@ fn read_only_file_system_is_a_storage_error_and_rw_again_works() {
     }
     // writable again: a newly opened engine takes the refused delivery (it was not stored)
     assert!(fs.remount("rw"));
-    let engine = crate::common::builder().path(&db).build().unwrap();
+    let engine = crate::common::builder().store(&db).build().unwrap();
     let out = engine
         .ingest("acme", Source::Sentry, &hd, &sentry_body("e1", "1", "t"))
         .unwrap();

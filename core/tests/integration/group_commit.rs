@@ -4,6 +4,7 @@
 //! the commits applied them; a failing member stores nothing and leaves the others committed;
 //! other writers (rules, the dispatcher) interleave with open groups.
 
+use crate::common::StoreUnderTest;
 use crate::batch::sentry_body;
 use crate::common::{Harness, fixture};
 use crate::http::{Reply, TestServer};
@@ -339,7 +340,7 @@ fn the_same_deliveries_from_two_engines_on_one_file_are_stored_once() {
     let db = h.db_path();
     let ws = h.ws.id.to_string();
     let other = crate::common::builder()
-        .path(&db)
+        .store(&db)
         .clock(h.clock.clone())
         .build()
         .unwrap();

@@ -1,5 +1,6 @@
 //! Group lifecycle through the engine: act, roles, escalation timers, tick, hygiene, outbox, stats.
 
+use crate::common::StoreUnderTest;
 use crate::common::{Harness, fixture, t0};
 use chrono::TimeDelta;
 use serde_json::json;
@@ -267,7 +268,7 @@ fn timers_survive_a_restart_and_two_engines_fire_once() {
                 let path = path.clone();
                 s.spawn(move || {
                     let e = crate::common::builder()
-                        .path(&path)
+                        .store(&path)
                         .clock(std::sync::Arc::new(signalcraft_core::ManualClock::new(
                             later,
                         )))
@@ -766,7 +767,7 @@ fn ready_probes_a_write_and_says_how_the_background_loop_is() {
     let r = h.engine.ready();
     assert!(r.database_writable, "{r:?}");
     assert_eq!((r.database_error, r.background.as_str()), (None, "stopped"));
-    let engine = std::sync::Arc::new(crate::common::builder().path(h.db_path()).build().unwrap());
+    let engine = std::sync::Arc::new(crate::common::builder().store(h.db_path()).build().unwrap());
     engine.start_background().unwrap();
     assert_eq!(engine.ready().background, "running");
     engine.stop();

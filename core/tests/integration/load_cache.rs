@@ -2,6 +2,7 @@
 //! options) is kept per workspace configuration version: a change made by any engine on the
 //! file, or by any process, applies from the next delivery; a rolled-back write changes nothing.
 
+use crate::common::StoreUnderTest;
 use crate::common::{Harness, builder, fixture};
 use serde_json::json;
 use signalcraft_core::{
@@ -26,7 +27,7 @@ fn another_engines_changes_apply_at_the_next_delivery() {
     let h = Harness::on_disk();
     let a = &h.engine;
     let b = builder()
-        .path(h.db_path())
+        .store(h.db_path())
         .clock(h.clock.clone())
         .build()
         .unwrap();

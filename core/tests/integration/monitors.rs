@@ -2,6 +2,7 @@
 //! become alerts of source `monitor` (and recoveries that resolve them), flapping, bounded
 //! concurrency, validation, secrets, the background loop.
 
+use crate::common::StoreUnderTest;
 use crate::common::Harness;
 use crate::http::{Reply, TestServer};
 use chrono::TimeDelta;
@@ -552,7 +553,7 @@ fn the_ssrf_guard_holds_for_monitors_unless_the_engine_allows_private_targets() 
     let dir = tempfile::tempdir().unwrap();
     // an engine left at the default: no private targets
     let engine = signalcraft_core::Engine::builder()
-        .path(dir.path().join("strict.db"))
+        .store(dir.path().join("strict.db"))
         .build()
         .unwrap();
     engine.create_workspace("acme").unwrap();

@@ -1,6 +1,7 @@
 //! Delivery against real servers on 127.0.0.1: webhooks (signed), retries and the delivery log,
 //! the circuit breaker, restarts, PagerDuty's events API, SMTP, and secrets at rest.
 
+use crate::common::StoreUnderTest;
 use crate::common::{Harness, fixture};
 use crate::http::{Reply, SmtpSink, TestServer};
 use chrono::TimeDelta;
@@ -20,7 +21,7 @@ const KEY: [u8; 32] = [42; 32];
 fn live() -> (Engine, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let engine = crate::common::builder()
-        .path(dir.path().join("signalcraft.db"))
+        .store(dir.path().join("signalcraft.db"))
         .clock(Arc::new(SystemClock))
         .secret_key(KEY)
         .build()
@@ -238,7 +239,7 @@ fn pending_notifications_survive_a_restart_and_are_sent_once() {
     let path = dir.path().join("signalcraft.db");
     {
         let engine = crate::common::builder()
-            .path(&path)
+            .store(&path)
             .clock(Arc::new(SystemClock))
             .secret_key(KEY)
             .build()
@@ -258,7 +259,7 @@ fn pending_notifications_survive_a_restart_and_are_sent_once() {
         // the engine goes away before delivering
     }
     let engine = crate::common::builder()
-        .path(&path)
+        .store(&path)
         .clock(Arc::new(SystemClock))
         .secret_key(KEY)
         .build()
@@ -266,7 +267,7 @@ fn pending_notifications_survive_a_restart_and_are_sent_once() {
     let r = engine.dispatch(None, Duration::from_secs(5)).unwrap();
     assert_eq!((r.sent, r.pending), (2, 0));
     let again = crate::common::builder()
-        .path(&path)
+        .store(&path)
         .clock(Arc::new(SystemClock))
         .secret_key(KEY)
         .build()
@@ -463,7 +464,7 @@ fn without_a_key_a_key_file_is_made_beside_the_database() {
     if std::env::var(signalcraft_core::secrets::KEY_ENV).is_ok() {
         return;
     }
-    let engine = crate::common::builder().path(&path).build().unwrap();
+    let engine = crate::common::builder().store(&path).build().unwrap();
     let ws = engine.create_workspace("w").unwrap().id.0;
     let key = dir.path().join("x.db.key");
     assert!(!key.exists(), "made on first use, not before");
@@ -484,7 +485,7 @@ fn without_a_key_a_key_file_is_made_beside_the_database() {
         );
     }
     drop(engine);
-    let again = crate::common::builder().path(&path).build().unwrap();
+    let again = crate::common::builder().store(&path).build().unwrap();
     let list = again.channels(&ws).unwrap();
     assert_eq!(
         list[0]["config"]["routing_key"], "••••",
@@ -498,7 +499,7 @@ fn the_background_loop_delivers_and_ticks_until_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Arc::new(
         crate::common::builder()
-            .path(dir.path().join("bg.db"))
+            .store(dir.path().join("bg.db"))
             .clock(Arc::new(SystemClock))
             .secret_key(KEY)
             .build()
@@ -546,7 +547,7 @@ fn integration_secrets_stored_in_the_clear_are_sealed_on_open() {
     let path = dir.path().join("old.db");
     let ws = {
         let engine = crate::common::builder()
-            .path(&path)
+            .store(&path)
             .secret_key(KEY)
             .build()
             .unwrap();
@@ -557,7 +558,7 @@ fn integration_secrets_stored_in_the_clear_are_sealed_on_open() {
     conn.execute("INSERT INTO integrations (workspace_id, source, secret, options, updated_at) VALUES (?1, 'sentry', 'plain-old-secret', 'null', 0)", [&ws]).unwrap();
     drop(conn);
     let engine = crate::common::builder()
-        .path(&path)
+        .store(&path)
         .secret_key(KEY)
         .build()
         .unwrap();

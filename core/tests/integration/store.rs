@@ -1,5 +1,6 @@
 //! Storage: migrations from empty to latest, reopening, two engines on one file.
 
+use crate::common::StoreUnderTest;
 use crate::common::{Harness, fixture};
 use signalcraft_core::{ErrorKind, Headers, Outcome, SCHEMA_VERSION, Source};
 
@@ -8,7 +9,7 @@ fn migrates_an_empty_file_to_the_latest_version() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("empty.db");
     std::fs::File::create(&path).unwrap(); // an empty file is a version-0 database
-    drop(crate::common::builder().path(&path).build().unwrap());
+    drop(crate::common::builder().store(&path).build().unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -19,7 +20,7 @@ fn migrates_an_empty_file_to_the_latest_version() {
         .unwrap();
     assert_eq!(mode, "wal");
     // opening again is a no-op
-    drop(crate::common::builder().path(&path).build().unwrap());
+    drop(crate::common::builder().store(&path).build().unwrap());
 }
 
 #[test]
@@ -30,7 +31,7 @@ fn refuses_a_newer_schema() {
     conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
         .unwrap();
     drop(conn);
-    let err = crate::common::builder().path(&path).build().unwrap_err();
+    let err = crate::common::builder().store(&path).build().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Internal);
     assert!(err.to_string().contains("newer"), "{err}");
 }
@@ -45,7 +46,7 @@ fn data_survives_reopening() {
         )
         .unwrap();
     let path = h.db_path();
-    let engine = crate::common::builder().path(&path).build().unwrap();
+    let engine = crate::common::builder().store(&path).build().unwrap();
     let g = engine
         .group("acme", out.alerts[0].group_id.as_ref().unwrap().as_str())
         .unwrap();
@@ -64,7 +65,7 @@ fn two_engines_on_one_file_neither_lose_nor_duplicate() {
             let path = path.clone();
             let base = base.clone();
             s.spawn(move || {
-                let engine = crate::common::builder().path(&path).build().unwrap();
+                let engine = crate::common::builder().store(&path).build().unwrap();
                 for i in 0..per_thread {
                     let mut doc = base.clone();
                     doc["data"]["event"]["event_id"] = format!("{t:016x}{i:016x}").into();
@@ -96,7 +97,7 @@ fn the_log_is_checkpointed_in_the_background() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ckpt.db");
     let wal = dir.path().join("ckpt.db-wal");
-    let engine = crate::common::builder().path(&path).build().unwrap();
+    let engine = crate::common::builder().store(&path).build().unwrap();
     engine.create_workspace("acme").unwrap();
     let main_size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let before = main_size();
@@ -142,7 +143,7 @@ fn the_log_is_checkpointed_in_the_background() {
     // Dropping the engine stops the thread (the test would hang otherwise), and every alert
     // is there when the file is opened again.
     drop(engine);
-    let again = crate::common::builder().path(&path).build().unwrap();
+    let again = crate::common::builder().store(&path).build().unwrap();
     let page = again
         .groups("acme", &signalcraft_core::GroupQuery::default())
         .unwrap();

@@ -2,6 +2,7 @@
 //! `auto` refusing to route around protected integrations, the per-workspace rate limit, and
 //! the health every delivery leaves behind.
 
+use crate::common::StoreUnderTest;
 use crate::common::{Harness, compact, fixture};
 use chrono::TimeDelta;
 use signalcraft_core::signature::hmac_sha256_hex;
@@ -278,7 +279,7 @@ fn the_rate_limit_refuses_over_the_bucket_and_stores_nothing() {
     am(&h, &Headers::new(), Some(&key.key)).unwrap();
     // the bucket is the workspace's, shared by engines on the same file
     let other = crate::common::builder()
-        .path(h.db_path())
+        .store(h.db_path())
         .clock(h.clock.clone())
         .build()
         .unwrap();
@@ -322,7 +323,7 @@ fn health_counts_accepted_and_refused_deliveries_by_reason() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     let small = crate::common::builder()
-        .path(h.db_path())
+        .store(h.db_path())
         .clock(h.clock.clone())
         .max_body_bytes(100)
         .build()

@@ -3,6 +3,7 @@
 //! Every test talks to real HTTP servers on 127.0.0.1 (a Slack-shaped API, webhook receivers)
 //! and a SQLite file on disk; the engine's manual clock steps minutes where a cap counts them.
 
+use crate::common::StoreUnderTest;
 use crate::common::{Harness, fixture, t0};
 use crate::http::{Reply, TestServer};
 use chrono::TimeDelta;
@@ -413,7 +414,7 @@ fn a_slow_endpoint_does_not_delay_another_workspace_or_a_due_escalation() {
     let clock = Arc::new(ManualClock::new(t0()));
     let engine = Arc::new(
         crate::common::builder()
-            .path(dir.path().join("signalcraft.db"))
+            .store(dir.path().join("signalcraft.db"))
             .clock(clock.clone())
             .build()
             .unwrap(),

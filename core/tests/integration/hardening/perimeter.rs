@@ -3,6 +3,7 @@
 //! The guard is proven with loopback addresses only: the classification of other ranges is
 //! checked on addresses as data, never by connecting to them.
 
+use crate::common::StoreUnderTest;
 use crate::common::fixture;
 use crate::http::{Reply, SmtpSink, TestServer};
 use serde_json::json;
@@ -20,7 +21,7 @@ const KEY: [u8; 32] = [0x5a; 32];
 fn engine(b: EngineBuilder) -> (Engine, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let engine = b
-        .path(dir.path().join("signalcraft.db"))
+        .store(dir.path().join("signalcraft.db"))
         .clock(Arc::new(SystemClock))
         .secret_key(KEY)
         .build()
@@ -653,7 +654,7 @@ fn engines_racing_to_create_the_key_file_end_up_with_one_key() {
         let db = dir.path().join("race.db");
         // the database exists; its key file does not (a key is made on the first secret)
         crate::common::builder()
-            .path(&db)
+            .store(&db)
             .build()
             .unwrap()
             .create_workspace("acme")
@@ -665,7 +666,7 @@ fn engines_racing_to_create_the_key_file_end_up_with_one_key() {
             .map(|i| {
                 let (db, barrier) = (db.clone(), barrier.clone());
                 std::thread::spawn(move || {
-                    let engine = crate::common::builder().path(&db).build().unwrap();
+                    let engine = crate::common::builder().store(&db).build().unwrap();
                     barrier.wait();
                     let config = json!({"url": "https://hooks.example.com/", "secret": format!("secret-number-{i}")});
                     engine
@@ -680,7 +681,7 @@ fn engines_racing_to_create_the_key_file_end_up_with_one_key() {
                 .unwrap_or_else(|e| panic!("round {round}: {e}"));
         }
         // one key: a fresh engine opens every channel's sealed secret
-        let engine = crate::common::builder().path(&db).build().unwrap();
+        let engine = crate::common::builder().store(&db).build().unwrap();
         let channels = engine.channels("acme").unwrap();
         assert_eq!(channels.len(), n, "round {round}");
         assert_eq!(mode(&key_file(&db)), 0o600);
@@ -698,7 +699,7 @@ fn engines_racing_to_create_the_key_file_end_up_with_one_key() {
 fn the_database_and_key_files_are_private_and_a_shared_key_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("private.db");
-    let engine = crate::common::builder().path(&db).build().unwrap();
+    let engine = crate::common::builder().store(&db).build().unwrap();
     engine.create_workspace("acme").unwrap();
     let hook = json!({"url": "https://hooks.example.com/", "secret": "s3cr3t-value"});
     engine
@@ -711,7 +712,7 @@ fn the_database_and_key_files_are_private_and_a_shared_key_file_is_refused() {
     for bad in [0o640, 0o604, 0o644] {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(key_file(&db), std::fs::Permissions::from_mode(bad)).unwrap();
-        let engine = crate::common::builder().path(&db).build().unwrap();
+        let engine = crate::common::builder().store(&db).build().unwrap();
         let err = engine.channels("acme").unwrap_err();
         assert!(
             err.to_string().contains("readable by its group or others")
@@ -723,7 +724,7 @@ fn the_database_and_key_files_are_private_and_a_shared_key_file_is_refused() {
     std::fs::set_permissions(key_file(&db), std::fs::Permissions::from_mode(0o600)).unwrap();
     assert_eq!(
         crate::common::builder()
-            .path(&db)
+            .store(&db)
             .build()
             .unwrap()
             .channels("acme")
@@ -734,7 +735,7 @@ fn the_database_and_key_files_are_private_and_a_shared_key_file_is_refused() {
     // owned by another user: refused (changing the owner needs root; as another user the
     // chown fails and this part cannot be shown)
     if std::os::unix::fs::chown(key_file(&db), Some(65534), None).is_ok() {
-        let engine = crate::common::builder().path(&db).build().unwrap();
+        let engine = crate::common::builder().store(&db).build().unwrap();
         let err = engine.channels("acme").unwrap_err();
         assert!(err.to_string().contains("owned by another user"), "{err}");
     }
