@@ -6102,7 +6102,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_workspaces() != 10077) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_signalcraft_swift_checksum_constructor_engine_new() != 17294) {
+    if (uniffi_signalcraft_swift_checksum_constructor_engine_new() != 52416) {
         return InitializationResult.apiChecksumMismatch
     }
 
