@@ -192,7 +192,11 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             done.set()
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _forward
+    def __getattr__(self, name: str):
+        # every method goes to a host (TRACE, unknown ones…), which answers for itself
+        if name.startswith("do_"):
+            return self._forward
+        raise AttributeError(name)
 
 
 class Proxy(ThreadingHTTPServer):
