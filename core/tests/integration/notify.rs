@@ -554,18 +554,19 @@ fn integration_secrets_stored_in_the_clear_are_sealed_on_open() {
         engine.create_workspace("acme").unwrap().id.0
     };
     // what an older version left behind
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute("INSERT INTO integrations (workspace_id, source, secret, options, updated_at) VALUES (?1, 'sentry', 'plain-old-secret', 'null', 0)", [&ws]).unwrap();
-    drop(conn);
+    crate::common::Db::open(&path).execute(&format!(
+        "INSERT INTO integrations (workspace_id, source, secret, options, updated_at) \
+         VALUES ({}, 'sentry', 'plain-old-secret', 'null', 0)",
+        crate::common::lit(&ws)
+    ));
     let engine = crate::common::builder()
         .store(&path)
         .secret_key(KEY)
         .build()
         .unwrap();
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let stored: String = conn
-        .query_row("SELECT secret FROM integrations", [], |r| r.get(0))
-        .unwrap();
+    let stored = crate::common::Db::open(&path)
+        .texts("SELECT secret FROM integrations")
+        .remove(0);
     assert!(stored.starts_with("enc:v1:"), "{stored}");
     // and it still verifies signatures
     let body = serde_json::to_vec(&crate::common::compact(
