@@ -252,11 +252,6 @@ impl Db {
 }
 
 impl Db {
-    /// The database under test's name: the SQLite file's path, or the PostgreSQL URL.
-    pub fn target(&self) -> &str {
-        &self.0
-    }
-
     /// Runs one statement; answers the rows it changed.
     pub fn change(&self, sql: &str) -> u64 {
         if on_postgres() {
@@ -302,6 +297,37 @@ impl Db {
         } else {
             self.execute(&format!("DROP TRIGGER {name}"));
         }
+    }
+
+    /// The names of the database's tables (SQLite's `sqlite_schema`, PostgreSQL's
+    /// `information_schema.tables` of schema `public`), in order.
+    pub fn tables(&self) -> Vec<String> {
+        self.texts(dialect(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+        ))
+    }
+
+    /// Every value of every row of every table, as text (blobs decoded lossily), one per line:
+    /// what a reader of the database would see.
+    pub fn everything(&self) -> String {
+        let mut out = String::new();
+        for t in self.tables() {
+            for row in self.rows(&format!("SELECT * FROM \"{t}\"")) {
+                for cell in row {
+                    match cell {
+                        Cell::Null => {}
+                        Cell::Int(i) => out.push_str(&i.to_string()),
+                        Cell::Real(r) => out.push_str(&r.to_string()),
+                        Cell::Text(s) => out.push_str(&s),
+                        Cell::Blob(b) => out.push_str(&String::from_utf8_lossy(&b)),
+                    }
+                    out.push('\n');
+                }
+            }
+        }
+        out
     }
 
     /// One connection held open (for a transaction left open across the engine's calls).

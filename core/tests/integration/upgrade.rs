@@ -284,12 +284,7 @@ fn engine_at(path: &Path) -> (Engine, Arc<ManualClock>) {
 /// Every table's row count.
 fn row_counts(path: &Path) -> Vec<(String, i64)> {
     let db = Db::open(path);
-    let tables = db.texts(crate::common::dialect(
-        "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
-        "SELECT table_name::text FROM information_schema.tables
-         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
-    ));
-    tables
+    db.tables()
         .into_iter()
         .map(|t| {
             let n = db.int(&format!("SELECT COUNT(*) FROM \"{t}\""));
