@@ -499,6 +499,11 @@ impl Engine {
             if row.monitor.kind != p.monitor.kind {
                 return Ok(()); // replaced while it ran
             }
+            if row.reading.as_ref().is_some_and(|r| r.at > reading.at) {
+                // a later reading is already applied (another engine's, or an on-demand run's):
+                // breach state steps in reading order, so this older one is dropped
+                return Ok(());
+            }
             let m = &row.monitor;
             let mut state: BreachState = row.state.clone();
             match state.step(reading.verdict(m.kind), m.breach_after, m.recover_after) {
