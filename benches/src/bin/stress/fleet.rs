@@ -214,8 +214,7 @@ pub fn worker(args: &[String]) {
         epoch_ms: flag("--epoch").parse().unwrap(),
         speed: flag("--speed").parse().unwrap(),
     };
-    let items: Vec<Item> =
-        serde_json::from_slice(&std::fs::read(flag("--list")).unwrap()).unwrap();
+    let items: Vec<Item> = serde_json::from_slice(&std::fs::read(flag("--list")).unwrap()).unwrap();
     let engine = Arc::new(
         Engine::builder()
             .database(flag("--db"))
@@ -227,17 +226,24 @@ pub fn worker(args: &[String]) {
     engine.start_background().unwrap();
     let mut out = std::io::stdout();
     writeln!(out, "started").unwrap();
-    for (k, i) in order(items.len(), index).into_iter().enumerate() {
+    for i in order(items.len(), index) {
         let item = &items[i];
         let o = engine
-            .ingest(WS, source(&item.source), &headers_of(item), item.body.as_bytes())
-            .unwrap_or_else(|e| panic!("worker {index}: ingest of item {i} ({}): {e}", item.source));
+            .ingest(
+                WS,
+                source(&item.source),
+                &headers_of(item),
+                item.body.as_bytes(),
+            )
+            .unwrap_or_else(|e| {
+                panic!("worker {index}: ingest of item {i} ({}): {e}", item.source)
+            });
         let _ = o;
+        // acknowledged: the parent's reference replays exactly what a killed worker ingested
+        writeln!(out, "ack {i}").unwrap();
+        out.flush().unwrap();
         // pace the stream, so that sends and ticks interleave with ingest
         std::thread::sleep(Duration::from_millis(15));
-        if k % 10 == 9 {
-            writeln!(out, "progress {}", k + 1).unwrap();
-        }
     }
     writeln!(out, "ingested {}", items.len()).unwrap();
     out.flush().unwrap();
@@ -255,6 +261,8 @@ struct Received {
     at: Instant,
     /// When its answer started (None: never answered).
     answered: Option<Instant>,
+    /// Answered after 1.2 s (the rest after 80 ms).
+    slow: bool,
     kind: String,
 }
 
@@ -313,17 +321,19 @@ fn serve(stream: TcpStream, log: &Log) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let kind = serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
-            .unwrap_or_default();
+        let doc = serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
+        let kind = doc["type"].as_str().unwrap_or_default().to_string();
+        // the body names the same delivery id as the header
+        let delivery = delivery.filter(|d| doc["delivery_id"].as_i64() == Some(*d));
         let n = {
             let mut g = log.lock().unwrap();
+            let slow = g.len() % 3 == 0;
             g.push(Received {
                 delivery: delivery.unwrap_or(-1),
                 peer_port: port,
                 at: Instant::now(),
                 answered: None,
+                slow,
                 kind,
             });
             g.len() - 1
@@ -446,7 +456,7 @@ fn sqlite_rows(conn: &rusqlite::Connection, sql: &str) -> Vec<Vec<Option<String>
 /// What the checks compare between the fleet and the reference.
 #[derive(Debug, PartialEq, Eq)]
 struct Shape {
-    /// group key → (groups with that key, their counts, events in them)
+    /// source and fingerprint → (groups, their counts, events in them)
     groups: BTreeMap<String, (i64, i64, i64)>,
     /// source → events
     events: BTreeMap<String, i64>,
@@ -454,9 +464,12 @@ struct Shape {
     requests: i64,
 }
 
-const GROUPS_SQL: &str = "SELECT g.group_key, CAST(COUNT(*) AS TEXT), CAST(SUM(g.count) AS TEXT),
+/// Groups by source and fingerprint (a group key also names the workspace, whose id differs
+/// between the fleet's database and the reference's).
+const GROUPS_SQL: &str = "SELECT g.source || ' ' || g.fingerprint, CAST(COUNT(*) AS TEXT),
+    CAST(SUM(g.count) AS TEXT),
     CAST(SUM((SELECT COUNT(*) FROM alert_events e WHERE e.group_id = g.id)) AS TEXT)
-    FROM alert_groups g GROUP BY g.group_key ORDER BY g.group_key";
+    FROM alert_groups g GROUP BY g.source, g.fingerprint ORDER BY 1";
 const EVENTS_SQL: &str =
     "SELECT source, CAST(COUNT(*) AS TEXT) FROM alert_events GROUP BY source ORDER BY source";
 const REQUESTS_SQL: &str = "SELECT CAST(COUNT(*) AS TEXT) FROM requests";
@@ -524,7 +537,15 @@ pub struct FleetOptions {
     pub keep: bool,
 }
 
-fn spawn_worker(exe: &std::path::Path, db: &str, list: &str, index: u64, epoch: i64, speed: i64, key: &str) -> Child {
+fn spawn_worker(
+    exe: &std::path::Path,
+    db: &str,
+    list: &str,
+    index: u64,
+    epoch: i64,
+    speed: i64,
+    key: &str,
+) -> Child {
     Command::new(exe)
         .args([
             "fleet-worker",
@@ -555,12 +576,20 @@ pub fn fleet(opts: &FleetOptions) -> bool {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let name = format!("signalcraft_fleet_{}_{}", std::process::id(), stamp % 1_000_000_000);
+    let name = format!(
+        "signalcraft_fleet_{}_{}",
+        std::process::id(),
+        stamp % 1_000_000_000
+    );
     let admin = Pg::connect(&opts.admin_url);
     admin.execute(&format!("CREATE DATABASE {name}"));
     let db = db_url(&opts.admin_url, &name);
     let key_bytes = blake3::hash(format!("fleet {stamp} {}", std::process::id()).as_bytes());
-    let key: String = key_bytes.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let key: String = key_bytes
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let epoch = (SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -586,58 +615,34 @@ pub fn fleet(opts: &FleetOptions) -> bool {
     std::fs::write(&list, serde_json::to_vec(&items).unwrap()).unwrap();
     let list = list.display().to_string();
 
-    // The reference: one engine on SQLite, every worker's list one after another.
-    let reference_db = dir.path().join("reference.db");
-    {
-        let reference = Engine::builder()
-            .path(&reference_db)
-            .clock(clock())
-            .build()
-            .unwrap();
-        configure(&reference, &url);
-        for w in 0..opts.workers {
-            for i in order(items.len(), w) {
-                let item = &items[i];
-                reference
-                    .ingest(WS, source(&item.source), &headers_of(item), item.body.as_bytes())
-                    .unwrap_or_else(|e| panic!("reference ingest of item {i}: {e}"));
-            }
-        }
-    }
-    let reference_conn = rusqlite::Connection::open(&reference_db).unwrap();
-    let expected = shape(|sql| sqlite_rows(&reference_conn, sql));
-    let distinct_idempotent: usize = {
-        let mut seen = HashSet::new();
-        items
-            .iter()
-            .filter(|i| i.idempotent)
-            .filter(|i| seen.insert((i.source.clone(), i.body.clone())))
-            .count()
-    };
     println!(
-        "fleet: database {name}; {} deliveries per worker ({} distinct idempotent bodies), {} workers, clock ×{}; reference (one SQLite engine, the same {} deliveries): {} groups, {} events",
+        "fleet: database {name}; {} deliveries per worker, {} workers, clock ×{}",
         items.len(),
-        distinct_idempotent,
         opts.workers,
         opts.speed,
-        items.len() as u64 * opts.workers,
-        expected.groups.len(),
-        expected.events.values().sum::<i64>()
     );
 
     let exe = std::env::current_exe().unwrap();
     let mut children: Vec<Child> = (0..opts.workers)
         .map(|w| spawn_worker(&exe, &db, &list, w, epoch, opts.speed, &key))
         .collect();
-    let progress: Arc<Mutex<Vec<String>>> =
-        Arc::new(Mutex::new(vec![String::new(); opts.workers as usize]));
+    // each worker's last line and the items it acknowledged
+    type Progress = Arc<Mutex<Vec<(String, Vec<usize>)>>>;
+    let progress: Progress = Arc::new(Mutex::new(vec![
+        (String::new(), Vec::new());
+        opts.workers as usize
+    ]));
     let mut readers = Vec::new();
     for (w, c) in children.iter_mut().enumerate() {
         let out = c.stdout.take().unwrap();
         let p = Arc::clone(&progress);
         readers.push(std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
-                p.lock().unwrap()[w] = line;
+                let mut g = p.lock().unwrap();
+                if let Some(i) = line.strip_prefix("ack ").and_then(|i| i.parse().ok()) {
+                    g[w].1.push(i);
+                }
+                g[w].0 = line;
             }
         }));
     }
@@ -646,7 +651,7 @@ pub fn fleet(opts: &FleetOptions) -> bool {
     let victim = (opts.kill as usize).checked_sub(1);
     let mut kill_at: Option<Instant> = None;
     let mut victim_ports: HashSet<u16> = HashSet::new();
-    let mut victim_progress = String::new();
+    let mut victim_progress = 0;
     let mut leased_at_kill = 0;
     let pg = Pg::connect(&db);
     if let Some(v) = victim {
@@ -658,12 +663,14 @@ pub fn fleet(opts: &FleetOptions) -> bool {
                 .lock()
                 .unwrap()
                 .iter()
-                .any(|r| r.answered.is_none() && victim_ports.contains(&r.peer_port));
-            if holding {
+                .any(|r| r.slow && r.answered.is_none() && victim_ports.contains(&r.peer_port));
+            // mid-stream: a quarter of its list ingested, the rest not
+            let acked = progress.lock().unwrap()[v].1.len();
+            if holding && acked >= items.len() / 4 && acked < items.len() {
                 children[v].kill().unwrap(); // SIGKILL
                 kill_at = Some(Instant::now());
                 let _ = children[v].wait();
-                victim_progress = progress.lock().unwrap()[v].clone();
+                victim_progress = progress.lock().unwrap()[v].1.len();
                 leased_at_kill = pg.int(
                     "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND lease_until IS NOT NULL",
                 );
@@ -683,7 +690,7 @@ pub fn fleet(opts: &FleetOptions) -> bool {
     while Instant::now() < deadline {
         let done = survivors
             .iter()
-            .all(|w| progress.lock().unwrap()[*w].starts_with("ingested"));
+            .all(|w| progress.lock().unwrap()[*w].0.starts_with("ingested"));
         let exited = survivors
             .iter()
             .any(|w| children[*w].try_wait().ok().flatten().is_some());
@@ -692,10 +699,18 @@ pub fn fleet(opts: &FleetOptions) -> bool {
         }
         if done {
             let pending = pg.int("SELECT COUNT(*) FROM outbox WHERE status = 'pending'");
-            let active =
-                pg.int("SELECT COUNT(*) FROM group_escalations WHERE state = 'active'");
-            let open_sends = log.lock().unwrap().iter().filter(|r| r.answered.is_none()
-                && !(kill_at.is_some() && victim_ports.contains(&r.peer_port) && kill_at.is_some_and(|k| r.at < k))).count();
+            let active = pg.int("SELECT COUNT(*) FROM group_escalations WHERE state = 'active'");
+            let open_sends = log
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|r| {
+                    r.answered.is_none()
+                        && !(kill_at.is_some()
+                            && victim_ports.contains(&r.peer_port)
+                            && kill_at.is_some_and(|k| r.at < k))
+                })
+                .count();
             if pending == 0 && active == 0 && open_sends == 0 {
                 settled = true;
                 break;
@@ -732,14 +747,17 @@ pub fn fleet(opts: &FleetOptions) -> bool {
     c.line(
         exits.iter().all(|e| *e),
         "survivors",
-        format!("{} workers stopped with status 0", exits.iter().filter(|e| **e).count()),
+        format!(
+            "{} workers stopped with status 0",
+            exits.iter().filter(|e| **e).count()
+        ),
     );
     match (victim, kill_at) {
         (Some(v), Some(_)) => c.line(
             true,
             "kill",
             format!(
-                "worker {} killed with SIGKILL while the receiver held its send; its last line: {victim_progress:?} of {} deliveries; {leased_at_kill} outbox rows leased at that moment",
+                "worker {} killed with SIGKILL while the receiver held its send, after it had ingested {victim_progress} of its {} deliveries; {leased_at_kill} outbox rows leased at that moment",
                 v + 1,
                 items.len()
             ),
@@ -752,13 +770,72 @@ pub fn fleet(opts: &FleetOptions) -> bool {
         _ => {}
     }
 
+    // The reference: one engine on SQLite ingesting what the fleet was given — every
+    // survivor's list, and the killed worker's acknowledged deliveries — one after another.
+    // The killed worker's next delivery may have committed without its acknowledgement being
+    // read: the reference is taken without it (`expected`) and with it (`expected_next`).
+    let acked: Vec<usize> = victim
+        .map(|v| progress.lock().unwrap()[v].1.clone())
+        .unwrap_or_default();
+    let next = victim.and_then(|v| order(items.len(), v as u64).get(acked.len()).copied());
+    let reference_db = dir.path().join("reference.db");
+    let reference = Engine::builder()
+        .path(&reference_db)
+        .clock(clock())
+        .build()
+        .unwrap();
+    configure(&reference, &url);
+    let replay = |i: usize| {
+        let item = &items[i];
+        reference
+            .ingest(
+                WS,
+                source(&item.source),
+                &headers_of(item),
+                item.body.as_bytes(),
+            )
+            .unwrap_or_else(|e| panic!("reference ingest of item {i}: {e}"));
+    };
+    for w in &survivors {
+        order(items.len(), *w as u64).into_iter().for_each(replay);
+    }
+    acked.iter().copied().for_each(replay);
+    let reference_conn = rusqlite::Connection::open(&reference_db).unwrap();
+    let expected_acked = shape(|sql| sqlite_rows(&reference_conn, sql));
+    if let Some(i) = next {
+        replay(i);
+    }
+    let expected_next = shape(|sql| sqlite_rows(&reference_conn, sql));
+    drop(reference);
+
     // The stored state against the reference.
     let got = shape(|sql| pg.rows(sql));
+    let (expected, which) = if got == expected_next && got != expected_acked {
+        (
+            expected_next,
+            "with the killed worker's last delivery, committed before its acknowledgement was read",
+        )
+    } else {
+        (
+            expected_acked,
+            "with the deliveries the killed worker acknowledged",
+        )
+    };
+    println!(
+        "fleet: reference: one SQLite engine, {} survivors' lists and {} deliveries of the killed worker, {which}: {} groups, {} events",
+        survivors.len(),
+        acked.len(),
+        expected.groups.len(),
+        expected.events.values().sum::<i64>()
+    );
     let events: i64 = got.events.values().sum();
     c.line(
         got.events == expected.events,
         "events",
-        format!("{events} stored, by source {:?}; reference {:?}", got.events, expected.events),
+        format!(
+            "{events} stored, by source {:?}; reference {:?}",
+            got.events, expected.events
+        ),
     );
     let dup_events = pg.int(
         "SELECT COUNT(*) FROM (SELECT 1 FROM alert_events WHERE source_event_id IS NOT NULL
@@ -779,7 +856,12 @@ pub fn fleet(opts: &FleetOptions) -> bool {
             expected.requests
         ),
     );
-    let dup_groups = got.groups.values().filter(|g| g.0 > 1).count();
+    // no group key with two groups (every alert is firing: none was resolved and reopened)
+    let dup_keys = pg.int(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM alert_groups GROUP BY workspace_id, group_key
+         HAVING COUNT(*) > 1) d",
+    );
+    let dup_groups = got.groups.values().filter(|g| g.0 > 1).count() + dup_keys as usize;
     c.line(
         dup_groups == 0 && got.groups.len() == expected.groups.len(),
         "groups",
@@ -802,7 +884,11 @@ pub fn fleet(opts: &FleetOptions) -> bool {
         "counts",
         format!(
             "every group's count equals the reference's and its events ({counted} in all){}",
-            if wrong.is_empty() { String::new() } else { format!("; differing: {}", wrong.join("; ")) }
+            if wrong.is_empty() {
+                String::new()
+            } else {
+                format!("; differing: {}", wrong.join("; "))
+            }
         ),
     );
 
@@ -810,7 +896,12 @@ pub fn fleet(opts: &FleetOptions) -> bool {
     let statuses: BTreeMap<String, i64> = pg
         .rows("SELECT status, CAST(COUNT(*) AS TEXT) FROM outbox GROUP BY status")
         .into_iter()
-        .map(|r| (r[0].clone().unwrap_or_default(), r[1].as_deref().unwrap_or("0").parse().unwrap()))
+        .map(|r| {
+            (
+                r[0].clone().unwrap_or_default(),
+                r[1].as_deref().unwrap_or("0").parse().unwrap(),
+            )
+        })
         .collect();
     let rows_total: i64 = statuses.values().sum();
     let leased = pg.int("SELECT COUNT(*) FROM outbox WHERE status = 'pending' OR (lease_until IS NOT NULL AND status <> 'sent')");
@@ -838,7 +929,8 @@ pub fn fleet(opts: &FleetOptions) -> bool {
         let detail: serde_json::Value =
             serde_json::from_str(r[1].as_deref().unwrap_or("null")).unwrap_or_default();
         let step = detail["step"].as_i64().unwrap_or(-1);
-        *per.entry((r[0].clone().unwrap_or_default(), step)).or_default() += 1;
+        *per.entry((r[0].clone().unwrap_or_default(), step))
+            .or_default() += 1;
     }
     let groups_n = got.groups.values().map(|g| g.0).sum::<i64>();
     let twice = per.values().filter(|n| **n > 1).count();
@@ -865,9 +957,8 @@ pub fn fleet(opts: &FleetOptions) -> bool {
         .map(|r| r[0].as_deref().unwrap_or("0").parse().unwrap())
         .collect();
     let got_ids: BTreeSet<i64> = by_id.keys().copied().collect();
-    let from_victim = |r: &Received| {
-        victim_ports.contains(&r.peer_port) && kill_at.is_some_and(|k| r.at < k)
-    };
+    let from_victim =
+        |r: &Received| victim_ports.contains(&r.peer_port) && kill_at.is_some_and(|k| r.at < k);
     let dups: Vec<i64> = by_id
         .iter()
         .filter(|(_, v)| v.len() > 1)
@@ -875,7 +966,9 @@ pub fn fleet(opts: &FleetOptions) -> bool {
         .collect();
     let bad_dups: Vec<i64> = by_id
         .iter()
-        .filter(|(_, v)| v.len() > 2 || (v.len() == 2 && !(from_victim(v[0]) && !from_victim(v[1]))))
+        .filter(|(_, v)| {
+            v.len() > 2 || (v.len() == 2 && !(from_victim(v[0]) && !from_victim(v[1])))
+        })
         .map(|(k, _)| *k)
         .collect();
     let held: Vec<i64> = log

@@ -424,13 +424,15 @@ fn main() {
                 .or_else(|| std::env::var("SIGNALCRAFT_TEST_POSTGRES_URL").ok()),
             mode: flag("--mode").unwrap_or_else(|| "per_alert".into()),
             threads: flag("--threads").and_then(|v| v.parse().ok()).unwrap_or(1),
-            processes: flag("--processes").and_then(|v| v.parse().ok()).unwrap_or(1),
+            processes: flag("--processes")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1),
             secs: flag("--secs").and_then(|v| v.parse().ok()).unwrap_or(10.0),
         }),
         Some("fleet-worker") => fleet::worker(&args[1..]),
         Some("fleet") => {
-            let Some(admin_url) = flag("--admin-url")
-                .or_else(|| std::env::var("SIGNALCRAFT_TEST_POSTGRES_URL").ok())
+            let Some(admin_url) =
+                flag("--admin-url").or_else(|| std::env::var("SIGNALCRAFT_TEST_POSTGRES_URL").ok())
             else {
                 eprintln!(
                     "stress fleet: no PostgreSQL cluster: pass --admin-url or set SIGNALCRAFT_TEST_POSTGRES_URL"
