@@ -91,7 +91,7 @@ fn stream() -> Vec<Item> {
             ("Sentry-Hook-Resource".into(), "event_alert".into()),
             ("Request-ID".into(), rid),
         ],
-        body: String::from_utf8(bodies.body(0xf1ee7_0000 + n)).unwrap(),
+        body: String::from_utf8(bodies.body(0x000f_1ee7_0000 + n)).unwrap(),
         idempotent: true,
     };
     for n in 0..48 {
@@ -327,7 +327,7 @@ fn serve(stream: TcpStream, log: &Log) {
         let delivery = delivery.filter(|d| doc["delivery_id"].as_i64() == Some(*d));
         let n = {
             let mut g = log.lock().unwrap();
-            let slow = g.len() % 3 == 0;
+            let slow = g.len().is_multiple_of(3);
             g.push(Received {
                 delivery: delivery.unwrap_or(-1),
                 peer_port: port,
@@ -338,7 +338,11 @@ fn serve(stream: TcpStream, log: &Log) {
             });
             g.len() - 1
         };
-        std::thread::sleep(Duration::from_millis(if n % 3 == 0 { 1200 } else { 80 }));
+        std::thread::sleep(Duration::from_millis(if n.is_multiple_of(3) {
+            1200
+        } else {
+            80
+        }));
         log.lock().unwrap()[n].answered = Some(Instant::now());
         let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
         if stream.write_all(answer.as_bytes()).is_err() {
@@ -368,12 +372,12 @@ fn ports_of(pid: u32) -> HashSet<u16> {
         };
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() > 9 && inodes.contains(f[9]) {
-                if let Some(p) = f[1].rsplit(':').next() {
-                    if let Ok(p) = u16::from_str_radix(p, 16) {
-                        ports.insert(p);
-                    }
-                }
+            if f.len() > 9
+                && inodes.contains(f[9])
+                && let Some(p) = f[1].rsplit(':').next()
+                && let Ok(p) = u16::from_str_radix(p, 16)
+            {
+                ports.insert(p);
             }
         }
     }
@@ -967,7 +971,8 @@ pub fn fleet(opts: &FleetOptions) -> bool {
     let bad_dups: Vec<i64> = by_id
         .iter()
         .filter(|(_, v)| {
-            v.len() > 2 || (v.len() == 2 && !(from_victim(v[0]) && !from_victim(v[1])))
+            // a second arrival: first from the killed worker, then from a survivor
+            v.len() > 2 || (v.len() == 2 && (!from_victim(v[0]) || from_victim(v[1])))
         })
         .map(|(k, _)| *k)
         .collect();
