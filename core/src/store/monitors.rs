@@ -97,11 +97,26 @@ pub(crate) fn put(
                     params![ws.as_str(), m.id],
                 )
                 .map_err(Error::storage(ctx))?;
+                // a new kind or target starts afresh: the old row goes (every other column back
+                // to its default, as SQLite's INSERT OR REPLACE would do)
                 execute(
                     tx,
-                    "INSERT OR REPLACE INTO monitors (workspace_id, id, position, kind, doc, next_due_at)
+                    "DELETE FROM monitors WHERE workspace_id = ?1 AND id = ?2",
+                    params![ws.as_str(), m.id],
+                )
+                .map_err(Error::storage(ctx))?;
+                execute(
+                    tx,
+                    "INSERT INTO monitors (workspace_id, id, position, kind, doc, next_due_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![ws.as_str(), m.id, i as i64, m.kind.as_str(), doc, to_ms(now)],
+                    params![
+                        ws.as_str(),
+                        m.id,
+                        i as i64,
+                        m.kind.as_str(),
+                        doc,
+                        to_ms(now)
+                    ],
                 )
                 .map_err(Error::storage(ctx))?;
             }

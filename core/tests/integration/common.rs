@@ -242,11 +242,13 @@ impl Db {
         if on_postgres() {
             let sql = sql.to_owned();
             return pg(&self.0, move |c| {
-                c.batch_execute(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+                c.batch_execute(&sql)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
             });
         }
         let conn = rusqlite::Connection::open(&self.0).unwrap();
-        conn.execute_batch(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        conn.execute_batch(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
 
@@ -265,7 +267,9 @@ fn pg_cell(r: &postgres::Row, i: usize) -> Cell {
             .get::<_, Option<bool>>(i)
             .map_or(Cell::Null, |v| Cell::Int(v.into())),
         Type::FLOAT8 => r.get::<_, Option<f64>>(i).map_or(Cell::Null, Cell::Real),
-        Type::BYTEA => r.get::<_, Option<Vec<u8>>>(i).map_or(Cell::Null, Cell::Blob),
+        Type::BYTEA => r
+            .get::<_, Option<Vec<u8>>>(i)
+            .map_or(Cell::Null, Cell::Blob),
         _ => r.get::<_, Option<String>>(i).map_or(Cell::Null, Cell::Text),
     }
 }

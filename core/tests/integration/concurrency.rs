@@ -1,8 +1,8 @@
 //! Concurrency: threads sharing one engine, and two engines on one database file. No event is
 //! lost or duplicated, and `database is locked` never reaches the caller.
 
-use crate::common::StoreUnderTest;
 use crate::batch::sentry_body;
+use crate::common::StoreUnderTest;
 use signalcraft_core::{Delivery, Engine, Headers, Outcome, Source};
 use std::sync::Arc;
 

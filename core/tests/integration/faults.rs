@@ -1,8 +1,8 @@
 //! Fault tests: a full disk and a read-only file system, on a real tmpfs of a few MiB. Mounting
 //! needs root (CI runs as root); without it these tests print a loud SKIPPED line and pass.
 
-use crate::common::StoreUnderTest;
 use crate::batch::sentry_body;
+use crate::common::StoreUnderTest;
 use signalcraft_core::{Delivery, ErrorKind, Headers, Outcome, Source};
 use std::path::{Path, PathBuf};
 use std::process::Command;

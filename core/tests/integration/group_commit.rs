@@ -4,8 +4,8 @@
 //! the commits applied them; a failing member stores nothing and leaves the others committed;
 //! other writers (rules, the dispatcher) interleave with open groups.
 
-use crate::common::StoreUnderTest;
 use crate::batch::sentry_body;
+use crate::common::StoreUnderTest;
 use crate::common::{Harness, fixture};
 use crate::http::{Reply, TestServer};
 use serde_json::json;

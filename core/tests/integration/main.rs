@@ -34,6 +34,7 @@ mod monitors;
 mod notify;
 mod opsgenie;
 mod pagerduty;
+mod postgres;
 mod props;
 mod queries;
 mod replay;

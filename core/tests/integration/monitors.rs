@@ -2,8 +2,8 @@
 //! become alerts of source `monitor` (and recoveries that resolve them), flapping, bounded
 //! concurrency, validation, secrets, the background loop.
 
-use crate::common::StoreUnderTest;
 use crate::common::Harness;
+use crate::common::StoreUnderTest;
 use crate::http::{Reply, TestServer};
 use chrono::TimeDelta;
 use serde_json::{Value, json};
