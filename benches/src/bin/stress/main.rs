@@ -428,6 +428,7 @@ fn main() {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(1),
             secs: flag("--secs").and_then(|v| v.parse().ok()).unwrap_or(10.0),
+            synchronous_commit: flag("--synchronous-commit").unwrap_or_else(|| "on".into()),
         }),
         Some("fleet-worker") => fleet::worker(&args[1..]),
         Some("fleet") => {

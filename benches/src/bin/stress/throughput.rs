@@ -3,7 +3,7 @@
 //! Sentry event alert (4.5 KB), a fresh event id each, 1,000 issues, 100 routing rules.
 //!
 //!   stress throughput --store sqlite|postgres [--admin-url URL] [--mode per_alert|batched]
-//!                     [--threads T] [--processes P] [--secs S]
+//!                     [--threads T] [--processes P] [--secs S] [--synchronous-commit on|off]
 //!
 //! `per_alert`: one `Engine::ingest` call per alert (one commit each — or, with several
 //! threads, as many as the group-commit writer gathers); `batched`: `Engine::ingest_batch` of
@@ -127,6 +127,10 @@ pub struct Options {
     pub processes: u64,
     /// Seconds of ingest.
     pub secs: f64,
+    /// PostgreSQL's `synchronous_commit` for the bench database (`on`, the default: a commit
+    /// waits for its WAL fsync; `off`: it does not — a server crash may lose the last commits,
+    /// as SQLite's WAL with `synchronous=NORMAL` may on a power loss, never a process crash).
+    pub synchronous_commit: String,
 }
 
 /// `stress throughput`.
@@ -144,6 +148,14 @@ pub fn throughput(o: &Options) {
         let pg = super::fleet::Pg::connect(&admin);
         pg.execute(&format!("DROP DATABASE IF EXISTS {name}"));
         pg.execute(&format!("CREATE DATABASE {name}"));
+        pg.execute(&format!(
+            "ALTER DATABASE {name} SET synchronous_commit = {}",
+            if o.synchronous_commit == "off" {
+                "off"
+            } else {
+                "on"
+            }
+        ));
         drop_db = Some((pg, name.clone()));
         super::fleet::db_url(&admin, &name)
     } else {
@@ -193,8 +205,13 @@ pub fn throughput(o: &Options) {
         sum
     };
     println!(
-        "throughput: store={} mode={} threads={} processes={} alerts={alerts} secs={secs:.1} rate={:.0}/s commits={commits} alerts_per_commit={:.1}",
+        "throughput: store={}{} mode={} threads={} processes={} alerts={alerts} secs={secs:.1} rate={:.0}/s commits={commits} alerts_per_commit={:.1}",
         o.store,
+        if o.store == "postgres" {
+            format!(" synchronous_commit={}", o.synchronous_commit)
+        } else {
+            String::new()
+        },
         o.mode,
         o.threads,
         o.processes.max(1),
