@@ -69,6 +69,10 @@ pub(crate) struct Outcome {
     pub(crate) tables: Vec<Copied>,
     /// Sealed secrets opened (and, with two keys, sealed again).
     pub(crate) secrets: u64,
+    /// Time spent reading the source and writing the target.
+    pub(crate) copy: std::time::Duration,
+    /// Time spent reading the target back and comparing.
+    pub(crate) verify: std::time::Duration,
 }
 
 /// A storage error about one table.
@@ -392,15 +396,10 @@ pub(crate) fn copy(
         .map_err(Error::storage("locking the target for the copy"))?;
     let out = copy_locked(&src, &dst, &order, keys, tamper);
     match out {
-        Ok(tables) => {
+        Ok(done) => {
             dst.commit()
                 .map_err(Error::storage("committing the copy"))?;
-            let secrets = tables.1;
-            Ok(Outcome {
-                version,
-                tables: tables.0,
-                secrets,
-            })
+            Ok(Outcome { version, ..done })
         }
         Err(e) => {
             dst.rollback();
@@ -415,7 +414,7 @@ fn copy_locked(
     order: &[String],
     keys: &Keys,
     tamper: Option<&str>,
-) -> Result<(Vec<Copied>, u64)> {
+) -> Result<Outcome> {
     let tables: Vec<Table> = order
         .iter()
         .map(|t| describe(src, dst, t))
@@ -457,6 +456,7 @@ fn copy_locked(
         dst.batch(&format!("ALTER TABLE {} DISABLE TRIGGER USER", quote(t)))
             .map_err(at(t, "disabling the triggers for the copy"))?;
     }
+    let started = std::time::Instant::now();
     let mut sums = Vec::with_capacity(tables.len());
     let mut secrets = 0;
     for t in &tables {
@@ -488,6 +488,8 @@ fn copy_locked(
             "running the test's change before verification",
         ))?;
     }
+    let copy_time = started.elapsed();
+    let started = std::time::Instant::now();
     let mut copied = Vec::with_capacity(tables.len());
     for (t, (rows, sum)) in tables.iter().zip(sums) {
         let (n, got) = target_checksum(dst, t, keys)?;
@@ -511,7 +513,13 @@ fn copy_locked(
             checksum: sum,
         });
     }
-    Ok((copied, secrets))
+    Ok(Outcome {
+        version: 0,
+        tables: copied,
+        secrets,
+        copy: copy_time,
+        verify: started.elapsed(),
+    })
 }
 
 /// Copies one table; answers its source checksum (rows, hex) and the sealed values it met.
