@@ -39,6 +39,8 @@ use std::path::Path;
 pub(crate) const CHUNK_ROWS: usize = 1000;
 /// Bytes of values per INSERT, about: a chunk is sent when it holds this much.
 pub(crate) const CHUNK_BYTES: usize = 8 << 20;
+/// Rows of the first FETCH when verifying (before their size is known).
+const FIRST_FETCH: usize = 20;
 /// PostgreSQL's limit of parameters per statement.
 const MAX_PARAMS: usize = 65_535;
 
@@ -687,19 +689,31 @@ fn target_checksum(dst: &PgConn, t: &Table, keys: &Keys) -> Result<(u64, String)
     dst.batch(&cursor)
         .map_err(at(&t.name, "reading the target's rows"))?;
     let mut sum = Checksum::new(&t.name, &t.columns);
-    let fetch = format!("FETCH FORWARD {CHUNK_ROWS} FROM signalcraft_verify");
+    // a few rows first, then as many as fit in CHUNK_BYTES at the sizes seen (request bodies
+    // run to megabytes: a thousand of them would not be bounded memory)
+    let mut batch = FIRST_FETCH;
     loop {
         let rows = dst
-            .query(&fetch, false, &[])
+            .query(
+                &format!("FETCH FORWARD {batch} FROM signalcraft_verify"),
+                false,
+                &[],
+            )
             .map_err(at(&t.name, "reading the target's rows"))?;
         if rows.is_empty() {
             break;
         }
+        let mut bytes = 0usize;
         for r in &rows {
             for i in 0..t.columns.len() {
                 let v: PgOut = r
                     .try_get(i)
                     .map_err(|e| at(&t.name, "reading the target's rows")(e.into()))?;
+                bytes += match &v.0 {
+                    Value::Text(s) => s.len(),
+                    Value::Blob(b) => b.len(),
+                    _ => 8,
+                };
                 match &v.0 {
                     Value::Text(s) if keys.reseal && s.contains(PREFIX) => {
                         let (opened, _) = map_sealed(s, |tok| keys.target.open(tok))?;
@@ -710,6 +724,8 @@ fn target_checksum(dst: &PgConn, t: &Table, keys: &Keys) -> Result<(u64, String)
             }
             sum.row();
         }
+        let per_row = (bytes / rows.len()).max(1);
+        batch = (CHUNK_BYTES / per_row).clamp(1, CHUNK_ROWS);
     }
     dst.batch("CLOSE signalcraft_verify")
         .map_err(at(&t.name, "reading the target's rows"))?;
