@@ -2122,13 +2122,22 @@ fn fresh_postgres(test: &str) -> Option<String> {
             .unwrap()
             .subsec_nanos()
     );
-    let (url, sql) = (admin.clone(), format!("CREATE DATABASE {name}"));
-    std::thread::spawn(move || {
-        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        c.batch_execute(&sql).unwrap();
-    })
-    .join()
-    .unwrap();
+    // psql comes with the cluster's packages (scripts/postgres installs them)
+    let made = Command::new("psql")
+        .arg(&admin)
+        .args([
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qc",
+            &format!("CREATE DATABASE {name}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     Some(format!("{}/{name}", admin.rsplit_once('/').unwrap().0))
 }
 

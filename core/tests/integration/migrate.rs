@@ -265,7 +265,7 @@ fn populated(events: usize) -> Populated {
 /// write, as the store writes them (store/slack.rs, store/accounts.rs, store/monitors.rs,
 /// store/changes.rs), where they are still empty.
 fn fill_what_only_slack_writes(path: &Path, ws: &str, group: &str) {
-    let conn = rusqlite::Connection::open(path).unwrap();
+    let conn = sqlite(path);
     let empty = |t: &str| -> bool {
         conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| {
             r.get::<_, i64>(0)
@@ -312,9 +312,24 @@ fn fill_what_only_slack_writes(path: &Path, ws: &str, group: &str) {
     }
 }
 
+/// The source's file itself (always SQLite, on either run of the suite: `common::Db` would
+/// open the PostgreSQL database made for the path on the PostgreSQL run).
+fn sqlite(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+fn sentry_secret(db: &rusqlite::Connection) -> String {
+    db.query_row(
+        "SELECT secret FROM integrations WHERE source = 'sentry'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
 /// Every table of a SQLite file and its row count.
 fn sqlite_counts(path: &Path) -> Vec<(String, u64)> {
-    let conn = rusqlite::Connection::open(path).unwrap();
+    let conn = sqlite(path);
     let names: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .unwrap()
@@ -415,8 +430,10 @@ fn every_row_is_copied_and_an_engine_on_postgres_answers_the_same() {
     assert_eq!(report.rows, counts.iter().map(|(_, n)| n).sum::<u64>());
     assert!(report.tables.iter().all(|t| t.checksum.len() == 64));
     // the configuration version as it was (the triggers did not count the copy)
-    let db = crate::common::Db::open(src.path());
-    let version = db.int("SELECT config_version FROM workspaces");
+    let db = sqlite(&src.path());
+    let version: i64 = db
+        .query_row("SELECT config_version FROM workspaces", [], |r| r.get(0))
+        .unwrap();
     assert!(version > 0);
     let on_pg = pg(&url, |c| {
         c.query_one("SELECT config_version FROM workspaces", &[])
@@ -434,8 +451,7 @@ fn every_row_is_copied_and_an_engine_on_postgres_answers_the_same() {
         .get::<_, String>(0)
     });
     assert!(sealed.starts_with("enc:v1:") && !sealed.contains(SENTRY_SECRET));
-    let sqlite_sealed = db.texts("SELECT secret FROM integrations WHERE source = 'sentry'");
-    assert_ne!(sqlite_sealed[0], sealed);
+    assert_ne!(sentry_secret(&db), sealed);
 
     // an engine on the copy answers exactly what the SQLite engine answers
     let clock = Arc::new(ManualClock::new(src.clock.now()));
@@ -499,8 +515,7 @@ fn with_one_key_the_secrets_are_copied_as_they_are() {
         .run()
         .unwrap();
     assert!(!report.resealed);
-    let db = crate::common::Db::open(src.path());
-    let sqlite_sealed = db.texts("SELECT secret FROM integrations WHERE source = 'sentry'");
+    let sqlite_sealed = sentry_secret(&sqlite(&src.path()));
     let on_pg = pg(&url, |c| {
         c.query_one(
             "SELECT secret FROM integrations WHERE source = 'sentry'",
@@ -509,7 +524,7 @@ fn with_one_key_the_secrets_are_copied_as_they_are() {
         .unwrap()
         .get::<_, String>(0)
     });
-    assert_eq!(on_pg, sqlite_sealed[0]);
+    assert_eq!(on_pg, sqlite_sealed);
     // the checksums are those of the same rows: a second copy of the file gives the same ones
     let again = Migration::new(src.path().to_str().unwrap(), &fresh_postgres())
         .source_key(SQLITE_KEY)
@@ -551,7 +566,7 @@ fn a_source_of_another_schema_version_is_refused() {
     let src = populated(3);
     let path = src.path();
     drop(src.engine);
-    let conn = rusqlite::Connection::open(&path).unwrap();
+    let conn = sqlite(&path);
     conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
         .unwrap();
     let url = fresh_postgres();
