@@ -96,7 +96,7 @@ pub(crate) fn purge(
         let mut stmt = tx
             .prepare_cached(
                 "SELECT workspace_id, seq FROM changes
-                 WHERE at < ?1 AND (?2 IS NULL OR workspace_id = ?2) LIMIT ?3",
+                 WHERE at < ?1 AND (CAST(?2 AS TEXT) IS NULL OR workspace_id = ?2) LIMIT ?3",
             )
             .map_err(Error::storage("purging old changes"))?;
         let rows = stmt
@@ -116,7 +116,7 @@ pub(crate) fn purge(
             tx,
             "INSERT INTO change_seqs (workspace_id, seq)
              SELECT ?1, max(seq) FROM changes WHERE workspace_id = ?1
-             ON CONFLICT (workspace_id) DO UPDATE SET seq = max(seq, excluded.seq)",
+             ON CONFLICT (workspace_id) DO UPDATE SET seq = max(change_seqs.seq, excluded.seq)",
             [w],
         )
         .map_err(Error::storage("keeping the change sequence"))?;

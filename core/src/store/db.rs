@@ -10,8 +10,10 @@
 //! blobs `BYTEA` (store/pg_schema.sql).
 //!
 //! What stays dialect-specific is small and named where it is used: `BEGIN` (an advisory lock on
-//! PostgreSQL, store/pg.rs), the schema and its version, and a few statements
-//! ([`Conn::dialect`]).
+//! PostgreSQL, store/pg.rs), the schema and its version (store/migrations.rs for SQLite,
+//! store/pg_schema.sql for PostgreSQL), SQLite's checkpointer, and the write probe. Everything
+//! else is SQL both accept (PostgreSQL's schema adds SQLite's scalar `max`/`min` and
+//! `json_valid`/`json_extract`/`json_each` as functions, so statements need no second spelling).
 
 use super::pg::PgConn;
 use rusqlite::ToSql;
@@ -88,17 +90,6 @@ impl StoreError {
             message: e.to_string(),
         }
     }
-
-    /// Whether the database refused the statement for a constraint (unique, foreign key, check).
-    pub(crate) fn is_constraint(&self) -> bool {
-        match self {
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
-                e.code == rusqlite::ErrorCode::ConstraintViolation
-            }
-            StoreError::Postgres(e) => e.code().is_some_and(|c| c.code().starts_with("23")),
-            _ => false,
-        }
-    }
 }
 
 /// The store's result type for database calls.
@@ -117,13 +108,6 @@ impl<T> OptionalExtension<T> for DbResult<T> {
             Err(e) => Err(e),
         }
     }
-}
-
-/// Which SQL a statement that differs between the backends must use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    Sqlite,
-    Postgres,
 }
 
 /// One connection of the store: SQLite's or PostgreSQL's.
@@ -251,13 +235,6 @@ pub(crate) enum Stmt<'c> {
 }
 
 impl Conn {
-    pub(crate) fn dialect(&self) -> Dialect {
-        match self {
-            Conn::Sqlite(_) => Dialect::Sqlite,
-            Conn::Postgres(_) => Dialect::Postgres,
-        }
-    }
-
     /// The statement `sql`, kept prepared on this connection for its next use.
     pub(crate) fn prepare_cached(&self, sql: &str) -> DbResult<Stmt<'_>> {
         match self {
@@ -286,24 +263,6 @@ impl Conn {
     /// Runs one statement; answers how many rows it changed.
     pub(crate) fn execute(&self, sql: &str, params: impl Params) -> DbResult<usize> {
         self.prepare_cached(sql)?.execute(params)
-    }
-
-    /// Runs one statement that answers one row.
-    pub(crate) fn query_row<T>(
-        &self,
-        sql: &str,
-        params: impl Params,
-        f: impl FnOnce(&Row<'_>) -> DbResult<T>,
-    ) -> DbResult<T> {
-        self.prepare_cached(sql)?.query_row(params, f)
-    }
-
-    /// Runs several statements without parameters (schema changes, transaction control).
-    pub(crate) fn execute_batch(&self, sql: &str) -> DbResult<()> {
-        match self {
-            Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Conn::Postgres(c) => c.batch(sql),
-        }
     }
 
     /// Whether no transaction is open.
@@ -373,16 +332,6 @@ impl Stmt<'_> {
             }
         }
         Ok(out.into_iter())
-    }
-
-    /// Whether the statement answers at least one row.
-    pub(crate) fn exists(&mut self, params: impl Params) -> DbResult<bool> {
-        match self {
-            Stmt::Sqlite(s) => Ok(params.with_sqlite(|p| s.exists(p))?),
-            Stmt::Postgres { conn, sql, cached } => {
-                Ok(!conn.query(sql, *cached, &params.values()?)?.is_empty())
-            }
-        }
     }
 }
 

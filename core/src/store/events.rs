@@ -57,11 +57,15 @@ pub(crate) struct NewRequest<'a> {
     pub body: &'a [u8],
 }
 
-/// Stores a received request; returns its seq.
+/// Stores a received request; returns its seq. Every `seq` the store inserts is the table's
+/// `MAX(seq) + 1`, taken under the write lock — SQLite's own rowid rule — rather than
+/// PostgreSQL's identity, which skips the values a rolled-back transaction took: so the ids made
+/// from a seq (event ids hash the request's) and the cursors that carry one are the same on both
+/// stores, and a dry run (rolled back) shows the ids the real write gets.
 pub(crate) fn insert_request(tx: &Conn, ws: &WorkspaceId, r: &NewRequest<'_>) -> Result<i64> {
     tx.prepare_cached(
-        "INSERT INTO requests (workspace_id, source, delivery_id, received_at, headers, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
+        "INSERT INTO requests (seq, workspace_id, source, delivery_id, received_at, headers, body)
+         VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM requests), ?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
     )
     .and_then(|mut s| {
         s.query_row(
@@ -345,7 +349,7 @@ pub(crate) fn purge_raw(
     limit: usize,
 ) -> Result<usize> {
     tx.prepare_cached(
-        "UPDATE requests SET body = X'', headers = '[]', purged_at = ?4
+        "UPDATE requests SET body = ?5, headers = '[]', purged_at = ?4
          WHERE seq IN (SELECT seq FROM requests
              WHERE workspace_id = ?1 AND received_at <= ?2 AND purged_at IS NULL
              ORDER BY received_at LIMIT ?3)",
@@ -355,7 +359,8 @@ pub(crate) fn purge_raw(
             ws.as_str(),
             to_ms(before),
             limit as i64,
-            to_ms(now)
+            to_ms(now),
+            Vec::<u8>::new()
         ])
     })
     .map_err(Error::storage("purging raw request bodies"))

@@ -160,10 +160,10 @@ pub(crate) fn insert(
     let tags = serde_json::to_string(&g.tags)
         .map_err(|e| Error::Internal(format!("serializing tags: {e}")))?;
     tx.prepare_cached(
-        "INSERT INTO alert_groups (id, workspace_id, group_key, source, project, environment,
+        "INSERT INTO alert_groups (seq, id, workspace_id, group_key, source, project, environment,
             fingerprint, severity, status, title, message, link, tags, assignee, count,
             reopen_count, first_seen, last_seen, window_start, last_activity, resolved_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+         VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM alert_groups), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
             ?18, ?19, ?20, ?21)
          ON CONFLICT (id) DO NOTHING RETURNING seq",
     )
@@ -359,11 +359,14 @@ fn sort_expr(sort: GroupSort) -> &'static str {
         GroupSort::Status => {
             "(CASE status WHEN 'open' THEN 3 WHEN 'acknowledged' THEN 2 WHEN 'snoozed' THEN 1 ELSE 0 END)"
         }
-        GroupSort::Title => "(title COLLATE NOCASE)",
-        GroupSort::Source => "(source COLLATE NOCASE)",
-        GroupSort::Project => "(COALESCE(project, '') COLLATE NOCASE)",
-        GroupSort::Environment => "(COALESCE(environment, '') COLLATE NOCASE)",
-        GroupSort::Assignee => "(COALESCE(assignee, '') COLLATE NOCASE)",
+        // ASCII case folded, as SQLite's NOCASE did: `lower` folds ASCII only in SQLite (no ICU)
+        // and on PostgreSQL's `COLLATE "C"` columns, so both stores sort alike (a cursor's key is
+        // folded the same way where `page` compares it)
+        GroupSort::Title => "lower(title)",
+        GroupSort::Source => "lower(source)",
+        GroupSort::Project => "lower(COALESCE(project, ''))",
+        GroupSort::Environment => "lower(COALESCE(environment, ''))",
+        GroupSort::Assignee => "lower(COALESCE(assignee, ''))",
     }
 }
 
@@ -424,7 +427,9 @@ pub(crate) fn page(tx: &Conn, ws: &WorkspaceId, q: &GroupQuery) -> Result<GroupP
     }
     if let Some(text) = q.text()? {
         // A bounded scan of the workspace's groups: LIKE with the wildcards escaped.
-        sql.push_str(" AND (title LIKE ? ESCAPE '\\' OR message LIKE ? ESCAPE '\\')");
+        sql.push_str(
+            " AND (lower(title) LIKE lower(?) ESCAPE '\\' OR lower(message) LIKE lower(?) ESCAPE '\\')",
+        );
         let pattern = contains_pattern(text);
         args.push(SqlValue::Text(pattern.clone()));
         args.push(SqlValue::Text(pattern));
@@ -444,13 +449,13 @@ pub(crate) fn page(tx: &Conn, ws: &WorkspaceId, q: &GroupQuery) -> Result<GroupP
     };
     if let Some(c) = &q.cursor {
         let c = Cursor::decode(c, q.sort, q.order)?;
-        sql.push_str(&format!(
-            " AND ({column} {cmp} ? OR ({column} = ? AND seq {cmp} ?))"
-        ));
-        let key = match c.key {
-            CursorKey::Int(k) => SqlValue::Integer(k),
-            CursorKey::Text(t) => SqlValue::Text(t),
+        let (key, mark) = match c.key {
+            CursorKey::Int(k) => (SqlValue::Integer(k), "?"),
+            CursorKey::Text(t) => (SqlValue::Text(t), "lower(?)"),
         };
+        sql.push_str(&format!(
+            " AND ({column} {cmp} {mark} OR ({column} = {mark} AND seq {cmp} ?))"
+        ));
         args.push(key.clone());
         args.push(key);
         args.push(SqlValue::Integer(c.seq));
@@ -491,8 +496,8 @@ pub(crate) fn add_timeline(
         Some(e.detail.to_string())
     };
     tx.prepare_cached(
-        "INSERT INTO group_timeline (workspace_id, group_id, at, actor, command, from_status,
-            to_status, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO group_timeline (seq, workspace_id, group_id, at, actor, command, from_status,
+            to_status, detail) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM group_timeline), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -592,7 +597,7 @@ fn opened_entry(tx: &Conn, group: &GroupId) -> Result<Option<TimelineEntry>> {
         "SELECT g.first_seen, g.source, g.fingerprint FROM alert_groups g
          WHERE g.id = ?1 AND g.purged_at IS NULL
            AND (SELECT t.command FROM group_timeline t WHERE t.group_id = g.id
-                ORDER BY t.seq LIMIT 1) IS NOT 'open'",
+                ORDER BY t.seq LIMIT 1) IS DISTINCT FROM 'open'",
         [group.as_str()],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )

@@ -137,7 +137,7 @@ pub(crate) fn due_escalations(
     let mut stmt = tx
         .prepare_cached(
             "SELECT workspace_id, group_id FROM group_escalations
-             WHERE state = 'active' AND due_at <= ?1 AND (?2 IS NULL OR workspace_id = ?2)
+             WHERE state = 'active' AND due_at <= ?1 AND (CAST(?2 AS TEXT) IS NULL OR workspace_id = ?2)
              ORDER BY due_at, group_id LIMIT ?3",
         )
         .map_err(Error::storage("finding due escalations"))?;
@@ -168,8 +168,8 @@ pub(crate) fn enqueue(
     now: DateTime<Utc>,
 ) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO outbox (workspace_id, group_id, channel, kind, payload, status, not_before, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
+        "INSERT INTO outbox (seq, workspace_id, group_id, channel, kind, payload, status, not_before, created_at)
+         VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -232,7 +232,7 @@ pub(crate) fn snooze_expired(
     ids(
         tx,
         "SELECT workspace_id, id FROM alert_groups
-         WHERE status = 'snoozed' AND snoozed_until <= ?1 AND (?2 IS NULL OR workspace_id = ?2)
+         WHERE status = 'snoozed' AND snoozed_until <= ?1 AND (CAST(?2 AS TEXT) IS NULL OR workspace_id = ?2)
          ORDER BY snoozed_until, seq LIMIT ?3",
         params![to_ms(now), ws.map(WorkspaceId::as_str), limit as i64],
         "finding expired snoozes",

@@ -328,11 +328,6 @@ impl Store {
         }
     }
 
-    /// Which database this store is on.
-    pub(crate) fn dialect(&self) -> db::Dialect {
-        self.lock_writer().conn.dialect()
-    }
-
     pub(crate) fn in_memory() -> Result<Self> {
         let mut writer = Connection::open_in_memory()
             .map_err(Error::storage("opening an in-memory database"))?;
@@ -695,14 +690,14 @@ mod tests {
         // however slowly the second thread comes, the group waits for it
         s.group_max_open = Duration::from_secs(60);
         s.write(|tx| {
-            tx.execute_batch("CREATE TABLE t (v TEXT NOT NULL)")
+            execute(tx, "CREATE TABLE t (v TEXT NOT NULL)", db::params![])
                 .map_err(Error::storage("creating the test table"))
         })
         .unwrap();
         (dir, s)
     }
 
-    fn insert(tx: &Connection, v: &str) -> Result<()> {
+    fn insert(tx: &Conn, v: &str) -> Result<()> {
         execute(tx, "INSERT INTO t (v) VALUES (?1)", [v])
             .map(|_| ())
             .map_err(Error::storage("inserting"))
@@ -714,7 +709,7 @@ mod tests {
                 .prepare("SELECT v FROM t ORDER BY rowid")
                 .map_err(Error::storage("reading"))?;
             let v: Vec<String> = st
-                .query_map([], |r| r.get(0))
+                .query_map(db::params![], |r| r.get(0))
                 .and_then(|r| r.collect())
                 .map_err(Error::storage("reading"))?;
             Ok(v)

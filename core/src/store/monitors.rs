@@ -97,11 +97,26 @@ pub(crate) fn put(
                     params![ws.as_str(), m.id],
                 )
                 .map_err(Error::storage(ctx))?;
+                // a new kind or target starts afresh: the old row goes (every other column back
+                // to its default, as SQLite's INSERT OR REPLACE would do)
                 execute(
                     tx,
-                    "INSERT OR REPLACE INTO monitors (workspace_id, id, position, kind, doc, next_due_at)
+                    "DELETE FROM monitors WHERE workspace_id = ?1 AND id = ?2",
+                    params![ws.as_str(), m.id],
+                )
+                .map_err(Error::storage(ctx))?;
+                execute(
+                    tx,
+                    "INSERT INTO monitors (workspace_id, id, position, kind, doc, next_due_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![ws.as_str(), m.id, i as i64, m.kind.as_str(), doc, to_ms(now)],
+                    params![
+                        ws.as_str(),
+                        m.id,
+                        i as i64,
+                        m.kind.as_str(),
+                        doc,
+                        to_ms(now)
+                    ],
                 )
                 .map_err(Error::storage(ctx))?;
             }
@@ -221,6 +236,29 @@ pub(crate) fn due(
         .map_err(Error::storage(ctx))?;
     rows.collect::<DbResult<Vec<_>>>()
         .map_err(Error::storage(ctx))
+}
+
+/// Claims a due monitor's check for this engine: its `next_due_at` moves to `until` (the check's
+/// lease), and `true` answers, only if it was still due at `now`. Several engines on one
+/// database (PostgreSQL instances, or processes on one SQLite file) each run the background loop:
+/// the claim, a write under the store's write lock, lets one of them run each check. The result's
+/// `apply` sets the real next due time; a claimer that dies leaves the monitor due again at
+/// `until`, for another engine to take over.
+pub(crate) fn claim(
+    tx: &Conn,
+    ws: &WorkspaceId,
+    id: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool> {
+    let n = execute(
+        tx,
+        "UPDATE monitors SET next_due_at = ?4
+         WHERE workspace_id = ?1 AND id = ?2 AND next_due_at <= ?3",
+        params![ws.as_str(), id, to_ms(now), to_ms(until)],
+    )
+    .map_err(Error::storage("claiming a monitor's check"))?;
+    Ok(n == 1)
 }
 
 /// A monitor's history, oldest first (at most [`HISTORY`]).

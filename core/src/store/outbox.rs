@@ -164,7 +164,7 @@ pub(crate) fn due(
                  SELECT seq, ROW_NUMBER() OVER (PARTITION BY workspace_id, channel ORDER BY seq) AS rr
                  FROM outbox
                  WHERE status = 'pending' AND not_before <= ?1 AND COALESCE(next_attempt_at, 0) <= ?1
-                   AND COALESCE(lease_until, 0) <= ?1 AND (?2 IS NULL OR workspace_id = ?2)),
+                   AND COALESCE(lease_until, 0) <= ?1 AND (CAST(?2 AS TEXT) IS NULL OR workspace_id = ?2)),
              picked AS (SELECT seq, rr FROM ranked ORDER BY rr, seq LIMIT ?3)
              SELECT o.seq, o.workspace_id, o.group_id, o.channel, o.kind, o.payload, o.attempts, o.created_at
              FROM picked p JOIN outbox o ON o.seq = p.seq
@@ -326,8 +326,8 @@ pub(crate) fn insert_digest(
 ) -> Result<i64> {
     query_row(
         tx,
-        "INSERT INTO outbox (workspace_id, group_id, channel, kind, payload, status, not_before, created_at)
-         VALUES (?1, NULL, ?2, 'digest', ?3, 'pending', ?4, ?5) RETURNING seq",
+        "INSERT INTO outbox (seq, workspace_id, group_id, channel, kind, payload, status, not_before, created_at)
+         VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?1, NULL, ?2, 'digest', ?3, 'pending', ?4, ?5) RETURNING seq",
         params![ws.as_str(), channel, payload.to_string(), to_ms(not_before), to_ms(now)],
         |r| r.get(0),
     )
@@ -357,7 +357,7 @@ pub(crate) fn set_payload(tx: &Conn, seq: i64, payload: &Value) -> Result<()> {
 /// `"broadcast": false`).
 pub(crate) fn unauthenticated_firing(tx: &Conn, group: &GroupId) -> Result<bool> {
     tx.prepare_cached(
-        "SELECT COALESCE((SELECT json_extract(payload, '$.broadcast') = 0 FROM outbox
+        "SELECT COALESCE((SELECT CASE WHEN CAST(json_extract(payload, '$.broadcast') AS BIGINT) = 0 THEN 1 ELSE 0 END FROM outbox
             WHERE group_id = ?1 AND kind = 'firing' ORDER BY seq DESC LIMIT 1), 0)",
     )
     .and_then(|mut s| s.query_row([group.as_str()], |r| r.get::<_, bool>(0)))
@@ -409,8 +409,8 @@ pub(crate) fn record(
 ) -> Result<()> {
     if let Some(a) = attempt {
         tx.prepare_cached(
-            "INSERT INTO delivery_attempts (outbox_seq, at, outcome, http_status, error, latency_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO delivery_attempts (seq, outbox_seq, at, outcome, http_status, error, latency_ms)
+             VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM delivery_attempts), ?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .and_then(|mut s| s.execute(params![seq, to_ms(a.at), a.outcome, a.http_status, a.error, a.latency_ms as i64]))
         .map_err(Error::storage("logging an attempt"))?;
@@ -521,7 +521,7 @@ pub(crate) fn set_slack_message(
 pub(crate) fn pending(tx: &Conn, ws: Option<&WorkspaceId>) -> Result<(u64, Option<DateTime<Utc>>)> {
     tx.prepare_cached(
         "SELECT COUNT(*), MIN(MAX(not_before, COALESCE(next_attempt_at, 0), COALESCE(lease_until, 0)))
-         FROM outbox WHERE status = 'pending' AND (?1 IS NULL OR workspace_id = ?1)",
+         FROM outbox WHERE status = 'pending' AND (CAST(?1 AS TEXT) IS NULL OR workspace_id = ?1)",
     )
     .and_then(|mut s| s.query_row(params![ws.map(WorkspaceId::as_str)], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))))
     .map(|(n, t)| (n.max(0) as u64, opt_from_ms(t)))
@@ -593,7 +593,7 @@ pub(crate) fn deliveries(
             "SELECT o.seq, o.group_id, o.channel, c.kind, o.kind, o.status, o.attempts, o.last_error,
                 o.created_at, o.not_before, o.next_attempt_at, o.test, o.folded_into
              FROM outbox o LEFT JOIN channels c ON c.workspace_id = o.workspace_id AND c.name = o.channel
-             WHERE o.workspace_id = ?1 AND (?2 IS NULL OR o.group_id = ?2) AND (?4 IS NULL OR o.seq = ?4)
+             WHERE o.workspace_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR o.group_id = ?2) AND (CAST(?4 AS BIGINT) IS NULL OR o.seq = ?4)
              ORDER BY o.seq DESC LIMIT ?3",
         )
         .map_err(Error::storage("listing deliveries"))?;
@@ -646,7 +646,7 @@ pub(crate) fn deliveries(
 /// Plaintext integration secrets stored before encryption: (workspace, source, secret).
 pub(crate) fn plaintext_integration_secrets(tx: &Conn) -> Result<Vec<(String, String, String)>> {
     let mut stmt = tx
-        .prepare("SELECT workspace_id, source, secret FROM integrations WHERE secret IS NOT NULL AND secret NOT LIKE 'enc:v1:%'")
+        .prepare("SELECT workspace_id, source, secret FROM integrations WHERE secret IS NOT NULL AND substr(secret, 1, 7) <> 'enc:v1:'")
         .map_err(Error::storage("reading integration secrets"))?;
     let rows = stmt
         .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -722,8 +722,8 @@ pub(crate) fn enqueue_test(
 ) -> Result<i64> {
     query_row(
         tx,
-        "INSERT INTO outbox (workspace_id, group_id, channel, kind, payload, status, not_before,
-            created_at, test) VALUES (?1, NULL, ?2, 'test', ?3, 'pending', ?4, ?4, 1) RETURNING seq",
+        "INSERT INTO outbox (seq, workspace_id, group_id, channel, kind, payload, status, not_before,
+            created_at, test) VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?1, NULL, ?2, 'test', ?3, 'pending', ?4, ?4, 1) RETURNING seq",
         params![ws.as_str(), channel, payload.to_string(), to_ms(now)],
         |r| r.get(0),
     )

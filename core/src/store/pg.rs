@@ -17,6 +17,8 @@
 //!   asks for what follows the last `seq` it saw misses nothing, whichever instance wrote it;
 //! - rate limits, storm-control counters, the Slack message `ts` and `config_version` are rows
 //!   read and written under the lock;
+//! - every `seq` is inserted as `MAX(seq) + 1` under the lock (store/events.rs `insert_request`),
+//!   so ids made from one are the same as on SQLite, whatever another instance rolled back;
 //! - escalation timers and outbox rows are claimed under the lock with a lease (`lease_until`):
 //!   each is claimed by one instance, and a crashed instance's claims are taken over when their
 //!   lease runs out (store/outbox.rs, store/lifecycle.rs).
@@ -166,11 +168,6 @@ impl Connector {
             rt: Arc::new(rt),
             shown,
         })
-    }
-
-    /// The URL without its password.
-    pub(crate) fn shown(&self) -> &str {
-        &self.shown
     }
 
     /// Opens one connection.

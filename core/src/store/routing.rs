@@ -229,7 +229,7 @@ pub(crate) fn windows(
     let mut stmt = tx
         .prepare_cached(
             "SELECT id, spec, created_at, deleted_at FROM maintenance_windows
-             WHERE workspace_id = ?1 AND (?2 OR deleted_at IS NULL) ORDER BY seq",
+             WHERE workspace_id = ?1 AND (CAST(?2 AS BIGINT) = 1 OR deleted_at IS NULL) ORDER BY seq",
         )
         .map_err(Error::storage("reading maintenance windows"))?;
     let rows = stmt

@@ -50,7 +50,7 @@ pub(crate) fn team_by_option(tx: &Conn, team: &str) -> Result<Vec<WorkspaceId>> 
     let mut stmt = tx
         .prepare_cached(
             "SELECT workspace_id FROM integrations
-             WHERE source = 'slack' AND json_valid(options)
+             WHERE source = 'slack' AND json_valid(options) = 1
                AND json_extract(options, '$.team_id') = ?1
              ORDER BY workspace_id LIMIT 2",
         )

@@ -56,7 +56,7 @@ pub(crate) fn count_delivery(
         tx,
         "INSERT INTO delivery_counts (workspace_id, source, hour, reason, count)
          VALUES (?1, ?2, ?3, ?4, 1)
-         ON CONFLICT (workspace_id, source, hour, reason) DO UPDATE SET count = count + 1
+         ON CONFLICT (workspace_id, source, hour, reason) DO UPDATE SET count = delivery_counts.count + 1
          RETURNING count",
         params![ws.as_str(), source, hour, reason],
         |r| r.get(0),
@@ -78,7 +78,7 @@ pub(crate) fn count_delivery(
         "INSERT INTO delivery_health (workspace_id, source, last_delivery_at, last_accepted_at)
          VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (workspace_id, source) DO UPDATE SET last_delivery_at = excluded.last_delivery_at,
-             last_accepted_at = coalesce(excluded.last_accepted_at, last_accepted_at)",
+             last_accepted_at = coalesce(excluded.last_accepted_at, delivery_health.last_accepted_at)",
         params![ws.as_str(), source, at, accepted],
     )
     .map_err(Error::storage("noting a delivery"))?;
@@ -179,7 +179,7 @@ pub(crate) fn health(
     let from_hour = to_ms(since).div_euclid(HOUR_MS) * HOUR_MS;
     let mut stmt = tx
         .prepare_cached(
-            "SELECT source, reason, SUM(count) FROM delivery_counts
+            "SELECT source, reason, CAST(SUM(count) AS BIGINT) FROM delivery_counts
              WHERE workspace_id = ?1 AND hour >= ?2 GROUP BY source, reason",
         )
         .map_err(Error::storage("reading delivery counters"))?;

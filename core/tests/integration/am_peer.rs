@@ -5,10 +5,10 @@
 //! `alertmanager` on the PATH (`scripts/test` installs Debian's package when it is missing). When
 //! none is there the test fails, unless `SIGNALCRAFT_SKIP_PEER_TESTS=1` says to skip it.
 
+use crate::common::StoreUnderTest;
 use signalcraft_core::{
     AlertStatus, Engine, GroupQuery, GroupStatus, Headers, IngestDecision, IngestOutcome, Source,
 };
-use crate::common::StoreUnderTest;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;

@@ -1,8 +1,8 @@
 //! The change feed: one row per change to a group, in the change's own transaction, numbered
 //! per workspace without gaps, in order across engines (and threads) sharing one file.
 
-use crate::common::StoreUnderTest;
 use crate::common::Harness;
+use crate::common::StoreUnderTest;
 use crate::lifecycle::{event, resolve, with_policy};
 use chrono::TimeDelta;
 use signalcraft_core::engine::Actor;

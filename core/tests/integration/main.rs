@@ -35,6 +35,7 @@ mod monitors;
 mod notify;
 mod opsgenie;
 mod pagerduty;
+mod postgres;
 mod props;
 mod queries;
 mod replay;
