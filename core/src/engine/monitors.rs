@@ -32,6 +32,9 @@ pub const MAX_CONCURRENT_CHECKS: usize = 16;
 pub const RUN_DEADLINE: Duration = Duration::from_secs(120);
 /// The longest title an alert of a monitor gets.
 const MAX_TITLE: usize = 300;
+/// How long a background check's claim holds its monitor (longer than a check can take): an
+/// engine that dies mid-check leaves the monitor to another engine after this.
+const CHECK_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(120);
 
 /// A monitor's state, as `monitor status` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -496,6 +499,11 @@ impl Engine {
             if row.monitor.kind != p.monitor.kind {
                 return Ok(()); // replaced while it ran
             }
+            if row.reading.as_ref().is_some_and(|r| r.at > reading.at) {
+                // a later reading is already applied (another engine's, or an on-demand run's):
+                // breach state steps in reading order, so this older one is dropped
+                return Ok(());
+            }
             let m = &row.monitor;
             let mut state: BreachState = row.state.clone();
             match state.step(reading.verdict(m.kind), m.breach_after, m.recover_after) {
@@ -639,6 +647,16 @@ impl Engine {
                 self.plan(tx, &ws, row.monitor, now, &apps).map(Some)
             });
             let Ok(Some(p)) = planned else { continue };
+            // one engine of all those sharing the database runs it (its lease outlasts the
+            // check's longest timeout)
+            let until = now + CHECK_LEASE;
+            match self
+                .store
+                .write(|tx| store::monitors::claim(tx, &ws, &id, now, until))
+            {
+                Ok(true) => {}
+                _ => continue,
+            }
             state.in_flight.insert(key);
             let (tx, connector) = (state.tx.clone(), Arc::clone(&self.monitor_rt.connector));
             rt.spawn(async move {

@@ -86,6 +86,9 @@ impl Engine {
             }
         }
 
+        // Due steps are read and fired in one write transaction: engines sharing the database
+        // (PostgreSQL instances, processes on one SQLite file) take the store's write lock for
+        // it, so each step fires once, by whichever engine comes first.
         for _ in 0..MAX_BATCHES {
             let (n, fired) = self.store.write(|tx| {
                 let due = store::lifecycle::due_escalations(tx, only, now, BATCH)?;

@@ -238,6 +238,29 @@ pub(crate) fn due(
         .map_err(Error::storage(ctx))
 }
 
+/// Claims a due monitor's check for this engine: its `next_due_at` moves to `until` (the check's
+/// lease), and `true` answers, only if it was still due at `now`. Several engines on one
+/// database (PostgreSQL instances, or processes on one SQLite file) each run the background loop:
+/// the claim, a write under the store's write lock, lets one of them run each check. The result's
+/// `apply` sets the real next due time; a claimer that dies leaves the monitor due again at
+/// `until`, for another engine to take over.
+pub(crate) fn claim(
+    tx: &Conn,
+    ws: &WorkspaceId,
+    id: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool> {
+    let n = execute(
+        tx,
+        "UPDATE monitors SET next_due_at = ?4
+         WHERE workspace_id = ?1 AND id = ?2 AND next_due_at <= ?3",
+        params![ws.as_str(), id, to_ms(now), to_ms(until)],
+    )
+    .map_err(Error::storage("claiming a monitor's check"))?;
+    Ok(n == 1)
+}
+
 /// A monitor's history, oldest first (at most [`HISTORY`]).
 pub(crate) fn history(tx: &Conn, ws: &WorkspaceId, id: &str) -> Result<Vec<Reading>> {
     let ctx = "reading a monitor's history";

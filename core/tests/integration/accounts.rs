@@ -3,7 +3,7 @@
 //! another workspace exactly like a missing one.
 
 use crate::common::StoreUnderTest;
-use crate::common::t0;
+use crate::common::{Db, t0};
 use chrono::TimeDelta;
 use signalcraft_core::accounts::{AccessPermission, PasswordCost, PrincipalKind};
 use signalcraft_core::lifecycle::Role;
@@ -65,14 +65,9 @@ fn users_are_unique_by_email_and_passwords_are_checked() {
     let bad = a.engine.add_user("carol", "long enough", None).unwrap_err();
     assert_eq!(bad.path(), Some("email"));
     // the hash is argon2id, never the password
-    let conn = rusqlite::Connection::open(a.dir.path().join("signalcraft.db")).unwrap();
-    let hash: String = conn
-        .query_row(
-            "SELECT password_hash FROM users WHERE email = 'alice@example.com'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let hash = Db::open(a.dir.path().join("signalcraft.db"))
+        .rows("SELECT password_hash FROM users WHERE email = 'alice@example.com'")[0][0]
+        .text();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains("correct horse"));
 }
@@ -100,10 +95,9 @@ fn login_answers_a_session_and_bad_credentials_identically() {
     assert_eq!(wrong.to_string(), unknown.to_string());
     assert_eq!(wrong.to_string(), "invalid email or password");
     // the token is stored only as a hash
-    let conn = rusqlite::Connection::open(a.dir.path().join("signalcraft.db")).unwrap();
-    let stored: String = conn
-        .query_row("SELECT hash FROM sessions", [], |r| r.get(0))
-        .unwrap();
+    let stored = Db::open(a.dir.path().join("signalcraft.db")).rows("SELECT hash FROM sessions")[0]
+        [0]
+    .text();
     assert_ne!(stored, s.token);
     assert!(!stored.contains(&s.token[4..]));
 }
@@ -313,14 +307,10 @@ fn tokens_have_roles_names_and_can_be_revoked() {
     // a default name is the id; the secret is stored hashed
     let unnamed = a.engine.create_token("acme", Role::Viewer, None).unwrap();
     assert_eq!(unnamed.name, unnamed.id);
-    let conn = rusqlite::Connection::open(a.dir.path().join("signalcraft.db")).unwrap();
-    let n: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM api_tokens WHERE hash = ?1",
-            [&unnamed.token],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let n = Db::open(a.dir.path().join("signalcraft.db")).int(&format!(
+        "SELECT COUNT(*) FROM api_tokens WHERE hash = {}",
+        crate::common::lit(&unnamed.token)
+    ));
     assert_eq!(n, 0);
 
     // revocation: another workspace cannot revoke it, its own can

@@ -164,9 +164,6 @@ fn ten_megabyte_bodies() {
             );
         }
     }
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let n: i64 = conn
-        .query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0))
-        .unwrap();
+    let n = crate::common::Db::open(&db).int("SELECT COUNT(*) FROM requests");
     assert_eq!(n, 0);
 }

@@ -82,12 +82,13 @@ fn one_slot_per_delivery_and_a_bad_one_poisons_nothing() {
 #[test]
 fn a_delivery_whose_write_fails_is_rolled_back_to_its_savepoint_alone() {
     let h = Harness::on_disk();
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    conn.execute_batch(
-        "CREATE TRIGGER poison BEFORE INSERT ON alert_events WHEN NEW.title = 'poison'
-         BEGIN SELECT RAISE(ABORT, 'poisoned write'); END;",
-    )
-    .unwrap();
+    let db = crate::common::Db::open(h.db_path());
+    db.fail_inserts(
+        "poison",
+        "alert_events",
+        "NEW.title = 'poison'",
+        "poisoned write",
+    );
     let hd = event_alert();
     let bodies = [
         sentry_body("e1", "1", "fine"),
@@ -118,7 +119,7 @@ fn a_delivery_whose_write_fails_is_rolled_back_to_its_savepoint_alone() {
             ("changes", 2)
         ]
     );
-    conn.execute_batch("DROP TRIGGER poison").unwrap();
+    db.drop_trigger("poison", "alert_events");
     let retry = h.engine.ingest_batch(h.ws(), &batch[1..2]).unwrap();
     assert_eq!(retry[0].as_ref().unwrap().outcome, Outcome::Accepted);
 }

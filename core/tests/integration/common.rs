@@ -56,12 +56,22 @@ pub fn sqlite_only(what: &str) -> bool {
     false
 }
 
+/// The statement for the store under test, where the dialects differ: `sqlite`'s or `postgres`'s.
+pub fn dialect<'a>(sqlite: &'a str, postgres: &'a str) -> &'a str {
+    if on_postgres() { postgres } else { sqlite }
+}
+
+/// `s` as an SQL string literal (both dialects).
+pub fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
 /// The admin URL of the test cluster.
 fn admin_url() -> String {
     std::env::var("SIGNALCRAFT_TEST_POSTGRES_URL").unwrap_or_else(|_| {
         panic!(
-            "SIGNALCRAFT_TEST_STORE=postgres needs SIGNALCRAFT_TEST_POSTGRES_URL \
-             (scripts/postgres start DIR prints one)"
+            "the PostgreSQL tests need SIGNALCRAFT_TEST_POSTGRES_URL, a cluster's admin URL \
+             (scripts/postgres start DIR prints one; SIGNALCRAFT_SKIP_POSTGRES=1 skips them)"
         )
     })
 }
@@ -176,6 +186,12 @@ impl Cell {
             other => panic!("not text: {other:?}"),
         }
     }
+    pub fn blob(&self) -> Vec<u8> {
+        match self {
+            Cell::Blob(b) => b.clone(),
+            other => panic!("not a blob: {other:?}"),
+        }
+    }
     pub fn opt_text(&self) -> Option<String> {
         match self {
             Cell::Null => None,
@@ -207,24 +223,7 @@ impl Db {
             });
         }
         let conn = rusqlite::Connection::open(&self.0).unwrap();
-        let mut st = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-        let n = st.column_count();
-        st.query_map([], |r| {
-            Ok((0..n)
-                .map(|i| match r.get_ref(i).unwrap() {
-                    rusqlite::types::ValueRef::Null => Cell::Null,
-                    rusqlite::types::ValueRef::Integer(v) => Cell::Int(v),
-                    rusqlite::types::ValueRef::Real(v) => Cell::Real(v),
-                    rusqlite::types::ValueRef::Text(v) => {
-                        Cell::Text(String::from_utf8_lossy(v).into_owned())
-                    }
-                    rusqlite::types::ValueRef::Blob(v) => Cell::Blob(v.to_vec()),
-                })
-                .collect())
-        })
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap()
+        sqlite_rows(&conn, sql)
     }
 
     /// The one integer `sql` answers (`SELECT COUNT(*) ...`).
@@ -237,7 +236,7 @@ impl Db {
         self.rows(sql).into_iter().map(|r| r[0].text()).collect()
     }
 
-    /// Runs statements; answers the rows the last one changed (SQLite) or 0.
+    /// Runs statements.
     pub fn execute(&self, sql: &str) {
         if on_postgres() {
             let sql = sql.to_owned();
@@ -250,6 +249,189 @@ impl Db {
         conn.execute_batch(sql)
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
+}
+
+impl Db {
+    /// Runs one statement; answers the rows it changed.
+    pub fn change(&self, sql: &str) -> u64 {
+        if on_postgres() {
+            let sql = sql.to_owned();
+            return pg(&self.0, move |c| {
+                c.execute(sql.as_str(), &[])
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            });
+        }
+        let conn = rusqlite::Connection::open(&self.0).unwrap();
+        conn.execute(sql, [])
+            .unwrap_or_else(|e| panic!("{sql}: {e}")) as u64
+    }
+
+    /// A trigger `name` that makes every INSERT into `table` whose row satisfies `when` (an
+    /// expression over `NEW`, e.g. `NEW.title = 'poison'`, or `1 = 1`) fail with `message`, as
+    /// a crash or a full disk would in the middle of the writer's transaction.
+    pub fn fail_inserts(&self, name: &str, table: &str, when: &str, message: &str) {
+        if on_postgres() {
+            self.execute(&format!(
+                "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN
+                   IF {when} THEN RAISE EXCEPTION '{message}'; END IF;
+                   RETURN NEW;
+                 END $$;
+                 CREATE TRIGGER {name} BEFORE INSERT ON {table}
+                   FOR EACH ROW EXECUTE FUNCTION {name}();"
+            ));
+        } else {
+            self.execute(&format!(
+                "CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {when}
+                 BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+            ));
+        }
+    }
+
+    /// Removes a trigger made by [`Db::fail_inserts`].
+    pub fn drop_trigger(&self, name: &str, table: &str) {
+        if on_postgres() {
+            self.execute(&format!(
+                "DROP TRIGGER {name} ON {table}; DROP FUNCTION {name}();"
+            ));
+        } else {
+            self.execute(&format!("DROP TRIGGER {name}"));
+        }
+    }
+
+    /// The names of the database's tables (SQLite's `sqlite_schema`, PostgreSQL's
+    /// `information_schema.tables` of schema `public`), in order.
+    pub fn tables(&self) -> Vec<String> {
+        self.texts(dialect(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+        ))
+    }
+
+    /// Every value of every row of every table, as text (blobs decoded lossily), one per line:
+    /// what a reader of the database would see.
+    pub fn everything(&self) -> String {
+        let mut out = String::new();
+        for t in self.tables() {
+            for row in self.rows(&format!("SELECT * FROM \"{t}\"")) {
+                for cell in row {
+                    match cell {
+                        Cell::Null => {}
+                        Cell::Int(i) => out.push_str(&i.to_string()),
+                        Cell::Real(r) => out.push_str(&r.to_string()),
+                        Cell::Text(s) => out.push_str(&s),
+                        Cell::Blob(b) => out.push_str(&String::from_utf8_lossy(&b)),
+                    }
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    }
+
+    /// One connection held open (for a transaction left open across the engine's calls).
+    pub fn session(&self) -> Session {
+        if on_postgres() {
+            let url = self.0.clone();
+            let (tx, rx) = std::sync::mpsc::channel::<PgJob>();
+            let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let mut c = postgres::Client::connect(&url, postgres::NoTls)
+                    .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+                ready_tx.send(()).unwrap();
+                for job in rx {
+                    job(&mut c);
+                }
+            });
+            ready_rx.recv().expect("the session's connection failed");
+            return Session::Pg(tx);
+        }
+        Session::Sqlite(rusqlite::Connection::open(&self.0).unwrap())
+    }
+}
+
+type PgJob = Box<dyn FnOnce(&mut postgres::Client) + Send>;
+
+/// A connection to the database under test held open: see [`Db::session`].
+pub enum Session {
+    Sqlite(rusqlite::Connection),
+    Pg(std::sync::mpsc::Sender<PgJob>),
+}
+
+impl Session {
+    fn on_pg<T: Send + 'static>(
+        tx: &std::sync::mpsc::Sender<PgJob>,
+        f: impl FnOnce(&mut postgres::Client) -> T + Send + 'static,
+    ) -> T {
+        let (back, answer) = std::sync::mpsc::channel();
+        tx.send(Box::new(move |c| {
+            let _ = back.send(f(c));
+        }))
+        .expect("the session's connection is gone");
+        answer
+            .recv()
+            .expect("the session's statement failed (see its panic)")
+    }
+
+    /// Every row `sql` answers.
+    pub fn rows(&self, sql: &str) -> Vec<Vec<Cell>> {
+        match self {
+            Session::Sqlite(conn) => sqlite_rows(conn, sql),
+            Session::Pg(tx) => {
+                let sql = sql.to_owned();
+                Self::on_pg(tx, move |c| {
+                    c.query(sql.as_str(), &[])
+                        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                        .iter()
+                        .map(|r| (0..r.len()).map(|i| pg_cell(r, i)).collect())
+                        .collect()
+                })
+            }
+        }
+    }
+
+    /// The one integer `sql` answers.
+    pub fn int(&self, sql: &str) -> i64 {
+        self.rows(sql)[0][0].int()
+    }
+
+    /// Runs statements.
+    pub fn execute(&self, sql: &str) {
+        match self {
+            Session::Sqlite(conn) => conn
+                .execute_batch(sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            Session::Pg(tx) => {
+                let sql = sql.to_owned();
+                Self::on_pg(tx, move |c| {
+                    c.batch_execute(&sql)
+                        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                })
+            }
+        }
+    }
+}
+
+fn sqlite_rows(conn: &rusqlite::Connection, sql: &str) -> Vec<Vec<Cell>> {
+    let mut st = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let n = st.column_count();
+    st.query_map([], |r| {
+        Ok((0..n)
+            .map(|i| match r.get_ref(i).unwrap() {
+                rusqlite::types::ValueRef::Null => Cell::Null,
+                rusqlite::types::ValueRef::Integer(v) => Cell::Int(v),
+                rusqlite::types::ValueRef::Real(v) => Cell::Real(v),
+                rusqlite::types::ValueRef::Text(v) => {
+                    Cell::Text(String::from_utf8_lossy(v).into_owned())
+                }
+                rusqlite::types::ValueRef::Blob(v) => Cell::Blob(v.to_vec()),
+            })
+            .collect())
+    })
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    .collect::<rusqlite::Result<_>>()
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 fn pg_cell(r: &postgres::Row, i: usize) -> Cell {

@@ -58,27 +58,17 @@ fn check(db: &std::path::Path, accepted: usize, duplicate: usize) {
     let own = THREADS * (PER_THREAD - shared);
     assert_eq!(accepted, own + shared, "accepted");
     assert_eq!(duplicate, shared * (THREADS - 1), "duplicates");
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let events: i64 = conn
-        .query_row("SELECT COUNT(*) FROM alert_events", [], |r| r.get(0))
-        .unwrap();
+    let conn = crate::common::Db::open(db);
+    let events = conn.int("SELECT COUNT(*) FROM alert_events");
     assert_eq!(events as usize, own + shared, "stored events");
-    let twice: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM (SELECT group_key FROM alert_groups WHERE status <> 'resolved'
-             GROUP BY workspace_id, group_key HAVING COUNT(*) > 1)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let twice = conn.int(
+        "SELECT COUNT(*) FROM (SELECT group_key FROM alert_groups WHERE status <> 'resolved'
+         GROUP BY workspace_id, group_key HAVING COUNT(*) > 1) AS twice",
+    );
     assert_eq!(twice, 0, "an open group key is duplicated");
-    let groups: i64 = conn
-        .query_row("SELECT COUNT(*) FROM alert_groups", [], |r| r.get(0))
-        .unwrap();
+    let groups = conn.int("SELECT COUNT(*) FROM alert_groups");
     assert_eq!(groups, 5, "five issues, five groups");
-    let counted: i64 = conn
-        .query_row("SELECT SUM(count) FROM alert_groups", [], |r| r.get(0))
-        .unwrap();
+    let counted = conn.int("SELECT CAST(SUM(count) AS BIGINT) FROM alert_groups");
     assert_eq!(
         counted as usize,
         own + shared,

@@ -1,6 +1,6 @@
 //! An ingest that fails mid-transaction leaves nothing behind.
 
-use crate::common::{Harness, fixture};
+use crate::common::{Db, Harness, fixture};
 use signalcraft_core::{ErrorKind, Outcome};
 
 #[test]
@@ -8,12 +8,8 @@ fn forced_failure_after_the_event_row_leaves_no_rows() {
     let h = Harness::on_disk();
     // A trigger makes the write that follows the event row (the change feed's) fail, from a
     // second connection, exactly as a crash or full disk would in the middle of the transaction.
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    conn.execute_batch(
-        "CREATE TRIGGER fail_change BEFORE INSERT ON changes
-         BEGIN SELECT RAISE(ABORT, 'forced failure'); END;",
-    )
-    .unwrap();
+    let db = Db::open(h.db_path());
+    db.fail_inserts("fail_change", "changes", "1 = 1", "forced failure");
     let body = fixture("sentry/issue_alert_triggered.docs.json");
     let err = h.sentry("event_alert", &body).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
@@ -25,7 +21,7 @@ fn forced_failure_after_the_event_row_leaves_no_rows() {
     );
 
     // the engine stays usable once the cause is gone, and the same delivery is not a duplicate
-    conn.execute_batch("DROP TRIGGER fail_change").unwrap();
+    db.drop_trigger("fail_change", "changes");
     let out = h.sentry("event_alert", &body).unwrap();
     assert_eq!(out.outcome, Outcome::Accepted);
     let counts = h.row_counts();
@@ -48,12 +44,7 @@ fn failure_on_a_later_alert_rolls_back_the_earlier_ones() {
     h.sentry("event_alert", &body).unwrap();
     let before = h.row_counts();
     // the group update of a resolve fails after the request row was written
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    conn.execute_batch(
-        "CREATE TRIGGER fail_event BEFORE INSERT ON alert_events
-         BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;",
-    )
-    .unwrap();
+    Db::open(h.db_path()).fail_inserts("fail_event", "alert_events", "1 = 1", "disk on fire");
     let mut resolve: serde_json::Value =
         serde_json::from_slice(&fixture("sentry/issue_resolved.zulip.json")).unwrap();
     resolve["data"]["issue"]["id"] = "1117540176".into();

@@ -6,7 +6,7 @@
 
 use crate::batch::sentry_body;
 use crate::common::StoreUnderTest;
-use crate::common::{Harness, fixture};
+use crate::common::{Db, Harness, fixture};
 use crate::http::{Reply, TestServer};
 use serde_json::json;
 use signalcraft_core::notify::ChannelKind;
@@ -209,22 +209,17 @@ fn concurrently(
 /// (request rank, decision, status, severity, title, source event id, group key); outbox rows
 /// in order (group key, channel, kind, status); requests (source, delivery id) in order.
 fn state(db: &std::path::Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(db).unwrap();
+    let conn = Db::open(db);
     let rows = |sql: &str| -> Vec<String> {
-        let mut st = conn.prepare(sql).unwrap();
-        let n = st.column_count();
-        st.query_map([], |r| {
-            Ok((0..n)
-                .map(|i| {
-                    let v: rusqlite::types::Value = r.get(i).unwrap();
-                    format!("{v:?}")
-                })
-                .collect::<Vec<_>>()
-                .join(" | "))
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+        conn.rows(sql)
+            .into_iter()
+            .map(|r| {
+                r.iter()
+                    .map(|v| format!("{v:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
+            .collect()
     };
     let mut out = Vec::new();
     out.push("groups".to_string());
@@ -237,12 +232,12 @@ fn state(db: &std::path::Path) -> Vec<String> {
         "SELECT (SELECT COUNT(*) FROM requests r WHERE r.seq <= e.request_seq), e.decision,
                 e.status, e.severity, e.title, e.source_event_id, g.group_key, e.route
          FROM alert_events e LEFT JOIN alert_groups g ON g.id = e.group_id
-         ORDER BY e.request_seq, e.rowid",
+         ORDER BY e.request_seq, e.seq",
     ));
     out.push("outbox".to_string());
     out.extend(rows(
         "SELECT g.group_key, o.channel, o.kind, o.status FROM outbox o
-         LEFT JOIN alert_groups g ON g.id = o.group_id ORDER BY o.rowid",
+         LEFT JOIN alert_groups g ON g.id = o.group_id ORDER BY o.seq",
     ));
     out.push("requests".to_string());
     out.extend(rows(
@@ -254,15 +249,10 @@ fn state(db: &std::path::Path) -> Vec<String> {
 /// The request sequence number an accepted outcome's events were stored under.
 fn request_seq(db: &std::path::Path, o: &IngestOutcome) -> Option<i64> {
     let id = o.alerts.iter().find_map(|a| a.event_id.clone())?;
-    let conn = rusqlite::Connection::open(db).unwrap();
-    Some(
-        conn.query_row(
-            "SELECT request_seq FROM alert_events WHERE id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-        .unwrap(),
-    )
+    Some(Db::open(db).int(&format!(
+        "SELECT request_seq FROM alert_events WHERE id = {}",
+        crate::common::lit(&id)
+    )))
 }
 
 /// (a) The mixed stream from 8 threads at once, then the same deliveries one after another in
@@ -395,8 +385,8 @@ fn hammer_the_same(engines: &[Arc<Engine>], ws: &str, db: &std::path::Path) {
         (0..30).collect::<Vec<_>>(),
         "each accepted exactly once"
     );
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let conn = Db::open(db);
+    let one = |sql: &str| -> i64 { conn.int(sql) };
     assert_eq!(one("SELECT COUNT(*) FROM requests"), 30);
     assert_eq!(one("SELECT COUNT(*) FROM alert_events"), 30);
     assert_eq!(
@@ -404,7 +394,10 @@ fn hammer_the_same(engines: &[Arc<Engine>], ws: &str, db: &std::path::Path) {
         30
     );
     assert_eq!(one("SELECT COUNT(*) FROM alert_groups"), 4);
-    assert_eq!(one("SELECT SUM(count) FROM alert_groups"), 30);
+    assert_eq!(
+        one("SELECT CAST(SUM(count) AS BIGINT) FROM alert_groups"),
+        30
+    );
 }
 
 /// A sample of the engine's metrics text.
@@ -422,17 +415,33 @@ fn metric(engine: &Engine, name: &str) -> f64 {
 #[test]
 fn a_failing_member_stores_nothing_and_the_others_commit() {
     let h = Harness::on_disk();
-    {
-        let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-        conn.execute_batch(
+    let db = Db::open(h.db_path());
+    if crate::common::on_postgres() {
+        // PostgreSQL has no RAISE(ROLLBACK): any error fails the whole transaction unless the
+        // writer rolls back to a savepoint; the second trigger raises an error of the
+        // transaction-rollback class (40000), the first a plain one.
+        db.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+               IF NEW.title = 'refused by abort' THEN
+                 RAISE EXCEPTION 'refused by the test';
+               ELSIF NEW.title = 'refused by rollback' THEN
+                 RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'transaction_rollback';
+               END IF;
+               RETURN NEW;
+             END $$;
+             CREATE TRIGGER refuse BEFORE INSERT ON alert_events
+               FOR EACH ROW EXECUTE FUNCTION refuse();",
+        );
+    } else {
+        db.execute(
             "CREATE TRIGGER refuse_abort BEFORE INSERT ON alert_events
                WHEN NEW.title = 'refused by abort'
                BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;
              CREATE TRIGGER refuse_rollback BEFORE INSERT ON alert_events
                WHEN NEW.title = 'refused by rollback'
                BEGIN SELECT RAISE(ROLLBACK, 'refused by the test'); END;",
-        )
-        .unwrap();
+        );
     }
     let items: Arc<Vec<Item>> = Arc::new(
         (0..160)
@@ -468,15 +477,18 @@ fn a_failing_member_stores_nothing_and_the_others_commit() {
             ),
         }
     }
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let conn = Db::open(&db);
+    let one = |sql: &str| -> i64 { conn.int(sql) };
     assert_eq!(one("SELECT COUNT(*) FROM requests"), 120);
     assert_eq!(
         one("SELECT COUNT(*) FROM alert_events WHERE title = 'kept'"),
         120
     );
     assert_eq!(one("SELECT COUNT(*) FROM alert_events"), 120);
-    assert_eq!(one("SELECT SUM(count) FROM alert_groups"), 120);
+    assert_eq!(
+        one("SELECT CAST(SUM(count) AS BIGINT) FROM alert_groups"),
+        120
+    );
     assert_eq!(
         one("SELECT COUNT(*) FROM alert_groups WHERE title <> 'kept'"),
         0,
@@ -484,7 +496,7 @@ fn a_failing_member_stores_nothing_and_the_others_commit() {
     );
     let twice = one(
         "SELECT COUNT(*) FROM (SELECT group_key FROM alert_groups WHERE status <> 'resolved'
-         GROUP BY group_key HAVING COUNT(*) > 1)",
+         GROUP BY group_key HAVING COUNT(*) > 1) AS twice",
     );
     assert_eq!(twice, 0);
     assert!(metric(&engine, "signalcraft_store_commits_total") > commits);
@@ -501,16 +513,29 @@ fn a_failing_member_stores_nothing_and_the_others_commit() {
 fn a_failed_group_commit_fails_only_the_delivery_that_broke_it() {
     let h = Harness::on_disk();
     let db = h.db_path();
-    {
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch(
+    if crate::common::on_postgres() {
+        // PostgreSQL checks a deferred foreign key at COMMIT too
+        Db::open(&db).execute(
+            "CREATE TABLE test_dangling (ref TEXT COLLATE \"C\" REFERENCES workspaces(id)
+               DEFERRABLE INITIALLY DEFERRED);
+             CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+               IF NEW.title = 'refused at commit' THEN
+                 INSERT INTO test_dangling VALUES ('no such workspace');
+               END IF;
+               RETURN NULL;
+             END $$;
+             CREATE TRIGGER refuse_at_commit AFTER INSERT ON alert_events
+               FOR EACH ROW EXECUTE FUNCTION refuse_at_commit();",
+        );
+    } else {
+        Db::open(&db).execute(
             "CREATE TABLE test_dangling (ref TEXT REFERENCES workspaces(id)
                DEFERRABLE INITIALLY DEFERRED);
              CREATE TRIGGER refuse_at_commit AFTER INSERT ON alert_events
                WHEN NEW.title = 'refused at commit'
                BEGIN INSERT INTO test_dangling VALUES ('no such workspace'); END;",
-        )
-        .unwrap();
+        );
     }
     let items: Arc<Vec<Item>> = Arc::new(
         (0..160)
@@ -544,12 +569,15 @@ fn a_failed_group_commit_fails_only_the_delivery_that_broke_it() {
             );
         }
     }
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let conn = Db::open(&db);
+    let one = |sql: &str| -> i64 { conn.int(sql) };
     assert_eq!(one("SELECT COUNT(*) FROM requests"), 140);
     assert_eq!(one("SELECT COUNT(*) FROM alert_events"), 140);
     assert_eq!(one("SELECT COUNT(*) FROM test_dangling"), 0);
-    assert_eq!(one("SELECT SUM(count) FROM alert_groups"), 140);
+    assert_eq!(
+        one("SELECT CAST(SUM(count) AS BIGINT) FROM alert_groups"),
+        140
+    );
     assert!(metric(&engine, "signalcraft_group_reruns_total") > reruns);
 }
 
@@ -605,10 +633,7 @@ fn concurrent_ingests_share_commits() {
         metric(&engine, "signalcraft_store_commits_total") - before,
         5.0
     );
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let events: i64 = conn
-        .query_row("SELECT COUNT(*) FROM alert_events", [], |r| r.get(0))
-        .unwrap();
+    let events = Db::open(&db).int("SELECT COUNT(*) FROM alert_events");
     assert_eq!(events, 325);
 }
 
@@ -671,10 +696,13 @@ fn groups_interleave_with_rule_changes_and_the_dispatcher() {
     assert_eq!(report.failed, 0);
 
     let n = (ingesters * per_thread) as i64;
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let conn = Db::open(&db);
+    let one = |sql: &str| -> i64 { conn.int(sql) };
     assert_eq!(one("SELECT COUNT(*) FROM alert_events"), n);
-    assert_eq!(one("SELECT SUM(count) FROM alert_groups"), n);
+    assert_eq!(
+        one("SELECT CAST(SUM(count) AS BIGINT) FROM alert_groups"),
+        n
+    );
     assert_eq!(
         one("SELECT COUNT(*) FROM alert_groups"),
         (ingesters * 8) as i64
@@ -689,7 +717,11 @@ fn groups_interleave_with_rule_changes_and_the_dispatcher() {
     );
     let decided: BTreeMap<String, i64> = by_channel(
         &conn,
-        "SELECT j.value, COUNT(*) FROM alert_events, json_each(route, '$.notify') j GROUP BY 1",
+        crate::common::dialect(
+            "SELECT j.value, COUNT(*) FROM alert_events, json_each(route, '$.notify') j GROUP BY 1",
+            "SELECT j.value, COUNT(*) FROM alert_events, json_each(json_extract(route, '$.notify')) j
+             GROUP BY 1",
+        ),
     );
     // (the dispatcher folds a burst on one channel into a digest row of its own)
     let queued = by_channel(
@@ -733,10 +765,9 @@ fn configured_channels(server: &TestServer) -> Harness {
     h
 }
 
-fn by_channel(conn: &rusqlite::Connection, sql: &str) -> BTreeMap<String, i64> {
-    let mut st = conn.prepare(sql).unwrap();
-    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
+fn by_channel(conn: &Db, sql: &str) -> BTreeMap<String, i64> {
+    conn.rows(sql)
+        .into_iter()
+        .map(|r| (r[0].text(), r[1].int()))
         .collect()
 }

@@ -145,10 +145,9 @@ fn sensitive_headers_are_not_stored() {
             &fixture("sentry/issue_alert_triggered.docs.json"),
         )
         .unwrap();
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    let stored: String = conn
-        .query_row("SELECT headers FROM requests", [], |r| r.get(0))
-        .unwrap();
+    let stored = crate::common::Db::open(h.db_path())
+        .texts("SELECT headers FROM requests")
+        .remove(0);
     assert!(!stored.contains("s3cret"), "{stored}");
     assert!(stored.contains("[redacted]"));
 }

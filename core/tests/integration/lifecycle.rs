@@ -47,13 +47,10 @@ pub fn with_policy(h: &Harness) {
 }
 
 fn outbox(h: &Harness) -> Vec<(String, String, String)> {
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT channel, kind, status FROM outbox ORDER BY seq")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(Result::unwrap)
+    crate::common::Db::open(h.db_path())
+        .rows("SELECT channel, kind, status FROM outbox ORDER BY seq")
+        .into_iter()
+        .map(|r| (r[0].text(), r[1].text(), r[2].text()))
         .collect()
 }
 

@@ -156,29 +156,24 @@ fn a_rolled_back_write_leaves_what_ingest_loaded_right() {
     );
 
     // Another process changes the options and a secret, and rolls back.
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    let version = |conn: &rusqlite::Connection| -> i64 {
-        conn.query_row(
-            "SELECT config_version FROM workspaces WHERE name = 'acme'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
+    let conn = crate::common::Db::open(h.db_path()).session();
+    let version = |conn: &crate::common::Session| -> i64 {
+        conn.int("SELECT config_version FROM workspaces WHERE name = 'acme'")
     };
     let before = version(&conn);
-    conn.execute_batch(
-        r#"BEGIN IMMEDIATE;
-           UPDATE integrations SET options = '{"title_label": "host"}', secret = 'plain'
+    let begin = crate::common::dialect("BEGIN IMMEDIATE;", "BEGIN;");
+    conn.execute(&format!(
+        r#"{begin}
+           UPDATE integrations SET options = '{{"title_label": "host"}}', secret = 'plain'
                WHERE source = 'alertmanager';
-           UPDATE workspaces SET settings = '{"ingest_limits": {"alerts_per_delivery": 1}}';"#,
-    )
-    .unwrap();
+           UPDATE workspaces SET settings = '{{"ingest_limits": {{"alerts_per_delivery": 1}}}}';"#
+    ));
     assert_eq!(version(&conn), before + 2, "the triggers count both writes");
     // meanwhile the engine reads what is committed
     let view = h.engine.integration("acme", Source::Alertmanager).unwrap();
     assert_eq!(view.options, json!({"title_annotation": "description"}));
     assert!(!view.has_secret);
-    conn.execute_batch("ROLLBACK").unwrap();
+    conn.execute("ROLLBACK");
     assert_eq!(version(&conn), before);
 
     let x = first(&h.engine, &none).unwrap();
@@ -189,9 +184,7 @@ fn a_rolled_back_write_leaves_what_ingest_loaded_right() {
     conn.execute(
         r#"UPDATE integrations SET options = '{"title_label": "host", "title_annotation": "none"}'
                WHERE source = 'alertmanager'"#,
-        [],
-    )
-    .unwrap();
+    );
     assert_eq!(version(&conn), before + 1);
     assert_eq!(first(&h.engine, &none).unwrap().title, "andromeda");
 
@@ -205,11 +198,7 @@ fn a_rolled_back_write_leaves_what_ingest_loaded_right() {
             .clone()
     };
     assert_eq!(by_id(&h.engine), "andromeda");
-    conn.execute(
-        "UPDATE integrations SET options = 'null' WHERE source = 'alertmanager'",
-        [],
-    )
-    .unwrap();
+    conn.execute("UPDATE integrations SET options = 'null' WHERE source = 'alertmanager'");
     assert_eq!(by_id(&h.engine), "High CPU core temperature");
     assert_eq!(
         first(&h.engine, &none).unwrap().title,
@@ -234,13 +223,10 @@ fn an_unknown_workspace_and_a_bad_stored_mapping_fail_as_before() {
     );
     // a stored mapping that no longer validates (written by another process) fails each
     // delivery with its path, and is read afresh once fixed
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    conn.execute(
+    crate::common::Db::open(h.db_path()).execute(
         "INSERT INTO integrations (workspace_id, source, options, updated_at)
              SELECT id, 'generic', '{\"fields\": {}}', 0 FROM workspaces",
-        [],
-    )
-    .unwrap();
+    );
     h.check_invalid(
         Source::Generic,
         &Headers::new(),

@@ -2,8 +2,8 @@
 //! become alerts of source `monitor` (and recoveries that resolve them), flapping, bounded
 //! concurrency, validation, secrets, the background loop.
 
-use crate::common::Harness;
 use crate::common::StoreUnderTest;
+use crate::common::{Db, Harness};
 use crate::http::{Reply, TestServer};
 use chrono::TimeDelta;
 use serde_json::{Value, json};
@@ -436,10 +436,7 @@ fn secrets_are_sealed_never_answered_and_survive_a_round_trip() {
         assert!(!v.contains("s3cret"));
     }
     // sealed at rest
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    let doc: String = conn
-        .query_row("SELECT doc FROM monitors", [], |r| r.get(0))
-        .unwrap();
+    let doc = Db::open(h.db_path()).rows("SELECT doc FROM monitors")[0][0].text();
     assert!(!doc.contains("s3cret") && doc.contains("enc:v1:"), "{doc}");
 }
 
@@ -622,10 +619,7 @@ fn the_history_keeps_the_last_sixty_readings() {
     assert_eq!(s.history.len(), 60);
     // newest last: check 64 passed, check 60 failed
     assert!(s.history[59].ok && !s.history[55].ok);
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    let rows: i64 = conn
-        .query_row("SELECT COUNT(*) FROM monitor_readings", [], |r| r.get(0))
-        .unwrap();
+    let rows = Db::open(h.db_path()).int("SELECT COUNT(*) FROM monitor_readings");
     assert_eq!(rows, 60);
     // a changed kind starts over; a removed monitor leaves nothing behind
     let cost = json!([{"id": "api-health", "app": "api", "kind": "cloud_cost",
@@ -635,8 +629,6 @@ fn the_history_keeps_the_last_sixty_readings() {
     let s = h.engine.monitor_status(h.ws()).unwrap().remove(0);
     assert_eq!((s.state.as_str(), s.history.len()), ("pending", 0));
     h.engine.put_monitors(h.ws(), &json!([])).unwrap();
-    let rows: i64 = conn
-        .query_row("SELECT COUNT(*) FROM monitor_readings", [], |r| r.get(0))
-        .unwrap();
+    let rows = Db::open(h.db_path()).int("SELECT COUNT(*) FROM monitor_readings");
     assert_eq!(rows, 0);
 }

@@ -155,16 +155,10 @@ fn an_install_seals_the_token_records_the_team_and_routes_clicks() {
     assert_eq!(channels[0]["name"], "slack");
     assert_eq!(channels[0]["config"]["channel"], "#alerts");
     assert_ne!(channels[0]["config"]["token"], "xoxb-installed-token");
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    let stored: String = conn
-        .query_row(
-            "SELECT config FROM channels WHERE name = 'slack'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let stored = crate::common::Db::open(h.db_path())
+        .texts("SELECT config FROM channels WHERE name = 'slack'")
+        .remove(0);
     assert!(!stored.contains("xoxb-installed-token"), "{stored}");
-    drop(conn);
 
     // the channel works: an alert posts with the installed token
     h.engine

@@ -35,12 +35,12 @@ fn am_body(n: usize) -> Vec<u8> {
     body.into_bytes()
 }
 
-fn db(h: &Harness) -> rusqlite::Connection {
-    rusqlite::Connection::open(h.db_path()).unwrap()
+fn db(h: &Harness) -> crate::common::Db {
+    crate::common::Db::open(h.db_path())
 }
 
 fn count(h: &Harness, sql: &str) -> i64 {
-    db(h).query_row(sql, [], |r| r.get(0)).unwrap()
+    db(h).int(sql)
 }
 
 fn raise_alert_cap(h: &Harness, to: u32) {
@@ -94,10 +94,19 @@ fn a_160k_alert_delivery_stores_linear_notes() {
     assert_eq!(count(&h, "SELECT COUNT(*) FROM alert_events"), N as i64);
     let notes = count(
         &h,
-        "SELECT SUM(json_array_length(trace, '$.notes')) FROM alert_events",
+        crate::common::dialect(
+            "SELECT SUM(json_array_length(trace, '$.notes')) FROM alert_events",
+            "SELECT SUM(json_array_length(trace::json -> 'notes'))::bigint FROM alert_events",
+        ),
     );
     assert_eq!(notes, N as i64);
-    let bytes = count(&h, "SELECT SUM(length(trace)) FROM alert_events");
+    let bytes = count(
+        &h,
+        crate::common::dialect(
+            "SELECT SUM(length(trace)) FROM alert_events",
+            "SELECT SUM(length(trace))::bigint FROM alert_events",
+        ),
+    );
     eprintln!("stored: {N} events, {notes} notes, {bytes} trace bytes");
     assert!(
         bytes <= (N as i64) * 4096,
@@ -151,7 +160,10 @@ fn notes_of_many_kinds_stay_bounded_in_the_summary() {
     );
     let notes = count(
         &h,
-        "SELECT SUM(json_array_length(trace, '$.notes')) FROM alert_events",
+        crate::common::dialect(
+            "SELECT SUM(json_array_length(trace, '$.notes')) FROM alert_events",
+            "SELECT SUM(json_array_length(trace::json -> 'notes'))::bigint FROM alert_events",
+        ),
     );
     assert_eq!(notes, 250);
 }
@@ -355,11 +367,8 @@ fn raw_bodies_and_headers_are_stored_without_credentials() {
         .webhook(h.ws(), Some(Source::Pagerduty), &headers, &body, None)
         .unwrap();
     assert_eq!(out.outcome, Outcome::Accepted);
-    let (stored_headers, stored_body): (String, Vec<u8>) = db(&h)
-        .query_row("SELECT headers, body FROM requests", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
+    let row = db(&h).rows("SELECT headers, body FROM requests").remove(0);
+    let (stored_headers, stored_body) = (row[0].text(), row[1].blob());
     let text = String::from_utf8(stored_body).unwrap();
     assert!(!text.contains(key), "{text}");
     let stored: Value = serde_json::from_str(&text).unwrap();

@@ -94,16 +94,13 @@ fn calls(server: &TestServer) -> Vec<(String, Value)> {
 
 /// Outbox rows by (kind, status, folded), counted, straight from the database file.
 fn outbox_counts(h: &Harness) -> Vec<(String, String, bool, i64)> {
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    let mut stmt = conn
-        .prepare(
-            "SELECT kind, status, folded_into IS NOT NULL, COUNT(*) FROM outbox
-             GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    crate::common::Db::open(h.db_path())
+        .rows(
+            "SELECT kind, status, CASE WHEN folded_into IS NOT NULL THEN 1 ELSE 0 END, COUNT(*)
+             FROM outbox GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
         )
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .map(Result::unwrap)
+        .into_iter()
+        .map(|r| (r[0].text(), r[1].text(), r[2].int() != 0, r[3].int()))
         .collect()
 }
 
@@ -597,12 +594,11 @@ fn retry_breaker_timeout_and_cap_settings_are_bounded_with_paths() {
         )
         .unwrap();
     // a channel stored by an older build with looser bounds still loads, brought within them
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    conn.execute(
+    crate::common::Db::open(h.db_path()).execute(crate::common::dialect(
         "UPDATE channels SET config = json_set(config, '$.timeout_secs', 300, '$.retry.max_attempts', 100000)",
-        [],
-    )
-    .unwrap();
+        "UPDATE channels SET config = jsonb_set(jsonb_set(config::jsonb, '{timeout_secs}', '300'), \
+         '{retry,max_attempts}', '100000')::text",
+    ));
     let listed = h.engine.channels(h.ws()).unwrap();
     assert_eq!(listed[0]["config"]["timeout_secs"], 30);
     assert_eq!(listed[0]["config"]["retry"]["max_attempts"], 50);
@@ -666,10 +662,7 @@ fn the_attempt_log_keeps_the_last_twenty_and_counts_them_all() {
         d.attempt_log.last().unwrap().at,
         t0() + TimeDelta::seconds(29)
     );
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    let stored: i64 = conn
-        .query_row("SELECT COUNT(*) FROM delivery_attempts", [], |r| r.get(0))
-        .unwrap();
+    let stored = crate::common::Db::open(h.db_path()).int("SELECT COUNT(*) FROM delivery_attempts");
     assert_eq!(stored, 20, "stored bounded too");
 }
 
@@ -681,13 +674,12 @@ fn a_row_that_does_not_load_fails_alone_and_the_batch_goes_on() {
     slack_channel(&h.engine, h.ws(), "broken", &slack);
     route_all(&h.engine, h.ws(), &["broken", "good"], json!({}));
     // the broken channel's sealed token no longer decrypts
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    let n = conn
-        .execute(
-            "UPDATE channels SET config = json_set(config, '$.token', 'enc:v1:AAAAbm90IGEgcmVhbCBzZWFsZWQgc2VjcmV0') WHERE name = 'broken'",
-            [],
-        )
-        .unwrap();
+    let db = crate::common::Db::open(h.db_path());
+    let n = db.change(crate::common::dialect(
+        "UPDATE channels SET config = json_set(config, '$.token', 'enc:v1:AAAAbm90IGEgcmVhbCBzZWFsZWQgc2VjcmV0') WHERE name = 'broken'",
+        "UPDATE channels SET config = jsonb_set(config::jsonb, '{token}', \
+         '\"enc:v1:AAAAbm90IGEgcmVhbCBzZWFsZWQgc2VjcmV0\"')::text WHERE name = 'broken'",
+    ));
     assert_eq!(n, 1);
     // and one notification's payload is no longer JSON
     h.ingest(
@@ -695,11 +687,9 @@ fn a_row_that_does_not_load_fails_alone_and_the_batch_goes_on() {
         &alertmanager_body(3, "firing", "warning"),
     )
     .unwrap();
-    conn.execute(
+    db.execute(
         "UPDATE outbox SET payload = '{not json' WHERE seq = (SELECT MAX(seq) FROM outbox WHERE channel = 'good')",
-        [],
-    )
-    .unwrap();
+    );
     let r = h.engine.dispatch(None, Duration::from_secs(5)).unwrap();
     assert_eq!((r.sent, r.failed, r.pending), (2, 4, 0), "{r:?}");
     assert_eq!(calls(&slack).len(), 2);

@@ -130,15 +130,11 @@ fn a_secret_stored_where_it_cannot_be_checked_fails_closed() {
     let h = Harness::on_disk();
     allow_unauthenticated(&h);
     // as an older build could have stored it (plain text is sealed when the engine opens)
-    {
-        let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-        conn.execute(
-            "INSERT INTO integrations (workspace_id, source, secret, max_skew_secs, options, updated_at)
-             VALUES (?1, 'datadog', 'legacy', NULL, 'null', 0)",
-            [h.ws()],
-        )
-        .unwrap();
-    }
+    crate::common::Db::open(h.db_path()).execute(&format!(
+        "INSERT INTO integrations (workspace_id, source, secret, max_skew_secs, options, updated_at)
+         VALUES ({}, 'datadog', 'legacy', NULL, 'null', 0)",
+        crate::common::lit(h.ws())
+    ));
     let body = fixture("datadog/relay_default_payload_service_check_triggered.json");
     let e = h
         .engine
@@ -205,10 +201,7 @@ fn a_replayed_signed_sentry_body_with_a_fresh_request_id_is_a_duplicate() {
     // past the window (600 s by default) the digest is purged by tick: documented, not covered
     h.advance(TimeDelta::minutes(6));
     h.engine.tick(Some(h.ws())).unwrap();
-    let conn = rusqlite::Connection::open(h.db_path()).unwrap();
-    let kept: i64 = conn
-        .query_row("SELECT COUNT(*) FROM signed_digests", [], |r| r.get(0))
-        .unwrap();
+    let kept = crate::common::Db::open(h.db_path()).int("SELECT COUNT(*) FROM signed_digests");
     assert_eq!(kept, 0);
     let late = h
         .engine
