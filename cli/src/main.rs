@@ -196,6 +196,23 @@ enum Command {
         #[arg(long)]
         body: bool,
     },
+    /// Copy a SQLite database into an empty PostgreSQL database: every row of every table, in
+    /// one transaction under the store's write lock, verified by counts and a checksum per table
+    /// before it commits (a mismatch commits nothing and exits non-zero). The source must be at
+    /// this build's schema version: an older one is refused (open it once with this build, which
+    /// migrates it, then run migrate again). The target must be empty (no SignalCraft tables, or
+    /// every table empty). Secrets at rest: the PostgreSQL store's key is SIGNALCRAFT_SECRET_KEY
+    /// (required); the source's is the key file beside it (PATH.key), else the same variable;
+    /// when they differ every sealed secret is sealed again with SIGNALCRAFT_SECRET_KEY. --db is
+    /// not used.
+    Migrate {
+        /// The SQLite database: `sqlite:PATH` (or a path).
+        #[arg(long, value_name = "sqlite:PATH")]
+        from: String,
+        /// The PostgreSQL database: `postgres://user@host:port/db[?sslmode=require]`.
+        #[arg(long, value_name = "postgres://…")]
+        to: String,
+    },
     /// Fleet monitors: a workspace's apps and monitors, their checks and their state.
     #[command(subcommand)]
     Monitor(MonitorCmd),
@@ -903,6 +920,9 @@ fn run(cli: Cli) -> Result<Value, Error> {
         let rules = read_rules(file)?;
         return Ok(json!({"ok": true, "rules": rules.len()}));
     }
+    if let Command::Migrate { from, to } = &cli.command {
+        return to_value(&signalcraft_core::migrate_database(from, to)?);
+    }
     let engine = open(&cli)?;
     match cli.command {
         Command::Workspace(WorkspaceCmd::Create { name, owner }) => {
@@ -1386,5 +1406,6 @@ fn run(cli: Cli) -> Result<Value, Error> {
         Command::Monitor(MonitorCmd::Apps { workspace }) => {
             Ok(json!({"apps": to_value(&engine.apps(&workspace)?)?}))
         }
+        Command::Migrate { .. } => Err(Error::Internal("handled above".into())),
     }
 }

@@ -2081,3 +2081,183 @@ fn monitor_put_run_status() {
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(server.join().unwrap(), 3);
 }
+
+/// Runs the CLI with `--db target` and exactly the secret key `key` in the environment.
+fn sc_key(target: &str, args: &[&str], key: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_signalcraft"));
+    cmd.arg("--db")
+        .arg(target)
+        .args(args)
+        .env("SIGNALCRAFT_ALLOW_PRIVATE_TARGETS", "127.0.0.1/32")
+        .env_remove("SIGNALCRAFT_SECRET_KEY");
+    if let Some(k) = key {
+        cmd.env("SIGNALCRAFT_SECRET_KEY", k);
+    }
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// A fresh database of the test cluster (SIGNALCRAFT_TEST_POSTGRES_URL); `None` (and a line
+/// saying so) when SIGNALCRAFT_SKIP_POSTGRES=1; a failure without either.
+fn fresh_postgres(test: &str) -> Option<String> {
+    let Ok(admin) = std::env::var("SIGNALCRAFT_TEST_POSTGRES_URL") else {
+        if std::env::var("SIGNALCRAFT_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
+            eprintln!("skipped (SIGNALCRAFT_SKIP_POSTGRES=1): {test} needs PostgreSQL");
+            return None;
+        }
+        panic!(
+            "{test} needs PostgreSQL: set SIGNALCRAFT_TEST_POSTGRES_URL (scripts/postgres start \
+             DIR prints one), or SIGNALCRAFT_SKIP_POSTGRES=1 to skip it"
+        );
+    };
+    let name = format!(
+        "cli{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    // psql comes with the cluster's packages (scripts/postgres installs them)
+    let made = Command::new("psql")
+        .arg(&admin)
+        .args([
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qc",
+            &format!("CREATE DATABASE {name}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    Some(format!("{}/{name}", admin.rsplit_once('/').unwrap().0))
+}
+
+#[test]
+fn migrate_a_sqlite_database_to_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sc.db");
+    let from = format!("sqlite:{}", db.display());
+    let file = db.to_str().unwrap();
+    let pg_key = "ab".repeat(32);
+    // refusals that need no server
+    let r = sc_key(
+        file,
+        &["migrate", "--from", &from, "--to", "other.db"],
+        Some(&pg_key),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: invalid_input: --to:"),
+        "{}",
+        r.stderr
+    );
+    let to = "postgres://postgres@127.0.0.1:1/none";
+    let r = sc_key(file, &["migrate", "--from", &from, "--to", to], None);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("SIGNALCRAFT_SECRET_KEY"), "{}", r.stderr);
+    let r = sc_key(
+        file,
+        &["migrate", "--from", &from, "--to", to],
+        Some(&pg_key),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no SQLite database at"), "{}", r.stderr);
+
+    let Some(url) = fresh_postgres("migrate_a_sqlite_database_to_postgres") else {
+        return;
+    };
+    // a SQLite database whose secrets are sealed with its key file
+    sc_key(file, &["workspace", "create", "acme"], None).json();
+    let secret = "c0ffee";
+    sc_key(
+        file,
+        &["integration", "set", "acme", "sentry", "--secret", secret],
+        None,
+    )
+    .json();
+    assert!(dir.path().join("sc.db.key").exists());
+    let body = std::fs::read(fixture("issue_alert_triggered.docs.json")).unwrap();
+    let sig = signalcraft_core::signature::hmac_sha256_hex(secret.as_bytes(), &body);
+    let signed = |target: &str, key: Option<&str>, sig: &str, body: &Path| {
+        sc_key(
+            target,
+            &[
+                "ingest",
+                "acme",
+                "sentry",
+                "-H",
+                "Sentry-Hook-Resource: event_alert",
+                "-H",
+                &format!("Sentry-Hook-Signature: {sig}"),
+                body.to_str().unwrap(),
+            ],
+            key,
+        )
+    };
+    let first = fixture("issue_alert_triggered.docs.json");
+    signed(file, None, &sig, &first).json();
+    let groups = sc_key(file, &["groups", "acme"], None).json();
+
+    let report = sc_key(
+        file,
+        &["migrate", "--from", &from, "--to", &url],
+        Some(&pg_key),
+    )
+    .json();
+    assert_eq!(
+        report["resealed"], true,
+        "the key file's key is not the target's"
+    );
+    assert_eq!(report["secrets"], 1);
+    let tables = report["tables"].as_array().unwrap();
+    let rows = |t: &str| {
+        tables.iter().find(|x| x["table"] == t).unwrap()["rows"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            rows("workspaces"),
+            rows("integrations"),
+            rows("alert_groups")
+        ),
+        (1, 1, 1)
+    );
+    assert!(!report.to_string().contains(secret));
+
+    // the PostgreSQL store works with its key: the same groups, the secret verifies
+    assert_eq!(
+        sc_key(&url, &["groups", "acme"], Some(&pg_key)).json(),
+        groups
+    );
+    // (the replay defence's digests came along: the same signed body is a replay)
+    let replay = signed(&url, Some(&pg_key), &sig, &first).json();
+    assert_eq!(replay["outcome"], "duplicate", "{replay}");
+    let mut doc: Value = serde_json::from_slice(&body).unwrap();
+    doc["data"]["event"]["event_id"] = "a".repeat(32).into();
+    let next = dir.path().join("next.json");
+    std::fs::write(&next, doc.to_string()).unwrap();
+    let next_sig =
+        signalcraft_core::signature::hmac_sha256_hex(secret.as_bytes(), doc.to_string().as_bytes());
+    let out = signed(&url, Some(&pg_key), &next_sig, &next).json();
+    assert_eq!(out["alerts"][0]["count"], 2, "{out}");
+    let r = signed(&url, Some(&pg_key), &"0".repeat(64), &next);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    // a second migration into it is refused, and changes nothing
+    let r = sc_key(
+        file,
+        &["migrate", "--from", &from, "--to", &url],
+        Some(&pg_key),
+    );
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("is not empty"), "{}", r.stderr);
+}

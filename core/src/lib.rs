@@ -37,6 +37,7 @@ pub mod ingest;
 pub mod json;
 pub mod lifecycle;
 pub mod metrics;
+pub mod migrate;
 pub mod monitors;
 pub mod net;
 pub mod notify;
@@ -68,6 +69,7 @@ pub use group::{
 pub use headers::Headers;
 pub use ingest::{IngestDecision, IngestOutcome, IngestedAlert, Outcome};
 pub use lifecycle::GroupStatus;
+pub use migrate::{Migration, MigrationReport, TableCopy, migrate_database};
 pub use net::PrivateTargets;
 pub use routing::{RouteDecision, RoutingRule, RuleSet};
 pub use store::LATEST_VERSION as SCHEMA_VERSION;

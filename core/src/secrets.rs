@@ -149,6 +149,18 @@ impl SecretBox {
     }
 }
 
+/// The key in the key file beside `db` (`<db>.key`), if there is one; never created, and
+/// `SIGNALCRAFT_SECRET_KEY` not consulted (what `signalcraft migrate` reads a source's key from).
+pub fn key_file_beside(db: &Path) -> Result<Option<[u8; 32]>> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".key");
+    match read_key_file(Path::new(&name)) {
+        Ok(key) => Ok(Some(key)),
+        Err(KeyFile::Missing) => Ok(None),
+        Err(KeyFile::Bad(e)) => Err(e),
+    }
+}
+
 /// Whether a stored value is sealed.
 pub fn is_sealed(stored: &str) -> bool {
     stored.starts_with(PREFIX)

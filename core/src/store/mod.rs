@@ -11,6 +11,7 @@
 pub(crate) mod accounts;
 pub(crate) mod changes;
 mod checkpoint;
+pub(crate) mod copy;
 pub(crate) mod db;
 pub(crate) mod events;
 pub(crate) mod groups;

@@ -49,7 +49,7 @@ const STATEMENT_CACHE: usize = 512;
 /// Reader connections per store.
 const READERS: usize = 8;
 
-/// The PostgreSQL schema at [`super::LATEST_VERSION`] (store/pg_schema.sql).
+/// The PostgreSQL schema at [`BASELINE`] (store/pg_schema.sql).
 const SCHEMA: &str = include_str!("pg_schema.sql");
 
 /// Whether `target` names a PostgreSQL database.
@@ -548,9 +548,18 @@ pub(crate) fn version(conn: &PgConn) -> DbResult<i64> {
     }
 }
 
-/// Brings the database to [`super::LATEST_VERSION`]: a new database gets the whole schema in one
-/// transaction, under [`WRITE_LOCK`] so that instances starting together create it once. A
-/// database of a newer schema than this build knows is refused.
+/// The schema version store/pg_schema.sql creates: PostgreSQL support began at SQLite's step 13.
+pub(crate) const BASELINE: i64 = 13;
+
+/// PostgreSQL's steps after [`BASELINE`], in order: step `i` brings the database to version
+/// `BASELINE + 1 + i`. A new step of store/migrations.rs gets its PostgreSQL spelling here, in
+/// the same change (a test holds the two lists to the same length).
+pub(crate) const STEPS: &[&str] = &[];
+
+/// Brings the database to [`super::LATEST_VERSION`], in one transaction under [`WRITE_LOCK`]
+/// (instances starting together migrate it once): a new database gets the baseline schema, then
+/// every step after the version it has. A database of a newer schema than this build knows, or
+/// of a version older than the baseline (none was ever made), is refused and left as it is.
 pub(crate) fn migrate(conn: &PgConn) -> Result<()> {
     let latest = super::LATEST_VERSION;
     conn.begin(Begin::Write)
@@ -558,7 +567,7 @@ pub(crate) fn migrate(conn: &PgConn) -> Result<()> {
     let out = (|| {
         conn.batch("CREATE TABLE IF NOT EXISTS signalcraft_schema (version BIGINT NOT NULL)")
             .map_err(Error::storage("creating the schema version table"))?;
-        let v = version(conn).map_err(Error::storage("reading the schema version"))?;
+        let mut v = version(conn).map_err(Error::storage("reading the schema version"))?;
         if v > latest {
             return Err(Error::Internal(format!(
                 "the database has schema version {v}, newer than this build's {latest}"
@@ -567,20 +576,31 @@ pub(crate) fn migrate(conn: &PgConn) -> Result<()> {
         if v == latest {
             return Ok(());
         }
-        if v != 0 {
-            // the PostgreSQL schema began at `latest`: there is no older one to step from yet
+        if v == 0 {
+            conn.batch(SCHEMA)
+                .map_err(Error::storage("creating the schema"))?;
+            conn.execute(
+                "INSERT INTO signalcraft_schema (version) VALUES (?1)",
+                false,
+                &[BASELINE.into()],
+            )
+            .map_err(Error::storage("recording the schema version"))?;
+            v = BASELINE;
+        } else if v < BASELINE {
             return Err(Error::Internal(format!(
                 "the database has schema version {v}, which this build cannot migrate from"
             )));
         }
-        conn.batch(SCHEMA)
-            .map_err(Error::storage("creating the schema"))?;
-        conn.execute(
-            "INSERT INTO signalcraft_schema (version) VALUES (?1)",
-            false,
-            &[latest.into()],
-        )
-        .map_err(Error::storage("recording the schema version"))?;
+        for (i, sql) in STEPS.iter().enumerate().skip((v - BASELINE) as usize) {
+            conn.batch(sql)
+                .map_err(Error::storage("applying a migration"))?;
+            conn.execute(
+                "UPDATE signalcraft_schema SET version = ?1",
+                false,
+                &[(BASELINE + 1 + i as i64).into()],
+            )
+            .map_err(Error::storage("recording the schema version"))?;
+        }
         Ok(())
     })();
     match out {
@@ -591,5 +611,29 @@ pub(crate) fn migrate(conn: &PgConn) -> Result<()> {
             conn.rollback();
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sqlite_step_has_a_postgres_spelling() {
+        assert_eq!(
+            BASELINE + STEPS.len() as i64,
+            super::super::LATEST_VERSION,
+            "a migration was added to store/migrations.rs without its PostgreSQL step in pg.rs"
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db:5432/x?sslmode=require"),
+            format!("postgres://app:{}@db:5432/x?sslmode=require", crate::secrets::REDACTED)
+        );
+        assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(redact_url("postgres://db/x"), "postgres://db/x");
     }
 }

@@ -70,8 +70,8 @@ pub fn lit(s: &str) -> String {
 fn admin_url() -> String {
     std::env::var("SIGNALCRAFT_TEST_POSTGRES_URL").unwrap_or_else(|_| {
         panic!(
-            "SIGNALCRAFT_TEST_STORE=postgres needs SIGNALCRAFT_TEST_POSTGRES_URL \
-             (scripts/postgres start DIR prints one)"
+            "the PostgreSQL tests need SIGNALCRAFT_TEST_POSTGRES_URL, a cluster's admin URL \
+             (scripts/postgres start DIR prints one; SIGNALCRAFT_SKIP_POSTGRES=1 skips them)"
         )
     })
 }

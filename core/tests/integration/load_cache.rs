@@ -161,11 +161,7 @@ fn a_rolled_back_write_leaves_what_ingest_loaded_right() {
         conn.int("SELECT config_version FROM workspaces WHERE name = 'acme'")
     };
     let before = version(&conn);
-    let begin = if crate::common::on_postgres() {
-        "BEGIN;"
-    } else {
-        "BEGIN IMMEDIATE;"
-    };
+    let begin = crate::common::dialect("BEGIN IMMEDIATE;", "BEGIN;");
     conn.execute(&format!(
         r#"{begin}
            UPDATE integrations SET options = '{{"title_label": "host"}}', secret = 'plain'

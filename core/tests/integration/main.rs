@@ -29,6 +29,7 @@ mod lifecycle;
 mod load_cache;
 mod malformed;
 mod metrics;
+mod migrate;
 mod monitor_clients;
 mod monitors;
 mod notify;

@@ -15,7 +15,16 @@
 //!
 //! `stress group [--threads T] [--deliveries N]` counts the COMMITs that N single `ingest` calls
 //! from T threads took (group commit: fewer commits than deliveries).
+//!
+//! `stress fleet [--admin-url URL] [--workers 4] [--kill 3] [--speed 20] [--keep]`: several
+//! engine processes sharing one PostgreSQL database, one of them killed mid-stream (fleet.rs).
+//!
+//! `stress throughput --store sqlite|postgres [--mode per_alert|batched] [--threads T]
+//! [--processes P] [--secs S]`: durable ingest rates on either store (throughput.rs).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fleet;
+mod throughput;
 
 use signalcraft_benches::SentryBodies;
 use signalcraft_core::{Delivery, Engine, Headers, Outcome, Source};
@@ -106,10 +115,10 @@ fn ingest_loop(engine: &Engine, start: u64, batches: bool) {
 }
 
 /// A small xorshift: random kill moments without a dependency.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -408,9 +417,43 @@ fn main() {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(20_000),
         ),
+        Some("throughput-child") => throughput::child(&args[1..]),
+        Some("throughput") => throughput::throughput(&throughput::Options {
+            store: flag("--store").unwrap_or_else(|| "sqlite".into()),
+            admin_url: flag("--admin-url")
+                .or_else(|| std::env::var("SIGNALCRAFT_TEST_POSTGRES_URL").ok()),
+            mode: flag("--mode").unwrap_or_else(|| "per_alert".into()),
+            threads: flag("--threads").and_then(|v| v.parse().ok()).unwrap_or(1),
+            processes: flag("--processes")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1),
+            secs: flag("--secs").and_then(|v| v.parse().ok()).unwrap_or(10.0),
+            synchronous_commit: flag("--synchronous-commit").unwrap_or_else(|| "on".into()),
+        }),
+        Some("fleet-worker") => fleet::worker(&args[1..]),
+        Some("fleet") => {
+            let Some(admin_url) =
+                flag("--admin-url").or_else(|| std::env::var("SIGNALCRAFT_TEST_POSTGRES_URL").ok())
+            else {
+                eprintln!(
+                    "stress fleet: no PostgreSQL cluster: pass --admin-url or set SIGNALCRAFT_TEST_POSTGRES_URL"
+                );
+                std::process::exit(2);
+            };
+            let opts = fleet::FleetOptions {
+                admin_url,
+                workers: flag("--workers").and_then(|v| v.parse().ok()).unwrap_or(4),
+                kill: flag("--kill").and_then(|v| v.parse().ok()).unwrap_or(3),
+                speed: flag("--speed").and_then(|v| v.parse().ok()).unwrap_or(20),
+                keep: args.iter().any(|a| a == "--keep"),
+            };
+            if !fleet::fleet(&opts) {
+                std::process::exit(1);
+            }
+        }
         _ => {
             eprintln!(
-                "usage: stress crash --trials N [--db PATH] [--max-ms M] [--threads T] | stress group [--threads T] [--deliveries N]"
+                "usage: stress crash --trials N [--db PATH] [--max-ms M] [--threads T] | stress group [--threads T] [--deliveries N] | stress throughput --store sqlite|postgres [--mode per_alert|batched] [--threads T] [--processes P] [--secs S] | stress fleet [--admin-url URL] [--workers N] [--kill K] [--speed S] [--keep]"
             );
             std::process::exit(2);
         }
