@@ -23,7 +23,10 @@ export type GroupStatus = 'open' | 'acknowledged' | 'snoozed' | 'resolved';
 export type Role = 'owner' | 'admin' | 'member' | 'viewer';
 
 export interface EngineOptions {
-  /** The key that seals secrets at rest: exactly 32 bytes. */
+  /**
+   * The key that seals secrets at rest: exactly 32 bytes. Without it: `SIGNALCRAFT_SECRET_KEY`,
+   * else (SQLite only) a key file beside the database; PostgreSQL refuses to open without one.
+   */
   secretKey?: Buffer;
   /** The largest webhook body accepted. */
   maxBodyBytes?: number;
@@ -296,7 +299,11 @@ export interface AppView extends Required<Omit<App, 'repository' | 'image' | 'wo
 export const SCHEMA_VERSION: number;
 
 export class Engine {
-  /** Opens (creating and migrating) the database at `path`; in memory when `path` is null. */
+  /**
+   * Opens (creating and migrating) the database `path` names: a file path, `sqlite:PATH`, or a
+   * `postgres://` URL (PostgreSQL needs a secret key: `secretKey` or `SIGNALCRAFT_SECRET_KEY`);
+   * in memory when `path` is null.
+   */
   constructor(path?: string | null, options?: EngineOptions | null);
   close(): void;
   now(): string;

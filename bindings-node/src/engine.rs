@@ -94,7 +94,9 @@ impl JsEngine {
 
 #[napi]
 impl JsEngine {
-    /// Opens (creating and migrating) the database at `path`; in memory when `path` is null.
+    /// Opens (creating and migrating) the database `path` names: a file path, `sqlite:PATH`, or a
+    /// `postgres://` URL (PostgreSQL needs a secret key: `secretKey` or `SIGNALCRAFT_SECRET_KEY`);
+    /// in memory when `path` is null.
     #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
@@ -103,7 +105,7 @@ impl JsEngine {
     ) -> Result<Self, Code> {
         let open = || -> signalcraft_core::Result<CoreEngine> {
             let mut b = match path {
-                Some(p) => CoreEngine::builder().path(p),
+                Some(p) => CoreEngine::builder().database(p),
                 None => CoreEngine::builder().in_memory(),
             };
             if let Some(o) = options {

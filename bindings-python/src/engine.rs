@@ -76,7 +76,9 @@ impl Drop for PyEngine {
 
 #[pymethods]
 impl PyEngine {
-    /// Opens (creating and migrating) the database at `path`; in memory when `path` is None.
+    /// Opens (creating and migrating) the database `path` names: a file path (`str` or
+    /// `os.PathLike`), `sqlite:PATH`, or a `postgres://` URL (PostgreSQL needs a secret key:
+    /// `secret_key` or `SIGNALCRAFT_SECRET_KEY`); in memory when `path` is None.
     /// `now` pins the clock to an RFC 3339 time (for tests and replays of a fixed moment).
     /// `allow_private_targets` lets channels reach non-public addresses (loopback, private,
     /// link-local…): `True` for all, or a list of CIDRs (`["127.0.0.1/32"]`); refused by default.
@@ -91,7 +93,12 @@ impl PyEngine {
         allow_private_targets: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut b = match path {
-            Some(p) => CoreEngine::builder().path(p),
+            // a text path or URL goes through `database()`, which tells them apart; a path that
+            // is not UTF-8 can only be a file
+            Some(p) => match p.to_str() {
+                Some(text) => CoreEngine::builder().database(text),
+                None => CoreEngine::builder().path(p),
+            },
             None => CoreEngine::builder().in_memory(),
         };
         if let Some(key) = secret_key {

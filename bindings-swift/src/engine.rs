@@ -140,11 +140,13 @@ fn json_in(what: &str, text: &str) -> signalcraft_core::Result<Value> {
 
 #[uniffi::export]
 impl Engine {
-    /// Opens (creating and migrating) the database at `path`; in memory when `path` is nil.
+    /// Opens (creating and migrating) the database `path` names: a file path, `sqlite:PATH`, or a
+    /// `postgres://` URL (PostgreSQL needs a secret key: `secretKey` or `SIGNALCRAFT_SECRET_KEY`);
+    /// in memory when `path` is nil.
     #[uniffi::constructor(default(path = None, options = None))]
     pub fn new(path: Option<String>, options: Option<EngineOptions>) -> Answer<Arc<Self>> {
         let mut b = match path {
-            Some(p) => CoreEngine::builder().path(p),
+            Some(p) => CoreEngine::builder().database(p),
             None => CoreEngine::builder().in_memory(),
         };
         if let Some(o) = options {

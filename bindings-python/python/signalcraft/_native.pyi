@@ -40,6 +40,8 @@ SCHEMA_VERSION: int
 
 @final
 class Engine:
+    # `path`: a file path, `sqlite:PATH`, or a `postgres://` URL (PostgreSQL needs a secret key:
+    # `secret_key` or SIGNALCRAFT_SECRET_KEY); in memory when None.
     def __new__(
         cls,
         path: Optional[Union[str, os.PathLike[str]]] = None,

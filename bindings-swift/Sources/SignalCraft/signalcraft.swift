@@ -1091,7 +1091,9 @@ open class Engine: EngineProtocol, @unchecked Sendable {
         return try! rustCall { uniffi_signalcraft_swift_fn_clone_engine(self.handle, $0) }
     }
     /**
-     * Opens (creating and migrating) the database at `path`; in memory when `path` is nil.
+     * Opens (creating and migrating) the database `path` names: a file path, `sqlite:PATH`, or a
+     * `postgres://` URL (PostgreSQL needs a secret key: `secretKey` or `SIGNALCRAFT_SECRET_KEY`);
+     * in memory when `path` is nil.
      */
 public convenience init(path: String? = nil, options: EngineOptions? = nil)throws  {
     let handle =
@@ -6100,7 +6102,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_signalcraft_swift_checksum_method_engine_workspaces() != 10077) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_signalcraft_swift_checksum_constructor_engine_new() != 17294) {
+    if (uniffi_signalcraft_swift_checksum_constructor_engine_new() != 52416) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -1,4 +1,4 @@
-// The SignalCraft server: `node dist/main.js --port PORT --db PATH [--host 127.0.0.1] [--demo]
+// The SignalCraft server: `node dist/main.js --port PORT --db PATH|URL [--host 127.0.0.1] [--demo]
 // [--metrics-token T]`. Opens the engine, serves the contract, runs the engine's background
 // loop, and shuts down gracefully on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
@@ -26,6 +26,22 @@ function positiveInt(name: string, value: string | null, fallback: number): numb
   return Number(value);
 }
 
+/**
+ * The database as logs may show it: a file path as it is, a `postgres://` URL without its
+ * password (in the user part or a `password` parameter).
+ */
+function describeDb(db: string): string {
+  if (!/^postgres(ql)?:\/\//i.test(db)) return db;
+  try {
+    const url = new URL(db);
+    if (url.password !== '') url.password = '***';
+    if (url.searchParams.has('password')) url.searchParams.set('password', '***');
+    return url.toString();
+  } catch {
+    return `${db.slice(0, db.indexOf(':'))}://(an unparsable URL)`;
+  }
+}
+
 function config(argv: string[]): { config: HostConfig; db: string } {
   const { values } = parseArgs({
     args: argv,
@@ -38,7 +54,7 @@ function config(argv: string[]): { config: HostConfig; db: string } {
     },
     strict: true,
   });
-  if (values.db === undefined) throw new Error('--db PATH is required');
+  if (values.db === undefined) throw new Error('--db is required: a file path, sqlite:PATH, or a postgres:// URL');
   const port = values.port === undefined ? 8080 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port: ${values.port}`);
   const publicUrl = env('SIGNALCRAFT_PUBLIC_URL');
@@ -117,7 +133,7 @@ async function main(): Promise<void> {
   engine.startBackground();
   background.running = true;
   const address = await app.listen({ host: cfg.host, port: cfg.port });
-  app.log.info({ address, db }, 'serving');
+  app.log.info({ address, db: describeDb(db) }, 'serving');
   // Machine-readable for scripts and tests: the address actually bound.
   process.stdout.write(`${JSON.stringify({ msg: 'listening', address })}\n`);
   if (cfg.demo) {

@@ -1,4 +1,4 @@
-"""The SignalCraft server: ``python -m signalcraft_server --port PORT --db PATH [--host 127.0.0.1]
+"""The SignalCraft server: ``python -m signalcraft_server --port PORT --db PATH|URL [--host 127.0.0.1]
 [--demo] [--metrics-token T] [--workers N]``. Opens the engine, serves the contract with uvicorn, runs the
 engine's background loop, and shuts down gracefully on SIGTERM/SIGINT: no new connections, the
 change streams ended, requests in flight finished (at most 10 s), the background loop stopped and
@@ -41,7 +41,7 @@ class HostServer(uvicorn.Server):
         await super().startup(sockets=sockets)
         if self.started:
             if self.announce:
-                self.host.log.info("serving", extra={"address": self.address, "db": self.host.config.db})
+                self.host.log.info("serving", extra={"address": self.address, "db": config_mod.describe_db(self.host.config.db)})
             # Machine-readable for scripts and tests: the address actually bound (a worker's goes
             # to its supervisor, which prints one for all).
             sys.stdout.write(json.dumps({"msg": "listening", "address": self.address}) + "\n")

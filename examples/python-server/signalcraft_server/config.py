@@ -7,6 +7,7 @@ import os
 import re
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 
@@ -53,6 +54,25 @@ class HostConfig:
     workers: int = 1
 
 
+def describe_db(db: str) -> str:
+    """The database as logs may show it: a file path as it is, a ``postgres://`` URL without its
+    password (in the user part or a ``password`` parameter)."""
+    if not re.match(r"(?i)postgres(ql)?://", db):
+        return db
+    try:
+        url = urlsplit(db)
+        netloc = url.netloc
+        if url.password is not None:
+            user, _, host = netloc.rpartition("@")
+            netloc = f"{user.partition(':')[0]}:***@{host}"
+        query = "&".join(
+            "password=***" if part.partition("=")[0] == "password" else part for part in url.query.split("&")
+        )
+        return urlunsplit((url.scheme, netloc, url.path, query, url.fragment))
+    except ValueError:
+        return f"{db.partition(':')[0]}://(an unparsable URL)"
+
+
 def env(*names: str) -> Optional[str]:
     """The first of the variables that is set and not empty."""
     for n in names:
@@ -86,7 +106,7 @@ def parse(argv: Sequence[str], here: str) -> HostConfig:
     """The configuration from ``argv`` and the environment; ``here`` is this host's folder."""
     p = argparse.ArgumentParser(prog="signalcraft-server", description="The SignalCraft server (FastAPI).")
     p.add_argument("--port", type=_port, default=8080)
-    p.add_argument("--db", required=True, metavar="PATH")
+    p.add_argument("--db", required=True, metavar="PATH|URL", help="a file path, sqlite:PATH, or a postgres:// URL")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--demo", action="store_true")
     p.add_argument("--metrics-token", default=None)

@@ -20,7 +20,7 @@ import time
 from types import FrameType
 from typing import IO, Optional
 
-from .config import HostConfig
+from .config import HostConfig, describe_db
 from .demo import seed_demo
 from .engine import open_engine
 
@@ -122,7 +122,7 @@ def supervise(cfg: HostConfig, argv: list[str], log: logging.Logger) -> int:
         elif any(p.poll() is not None for p in procs):
             break
     if started == cfg.workers:
-        log.info("serving", extra={"address": url, "db": cfg.db, "workers": cfg.workers})
+        log.info("serving", extra={"address": url, "db": describe_db(cfg.db), "workers": cfg.workers})
         sys.stdout.write(json.dumps({"msg": "listening", "address": url}) + "\n")
         sys.stdout.flush()
     else:

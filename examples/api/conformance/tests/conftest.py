@@ -53,7 +53,7 @@ def other():
 
 @pytest.fixture(scope="session")
 def owner_b():
-    """The owner token on the second host (same database file)."""
+    """The owner token on URL_B: the second host (same database), or the proxy again (SC_FLEET=1)."""
     with client(URL_B, TOKENS["owner"]) as c:
         yield c
 

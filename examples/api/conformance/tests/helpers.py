@@ -32,6 +32,9 @@ def env(name: str) -> str:
 
 URL_A = env("SC_URL_A")
 URL_B = env("SC_URL_B")
+# every host's own URL: A and B, or (SC_FLEET=1) the hosts behind the round-robin proxy that
+# URL_A and URL_B then both are; for what each process has of its own (metrics, its streams)
+HOST_URLS = os.environ.get("SC_HOST_URLS", "").split() or [URL_A, URL_B]
 WS = env("SC_WS")
 OTHER_WS = env("SC_OTHER_WS")
 PASSWORD = env("SC_PASSWORD")

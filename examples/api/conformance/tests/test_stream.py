@@ -1,6 +1,6 @@
-"""The change stream: an event after an ingest, a Last-Event-ID replay, two hosts on one database."""
+"""The change stream: an event after an ingest, a Last-Event-ID replay, every host on one database."""
 
-from helpers import TOKENS, URL_A, URL_B, EventStream, error_of, new_sentry_group, ok_json, ws_path
+from helpers import HOST_URLS, TOKENS, URL_A, EventStream, client, error_of, new_sentry_group, ok_json, ws_path
 
 STREAM = f"{ws_path()}/stream"
 
@@ -48,20 +48,29 @@ def test_an_event_after_an_ingest_and_a_replay_after_reconnecting(owner, member,
         s.close()
 
 
-def test_two_hosts_on_one_database_see_each_others_changes(owner, owner_b, sentry_secret):
-    on_b = EventStream(URL_B, STREAM, TOKENS["viewer"])
-    on_a = EventStream(URL_A, STREAM, TOKENS["viewer"])
+def test_every_host_on_the_database_sees_every_others_changes(sentry_secret):
+    """A stream on each host; a group made through each host in turn, resolved through the next:
+    every stream shows both changes, whichever host made them (the feed is read from the
+    database)."""
+    streams = [EventStream(base, STREAM, TOKENS["viewer"]) for base in HOST_URLS]
+    owners = [client(base, TOKENS["owner"]) for base in HOST_URLS]
     try:
-        gid = new_sentry_group(owner, sentry_secret)  # through host A
-        ev = on_b.wait(lambda e: e["data"].get("group_id") == gid, timeout=10)
-        assert ev is not None, f"host B's stream missed host A's ingest; got {on_b.events}"
-        check_event(ev, gid)
-        assert ok_json(owner_b.get(f"{ws_path()}/groups/{gid}"))["id"] == gid
-        ok_json(owner_b.post(f"{ws_path()}/groups/{gid}/actions", json={"command": "resolve"}))  # through host B
-        ev = on_a.wait(lambda e: e["data"].get("group_id") == gid and e["data"]["status"] == "resolved", timeout=10)
-        assert ev is not None, f"host A's stream missed host B's resolve; got {on_a.events}"
-        check_event(ev, gid)
-        assert ev["data"]["kind"] == "status"
+        for i, through in enumerate(owners):
+            gid = new_sentry_group(through, sentry_secret)  # through host i
+            for j, s in enumerate(streams):
+                ev = s.wait(lambda e: e["data"].get("group_id") == gid, timeout=10)
+                assert ev is not None, f"host {HOST_URLS[j]}'s stream missed {HOST_URLS[i]}'s ingest; got {s.events}"
+                check_event(ev, gid)
+            after = owners[(i + 1) % len(owners)]  # through the next host
+            assert ok_json(after.get(f"{ws_path()}/groups/{gid}"))["id"] == gid
+            ok_json(after.post(f"{ws_path()}/groups/{gid}/actions", json={"command": "resolve"}))
+            for j, s in enumerate(streams):
+                ev = s.wait(lambda e: e["data"].get("group_id") == gid and e["data"]["status"] == "resolved", timeout=10)
+                assert ev is not None, f"host {HOST_URLS[j]}'s stream missed a resolve through another host; got {s.events}"
+                check_event(ev, gid)
+                assert ev["data"]["kind"] == "status"
     finally:
-        on_a.close()
-        on_b.close()
+        for c in owners:
+            c.close()
+        for s in streams:
+            s.close()
