@@ -181,10 +181,12 @@ impl Connector {
                     tokio::spawn(async move {
                         let _ = conn.await;
                     });
-                    Ok::<_, tokio_postgres::Error>(client)
+                    Ok::<_, StoreError>(client)
                 }
                 Tls::Unverified { .. } | Tls::Verified { .. } => {
-                    let (client, conn) = config.connect(rustls_connector(&tls)).await?;
+                    let connector = rustls_connector(&tls)
+                        .map_err(|e| StoreError::Other(format!("setting up TLS: {e}")))?;
+                    let (client, conn) = config.connect(connector).await?;
                     tokio::spawn(async move {
                         let _ = conn.await;
                     });
@@ -223,15 +225,12 @@ fn read_roots(path: &str) -> std::result::Result<rustls::RootCertStore, String> 
     Ok(roots)
 }
 
-fn rustls_connector(tls: &Tls) -> tokio_postgres_rustls::MakeRustlsConnect {
+fn rustls_connector(
+    tls: &Tls,
+) -> std::result::Result<tokio_postgres_rustls::MakeRustlsConnect, rustls::Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .unwrap_or_else(|_| {
-            rustls::ClientConfig::builder_with_provider(provider.clone())
-                .with_protocol_versions(&[&rustls::version::TLS13])
-                .unwrap_or_else(|_| unreachable_tls())
-        });
+        .with_safe_default_protocol_versions()?;
     let config = match tls {
         Tls::Verified { roots } => builder
             .with_root_certificates(Arc::clone(roots))
@@ -241,13 +240,7 @@ fn rustls_connector(tls: &Tls) -> tokio_postgres_rustls::MakeRustlsConnect {
             .with_custom_certificate_verifier(Arc::new(Unverified(provider)))
             .with_no_client_auth(),
     };
-    tokio_postgres_rustls::MakeRustlsConnect::new(config)
-}
-
-#[allow(clippy::panic)]
-fn unreachable_tls() -> ! {
-    // the provider is aws-lc-rs, which supports TLS 1.2 and 1.3
-    panic!("the TLS provider supports no protocol version")
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 /// libpq's `sslmode=require`: encryption without verifying the server's certificate.
@@ -514,18 +507,40 @@ impl Pool {
                 }
             },
         };
-        let out = f(&conn);
+        // given back (or, closed, forgotten) however `f` ends, a panic included: a lost count
+        // would leave the pool one connection short for good
+        let lease = Lease {
+            pool: self,
+            conn: Some(conn),
+        };
+        match lease.conn.as_ref() {
+            Some(c) => f(c),
+            None => Err(Error::Internal(
+                "a pool lease without its connection".into(),
+            )),
+        }
+    }
+}
+
+/// A reader connection out of the [`Pool`], given back when dropped.
+struct Lease<'a> {
+    pool: &'a Pool,
+    conn: Option<Conn>,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
         if let Conn::Postgres(p) = &conn {
             p.rollback();
         }
-        let mut g = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
         if closed(&conn) {
             g.1 -= 1;
         } else {
             g.0.push(conn);
         }
-        self.freed.notify_one();
-        out
+        self.pool.freed.notify_one();
     }
 }
 
@@ -631,7 +646,10 @@ mod tests {
     fn passwords_are_redacted() {
         assert_eq!(
             redact_url("postgres://app:hunter2@db:5432/x?sslmode=require"),
-            format!("postgres://app:{}@db:5432/x?sslmode=require", crate::secrets::REDACTED)
+            format!(
+                "postgres://app:{}@db:5432/x?sslmode=require",
+                crate::secrets::REDACTED
+            )
         );
         assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
         assert_eq!(redact_url("postgres://db/x"), "postgres://db/x");

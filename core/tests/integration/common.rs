@@ -174,12 +174,6 @@ impl Cell {
             other => panic!("not an integer: {other:?}"),
         }
     }
-    pub fn opt_int(&self) -> Option<i64> {
-        match self {
-            Cell::Null => None,
-            other => Some(other.int()),
-        }
-    }
     pub fn text(&self) -> String {
         match self {
             Cell::Text(t) => t.clone(),
@@ -190,12 +184,6 @@ impl Cell {
         match self {
             Cell::Blob(b) => b.clone(),
             other => panic!("not a blob: {other:?}"),
-        }
-    }
-    pub fn opt_text(&self) -> Option<String> {
-        match self {
-            Cell::Null => None,
-            other => Some(other.text()),
         }
     }
 }

@@ -26,7 +26,7 @@ fn ingest_one(engine: &Engine, ws: &str, n: usize) {
     body["data"]["event"]["event_id"] = format!("{n:032x}").into();
     let h = Headers::new()
         .with("Sentry-Hook-Resource", "event_alert")
-        .with("Request-ID", &format!("req-{n}"));
+        .with("Request-ID", format!("req-{n}"));
     engine
         .ingest(ws, Source::Sentry, &h, &serde_json::to_vec(&body).unwrap())
         .unwrap();
