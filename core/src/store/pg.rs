@@ -43,6 +43,9 @@ pub(crate) const WRITE_LOCK: i64 = 0x5349_474e_414c; // "SIGNAL"
 /// How long a write waits for another instance's lock (as SQLite's busy timeout).
 const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long an instance starting up waits for another one's migration.
+const MIGRATION_LOCK_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 512;
 
@@ -577,6 +580,13 @@ pub(crate) const STEPS: &[&str] = &[];
 /// of a version older than the baseline (none was ever made), is refused and left as it is.
 pub(crate) fn migrate(conn: &PgConn) -> Result<()> {
     let latest = super::LATEST_VERSION;
+    // another instance may be creating the schema (seconds on a busy disk): wait for it longer
+    // than a write waits for the lock
+    conn.batch(&format!(
+        "SET lock_timeout = '{}ms'",
+        MIGRATION_LOCK_TIMEOUT.as_millis()
+    ))
+    .map_err(Error::storage("setting the migration's lock timeout"))?;
     conn.begin(Begin::Write)
         .map_err(Error::storage("locking the database to migrate it"))?;
     let out = (|| {
@@ -618,7 +628,7 @@ pub(crate) fn migrate(conn: &PgConn) -> Result<()> {
         }
         Ok(())
     })();
-    match out {
+    let out = match out {
         Ok(()) => conn
             .commit()
             .map_err(Error::storage("committing the migration")),
@@ -626,7 +636,10 @@ pub(crate) fn migrate(conn: &PgConn) -> Result<()> {
             conn.rollback();
             Err(e)
         }
-    }
+    };
+    conn.batch(&format!("SET lock_timeout = '{}ms'", LOCK_TIMEOUT.as_millis()))
+        .map_err(Error::storage("setting the lock timeout"))?;
+    out
 }
 
 #[cfg(test)]
