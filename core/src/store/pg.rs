@@ -637,8 +637,11 @@ pub(crate) fn migrate(conn: &PgConn) -> Result<()> {
             Err(e)
         }
     };
-    conn.batch(&format!("SET lock_timeout = '{}ms'", LOCK_TIMEOUT.as_millis()))
-        .map_err(Error::storage("setting the lock timeout"))?;
+    conn.batch(&format!(
+        "SET lock_timeout = '{}ms'",
+        LOCK_TIMEOUT.as_millis()
+    ))
+    .map_err(Error::storage("setting the lock timeout"))?;
     out
 }
 

@@ -32,6 +32,21 @@ fn ingest_one(engine: &Engine, ws: &str, n: usize) {
         .unwrap();
 }
 
+/// The schema version a database records.
+fn schema_version(url: &str) -> i64 {
+    pg(url, |c| {
+        c.query_one("SELECT version FROM signalcraft_schema", &[])
+            .unwrap()
+            .get(0)
+    })
+}
+
+/// Why an engine (with a key) does not start on `url`, after `sql` ran there.
+fn refused_after(url: &str, sql: &'static str) -> signalcraft_core::Error {
+    pg(url, move |c| c.batch_execute(sql).unwrap());
+    builder().database(url).secret_key(KEY).build().unwrap_err()
+}
+
 #[test]
 fn a_postgres_store_refuses_to_start_without_a_secret_key() {
     if !have_postgres() {
@@ -48,12 +63,7 @@ fn a_postgres_store_refuses_to_start_without_a_secret_key() {
     // with a key it starts, and the schema is there
     let engine = builder().database(&url).secret_key(KEY).build().unwrap();
     engine.create_workspace("acme").unwrap();
-    let v: i64 = pg(&url, |c| {
-        c.query_one("SELECT version FROM signalcraft_schema", &[])
-            .unwrap()
-            .get(0)
-    });
-    assert_eq!(v, signalcraft_core::SCHEMA_VERSION);
+    assert_eq!(schema_version(&url), signalcraft_core::SCHEMA_VERSION);
 }
 
 #[test]
@@ -63,33 +73,12 @@ fn a_postgres_database_of_a_newer_schema_is_refused_and_an_older_one_is_not_touc
     }
     let url = fresh_postgres();
     drop(builder().database(&url).secret_key(KEY).build().unwrap());
-    pg(&url, |c| {
-        c.batch_execute("UPDATE signalcraft_schema SET version = version + 1")
-            .unwrap()
-    });
-    let e = builder()
-        .database(&url)
-        .secret_key(KEY)
-        .build()
-        .unwrap_err();
+    let e = refused_after(&url, "UPDATE signalcraft_schema SET version = version + 1");
     assert!(e.to_string().contains("newer than this build's"), "{e}");
     // a database with a version this build cannot step from is refused too, and left as it was
-    pg(&url, |c| {
-        c.batch_execute("UPDATE signalcraft_schema SET version = 1")
-            .unwrap()
-    });
-    let e = builder()
-        .database(&url)
-        .secret_key(KEY)
-        .build()
-        .unwrap_err();
+    let e = refused_after(&url, "UPDATE signalcraft_schema SET version = 1");
     assert!(e.to_string().contains("cannot migrate from"), "{e}");
-    let v: i64 = pg(&url, |c| {
-        c.query_one("SELECT version FROM signalcraft_schema", &[])
-            .unwrap()
-            .get(0)
-    });
-    assert_eq!(v, 1);
+    assert_eq!(schema_version(&url), 1);
 }
 
 #[test]
