@@ -547,22 +547,12 @@ impl Drop for Lease<'_> {
     }
 }
 
-/// The schema version recorded in the database (0 for a database without the store's tables).
-pub(crate) fn version(conn: &PgConn) -> DbResult<i64> {
-    let rows = conn.query("SELECT version FROM signalcraft_schema", false, &[]);
-    match rows {
-        Ok(rows) => match rows.first() {
-            Some(r) => Ok(r.try_get::<_, i64>(0)?),
-            None => Ok(0),
-        },
-        // no such table yet: a new database
-        Err(StoreError::Postgres(e))
-            if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) =>
-        {
-            conn.rollback();
-            Ok(0)
-        }
-        Err(e) => Err(e),
+/// The schema version recorded in `signalcraft_schema` (0 while it has no row: a new database).
+fn version(conn: &PgConn) -> DbResult<i64> {
+    let rows = conn.query("SELECT version FROM signalcraft_schema", false, &[])?;
+    match rows.first() {
+        Some(r) => Ok(r.try_get::<_, i64>(0)?),
+        None => Ok(0),
     }
 }
 
